@@ -1,0 +1,473 @@
+"""The application service: one method per command of API.md.
+
+Each command loads the aggregates it needs, calls the domain, and saves every changed
+aggregate in one transaction (the platform with its subfield seat, a publicity batch with its
+platforms, an idempotency record with its effects). A write that loses a race to another
+writer is retried on fresh state, so the rules are checked again and the loser gets the
+refusal a single request would get.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from .batch import PublicityBatch
+from .calendar import WorkingDayCalendar
+from .credit_code import validate_credit_code
+from .errors import (
+    CalendarNotLoaded,
+    ConcurrentModification,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    StaleVersion,
+)
+from .idempotency import IdempotencyRecord
+from .platform import Platform, default_period_end
+from .policy import Policy, PolicyRegistry
+from .recorded import RecordedAggregate
+from .seat import SubfieldSeat
+from .store import StoreConfig
+from .transcodings import ActAsDict, DateAsISO, RegistryTranscoder
+from .values import Act, ChangeKind, RevocationGround
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An ``Idempotency-Key`` with the fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass
+class CommandResult:
+    """What a command did: the aggregate it acted on, its new version, the log position after
+    the write, and command-specific extras (``objection_id``, ``change_id``...)."""
+
+    aggregate_id: UUID
+    version: int
+    position: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+
+class RegistryApp(Application[UUID]):
+    """The platform registry (开放创新平台认定管理) on the event store."""
+
+    name = "Registry"
+    snapshotting_intervals = {Platform: 100}
+
+    def __init__(
+        self,
+        store: StoreConfig | None = None,
+        policies: PolicyRegistry | None = None,
+        calendar: WorkingDayCalendar | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.store = store or StoreConfig.from_env()
+        self.policies = policies or PolicyRegistry.from_env()
+        self.calendar = calendar or WorkingDayCalendar.from_env()
+        super().__init__(env={**self.store.eventsourcing_env(), **(env or {})})
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = RegistryTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:  # type: ignore[override]
+        super().register_transcodings(transcoder)  # type: ignore[arg-type]
+        transcoder.register(DateAsISO())
+        transcoder.register(ActAsDict())
+
+    # ------------------------------------------------------------------ plumbing
+    def get_platform(self, platform_id: UUID, version: int | None = None) -> Platform:
+        return self._get(Platform, platform_id, version, "platform_not_found", "platform")
+
+    def get_batch(self, batch_ref: str) -> PublicityBatch:
+        return self._get(PublicityBatch, PublicityBatch.create_id(batch_ref), None, "batch_not_found",
+                         "publicity batch")
+
+    def _get(self, cls: type, aggregate_id: UUID, version: int | None, code: str, what: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(code, f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(code, f"no {what} {aggregate_id}")
+        return aggregate
+
+    def policy_of(self, platform: Platform) -> Policy:
+        return self.policies.get(platform.policy_ref)
+
+    def _seat(self, subfield: str, act: Act) -> SubfieldSeat:
+        try:
+            return self.repository.get(SubfieldSeat.create_id(subfield))
+        except AggregateNotFoundError:
+            return SubfieldSeat.open(subfield, act)
+
+    def _run(
+        self,
+        command: str,
+        work: Callable[[], tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]],
+        act: Act,
+        idempotency: Idempotency | None,
+    ) -> CommandResult:
+        """Run ``work`` (which returns the target aggregate, every aggregate to save, and
+        extras) and save atomically, retrying on a lost race."""
+        if idempotency is not None:
+            earlier = self._replay(act.actor_id, idempotency)
+            if earlier is not None:
+                return earlier
+        for attempt in range(1, ATTEMPTS + 1):
+            target, changed, extra = work()
+            to_save = list(changed)
+            if idempotency is not None:
+                to_save.append(
+                    IdempotencyRecord.record(
+                        actor_id=act.actor_id, key=idempotency.key, fingerprint=idempotency.fingerprint,
+                        command=command, target_id=target.id, target_version=target.version,
+                        result=_jsonable(extra), act=act,
+                    )
+                )
+            try:
+                recordings = self.save(*to_save)
+            except IntegrityError:
+                if idempotency is not None:
+                    earlier = self._replay(act.actor_id, idempotency)
+                    if earlier is not None:
+                        return earlier
+                log.info("write conflict", extra={"command": command, "attempt": attempt})
+                continue
+            position = max((r.notification.id for r in recordings), default=None)
+            log.info("command recorded", extra={"command": command, "aggregate_id": str(target.id),
+                                                "version": target.version, "position": position})
+            return CommandResult(target.id, target.version, position, extra)
+        raise ConcurrentModification()
+
+    def _replay(self, actor_id: str, idempotency: Idempotency) -> CommandResult | None:
+        try:
+            record = self.repository.get(IdempotencyRecord.create_id(actor_id, idempotency.key))
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused()
+        target_id = UUID(record.target_id)
+        position = self.position_of(target_id, record.target_version)
+        return CommandResult(target_id, record.target_version, position, dict(record.result), replayed=True)
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        """The global log position of one stored event (for answering a replayed command)."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        if self.store.is_sqlite:
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",
+                          (str(aggregate_id), version))
+                row = c.fetchone()
+                return int(row[0]) if row else None
+        if self.store.is_postgres:
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT notification_id FROM {recorder.datastore.schema}.{table} "  # noqa: S608
+                    "WHERE originator_id=%s AND originator_version=%s",
+                    (aggregate_id, version),
+                )
+                row = c.fetchone()
+                return int(row["notification_id"]) if row else None
+        return None
+
+    def _platform_command(
+        self,
+        command: str,
+        platform_id: UUID,
+        act: Act,
+        decide: Callable[[Platform], Any],
+        idempotency: Idempotency | None = None,
+        expected_version: int | None = None,
+        extra_key: str | None = None,
+    ) -> CommandResult:
+        """Load the platform, check ``If-Match``, apply the domain decision, and free the
+        subfield when the platform ends while holding it (Art. 5)."""
+
+        def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
+            platform = self.get_platform(platform_id)
+            if expected_version is not None and platform.version != expected_version:
+                raise StaleVersion(expected_version, platform.version)
+            was_holding = platform.holds_subfield
+            outcome = decide(platform)
+            changed: list[RecordedAggregate] = [platform]
+            if was_holding and platform.stage.is_end:
+                seat = self._seat(platform.subfield, act)
+                seat.release(platform.id, act)
+                changed.append(seat)
+            extra = {extra_key: outcome} if extra_key else {}
+            return platform, changed, extra
+
+        return self._run(command, work, act, idempotency)
+
+    # ------------------------------------------------------------------ Art. 8(1) 申请
+    def apply(
+        self,
+        act: Act,
+        *,
+        name: str,
+        subfield: str,
+        host_unit: dict[str, Any],
+        co_builders: list[dict[str, Any]] | None = None,
+        commitments: str,
+        achievements: list[dict[str, str]],
+        basic_conditions: dict[str, str] | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> CommandResult:
+        """Art. 8(1), bound to the policy in force on the application date (Art. 15)."""
+        policy = self.policies.in_force(act.business_date)
+        host = dict(host_unit)
+        host["credit_code"] = validate_credit_code(str(host.get("credit_code", "")), "host_unit.credit_code")
+        builders = []
+        for i, builder in enumerate(co_builders or []):
+            builder = dict(builder)
+            if builder.get("credit_code"):
+                builder["credit_code"] = validate_credit_code(
+                    str(builder["credit_code"]), f"co_builders[{i}].credit_code")
+            builders.append(builder)
+
+        def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
+            platform = Platform.apply(
+                policy=policy, name=name, subfield=subfield, host_unit=host, co_builders=builders,
+                commitments=commitments, achievements=list(achievements),
+                basic_conditions=dict(basic_conditions or {}), act=act,
+            )
+            return platform, [platform], {}
+
+        return self._run("apply", work, act, idempotency)
+
+    # ------------------------------------------------------------------ Art. 8(2)-(5)
+    def intake(self, platform_id: UUID, accepted: bool, reasons: str, act: Act, **kw: Any) -> CommandResult:
+        return self._platform_command("intake", platform_id, act,
+                                      lambda p: p.review_formally(accepted, reasons, act), **kw)
+
+    def score(
+        self, platform_id: UUID, scores: dict[str, Any], comment: str, expert_affiliation: str | None,
+        act: Act, **kw: Any,
+    ) -> CommandResult:
+        return self._platform_command(
+            "score", platform_id, act,
+            lambda p: p.score(self.policy_of(p), expert_affiliation, scores, comment, act), **kw)
+
+    def inspect(self, platform_id: UUID, passed: bool, findings: str, act: Act, **kw: Any) -> CommandResult:
+        return self._platform_command("inspect", platform_id, act,
+                                      lambda p: p.inspect(passed, findings, act), **kw)
+
+    def approve(
+        self, platform_id: UUID, act: Act, *, party_group_meeting_ref: str, vice_mayor_approval_ref: str,
+        funding_plan_ref: str, subfield_exception: str | None = None,
+        idempotency: Idempotency | None = None, expected_version: int | None = None,
+    ) -> CommandResult:
+        """Art. 8(5) with Art. 5: the platform and its subfield seat are saved together."""
+
+        def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
+            platform = self.get_platform(platform_id)
+            if expected_version is not None and platform.version != expected_version:
+                raise StaleVersion(expected_version, platform.version)
+            policy = self.policy_of(platform)
+            platform.approve(policy, party_group_meeting_ref, vice_mayor_approval_ref, funding_plan_ref,
+                             subfield_exception, act)
+            seat = self._seat(platform.subfield, act)
+            seat.occupy(platform.id, subfield_exception, policy.policy, act)
+            return platform, [platform, seat], {}
+
+        return self._run("approve", work, act, idempotency)
+
+    # ------------------------------------------------------------------ Art. 8(6) 公示
+    def publicity_window(self, policy: Policy, start_date: date) -> tuple[date | None, date | None]:
+        """The window's first and last day, or (None, None) while the schedule of a year it
+        reaches is not loaded (shown as pending, never guessed)."""
+        try:
+            return self.calendar.publicity_window(
+                start_date, policy.publicity_working_days, policy.publicity_start_day_counts)
+        except CalendarNotLoaded:
+            return None, None
+
+    def publicize(
+        self, act: Act, *, batch_ref: str, media: str, start_date: date, platform_ids: list[UUID],
+        idempotency: Idempotency | None = None,
+    ) -> CommandResult:
+        """Art. 8(6): one batch, saved with every platform it lists."""
+        if not platform_ids:
+            raise InvalidInput("platform_ids_required", "a batch lists at least one platform", "platform_ids")
+        if len(set(platform_ids)) != len(platform_ids):
+            raise InvalidInput("duplicate_platform", "a platform is listed twice", "platform_ids")
+
+        def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
+            platforms = [self.get_platform(pid) for pid in platform_ids]
+            policies = {p.policy_ref: self.policy_of(p) for p in platforms}
+            rules = {(p.publicity_working_days, p.publicity_start_day_counts) for p in policies.values()}
+            if len(rules) > 1:
+                raise RuleViolation("mixed_publicity_rules",
+                                    "platforms under policies with different publicity rules need separate batches",
+                                    "Art. 8(6)")
+            policy = next(iter(policies.values()))
+            first_day, last_day = self.publicity_window(policy, start_date)
+            batch = PublicityBatch.publish(
+                batch_ref=batch_ref, media=media, start_date=start_date, first_day=first_day,
+                last_day=last_day, working_days=policy.publicity_working_days, platform_ids=platform_ids,
+                act=act,
+            )
+            for platform in platforms:
+                platform.publicize(batch.id, batch_ref, media, start_date, first_day, last_day, act)
+            return batch, [batch, *platforms], {}
+
+        try:
+            return self._run("publicize", work, act, idempotency)
+        except ConcurrentModification:
+            if self._exists(PublicityBatch.create_id(batch_ref)):
+                raise RuleViolation("batch_ref_taken", f"publicity batch {batch_ref} already exists",
+                                    "Art. 8(6)") from None
+            raise
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _window_of(self, platform: Platform) -> tuple[date, date]:
+        """The platform's publicity window, computed now if it was pending; raises
+        :class:`CalendarNotLoaded` naming the missing year if it still cannot be."""
+        publicity = platform.publicity
+        if publicity is None:
+            raise RuleViolation("not_publicized", "this platform has not been publicized", "Art. 8(6)",
+                                platform.policy_ref)
+        if publicity["last_day"] is not None:
+            return publicity["first_day"], publicity["last_day"]
+        policy = self.policy_of(platform)
+        return self.calendar.publicity_window(
+            publicity["start_date"], policy.publicity_working_days, policy.publicity_start_day_counts)
+
+    def object(
+        self, platform_id: UUID, act: Act, *, objector_name: str, contact: str, content: str,
+        idempotency: Idempotency | None = None,
+    ) -> CommandResult:
+        def decide(p: Platform) -> str:
+            first, last = self._window_of(p)
+            return p.object(first, last, objector_name, contact, content, act)
+
+        result = self._platform_command("object", platform_id, act, decide, idempotency,
+                                        extra_key="objection_id")
+        platform = self.get_platform(platform_id, result.version)
+        result.extra["admissible"] = platform.objections[result.extra["objection_id"]]["admissible"]
+        return result
+
+    def resolve_objection(
+        self, platform_id: UUID, objection_id: str, act: Act, *, upheld: bool, handling_opinion: str,
+        vice_mayor_decision_ref: str, **kw: Any,
+    ) -> CommandResult:
+        return self._platform_command(
+            "resolve_objection", platform_id, act,
+            lambda p: p.resolve_objection(objection_id, upheld, handling_opinion, vice_mayor_decision_ref, act),
+            **kw)
+
+    # ------------------------------------------------------------------ Art. 8(7) 行文下达
+    def issue_notice(self, platform_id: UUID, act: Act, **kw: Any) -> CommandResult:
+        def decide(p: Platform) -> None:
+            p.issue_notice(self._window_of(p)[1] if p.publicity else None, act)
+
+        return self._platform_command("issue_notice", platform_id, act, decide, **kw)
+
+    def acceptance_due(self, policy: Policy, period_end: date) -> date | None:
+        """Art. 9(1) deadline, or None (pending) while its year's schedule is not loaded."""
+        try:
+            return self.calendar.acceptance_deadline(period_end, policy.acceptance_window_months)
+        except CalendarNotLoaded:
+            return None
+
+    def sign_task_book(
+        self, platform_id: UUID, act: Act, *, indicators: list[dict[str, str]], period_start: date,
+        period_end: date | None = None, **kw: Any,
+    ) -> CommandResult:
+        def decide(p: Platform) -> None:
+            policy = self.policy_of(p)
+            end = period_end or default_period_end(period_start, policy.execution_period_months)
+            p.sign_task_book(policy, indicators, period_start, end, self.acceptance_due(policy, end), act)
+
+        return self._platform_command("sign_task_book", platform_id, act, decide, **kw)
+
+    # ------------------------------------------------------------------ Art. 11
+    def report_change(
+        self, platform_id: UUID, act: Act, *, kind: ChangeKind, description: str, new_value: Any, **kw: Any,
+    ) -> CommandResult:
+        return self._platform_command("report_change", platform_id, act,
+                                      lambda p: p.report_change(kind, description, new_value, act),
+                                      extra_key="change_id", **kw)
+
+    def decide_change(
+        self, platform_id: UUID, change_id: str, act: Act, *, approved: bool, reasons: str, **kw: Any,
+    ) -> CommandResult:
+        return self._platform_command("decide_change", platform_id, act,
+                                      lambda p: p.decide_change(change_id, approved, reasons, act), **kw)
+
+    # ------------------------------------------------------------------ Art. 9 验收
+    def apply_for_acceptance(self, platform_id: UUID, act: Act, *, summary: str, **kw: Any) -> CommandResult:
+        def decide(p: Platform) -> None:
+            due = p.task_book["acceptance_due"] if p.task_book else None
+            if p.task_book is not None and due is None and act.business_date > p.task_book["period_end"]:
+                # Needed now: compute it, or refuse naming the year whose schedule is missing.
+                due = self.calendar.acceptance_deadline(
+                    p.task_book["period_end"], self.policy_of(p).acceptance_window_months)
+            p.apply_for_acceptance(summary, due, act)
+
+        return self._platform_command("apply_for_acceptance", platform_id, act, decide, **kw)
+
+    def review_acceptance(
+        self, platform_id: UUID, act: Act, *, panel: list[str], indicator_results: list[dict[str, Any]],
+        funds_use_compliant: bool, qualified: bool, **kw: Any,
+    ) -> CommandResult:
+        return self._platform_command(
+            "review_acceptance", platform_id, act,
+            lambda p: p.review_acceptance(panel, indicator_results, funds_use_compliant, qualified, act), **kw)
+
+    def recognize(self, platform_id: UUID, act: Act, *, plaque_no: str, **kw: Any) -> CommandResult:
+        return self._platform_command("recognize", platform_id, act, lambda p: p.recognize(plaque_no, act), **kw)
+
+    def fund(self, platform_id: UUID, act: Act, *, amount: Decimal | None = None, **kw: Any) -> CommandResult:
+        return self._platform_command("fund", platform_id, act,
+                                      lambda p: p.fund(self.policy_of(p), amount, act), **kw)
+
+    def recover_funds(self, platform_id: UUID, act: Act, *, amount: Decimal, reasons: str, **kw: Any) -> CommandResult:
+        return self._platform_command("recover_funds", platform_id, act,
+                                      lambda p: p.recover_funds(amount, reasons, act), **kw)
+
+    # ------------------------------------------------------------------ ends
+    def revoke(self, platform_id: UUID, act: Act, *, ground: RevocationGround, reasons: str, **kw: Any) -> CommandResult:
+        return self._platform_command("revoke", platform_id, act, lambda p: p.revoke(ground, reasons, act), **kw)
+
+    def withdraw(self, platform_id: UUID, act: Act, *, reasons: str, **kw: Any) -> CommandResult:
+        return self._platform_command("withdraw", platform_id, act, lambda p: p.withdraw(reasons, act), **kw)
+
+    def terminate(self, platform_id: UUID, act: Act, *, reasons: str, **kw: Any) -> CommandResult:
+        return self._platform_command("terminate", platform_id, act, lambda p: p.terminate(reasons, act), **kw)
+
+    # ------------------------------------------------------------------ reading the log
+    def stream(self, aggregate_id: UUID) -> Iterator[Any]:
+        """Every event of one aggregate, in order."""
+        return iter(self.events.get(aggregate_id))
+
+
+def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in extra.items() if isinstance(v, (str, int, bool, type(None)))}
+

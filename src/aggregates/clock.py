@@ -1,0 +1,34 @@
+"""Time, said explicitly: business dates live in Asia/Shanghai, instants in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def now_utc() -> datetime:
+    """The current instant, timezone-aware UTC."""
+    return datetime.now(tz=timezone.utc)
+
+
+def today_in_shanghai() -> date:
+    """Today's business date. Never ``date.today()``: that is the host's (or under freezegun the
+    UTC) date, which differs from Shanghai's for eight hours a day."""
+    return datetime.now(tz=SHANGHAI).date()
+
+
+def start_of_day_utc(day: date) -> datetime:
+    """00:00 Asia/Shanghai on ``day`` as a UTC instant (windows close at the next day's start)."""
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months, the day clipped to the target month's last day
+    (2023-01-31 + 1 month = 2023-02-28)."""
+    import calendar as _cal
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))

@@ -1,0 +1,740 @@
+"""The Platform aggregate (开放创新平台): one platform's life under 长科发〔2021〕36号.
+
+Each public method is a command: it checks the rule of the article it cites, then records one
+fact by calling an ``@event`` method. The ``@event`` methods only change state, so replaying the
+stored events rebuilds the platform exactly, whatever today's date or policy files say.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterable
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from .clock import add_months
+from .errors import InvalidInput, NotFound, RuleViolation
+from .policy import Policy
+from .recorded import RecordedAggregate
+from .values import ENDS, HOLDING, Act, ChangeKind, RevocationGround, Stage, Status
+
+T = "platform-registry/Platform"
+ZERO = Decimal("0.00")
+
+
+class Platform(RecordedAggregate):
+    """A platform from its application (申请) to its recognition (认定), funding or end."""
+
+    TOPIC = T
+
+    class Event(RecordedAggregate.Event):
+        TOPIC = f"{T}/Event"
+
+    # ------------------------------------------------------------------ Art. 8(1) 申请
+    @classmethod
+    def apply(
+        cls,
+        *,
+        policy: Policy,
+        name: str,
+        subfield: str,
+        host_unit: dict[str, Any],
+        co_builders: list[dict[str, Any]],
+        commitments: str,
+        achievements: list[dict[str, str]],
+        basic_conditions: dict[str, str],
+        act: Act,
+    ) -> "Platform":
+        """Art. 8(1): a host unit applies; Art. 4 (the subfield must be one of the policy's),
+        Art. 6 (the basic conditions are recorded), Art. 7(1) (a high-tech enterprise with a
+        certificate valid on the application date, committing continuous support) and Art. 7(2)
+        (at least one achievement at pilot or industrial stage)."""
+        ref = policy.policy
+        if not policy.has_subfield(subfield):
+            raise InvalidInput(
+                "unknown_subfield",
+                f"'{subfield}' is not one of the {len(policy.subfields)} subfields of {ref} (Art. 4)",
+                field="subfield",
+            )
+        certificate = host_unit.get("high_tech_certificate") or {}
+        valid_until = certificate.get("valid_until")
+        if not certificate.get("number") or valid_until is None:
+            raise RuleViolation(
+                "high_tech_certificate_missing",
+                "the host unit must be a high-tech enterprise (高新技术企业) with a certificate",
+                "Art. 7(1)",
+                ref,
+            )
+        if valid_until < act.business_date:
+            raise RuleViolation(
+                "high_tech_certificate_expired",
+                f"the high-tech enterprise certificate expired on {valid_until}, before the "
+                f"application date {act.business_date}",
+                "Art. 7(1)",
+                ref,
+            )
+        if not commitments.strip():
+            raise RuleViolation(
+                "commitments_missing",
+                "the host unit must commit continuous funding, talent and infrastructure",
+                "Art. 7(1)",
+                ref,
+            )
+        if not any(a.get("stage") in {s.value for s in Stage} for a in achievements):
+            raise RuleViolation(
+                "achievement_missing",
+                "the host unit needs an AI achievement at pilot (中试) or industrial (产业化) stage",
+                "Art. 7(2)",
+                ref,
+            )
+        return cls._create_recorded(
+            cls.Applied,
+            act=act,
+            policy_ref=ref,
+            name=name,
+            subfield=subfield,
+            host_unit=host_unit,
+            co_builders=co_builders,
+            commitments=commitments,
+            achievements=achievements,
+            basic_conditions=basic_conditions,
+        )
+
+    @event("Applied", topic=f"{T}/Applied")
+    def __init__(
+        self,
+        policy_ref: str,
+        name: str,
+        subfield: str,
+        host_unit: dict[str, Any],
+        co_builders: list[dict[str, Any]],
+        commitments: str,
+        achievements: list[dict[str, str]],
+        basic_conditions: dict[str, str],
+        act: Act,
+    ) -> None:
+        self.policy_ref = policy_ref
+        self.name = name
+        self.subfield = subfield
+        self.host_unit = dict(host_unit)
+        self.co_builders = list(co_builders)
+        self.commitments = commitments
+        self.achievements = list(achievements)
+        self.basic_conditions = dict(basic_conditions)
+        self.principal: str | None = None
+        self.goals: str | None = None
+        self.budget: str | None = None
+        self.status = Status.APPLIED.value
+        self.stage_dates: dict[str, date] = {Status.APPLIED.value: act.business_date}
+        self.intake_reasons: str | None = None
+        self.scores: dict[str, dict[str, Any]] = {}
+        self.review_result: Decimal | None = None
+        self.inspection: dict[str, Any] | None = None
+        self.approval: dict[str, Any] | None = None
+        self.committed = ZERO
+        self.publicity: dict[str, Any] | None = None
+        self.objections: dict[str, dict[str, Any]] = {}
+        self.notice_ref: str | None = None
+        self.task_book: dict[str, Any] | None = None
+        self.changes: dict[str, dict[str, Any]] = {}
+        self.acceptance: dict[str, Any] | None = None
+        self.recognition: dict[str, Any] | None = None
+        self.disbursed = ZERO
+        self.recovered = ZERO
+        self.end_reason: str | None = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def stage(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def host_credit_code(self) -> str:
+        return str(self.host_unit["credit_code"])
+
+    @property
+    def holds_subfield(self) -> bool:
+        """Art. 5: a platform holds its subfield from approval (审定) until it ends."""
+        return self.stage in HOLDING
+
+    @property
+    def outstanding_commitment(self) -> Decimal:
+        """The funding plan's amount still committed and neither disbursed nor released."""
+        return ZERO if self.disbursed else self.committed
+
+    def _require(self, allowed: Iterable[Status], article: str, what: str) -> None:
+        allowed = tuple(allowed)
+        if self.stage not in allowed:
+            names = ", ".join(s.value for s in allowed)
+            raise RuleViolation(
+                "wrong_stage",
+                f"cannot {what}: the platform is '{self.status}', it must be {names}",
+                article,
+                self.policy_ref,
+            )
+
+    def _enter(self, status: Status, act: Act) -> None:
+        self.status = status.value
+        self.stage_dates[status.value] = act.business_date
+
+    # ------------------------------------------------------------------ Art. 8(2) 受理
+    def review_formally(self, accepted: bool, reasons: str, act: Act) -> None:
+        """Art. 8(2): the service agency's formal review (形式审查) accepts the application or
+        does not, with reasons. Acceptance needs the Art. 6 basic conditions on file."""
+        self.check_act(act)
+        self._require([Status.APPLIED], "Art. 8(2)", "record the formal review")
+        if accepted:
+            missing = [k for k in ("technical_strength", "open_sharing", "service_mechanism")
+                       if not str(self.basic_conditions.get(k, "")).strip()]
+            if missing:
+                raise RuleViolation(
+                    "basic_conditions_missing",
+                    f"the application lacks the basic conditions {', '.join(missing)}",
+                    "Art. 6",
+                    self.policy_ref,
+                )
+            self._accepted(reasons=reasons, act=act)
+        else:
+            if not reasons.strip():
+                raise InvalidInput("reasons_required", "a refusal must give reasons", "reasons")
+            self._not_accepted(reasons=reasons, act=act)
+
+    @event("Accepted", topic=f"{T}/Accepted")
+    def _accepted(self, reasons: str, act: Act) -> None:
+        self.intake_reasons = reasons
+        self._enter(Status.ACCEPTED, act)
+
+    @event("NotAccepted", topic=f"{T}/NotAccepted")
+    def _not_accepted(self, reasons: str, act: Act) -> None:
+        self.intake_reasons = reasons
+        self.end_reason = reasons
+        self._enter(Status.NOT_ACCEPTED, act)
+
+    # ------------------------------------------------------------------ Art. 8(3) 评审
+    def score(
+        self, policy: Policy, expert_affiliation: str | None, scores: dict[str, Any], comment: str, act: Act
+    ) -> None:
+        """Art. 8(3): each expert scores once against the policy's rubric; an expert from the
+        host unit or a co-builder must recuse (回避). The review completes when the policy's
+        minimum number of experts has scored; the result follows the policy's method."""
+        self.check_act(act)
+        self._require([Status.ACCEPTED], "Art. 8(3)", "score")
+        if act.actor_id in self.scores:
+            raise RuleViolation(
+                "already_scored", f"expert {act.actor_id} has already scored this application",
+                "Art. 8(3)", self.policy_ref,
+            )
+        conflicted = {self.host_credit_code} | {
+            str(c.get("credit_code")) for c in self.co_builders if c.get("credit_code")
+        }
+        if expert_affiliation and expert_affiliation.upper() in conflicted:
+            raise RuleViolation(
+                "expert_conflict_of_interest",
+                "the expert is affiliated with the host unit or a co-builder and must recuse (回避)",
+                "Art. 8(3)",
+                self.policy_ref,
+            )
+        checked = policy.validate_scores(scores)
+        total = sum(checked.values(), Decimal("0"))
+        self._scored(scores=checked, total=total, comment=comment, act=act)
+        if len(self.scores) >= policy.min_experts:
+            totals = [s["total"] for s in self.scores.values()]
+            self._review_completed(
+                experts=len(totals), method=policy.scoring_method, result=policy.result(totals), act=act
+            )
+
+    @event("Scored", topic=f"{T}/Scored")
+    def _scored(self, scores: dict[str, Decimal], total: Decimal, comment: str, act: Act) -> None:
+        self.scores[act.actor_id] = {"scores": dict(scores), "total": total, "comment": comment,
+                                     "scored_on": act.business_date}
+
+    @event("ReviewCompleted", topic=f"{T}/ReviewCompleted")
+    def _review_completed(self, experts: int, method: str, result: Decimal, act: Act) -> None:
+        self.review_result = result
+        self._enter(Status.REVIEWED, act)
+
+    # ------------------------------------------------------------------ Art. 8(4) 考察
+    def inspect(self, passed: bool, findings: str, act: Act) -> None:
+        """Art. 8(4): the bureau inspects on site after the expert review; a failed inspection
+        ends the application (rejected)."""
+        self.check_act(act)
+        self._require([Status.REVIEWED], "Art. 8(4)", "record the inspection")
+        self._inspected(passed=passed, findings=findings, act=act)
+
+    @event("Inspected", topic=f"{T}/Inspected")
+    def _inspected(self, passed: bool, findings: str, act: Act) -> None:
+        self.inspection = {"passed": passed, "findings": findings, "date": act.business_date}
+        if passed:
+            self._enter(Status.INSPECTED, act)
+        else:
+            self.end_reason = "inspection failed"
+            self._enter(Status.REJECTED, act)
+
+    # ------------------------------------------------------------------ Art. 8(5) 审定
+    def approve(
+        self,
+        policy: Policy,
+        party_group_meeting_ref: str,
+        vice_mayor_approval_ref: str,
+        funding_plan_ref: str,
+        subfield_exception: str | None,
+        act: Act,
+    ) -> None:
+        """Art. 8(5): adopted by the bureau's party-group meeting with a funding plan agreed
+        with finance, and approved by the vice-mayor in charge. The plan commits the policy's
+        amount (Art. 9(3)). Art. 5 (one per subfield) is checked on the subfield's seat."""
+        self.check_act(act)
+        self._require([Status.INSPECTED], "Art. 8(5)", "approve")
+        for field, value in (("party_group_meeting_ref", party_group_meeting_ref),
+                             ("vice_mayor_approval_ref", vice_mayor_approval_ref),
+                             ("funding_plan_ref", funding_plan_ref)):
+            if not value.strip():
+                raise InvalidInput("reference_required", f"{field} is required (Art. 8(5))", field)
+        self._approved(
+            party_group_meeting_ref=party_group_meeting_ref,
+            vice_mayor_approval_ref=vice_mayor_approval_ref,
+            funding_plan_ref=funding_plan_ref,
+            subfield_exception=subfield_exception,
+            funding_committed=policy.funding_amount,
+            act=act,
+        )
+
+    @event("Approved", topic=f"{T}/Approved")
+    def _approved(
+        self,
+        party_group_meeting_ref: str,
+        vice_mayor_approval_ref: str,
+        funding_plan_ref: str,
+        subfield_exception: str | None,
+        funding_committed: Decimal,
+        act: Act,
+    ) -> None:
+        self.approval = {
+            "party_group_meeting_ref": party_group_meeting_ref,
+            "vice_mayor_approval_ref": vice_mayor_approval_ref,
+            "funding_plan_ref": funding_plan_ref,
+            "subfield_exception": subfield_exception,
+        }
+        self.committed = funding_committed
+        self._enter(Status.APPROVED, act)
+
+    # ------------------------------------------------------------------ Art. 8(6) 公示
+    def publicize(
+        self, batch_id: UUID, batch_ref: str, media: str, start_date: date,
+        first_day: date | None, last_day: date | None, act: Act,
+    ) -> None:
+        """Art. 8(6): the approved list is publicized in the media for 5 working days."""
+        self.check_act(act)
+        self._require([Status.APPROVED], "Art. 8(6)", "publicize")
+        if start_date < self.stage_dates[Status.APPROVED.value]:
+            raise RuleViolation(
+                "publicity_before_approval", "publicity cannot start before the approval date",
+                "Art. 8(6)", self.policy_ref,
+            )
+        self._publicized(batch_id=batch_id, batch_ref=batch_ref, media=media, start_date=start_date,
+                         first_day=first_day, last_day=last_day, act=act)
+
+    @event("Publicized", topic=f"{T}/Publicized")
+    def _publicized(
+        self, batch_id: UUID, batch_ref: str, media: str, start_date: date,
+        first_day: date | None, last_day: date | None, act: Act,
+    ) -> None:
+        self.publicity = {"batch_id": batch_id, "batch_ref": batch_ref, "media": media,
+                          "start_date": start_date, "first_day": first_day, "last_day": last_day}
+        self._enter(Status.IN_PUBLICITY, act)
+
+    def object(
+        self, first_day: date, last_day: date, objector_name: str, contact: str, content: str, act: Act
+    ) -> str:
+        """Art. 8(6): anyone may object during the publicity window. One received outside it is
+        still recorded, for the auditors, but marked inadmissible and does not block the notice.
+        Returns the objection's id."""
+        self.check_act(act)
+        if self.publicity is None:
+            raise RuleViolation(
+                "not_publicized", "this platform has not been publicized; there is nothing to object to",
+                "Art. 8(6)", self.policy_ref,
+            )
+        received = act.business_date
+        admissible = first_day <= received <= last_day and self.stage == Status.IN_PUBLICITY
+        objection_id = str(len(self.objections) + 1)
+        self._objected(objection_id=objection_id, objector_name=objector_name, contact=contact,
+                       content=content, admissible=admissible, act=act)
+        return objection_id
+
+    @event("Objected", topic=f"{T}/Objected")
+    def _objected(
+        self, objection_id: str, objector_name: str, contact: str, content: str, admissible: bool, act: Act
+    ) -> None:
+        self.objections[objection_id] = {
+            "objection_id": objection_id, "objector_name": objector_name, "contact": contact,
+            "content": content, "admissible": admissible, "received_on": act.business_date,
+            "outcome": None, "handling_opinion": None, "vice_mayor_decision_ref": None,
+        }
+
+    def resolve_objection(
+        self, objection_id: str, upheld: bool, handling_opinion: str, vice_mayor_decision_ref: str, act: Act
+    ) -> None:
+        """Art. 8(6): the bureau verifies an objection with finance and the vice-mayor decides
+        on the handling opinion. Upheld during publicity, the approval is rescinded (the
+        subfield is freed and the commitment released)."""
+        self.check_act(act)
+        objection = self.objections.get(objection_id)
+        if objection is None:
+            raise NotFound("objection_not_found", f"no objection {objection_id} on this platform")
+        if objection["outcome"] is not None:
+            raise RuleViolation(
+                "objection_already_resolved", f"objection {objection_id} was already {objection['outcome']}",
+                "Art. 8(6)", self.policy_ref,
+            )
+        if not vice_mayor_decision_ref.strip():
+            raise InvalidInput("reference_required", "vice_mayor_decision_ref is required (Art. 8(6))",
+                               "vice_mayor_decision_ref")
+        if upheld and self.stage != Status.IN_PUBLICITY:
+            raise RuleViolation(
+                "objection_upheld_after_publicity",
+                "the approval can only be rescinded during publicity; after the notice use "
+                "revocation (Art. 13)",
+                "Art. 8(6)", self.policy_ref,
+            )
+        self._objection_resolved(objection_id=objection_id, outcome="upheld" if upheld else "dismissed",
+                                 handling_opinion=handling_opinion,
+                                 vice_mayor_decision_ref=vice_mayor_decision_ref, act=act)
+        if upheld:
+            self._approval_rescinded(objection_id=objection_id, released_amount=self.outstanding_commitment,
+                                     act=act)
+
+    @event("ObjectionResolved", topic=f"{T}/ObjectionResolved")
+    def _objection_resolved(
+        self, objection_id: str, outcome: str, handling_opinion: str, vice_mayor_decision_ref: str, act: Act
+    ) -> None:
+        self.objections[objection_id].update(
+            outcome=outcome, handling_opinion=handling_opinion,
+            vice_mayor_decision_ref=vice_mayor_decision_ref, resolved_on=act.business_date,
+        )
+
+    @event("ApprovalRescinded", topic=f"{T}/ApprovalRescinded")
+    def _approval_rescinded(self, objection_id: str, released_amount: Decimal, act: Act) -> None:
+        self.end_reason = f"objection {objection_id} upheld"
+        self.committed -= released_amount
+        self._enter(Status.REJECTED, act)
+
+    # ------------------------------------------------------------------ Art. 8(7) 行文下达
+    def issue_notice(self, last_day: date | None, act: Act) -> None:
+        """Art. 8(7): bureau and finance jointly issue the notice (立项通知), only after the
+        publicity window (whose ``last_day`` the calendar gives) has closed and every
+        admissible objection has been resolved."""
+        self.check_act(act)
+        self._require([Status.IN_PUBLICITY], "Art. 8(7)", "issue the notice")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "the joint notice's document_ref is required",
+                               "document_ref")
+        if last_day is None or act.business_date <= last_day:
+            raise RuleViolation(
+                "publicity_window_open",
+                f"the publicity window runs through {last_day or 'a day not yet computable'}; "
+                "the notice can only follow its close",
+                "Art. 8(7)", self.policy_ref,
+            )
+        pending = [o["objection_id"] for o in self.objections.values()
+                   if o["admissible"] and o["outcome"] is None]
+        if pending:
+            raise RuleViolation(
+                "objections_unresolved", f"objections {', '.join(pending)} are not resolved yet",
+                "Art. 8(7)", self.policy_ref,
+            )
+        self._notice_issued(act=act)
+
+    @event("NoticeIssued", topic=f"{T}/NoticeIssued")
+    def _notice_issued(self, act: Act) -> None:
+        self.notice_ref = act.document_refs[0]
+        self._enter(Status.NOTIFIED, act)
+
+    def sign_task_book(
+        self, policy: Policy, indicators: list[dict[str, str]], period_start: date,
+        period_end: date | None, acceptance_due: date | None, act: Act,
+    ) -> None:
+        """Art. 8(7) and 9(1): bureau and host unit sign the construction task book (建设任务书)
+        listing the indicators; the execution period is one year in principle."""
+        self.check_act(act)
+        self._require([Status.NOTIFIED], "Art. 8(7)", "sign the task book")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "task_book_ref is required", "task_book_ref")
+        if not indicators:
+            raise InvalidInput("indicators_required", "the task book must list its indicators", "indicators")
+        if period_start < self.stage_dates[Status.NOTIFIED.value]:
+            raise InvalidInput("period_before_notice", "the execution period cannot start before the notice",
+                               "period_start")
+        end = period_end or default_period_end(period_start, policy.execution_period_months)
+        if end < period_start:
+            raise InvalidInput("period_end_before_start", "period_end is before period_start", "period_end")
+        self._task_book_signed(indicators=indicators, period_start=period_start, period_end=end,
+                               acceptance_due=acceptance_due, act=act)
+
+    @event("TaskBookSigned", topic=f"{T}/TaskBookSigned")
+    def _task_book_signed(
+        self, indicators: list[dict[str, str]], period_start: date, period_end: date,
+        acceptance_due: date | None, act: Act,
+    ) -> None:
+        self.task_book = {"task_book_ref": act.document_refs[0], "indicators": list(indicators),
+                          "period_start": period_start, "period_end": period_end,
+                          "acceptance_due": acceptance_due}
+        self._enter(Status.UNDER_CONSTRUCTION, act)
+
+    # ------------------------------------------------------------------ Art. 10-11 重大事项
+    def report_change(self, kind: ChangeKind, description: str, new_value: Any, act: Act) -> str:
+        """Art. 11: a change of unit name, principal, goals, indicators or a major budget change
+        must be reported to the bureau during the project."""
+        self.check_act(act)
+        self._require([Status.NOTIFIED, Status.UNDER_CONSTRUCTION, Status.ACCEPTANCE_APPLIED,
+                       Status.QUALIFIED, Status.RECOGNIZED, Status.FUNDED], "Art. 11", "report a major change")
+        if kind == ChangeKind.INDICATORS:
+            new_value = _indicator_list(new_value)
+        elif not isinstance(new_value, str) or not new_value.strip():
+            raise InvalidInput("new_value_required", "new_value must be a non-empty text", "new_value")
+        change_id = str(len(self.changes) + 1)
+        self._change_reported(change_id=change_id, kind=kind.value, description=description,
+                              new_value=new_value, act=act)
+        return change_id
+
+    @event("MajorChangeReported", topic=f"{T}/MajorChangeReported")
+    def _change_reported(self, change_id: str, kind: str, description: str, new_value: Any, act: Act) -> None:
+        self.changes[change_id] = {"change_id": change_id, "kind": kind, "description": description,
+                                   "new_value": new_value, "reported_on": act.business_date,
+                                   "decision": None}
+
+    def decide_change(self, change_id: str, approved: bool, reasons: str, act: Act) -> None:
+        """Art. 11: the bureau decides a reported change; an approved change takes effect from
+        the decision's date."""
+        self.check_act(act)
+        change = self.changes.get(change_id)
+        if change is None:
+            raise NotFound("change_not_found", f"no major change {change_id} on this platform")
+        if change["decision"] is not None:
+            raise RuleViolation("change_already_decided", f"change {change_id} was already decided",
+                                "Art. 11", self.policy_ref)
+        if self.stage.is_end:
+            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 11", self.policy_ref)
+        self._change_decided(change_id=change_id, approved=approved, reasons=reasons, act=act)
+
+    @event("MajorChangeDecided", topic=f"{T}/MajorChangeDecided")
+    def _change_decided(self, change_id: str, approved: bool, reasons: str, act: Act) -> None:
+        change = self.changes[change_id]
+        change.update(decision="approved" if approved else "rejected", reasons=reasons,
+                      decided_on=act.business_date)
+        if not approved:
+            return
+        kind, value = ChangeKind(change["kind"]), change["new_value"]
+        if kind == ChangeKind.UNIT_NAME:
+            self.host_unit["name"] = value
+        elif kind == ChangeKind.PRINCIPAL:
+            self.principal = value
+        elif kind == ChangeKind.GOALS:
+            self.goals = value
+        elif kind == ChangeKind.BUDGET:
+            self.budget = value
+        elif kind == ChangeKind.INDICATORS and self.task_book is not None:
+            self.task_book["indicators"] = list(value)
+
+    # ------------------------------------------------------------------ Art. 9 验收
+    def apply_for_acceptance(self, summary: str, acceptance_due: date | None, act: Act) -> None:
+        """Art. 9(1): the host unit applies for acceptance within one month after the execution
+        period ends; early application is allowed when the tasks are done early.
+        ``acceptance_due`` is the deadline from the working-day calendar (None only when the
+        application is early, so that the deadline is not needed yet)."""
+        self.check_act(act)
+        self._require([Status.UNDER_CONSTRUCTION], "Art. 9(1)", "apply for acceptance")
+        assert self.task_book is not None
+        period_end: date = self.task_book["period_end"]
+        early = act.business_date <= period_end
+        if not early and acceptance_due is not None and act.business_date > acceptance_due:
+            raise RuleViolation(
+                "acceptance_deadline_passed",
+                f"the acceptance application was due by {acceptance_due} (one month after the "
+                f"execution period ended on {period_end})",
+                "Art. 9(1)", self.policy_ref,
+            )
+        self._acceptance_applied(summary=summary, early=early, act=act)
+
+    @event("AcceptanceApplied", topic=f"{T}/AcceptanceApplied")
+    def _acceptance_applied(self, summary: str, early: bool, act: Act) -> None:
+        self.acceptance = {"summary": summary, "early": early, "applied_on": act.business_date}
+        self._enter(Status.ACCEPTANCE_APPLIED, act)
+
+    def review_acceptance(
+        self, panel: list[str], indicator_results: list[dict[str, Any]], funds_use_compliant: bool,
+        qualified: bool, act: Act,
+    ) -> None:
+        """Art. 9(2)-(3): the service agency convenes an on-site expert meeting; the task book is
+        the basis. Qualified only if every indicator is achieved and the construction funds were
+        used compliantly; unqualified terminates the project with no money."""
+        self.check_act(act)
+        self._require([Status.ACCEPTANCE_APPLIED], "Art. 9(2)", "record the acceptance review")
+        if not panel:
+            raise InvalidInput("panel_required", "the acceptance panel must name its experts", "panel")
+        assert self.task_book is not None
+        expected = {i["name"] for i in self.task_book["indicators"]}
+        given = {str(r.get("name")) for r in indicator_results}
+        if given != expected:
+            missing, unknown = sorted(expected - given), sorted(given - expected)
+            raise RuleViolation(
+                "indicator_results_mismatch",
+                f"the results must cover exactly the task book's indicators (missing: {missing}, "
+                f"unknown: {unknown})",
+                "Art. 9(3)", self.policy_ref,
+            )
+        all_achieved = all(bool(r.get("achieved")) for r in indicator_results)
+        if qualified and not (all_achieved and funds_use_compliant):
+            raise RuleViolation(
+                "qualified_contradicts_results",
+                "a qualified conclusion needs every task-book indicator achieved and compliant use "
+                "of funds",
+                "Art. 9(3)", self.policy_ref,
+            )
+        results = [{"name": str(r["name"]), "achieved": bool(r.get("achieved"))} for r in indicator_results]
+        self._acceptance_reviewed(panel=list(panel), indicator_results=results,
+                                  funds_use_compliant=funds_use_compliant,
+                                  conclusion="qualified" if qualified else "unqualified", act=act)
+        if qualified:
+            self._accepted_as_qualified(act=act)
+        else:
+            self._terminated(reasons="acceptance unqualified (验收不合格)",
+                             released_amount=self.outstanding_commitment, act=act)
+
+    @event("AcceptanceReviewed", topic=f"{T}/AcceptanceReviewed")
+    def _acceptance_reviewed(
+        self, panel: list[str], indicator_results: list[dict[str, Any]], funds_use_compliant: bool,
+        conclusion: str, act: Act,
+    ) -> None:
+        assert self.acceptance is not None
+        self.acceptance.update(panel=panel, indicator_results=indicator_results,
+                               funds_use_compliant=funds_use_compliant, conclusion=conclusion,
+                               reviewed_on=act.business_date)
+
+    @event("AcceptedAsQualified", topic=f"{T}/AcceptedAsQualified")
+    def _accepted_as_qualified(self, act: Act) -> None:
+        self._enter(Status.QUALIFIED, act)
+
+    def recognize(self, plaque_no: str, act: Act) -> None:
+        """Art. 9(3): a qualified platform is recognised by the bureau's document and awarded
+        the plaque (授牌)."""
+        self.check_act(act)
+        self._require([Status.QUALIFIED], "Art. 9(3)", "recognise")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "document_ref is required", "document_ref")
+        if not plaque_no.strip():
+            raise InvalidInput("plaque_no_required", "plaque_no is required", "plaque_no")
+        self._recognized(plaque_no=plaque_no, act=act)
+
+    @event("Recognized", topic=f"{T}/Recognized")
+    def _recognized(self, plaque_no: str, act: Act) -> None:
+        self.recognition = {"document_ref": act.document_refs[0], "plaque_no": plaque_no,
+                            "recognized_on": act.business_date}
+        self._enter(Status.RECOGNIZED, act)
+
+    def fund(self, policy: Policy, amount: Decimal | None, act: Act) -> None:
+        """Art. 9(3): bureau and finance jointly grant the host unit the policy's amount
+        (1,000,000 yuan under 长科发〔2021〕36号), once."""
+        self.check_act(act)
+        if self.disbursed > ZERO:
+            raise RuleViolation("already_funded", "the construction grant has already been paid (once only)",
+                                "Art. 9(3)", self.policy_ref)
+        self._require([Status.RECOGNIZED], "Art. 9(3)", "fund")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "joint_document_ref is required", "joint_document_ref")
+        due = policy.funding_amount
+        if amount is not None and amount != due:
+            raise RuleViolation("funding_amount_mismatch",
+                                f"the grant is {due} yuan under {policy.policy}, not {amount}",
+                                "Art. 9(3)", self.policy_ref)
+        self._funded(amount=due, act=act)
+
+    @event("Funded", topic=f"{T}/Funded")
+    def _funded(self, amount: Decimal, act: Act) -> None:
+        self.disbursed = amount
+        self._enter(Status.FUNDED, act)
+
+    def recover_funds(self, amount: Decimal, reasons: str, act: Act) -> None:
+        """Art. 13 (and the city's project-fund rules): money returned by the host unit is a
+        separate act recorded by finance with its own document, up to what was disbursed."""
+        self.check_act(act)
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "document_ref is required", "document_ref")
+        if amount <= ZERO:
+            raise InvalidInput("amount_not_positive", "amount must be positive", "amount")
+        remaining = self.disbursed - self.recovered
+        if amount > remaining:
+            raise RuleViolation("recovery_exceeds_disbursed",
+                                f"only {remaining} yuan of the grant is unrecovered", "Art. 13", self.policy_ref)
+        self._funds_recovered(amount=amount, reasons=reasons, act=act)
+
+    @event("FundsRecovered", topic=f"{T}/FundsRecovered")
+    def _funds_recovered(self, amount: Decimal, reasons: str, act: Act) -> None:
+        self.recovered += amount
+
+    # ------------------------------------------------------------------ ends
+    def withdraw(self, reasons: str, act: Act) -> None:
+        """The host unit withdraws its application or project before the acceptance review."""
+        self.check_act(act)
+        self._require([Status.APPLIED, Status.ACCEPTED, Status.REVIEWED, Status.INSPECTED, Status.APPROVED,
+                       Status.IN_PUBLICITY, Status.NOTIFIED, Status.UNDER_CONSTRUCTION,
+                       Status.ACCEPTANCE_APPLIED], "Art. 8", "withdraw")
+        self._withdrawn(reasons=reasons, released_amount=self.outstanding_commitment, act=act)
+
+    @event("Withdrawn", topic=f"{T}/Withdrawn")
+    def _withdrawn(self, reasons: str, released_amount: Decimal, act: Act) -> None:
+        self.end_reason = reasons
+        self.committed -= released_amount
+        self._enter(Status.WITHDRAWN, act)
+
+    def terminate(self, reasons: str, act: Act) -> None:
+        """Art. 9: the bureau terminates a project under construction (e.g. no acceptance
+        application within the month after the execution period)."""
+        self.check_act(act)
+        self._require([Status.NOTIFIED, Status.UNDER_CONSTRUCTION, Status.ACCEPTANCE_APPLIED],
+                      "Art. 9(1)", "terminate")
+        if not reasons.strip():
+            raise InvalidInput("reasons_required", "a termination must give reasons", "reasons")
+        self._terminated(reasons=reasons, released_amount=self.outstanding_commitment, act=act)
+
+    @event("Terminated", topic=f"{T}/Terminated")
+    def _terminated(self, reasons: str, released_amount: Decimal, act: Act) -> None:
+        self.end_reason = reasons
+        self.committed -= released_amount
+        self._enter(Status.TERMINATED, act)
+
+    def revoke(self, ground: RevocationGround, reasons: str, act: Act) -> None:
+        """Art. 13: the bureau revokes a platform that can no longer fulfil the host unit's
+        duties or has caused serious adverse social impact. Final; frees the subfield; does not
+        by itself recover money (see :meth:`recover_funds`)."""
+        self.check_act(act)
+        self._require([Status.NOTIFIED, Status.UNDER_CONSTRUCTION, Status.ACCEPTANCE_APPLIED,
+                       Status.QUALIFIED, Status.RECOGNIZED, Status.FUNDED], "Art. 13", "revoke")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "document_ref is required", "document_ref")
+        self._revoked(ground=ground.value, reasons=reasons, released_amount=self.outstanding_commitment, act=act)
+
+    @event("Revoked", topic=f"{T}/Revoked")
+    def _revoked(self, ground: str, reasons: str, released_amount: Decimal, act: Act) -> None:
+        self.end_reason = f"{ground}: {reasons}"
+        self.committed -= released_amount
+        self._enter(Status.REVOKED, act)
+
+
+def default_period_end(start: date, months: int) -> date:
+    """Art. 9(1): the execution period is one year in principle: start + 1 year − 1 day."""
+    return add_months(start, months) - timedelta(days=1)
+
+
+def _indicator_list(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not value or not all(
+        isinstance(i, dict) and str(i.get("name", "")).strip() for i in value
+    ):
+        raise InvalidInput("indicators_invalid",
+                           "new_value must be a non-empty list of {name, target} indicators", "new_value")
+    return [{"name": str(i["name"]), "target": str(i.get("target", ""))} for i in value]
+
+
+__all__ = ["Platform", "default_period_end", "ENDS"]

@@ -1,0 +1,66 @@
+"""The base of every aggregate in the registry: events that say who, when and on what
+authority, chained by hash.
+
+Every event carries an :class:`~aggregates.values.Act` (actor id, role, business date,
+document references) and ``prev_hash``, the hash of the previous event of the same stream
+(:data:`~aggregates.hashing.GENESIS` for the first). Business dates never run backwards within
+a stream and never lie in the future (DOMAIN.md, "Event vocabulary").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from .clock import today_in_shanghai
+from .errors import RuleViolation
+from .hashing import GENESIS, event_hash
+from .values import Act
+
+
+class RecordedAggregate(Aggregate):
+    """An aggregate whose events form a tamper-evident, attributed record."""
+
+    last_hash = GENESIS  # not annotated: annotations would become constructor fields
+    last_business_date = None
+
+    class Event(Aggregate.Event):
+        prev_hash: str
+        act: Act
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate.last_hash = event_hash(get_topic(type(self)), self.__dict__)
+            aggregate.last_business_date = self.act.business_date
+            return aggregate
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        # Chain each new event to its predecessor; callers never pass prev_hash themselves.
+        kwargs["prev_hash"] = self.last_hash
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create_recorded(cls, event_class: Any, act: Act, **kwargs: Any) -> Any:
+        check_business_date(act, previous=None)
+        return cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
+
+    def check_act(self, act: Act) -> None:
+        check_business_date(act, previous=self.last_business_date)
+
+
+def check_business_date(act: Act, previous: Any) -> None:
+    """A business date may be back-filled (clerks record paper acts later) but never lies in
+    the future, and never precedes the stream's previous act."""
+    today = today_in_shanghai()
+    if act.business_date > today:
+        raise RuleViolation(
+            "business_date_in_future",
+            f"business date {act.business_date} is after today ({today}, Asia/Shanghai)",
+        )
+    if previous is not None and act.business_date < previous:
+        raise RuleViolation(
+            "business_date_before_previous",
+            f"business date {act.business_date} is before the previous recorded act ({previous})",
+        )

@@ -1,0 +1,117 @@
+"""Value types of the domain: who acted, in what role, on what business date, on what authority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class Role(str, Enum):
+    """The roles of DOMAIN.md ("Who uses it")."""
+
+    APPLICANT = "applicant"  # 依托单位 host unit
+    SERVICE_AGENCY = "service_agency"  # 科技服务机构
+    EXPERT = "expert"  # 评审专家
+    BUREAU = "bureau"  # 市科技局
+    FINANCE = "finance"  # 市财政局
+    PUBLIC = "public"  # 社会公众
+    AUDITOR = "auditor"  # 审计
+    SYSTEM = "system"  # the registry itself (e.g. loading the demo programme)
+
+
+class Status(str, Enum):
+    """A platform's stage, exactly the status vocabulary of API.md."""
+
+    APPLIED = "applied"
+    ACCEPTED = "accepted"
+    REVIEWED = "reviewed"
+    INSPECTED = "inspected"
+    APPROVED = "approved"
+    IN_PUBLICITY = "in_publicity"
+    NOTIFIED = "notified"
+    UNDER_CONSTRUCTION = "under_construction"
+    ACCEPTANCE_APPLIED = "acceptance_applied"
+    QUALIFIED = "qualified"
+    RECOGNIZED = "recognized"
+    FUNDED = "funded"
+    NOT_ACCEPTED = "not_accepted"
+    REJECTED = "rejected"
+    TERMINATED = "terminated"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+
+    @property
+    def is_end(self) -> bool:
+        return self in ENDS
+
+
+ENDS = frozenset(
+    {Status.NOT_ACCEPTED, Status.REJECTED, Status.TERMINATED, Status.WITHDRAWN, Status.REVOKED}
+)
+
+# From approval (审定) on, a platform holds its subfield (Art. 5).
+HOLDING = frozenset(
+    {
+        Status.APPROVED,
+        Status.IN_PUBLICITY,
+        Status.NOTIFIED,
+        Status.UNDER_CONSTRUCTION,
+        Status.ACCEPTANCE_APPLIED,
+        Status.QUALIFIED,
+        Status.RECOGNIZED,
+        Status.FUNDED,
+    }
+)
+
+
+class ChangeKind(str, Enum):
+    """Major changes that must be reported (Art. 11)."""
+
+    UNIT_NAME = "unit_name"  # 单位名称变更
+    PRINCIPAL = "principal"  # 主要负责人调整
+    GOALS = "goals"  # 建设目标与内容调整
+    INDICATORS = "indicators"  # 平台考核指标调整
+    BUDGET = "budget"  # 重大资金预算调整
+
+
+class RevocationGround(str, Enum):
+    """The two grounds of Art. 13."""
+
+    CANNOT_FULFIL_DUTIES = "cannot_fulfil_duties"  # 无法继续履行依托单位职责
+    SERIOUS_ADVERSE_IMPACT = "serious_adverse_impact"  # 产生严重社会不良影响
+
+
+class Stage(str, Enum):
+    """Stage of an R&D achievement required by Art. 7(2): pilot (中试) or industrial (产业化)."""
+
+    PILOT = "pilot"
+    INDUSTRIAL = "industrial"
+
+
+@dataclass(frozen=True)
+class Act:
+    """Who did something, in what role, on which business date (Asia/Shanghai), backed by which
+    documents (文号). Every event carries one."""
+
+    actor_id: str
+    role: Role
+    business_date: date
+    document_refs: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "actor_id": self.actor_id,
+            "role": self.role.value,
+            "business_date": self.business_date.isoformat(),
+            "document_refs": list(self.document_refs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "Act":
+        return cls(
+            actor_id=str(data["actor_id"]),
+            role=Role(data["role"]),
+            business_date=date.fromisoformat(str(data["business_date"])),
+            document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),  # type: ignore[union-attr]
+        )
