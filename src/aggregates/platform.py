@@ -52,12 +52,7 @@ class Platform(RecordedAggregate):
         certificate valid on the application date, committing continuous support) and Art. 7(2)
         (at least one achievement at pilot or industrial stage)."""
         ref = policy.policy
-        if not policy.has_subfield(subfield):
-            raise InvalidInput(
-                "unknown_subfield",
-                f"'{subfield}' is not one of the {len(policy.subfields)} subfields of {ref} (Art. 4)",
-                field="subfield",
-            )
+        subfield = policy.canonical_subfield(subfield)
         certificate = host_unit.get("high_tech_certificate") or {}
         valid_until = certificate.get("valid_until")
         if not certificate.get("number") or valid_until is None:

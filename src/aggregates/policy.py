@@ -1,0 +1,475 @@
+"""Policy versions (政策版本): the regulation's numbers as data, not code.
+
+A policy file restates one regulation — for 长科发〔2021〕36号 the validity window (Art. 15), the
+18 subfields (细分领域, Art. 4), the publicity period (公示, Art. 8(6)), the execution period and
+acceptance window (执行期/验收申请, Art. 9(1)), the funding amount (建设经费, Art. 9(3)) and the
+expert-review rubric and method (专家评审, Art. 8(3), scoring Art. 6 and Art. 7) — with the article
+beside each value, so a refusal can cite it and a successor regulation is loaded as a new file
+(Art. 15: an application is governed by the version in force on its application date).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from aggregates.errors import InvalidInput, NotFound, RuleViolation
+
+POLICY_DIR_ENV = "PLATFORMS_POLICY_DIR"
+BUNDLED_DIR = Path(__file__).parent / "policies"
+SCORING_METHODS = ("mean", "trimmed_mean")
+
+_CENT = Decimal("0.01")
+_TENTH = Decimal("0.1")
+_ARTICLE = re.compile(r"^Art\. \d+")
+_CRITERION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TOP_KEYS = (
+    "policy",
+    "title",
+    "demonstration",
+    "effective_from",
+    "effective_to",
+    "subfields",
+    "publicity",
+    "execution_period_months",
+    "acceptance_window_months",
+    "funding_amount",
+    "rubric",
+    "min_experts",
+    "scoring_method",
+)
+
+
+class PolicyDataError(ValueError):
+    """A policy file that cannot be trusted, naming the offending ``field``. Raised at load time:
+    a wrong number here would silently decide applications under the wrong rule."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One line of the expert rubric (评审指标), scoring a condition of Art. 6 or Art. 7."""
+
+    criterion: str
+    title: str
+    max_points: int
+    article: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of the regulation's settings; see the module docstring for the articles.
+
+    ``demonstration`` marks an illustrative version shipped for demos and training, never a
+    regulation in force; ``articles`` maps each setting to the article it comes from.
+    """
+
+    policy: str
+    title: str
+    demonstration: bool
+    effective_from: date
+    effective_to: date | None  # None: in force until a successor is loaded
+    subfields: tuple[str, ...]
+    publicity_working_days: int
+    publicity_start_day_counts: bool
+    execution_period_months: int
+    acceptance_window_months: int
+    funding_amount: Decimal
+    rubric: tuple[Criterion, ...]
+    min_experts: int
+    scoring_method: str
+    articles: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Cross-field invariants live here so a Policy built in code is as safe as a loaded one.
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise PolicyDataError(
+                f"{self.policy}: effective_to {self.effective_to} is before effective_from "
+                f"{self.effective_from}",
+                "effective_to",
+            )
+        if len(set(self.subfields)) != len(self.subfields):
+            raise PolicyDataError(f"{self.policy}: a subfield is listed twice", "subfields")
+        if self.funding_amount != self.funding_amount.quantize(_CENT):
+            raise PolicyDataError(f"{self.policy}: funding_amount has more than 2 decimals", "funding_amount")
+        ids = [c.criterion for c in self.rubric]
+        if len(set(ids)) != len(ids):
+            raise PolicyDataError(f"{self.policy}: a rubric criterion id is used twice", "rubric")
+        if sum(c.max_points for c in self.rubric) != 100:
+            raise PolicyDataError(
+                f"{self.policy}: rubric max_points sum to {sum(c.max_points for c in self.rubric)}, "
+                "not 100",
+                "rubric",
+            )
+        if self.scoring_method not in SCORING_METHODS:
+            raise PolicyDataError(
+                f"{self.policy}: scoring_method must be one of {', '.join(SCORING_METHODS)}",
+                "scoring_method",
+            )
+        if self.scoring_method == "trimmed_mean" and self.min_experts < 3:
+            # Dropping the highest and the lowest needs at least one total left to average.
+            raise PolicyDataError(
+                f"{self.policy}: trimmed_mean needs min_experts >= 3, got {self.min_experts}",
+                "min_experts",
+            )
+
+    # --- loading --------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Any, origin: str = "policy") -> Policy:
+        """Build a policy from its file form, refusing any missing, unknown or ill-typed field."""
+        reader = _Reader(origin)
+        if not isinstance(data, dict):
+            raise PolicyDataError(f"{origin}: expected a JSON object", None)
+        reader.exact_keys(data, _TOP_KEYS, "")
+        articles: dict[str, str] = {}
+
+        def setting(name: str, extra: Sequence[str] = ("value",)) -> dict[str, Any]:
+            node = data[name]
+            reader.require(isinstance(node, dict), name, "expected an object with 'article'")
+            reader.exact_keys(node, (*extra, "article"), name, optional=("note",))
+            articles[name] = reader.article(node["article"], f"{name}.article")
+            if "note" in node:
+                reader.text(node["note"], f"{name}.note")
+            return node
+
+        ref = reader.text(data["policy"], "policy")
+        title = reader.text(data["title"], "title")
+        reader.require(isinstance(data["demonstration"], bool), "demonstration", "expected true or false")
+        effective_from = reader.date(setting("effective_from")["value"], "effective_from.value")
+        to_raw = setting("effective_to")["value"]
+        effective_to = None if to_raw is None else reader.date(to_raw, "effective_to.value")
+
+        subfields_raw = setting("subfields")["value"]
+        reader.require(
+            isinstance(subfields_raw, list) and bool(subfields_raw), "subfields.value", "expected a non-empty list"
+        )
+        subfields = tuple(reader.text(s, f"subfields.value[{i}]") for i, s in enumerate(subfields_raw))
+
+        publicity = setting("publicity", ("working_days", "start_day_counts"))
+        working_days = reader.positive_int(publicity["working_days"], "publicity.working_days")
+        start_counts = publicity["start_day_counts"]
+        reader.require(isinstance(start_counts, bool), "publicity.start_day_counts", "expected true or false")
+
+        rubric_raw = data["rubric"]
+        reader.require(
+            isinstance(rubric_raw, list) and bool(rubric_raw), "rubric", "expected a non-empty list of criteria"
+        )
+        rubric = []
+        for i, item in enumerate(rubric_raw):
+            at = f"rubric[{i}]"
+            reader.require(isinstance(item, dict), at, "expected an object")
+            reader.exact_keys(item, ("criterion", "title", "max_points", "article"), at)
+            criterion = reader.text(item["criterion"], f"{at}.criterion")
+            reader.require(bool(_CRITERION_ID.match(criterion)), f"{at}.criterion", "expected a snake_case id")
+            rubric.append(
+                Criterion(
+                    criterion=criterion,
+                    title=reader.text(item["title"], f"{at}.title"),
+                    max_points=reader.positive_int(item["max_points"], f"{at}.max_points"),
+                    article=reader.article(item["article"], f"{at}.article"),
+                )
+            )
+        articles["rubric"] = ", ".join(dict.fromkeys(c.article for c in rubric))
+
+        method = setting("scoring_method")["value"]
+        reader.require(method in SCORING_METHODS, "scoring_method.value", f"expected one of {SCORING_METHODS}")
+        execution_months = setting("execution_period_months")["value"]
+        acceptance_months = setting("acceptance_window_months")["value"]
+        values = dict(
+            policy=ref,
+            title=title,
+            demonstration=data["demonstration"],
+            effective_from=effective_from,
+            effective_to=effective_to,
+            subfields=subfields,
+            publicity_working_days=working_days,
+            publicity_start_day_counts=start_counts,
+            execution_period_months=reader.positive_int(execution_months, "execution_period_months.value"),
+            acceptance_window_months=reader.positive_int(acceptance_months, "acceptance_window_months.value"),
+            funding_amount=reader.money(setting("funding_amount")["value"], "funding_amount.value"),
+            rubric=tuple(rubric),
+            min_experts=reader.positive_int(setting("min_experts")["value"], "min_experts.value"),
+            scoring_method=method,
+        )
+        try:
+            return cls(**values, articles=tuple(articles.items()))
+        except PolicyDataError as exc:  # a cross-field invariant: say which file broke it
+            raise PolicyDataError(f"{origin}: {exc}", exc.field) from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Policy:
+        """Read and validate one policy file."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PolicyDataError(f"cannot read policy file {path}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise PolicyDataError(f"policy file {path} is not valid JSON: {exc}") from None
+        return cls.from_dict(data, origin=str(path))
+
+    # --- rules ----------------------------------------------------------------------------
+
+    def article(self, setting: str) -> str:
+        """The article a setting comes from (e.g. ``"publicity"`` → ``"Art. 8(6)"``), for refusals."""
+        return dict(self.articles).get(setting, "")
+
+    def in_force_on(self, d: date) -> bool:
+        """Whether this version governs an application dated ``d`` (Art. 15, both ends inclusive)."""
+        return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
+
+    def has_subfield(self, name: str) -> bool:
+        """Whether ``name`` is one of this version's subfields, spelled exactly (Art. 4)."""
+        return name in self.subfields
+
+    def canonical_subfield(self, name: str) -> str:
+        """The official spelling of ``name`` (full-width brackets and stray spaces forgiven).
+
+        Callers store the returned spelling: two spellings of one subfield would otherwise defeat
+        the one-platform-per-subfield rule of Art. 5.
+        """
+        wanted = unicodedata.normalize("NFKC", name).strip()
+        for official in self.subfields:
+            if unicodedata.normalize("NFKC", official) == wanted:
+                return official
+        raise InvalidInput(
+            "unknown_subfield",
+            f"{name!r} is not a subfield of {self.policy} (Art. 4); expected one of: "
+            + "、".join(self.subfields),
+            field="subfield",
+        )
+
+    def validate_scores(self, scores: Mapping[str, Decimal | int | float | str]) -> dict[str, Decimal]:
+        """One expert's scores (评分), checked against the rubric (Art. 8(3), criteria of Art. 6–7).
+
+        Every criterion must be scored, none unknown, each within 0..max_points with at most one
+        decimal place. Returns the scores as Decimals in rubric order.
+        """
+        if not isinstance(scores, Mapping):
+            raise InvalidInput("invalid_scores", "scores must be an object of criterion → points", field="scores")
+        known = {c.criterion for c in self.rubric}
+        for key in scores:
+            if key not in known:
+                raise InvalidInput(
+                    "unknown_criterion",
+                    f"{key!r} is not a criterion of the {self.policy} rubric; expected "
+                    + ", ".join(c.criterion for c in self.rubric),
+                    field=f"scores.{key}",
+                )
+        result: dict[str, Decimal] = {}
+        for c in self.rubric:
+            field = f"scores.{c.criterion}"
+            if c.criterion not in scores:
+                raise InvalidInput(
+                    "missing_score", f"no score for {c.criterion} ({c.title}, {c.article})", field=field
+                )
+            value = _to_decimal(scores[c.criterion])
+            if value is None or not 0 <= value <= c.max_points:
+                raise InvalidInput(
+                    "invalid_score",
+                    f"{c.criterion} must be a number from 0 to {c.max_points}, got {scores[c.criterion]!r}",
+                    field=field,
+                )
+            if value != value.quantize(_TENTH):
+                raise InvalidInput(
+                    "invalid_score",
+                    f"{c.criterion} may have at most one decimal place, got {scores[c.criterion]!r}",
+                    field=field,
+                )
+            result[c.criterion] = value.quantize(_TENTH)
+        return result
+
+    def result(self, totals: Sequence[Decimal]) -> Decimal:
+        """The review result from the experts' totals by ``scoring_method`` (Art. 8(3)):
+        ``mean``, or ``trimmed_mean`` (drop the single highest and single lowest total, then
+        average). Quantized to 0.01, half up, as the bureau publishes scores."""
+        values = [Decimal(str(t)) if not isinstance(t, Decimal) else t for t in totals]
+        needed = 3 if self.scoring_method == "trimmed_mean" else 1
+        if len(values) < needed:
+            raise RuleViolation(
+                "not_enough_scores",
+                f"{self.scoring_method} needs at least {needed} expert totals, got {len(values)}",
+                article=self.article("scoring_method") or "Art. 8(3)",
+                policy=self.policy,
+            )
+        if self.scoring_method == "trimmed_mean":
+            values = sorted(values)[1:-1]
+        return (sum(values, Decimal(0)) / len(values)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """The ``GET /policies`` representation (API.md), plus ``title`` and ``demonstration``."""
+        return {
+            "policy": self.policy,
+            "title": self.title,
+            "demonstration": self.demonstration,
+            "effective_from": self.effective_from.isoformat(),
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "subfields": list(self.subfields),
+            "funding_amount": f"{self.funding_amount:.2f}",
+            "publicity_working_days": self.publicity_working_days,
+            "rubric": [{"criterion": c.criterion, "max_points": c.max_points} for c in self.rubric],
+            "min_experts": self.min_experts,
+            "scoring_method": self.scoring_method,
+        }
+
+
+def _to_decimal(value: object) -> Decimal | None:
+    """A finite Decimal from an int, float, Decimal or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None  # True would otherwise score 1 point
+    try:
+        if isinstance(value, (int, Decimal)):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(str(value))  # 8.5, not 8.5000000000000001…
+        elif isinstance(value, str):
+            number = Decimal(value.strip())
+        else:
+            return None
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+class _Reader:
+    """Typed reads of a policy document, each failure naming its field."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def fail(self, field: str, problem: str) -> PolicyDataError:
+        return PolicyDataError(f"{self.origin}: field '{field}': {problem}", field)
+
+    def require(self, ok: bool, field: str, problem: str) -> None:
+        if not ok:
+            raise self.fail(field, problem)
+
+    def exact_keys(self, node: dict[str, Any], keys: Sequence[str], at: str, optional: Sequence[str] = ()) -> None:
+        missing = [k for k in keys if k not in node]
+        unknown = sorted(set(node) - set(keys) - set(optional))
+        if missing:
+            raise self.fail(f"{at}.{missing[0]}" if at else missing[0], "is missing")
+        if unknown:
+            raise self.fail(f"{at}.{unknown[0]}" if at else unknown[0], "is not a known field")
+
+    def text(self, value: Any, field: str) -> str:
+        self.require(isinstance(value, str) and value.strip() != "", field, "expected non-empty text")
+        return value.strip()
+
+    def article(self, value: Any, field: str) -> str:
+        text = self.text(value, field)
+        self.require(bool(_ARTICLE.match(text)), field, f"expected an article such as 'Art. 8(6)', got {text!r}")
+        return text
+
+    def date(self, value: Any, field: str) -> date:
+        self.require(isinstance(value, str) and bool(_ISO_DATE.match(value)), field, "expected YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not a calendar date") from None
+
+    def positive_int(self, value: Any, field: str) -> int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        self.require(ok, field, f"expected a positive whole number, got {value!r}")
+        return value
+
+    def money(self, value: Any, field: str) -> Decimal:
+        # A string, never a JSON number: binary floats cannot hold every amount to the fen.
+        self.require(isinstance(value, str), field, 'expected an amount in yuan as text, e.g. "1000000.00"')
+        number = _to_decimal(value)
+        if number is None or number <= 0:
+            raise self.fail(field, f"expected a positive amount, got {value!r}")
+        self.require(number == number.quantize(_CENT), field, f"at most 2 decimal places (fen), got {value!r}")
+        return number.quantize(_CENT)
+
+
+class PolicyRegistry:
+    """Every loaded policy version, with non-overlapping validity windows (Art. 15), so each
+    application date has at most one governing version."""
+
+    def __init__(self, policies: Iterable[Policy]) -> None:
+        ordered = sorted(policies, key=lambda p: p.effective_from)
+        if not ordered:
+            raise PolicyDataError("no policy version loaded")
+        seen: set[str] = set()
+        for p in ordered:
+            if p.policy in seen:
+                raise PolicyDataError(f"policy {p.policy} is loaded twice", "policy")
+            seen.add(p.policy)
+        for earlier, later in zip(ordered, ordered[1:]):
+            if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
+                until = earlier.effective_to.isoformat() if earlier.effective_to else "open-ended"
+                raise PolicyDataError(
+                    f"validity windows overlap: {earlier.policy} ({earlier.effective_from}..{until}) "
+                    f"and {later.policy} (from {later.effective_from}); an application date must "
+                    "have one governing version (Art. 15)",
+                    "effective_from",
+                )
+        self._policies: tuple[Policy, ...] = tuple(ordered)
+
+    @classmethod
+    def load(cls, extra_dir: Path | str | None = None) -> PolicyRegistry:
+        """The bundled version(s) plus every ``*.json`` in ``extra_dir``."""
+        files = sorted(BUNDLED_DIR.glob("*.json"))
+        if extra_dir is not None:
+            extra = Path(extra_dir)
+            if not extra.is_dir():
+                raise PolicyDataError(f"policy directory {extra} does not exist or is not a directory")
+            files += sorted(extra.glob("*.json"))
+        return cls(Policy.load(f) for f in files)
+
+    @classmethod
+    def from_env(cls) -> PolicyRegistry:
+        """:meth:`load` with ``PLATFORMS_POLICY_DIR`` as the extra directory when set."""
+        extra = os.environ.get(POLICY_DIR_ENV, "").strip()
+        return cls.load(Path(extra) if extra else None)
+
+    def all(self) -> list[Policy]:
+        """Every version, by effective_from."""
+        return list(self._policies)
+
+    def latest(self) -> Policy:
+        """The version with the latest effective_from."""
+        return self._policies[-1]
+
+    def get(self, ref: str) -> Policy:
+        """The version whose 文号 is ``ref``."""
+        for p in self._policies:
+            if p.policy == ref:
+                return p
+        raise NotFound(
+            "policy_not_found",
+            f"no policy version {ref!r} is loaded; loaded: " + ", ".join(p.policy for p in self._policies),
+        )
+
+    def in_force(self, d: date) -> Policy:
+        """The version governing an application dated ``d`` (Art. 15); refused when none is."""
+        for p in self._policies:
+            if p.in_force_on(d):
+                return p
+        expired = [p for p in self._policies if p.effective_to is not None and p.effective_to < d]
+        last = expired[-1] if expired else None
+        if last is not None:
+            why = f"{last.policy} expired after {last.effective_to.isoformat()}"
+        else:
+            why = f"the first version takes effect on {self._policies[0].effective_from.isoformat()}"
+        raise RuleViolation(
+            "no_policy_in_force",
+            f"no policy version is in force on {d.isoformat()} ({why}); load the successor "
+            f"policy with {POLICY_DIR_ENV}",
+            article="Art. 15",
+            policy=last.policy if last else None,
+        )

@@ -1,0 +1,169 @@
+"""Runs tools/verify_offline.py as an auditor would: a separate process.
+
+The evidence is produced by the registry's own audit package, so these tests
+also show the independent re-implementation in the tool agrees with it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from audit.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    root_from_leaf_hashes,
+)
+from audit.signing import CheckpointSigner
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
+HASHES = [leaf_hash(f"event-{i}".encode()) for i in range(13)]
+
+
+def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(TOOL), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def write_json(path: Path, data) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_tool_depends_only_on_stdlib_and_cryptography():
+    tree = ast.parse(TOOL.read_text(encoding="utf-8"))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.add((node.module or "").split(".")[0])
+    assert modules - set(sys.stdlib_module_names) == {"cryptography"}
+
+
+@pytest.fixture
+def checkpoint_files(tmp_path: Path):
+    signer = CheckpointSigner.load_or_create(tmp_path / "keys" / "k.pem", create=True)
+    cp = signer.sign(
+        len(HASHES), root_from_leaf_hashes(HASHES), datetime(2025, 11, 25, tzinfo=timezone.utc)
+    )
+    pub = tmp_path / "pub.pem"
+    pub.write_bytes(signer.public_key_pem())
+    return cp, write_json(tmp_path / "cp.json", cp.to_dict()), pub
+
+
+def test_checkpoint_ok(tmp_path, checkpoint_files):
+    _, cp_file, pub = checkpoint_files
+    result = run_tool("checkpoint", "--checkpoint", cp_file, "--public-key", pub, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK")
+
+
+def test_checkpoint_tampered_size_fails(tmp_path, checkpoint_files):
+    cp, _, pub = checkpoint_files
+    tampered = write_json(tmp_path / "bad.json", {**cp.to_dict(), "size": cp.size + 1})
+    result = run_tool("checkpoint", "--checkpoint", tampered, "--public-key", pub, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+
+
+def test_checkpoint_other_key_fails(tmp_path, checkpoint_files):
+    _, cp_file, _ = checkpoint_files
+    other = CheckpointSigner.load_or_create(tmp_path / "other.pem", create=True)
+    pub = tmp_path / "other.pub.pem"
+    pub.write_bytes(other.public_key_pem())
+    result = run_tool("checkpoint", "--checkpoint", cp_file, "--public-key", pub, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+
+
+def inclusion_args(tmp_path: Path, index: int, proof: list[bytes], size: int = len(HASHES)):
+    proof_file = write_json(tmp_path / "inclusion.json", [p.hex() for p in proof])
+    return (
+        "inclusion",
+        "--leaf-hash", HASHES[index].hex(),
+        "--index", str(index),
+        "--size", str(size),
+        "--proof", proof_file,
+        "--root", root_from_leaf_hashes(HASHES).hex(),
+    )  # fmt: skip
+
+
+def test_inclusion_ok(tmp_path):
+    result = run_tool(*inclusion_args(tmp_path, 5, inclusion_proof(5, HASHES)), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK")
+
+
+def test_inclusion_flipped_bit_fails(tmp_path):
+    proof = inclusion_proof(5, HASHES)
+    proof[1] = bytes([proof[1][0] ^ 0x80]) + proof[1][1:]
+    result = run_tool(*inclusion_args(tmp_path, 5, proof), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+
+
+def test_inclusion_index_beyond_size_fails(tmp_path):
+    args = inclusion_args(tmp_path, 5, inclusion_proof(5, HASHES), size=5)
+    result = run_tool(*args, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+
+
+def consistency_args(tmp_path: Path, old: int, proof: list[bytes], old_root: bytes):
+    proof_file = write_json(tmp_path / "consistency.json", {"proof": [p.hex() for p in proof]})
+    return (
+        "consistency",
+        "--old-size", str(old),
+        "--new-size", str(len(HASHES)),
+        "--old-root", old_root.hex(),
+        "--new-root", root_from_leaf_hashes(HASHES).hex(),
+        "--proof", proof_file,
+    )  # fmt: skip
+
+
+def test_consistency_ok(tmp_path):
+    old_root = root_from_leaf_hashes(HASHES[:6])
+    args = consistency_args(tmp_path, 6, consistency_proof(6, HASHES), old_root)
+    result = run_tool(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK")
+
+
+def test_consistency_rewritten_history_fails(tmp_path):
+    # The old checkpoint committed to a different sixth event.
+    rewritten = HASHES[:5] + [leaf_hash(b"original event-5")]
+    args = consistency_args(
+        tmp_path, 6, consistency_proof(6, HASHES), root_from_leaf_hashes(rewritten)
+    )
+    result = run_tool(*args, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+
+
+def test_malformed_input_reports_failure(tmp_path):
+    bad_proof = write_json(tmp_path / "p.json", ["zz"])
+    result = run_tool(
+        "inclusion", "--leaf-hash", "00" * 32, "--index", "0", "--size", "1",
+        "--proof", bad_proof, "--root", "00" * 32, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED")
+    missing = run_tool(
+        "checkpoint", "--checkpoint", tmp_path / "none.json", "--public-key", tmp_path / "none",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert missing.stdout.startswith("FAILED")
