@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+import psycopg  # noqa: F401 - imported before any test freezes time: its C types check datetime
 import pytest
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")

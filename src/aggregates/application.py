@@ -165,9 +165,11 @@ class RegistryApp(Application[UUID]):
             return None
         if record.fingerprint != idempotency.fingerprint:
             raise IdempotencyKeyReused()
-        target_id = UUID(record.target_id)
-        position = self.position_of(target_id, record.target_version)
-        return CommandResult(target_id, record.target_version, position, dict(record.result), replayed=True)
+        # The record was saved last in the command's transaction: its position is the position
+        # the first answer reported.
+        position = self.position_of(record.id, record.version)
+        return CommandResult(UUID(record.target_id), record.target_version, position, dict(record.result),
+                             replayed=True)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         """The global log position of one stored event (for answering a replayed command)."""
@@ -176,7 +178,7 @@ class RegistryApp(Application[UUID]):
         if self.store.is_sqlite:
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",
-                          (str(aggregate_id), version))
+                          (aggregate_id.hex, version))  # the recorder stores UUIDs as hex
                 row = c.fetchone()
                 return int(row[0]) if row else None
         if self.store.is_postgres:

@@ -25,6 +25,9 @@ class RecordedAggregate(Aggregate):
 
     last_hash = GENESIS  # not annotated: annotations would become constructor fields
     last_business_date = None
+    # Within a platform business dates never run backwards. An aggregate that records acts of
+    # many platforms (a subfield seat) receives back-filled acts out of order, so may opt out.
+    monotonic_business_dates = True
 
     class Event(Aggregate.Event):
         prev_hash: str
@@ -47,7 +50,7 @@ class RecordedAggregate(Aggregate):
         return cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
 
     def check_act(self, act: Act) -> None:
-        check_business_date(act, previous=self.last_business_date)
+        check_business_date(act, previous=self.last_business_date if self.monotonic_business_dates else None)
 
 
 def check_business_date(act: Act, previous: Any) -> None:

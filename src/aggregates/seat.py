@@ -22,6 +22,7 @@ class SubfieldSeat(RecordedAggregate):
     """Who holds a subfield from approval on, and who was admitted by a recorded exception."""
 
     TOPIC = T
+    monotonic_business_dates = False  # acts of different platforms arrive back-filled, out of order
 
     class Event(RecordedAggregate.Event):
         TOPIC = f"{T}/Event"
