@@ -10,6 +10,7 @@ refusal a single request would get.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -81,7 +82,10 @@ class RegistryApp(Application[UUID]):
         self.store = store or StoreConfig.from_env()
         self.policies = policies or PolicyRegistry.from_env()
         self.calendar = calendar or WorkingDayCalendar.from_env()
-        super().__init__(env={**self.store.eventsourcing_env(), **(env or {})})
+        # Cache aggregates between commands; the library fast-forwards a cached aggregate with
+        # any newer stored events before use, so other processes' writes are never missed.
+        settings = {"AGGREGATE_CACHE_MAXSIZE": os.environ.get("PLATFORMS_AGGREGATE_CACHE", "5000")}
+        super().__init__(env={**settings, **self.store.eventsourcing_env(), **(env or {})})
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = RegistryTranscoder()

@@ -21,7 +21,8 @@ from uuid import UUID
 GENESIS = "0" * 64
 
 
-def _canonical(obj: Any) -> Any:
+def _default(obj: Any) -> Any:
+    """Encodes the non-JSON types of events (json itself handles str-enums, tuples, dicts)."""
     if isinstance(obj, datetime):
         return obj.astimezone(timezone.utc).isoformat()
     if isinstance(obj, date):
@@ -31,18 +32,16 @@ def _canonical(obj: Any) -> Any:
     if isinstance(obj, Enum):
         return obj.value
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {k: _canonical(v) for k, v in asdict(obj).items()}
-    if isinstance(obj, (tuple, list)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in obj.items()}
-    return obj
+        return asdict(obj)
+    raise TypeError(f"cannot canonicalise {type(obj).__name__}")
+
+
+_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
 
 
 def canonical_bytes(topic: str, state: dict[str, Any]) -> bytes:
     """The canonical encoding of an event given its topic and attribute dict."""
-    doc = {"topic": topic, **{k: _canonical(v) for k, v in state.items()}}
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _encoder.encode({"topic": topic, **state}).encode()
 
 
 def event_hash(topic: str, state: dict[str, Any]) -> str:

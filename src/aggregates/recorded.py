@@ -9,6 +9,7 @@ a stream and never lie in the future (DOMAIN.md, "Event vocabulary").
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -38,6 +39,12 @@ class RecordedAggregate(Aggregate):
             aggregate.last_hash = event_hash(get_topic(type(self)), self.__dict__)
             aggregate.last_business_date = self.act.business_date
             return aggregate
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # The repository's cache hands out deep copies so a refused command never leaves its
+        # half-applied changes behind. The state is plain data, which pickle copies several
+        # times faster than copy.deepcopy walks it.
+        return pickle.loads(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         # Chain each new event to its predecessor; callers never pass prev_hash themselves.

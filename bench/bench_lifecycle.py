@@ -1,0 +1,173 @@
+"""Issue 2 benchmark: drive N platforms through the whole procedure, on SQLite and PostgreSQL.
+
+Prints commands/s and events/s beside a baseline measured in the same run: the bare
+``eventsourcing`` library saving the same number of events in the same number of
+transactions (one aggregate per platform, no rules, no loading). Also times loading a
+platform with 1,000 events, with snapshots.
+
+    python bench/bench_lifecycle.py [--platforms 1000] [--store sqlite|postgres|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
+
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from aggregates.application import RegistryApp  # noqa: E402
+from aggregates.store import StoreConfig  # noqa: E402
+from aggregates.values import ChangeKind, Role  # noqa: E402
+from scenario import Driver, STAGES, act  # noqa: E402
+
+PG = os.environ.get("PLATFORMS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+console = Console()
+
+
+class BarePlatform(Aggregate):
+    """The baseline's aggregate: one event per call, no rules."""
+
+    @event("Created")
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    @event("Happened")
+    def happen(self, what: str, on: str) -> None:
+        self.what = what
+
+
+def store_url(kind: str, workdir: Path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.sqlite3'}", lambda: None
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from conftest import drop_schema, fresh_schema
+
+    url, schema = fresh_schema(PG)
+    return url, lambda: drop_schema(PG, schema)
+
+
+class CountingRegistry(RegistryApp):
+    """The registry, noting how many events each transaction wrote (for the baseline)."""
+
+    def _record(self, processing_event):  # type: ignore[no-untyped-def]
+        self.per_tx.append(len(processing_event.events))
+        return super()._record(processing_event)
+
+
+def drive_whole_procedure(drv: Driver, exception: str | None) -> None:
+    """Every command of the procedure once (five experts score), without the test driver's
+    status checks, so only the application's own work is timed."""
+    for step in STAGES:
+        if step == "approved":
+            drv._approved(exception)
+        else:
+            getattr(drv, f"_{step}")()
+
+
+def run_registry(url: str, platforms: int) -> tuple[float, list[int]]:
+    """Returns seconds and the events written by each transaction (one per command)."""
+    app = CountingRegistry(StoreConfig(url))
+    app.per_tx = []
+    subfields = app.policies.latest().subfields
+    start = time.perf_counter()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"registry on {url.split(':')[0]}", total=platforms)
+        for i in range(platforms):
+            exception = None if i < len(subfields) else f"基准测试第{i}个平台的书面例外说明"
+            drive_whole_procedure(Driver(app, subfield=subfields[i % len(subfields)]), exception)
+            progress.advance(task)
+    seconds = time.perf_counter() - start
+    app.close()
+    return seconds, app.per_tx
+
+
+def run_baseline(url: str, per_tx: list[int], platforms: int) -> float:
+    """The bare library: the same events in the same transactions, one aggregate per platform
+    kept in memory (no loading, no rules, no hashing)."""
+    env = StoreConfig(url).eventsourcing_env()
+    app = Application(env=env)
+    per_platform = max(1, len(per_tx) // platforms)
+    start = time.perf_counter()
+    aggregate = None
+    for n, k in enumerate(per_tx):
+        if aggregate is None or n % per_platform == 0:
+            aggregate = BarePlatform(n)
+            k -= 1
+        for _ in range(k):
+            aggregate.happen("step", "2022-03-01")
+        app.save(aggregate)
+    seconds = time.perf_counter() - start
+    app.close()
+    return seconds
+
+
+def time_load_with_snapshots(url: str) -> float:
+    """Median ms to load a platform with 1,000 events (snapshots every 100 events)."""
+    # The scenario's business dates all lie in the past: no clock freezing (which would also
+    # freeze perf_counter) is needed.
+    app = RegistryApp(StoreConfig(url))
+    drv = Driver(app, subfield="智能终端").to("under_construction", exception="基准测试：加载时间")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("1,000-event platform", total=1000)
+        i = 1
+        while app.get_platform(drv.pid).version < 1000:
+            app.report_change(drv.pid, act(Role.APPLICANT, "2023-01-06"), kind=ChangeKind.GOALS,
+                              description=f"调整{i}", new_value=f"目标{i}")
+            app.decide_change(drv.pid, str(i), act(Role.BUREAU, "2023-01-06"), approved=True, reasons="同意")
+            i += 1
+            progress.update(task, completed=app.get_platform(drv.pid).version)
+    timings = []
+    for _ in range(50):
+        t = time.perf_counter()
+        app.get_platform(drv.pid)
+        timings.append((time.perf_counter() - t) * 1000)
+    app.close()
+    return median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--platforms", type=int, default=1000)
+    parser.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.store == "both" else [args.store]
+    table = Table(title=f"Lifecycle: {args.platforms} platforms through the whole procedure")
+    for col in ("store", "commands/s", "events/s", "baseline events/s", "ratio", "target", "load 1,000 events (ms)"):
+        table.add_column(col, justify="right")
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            url, cleanup = store_url(kind, Path(tmp))
+            try:
+                seconds, per_tx = run_registry(url, args.platforms)
+                commands, events = len(per_tx), sum(per_tx)
+                base_url, base_cleanup = store_url(kind, Path(tmp))
+                try:
+                    base_seconds = run_baseline(base_url, per_tx, args.platforms)
+                finally:
+                    base_cleanup()
+                load_ms = time_load_with_snapshots(url)
+            finally:
+                cleanup()
+            ratio = (events / seconds) / (events / base_seconds)
+            table.add_row(kind, f"{commands / seconds:,.0f}", f"{events / seconds:,.0f}",
+                          f"{events / base_seconds:,.0f}", f"{ratio:.2f}",
+                          "ok" if ratio >= 0.5 and load_ms < 10 else "MISSED (≥0.5, <10 ms)", f"{load_ms:.2f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

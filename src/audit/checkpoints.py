@@ -1,0 +1,79 @@
+"""Signing checkpoints: on demand and periodically.
+
+A checkpoint is signed only after the verifier has passed over the log it covers, so a valid
+signature attests "these exact bytes, whose chains were checked". The signed tree head is the
+verifier's own size and root for the snapshot it read, so writes that land meanwhile are simply
+left for the next checkpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .checkpoint_store import latest_checkpoint, store_checkpoint
+from .rows import log_size
+from .signing import CheckpointSigner, SignedCheckpoint
+from .verify import VerifyReport, verify_log
+
+__all__ = ["LogNotIntact", "sign_checkpoint", "maybe_checkpoint"]
+
+
+class LogNotIntact(Exception):
+    """Refusal to sign a log that does not verify: signing would launder the tampering."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        first = report.first_failure
+        super().__init__(f"the log does not verify: {first.reason if first else 'unknown failure'}")
+        self.report = report
+
+
+def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = None) -> SignedCheckpoint:
+    """Verify the log, then sign and store ``{size, root, signed_at}``. The checkpoint's key must
+    be the pinned one (a replaced key is refused by the verifier, which reports key mismatch
+    for the checkpoints it signs, so it is checked here before anything is stored)."""
+    report = verify_log(app)
+    if not report.ok:
+        raise LogNotIntact(report)
+    from .keys import pinned_public_key
+
+    pinned = pinned_public_key()
+    if pinned is not None and pinned != signer.public_key_pem():
+        from .verify import Failure
+
+        report.ok = False
+        report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")
+        raise LogNotIntact(report)
+    checkpoint = signer.sign(report.size, bytes.fromhex(report.root), now or datetime.now(timezone.utc))
+    store_checkpoint(app, checkpoint)
+    return checkpoint
+
+
+def maybe_checkpoint(
+    app: Any,
+    engine: Any,
+    signer: CheckpointSigner,
+    every_events: int = 1000,
+    every_seconds: int = 3600,
+    now: datetime | None = None,
+) -> SignedCheckpoint | None:
+    """Sign a checkpoint if ``every_events`` events arrived since the last one, or if any did and
+    ``every_seconds`` have passed; for the API's background loop. ``engine`` is accepted for the
+    caller's convenience and not used: checkpoints are stored through the event store's own
+    connection, so they always land in the events' database and schema."""
+    del engine
+    now = now or datetime.now(timezone.utc)
+    count, _ = log_size(app)
+    latest = latest_checkpoint(app)
+    if latest is None:
+        return sign_checkpoint(app, signer, now) if count else None
+    fresh = count - latest.size
+    if fresh <= 0:
+        return None
+    try:
+        age = (now - datetime.fromisoformat(latest.signed_at)).total_seconds()
+    except ValueError:
+        age = float("inf")
+    if fresh >= every_events or age >= every_seconds:
+        return sign_checkpoint(app, signer, now)
+    return None

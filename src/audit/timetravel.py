@@ -1,0 +1,155 @@
+"""Time travel: a platform, or the read models, as they stood at a past moment.
+
+A platform is rebuilt by replaying its events: up to a version (``repository.get(version=N)``,
+fast thanks to snapshots), up to a recorded instant (events whose ``timestamp`` is at or before
+it), or up to a business date (events whose act's ``business_date`` is on or before it; the
+business date is when the act happened, which clerks may record later). The result has the shape
+of ``GET /platforms/{id}`` (:func:`projections.views.summarize`).
+
+The read models at a past log position ("what did the publicity list show then?") are rebuilt
+in a private in-memory SQLite database by the projection code itself, replaying the log up to
+that position; the stored read models and the event store are only read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable
+from uuid import UUID
+
+from aggregates.errors import InvalidInput, NotFound
+
+from .canonical import EventCanonicaliser, UndecodableEvent
+from .rows import stream_rows
+
+__all__ = ["as_of_version", "as_of_instant", "as_of_date", "diff_versions", "read_models_at",
+           "publicity_list_at", "funding_ledger_at"]
+
+
+def _summary(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
+    from projections.views import summarize
+
+    return summarize(app.get_platform(platform_id, version=version))
+
+
+def as_of_version(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
+    """The platform's summary as of ``version`` (1 = as applied)."""
+    from projections.views import summarize
+
+    if version < 1:
+        raise InvalidInput("invalid_version", "versions start at 1", "as_of_version")
+    # One load: the repository stops at the last version <= N, so a shorter result means N is
+    # beyond the platform's history.
+    platform = app.get_platform(platform_id, version=version)  # NotFound for an unknown id
+    if platform.version != version:
+        raise NotFound("version_not_found", f"the platform has {platform.version} versions, not {version}")
+    return summarize(platform)
+
+
+def _last_version(app: Any, platform_id: UUID, reached: Any) -> int:
+    canon = EventCanonicaliser(app)
+    last = 0
+    for row in stream_rows(app, platform_id):
+        try:
+            doc = canon.document(row)
+        except UndecodableEvent:
+            break  # history cannot be replayed past an undecodable event
+        if not reached(doc):
+            break
+        last = row.version
+    return last
+
+
+def as_of_instant(app: Any, platform_id: UUID, instant: datetime) -> dict[str, Any]:
+    """The platform as recorded at ``instant`` (timezone-aware)."""
+    if instant.tzinfo is None:
+        raise InvalidInput("naive_instant", "as_of needs an offset, e.g. 2022-10-01T12:00:00+08:00", "as_of")
+    app.get_platform(platform_id)
+    version = _last_version(app, platform_id, lambda d: datetime.fromisoformat(d["timestamp"]) <= instant)
+    if not version:
+        raise NotFound("not_yet_recorded", f"the platform had not been recorded at {instant.isoformat()}")
+    return _summary(app, platform_id, version)
+
+
+def as_of_date(app: Any, platform_id: UUID, day: date) -> dict[str, Any]:
+    """The platform at the end of business date ``day`` (Asia/Shanghai)."""
+    app.get_platform(platform_id)
+    iso = day.isoformat()
+    version = _last_version(app, platform_id, lambda d: d["act"]["business_date"] <= iso)
+    if not version:
+        raise NotFound("not_yet_recorded", f"the platform had not applied by {iso}")
+    return _summary(app, platform_id, version)
+
+
+def diff_versions(app: Any, platform_id: UUID, from_version: int, to_version: int) -> dict[str, Any]:
+    """The summary keys that differ between two versions, with both values."""
+    before = as_of_version(app, platform_id, from_version)
+    after = as_of_version(app, platform_id, to_version)
+    changes = {k: {"from": before.get(k), "to": after.get(k)}
+               for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    return {"platform_id": str(platform_id), "from_version": from_version, "to_version": to_version,
+            "changes": changes}
+
+
+def read_models_at(app: Any, position: int, models: Iterable[str] | None = None) -> Any:
+    """A SQLAlchemy engine on a private in-memory database holding the read models rebuilt from
+    the log up to and including ``position``."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import StaticPool
+
+    from projections.projector import Projector
+    from projections.tables import LIVE, LIVE_MD, MODELS
+
+    if position < 0:
+        raise InvalidInput("invalid_position", "positions start at 0", "position")
+    chosen = tuple(models) if models else MODELS
+    engine = sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    LIVE_MD.create_all(engine)
+    projector = Projector(app, chosen)
+    projector.bind(LIVE)
+    start = 0
+    while start < position:
+        batch = app.recorder.select_notifications(start + 1, 5000, stop=position)
+        if not batch:
+            break
+        for n in batch:
+            projector.process_notification(n)
+        start = batch[-1].id
+    with engine.begin() as conn:
+        projector.flush(conn)
+    return engine
+
+
+def publicity_list_at(app: Any, position: int, today: date | None = None) -> dict[str, Any]:
+    """The publicity list (公示名单) as it stood at log ``position``, judged open or closed on
+    ``today`` (default: the business date of the event at that position)."""
+    from projections.queries import publicity_list
+
+    engine = read_models_at(app, position, ("publicity",))
+    day = today or _business_date_at(app, position)
+    with engine.connect() as conn:
+        return publicity_list(conn, open_only=False, today=day, limit=200,
+                              calendar=app.calendar, policies=app.policies)
+
+
+def funding_ledger_at(app: Any, position: int) -> dict[str, Any]:
+    """The funding ledger as it stood at log ``position``."""
+    from projections.queries import funding_ledger
+
+    engine = read_models_at(app, position, ("ledger",))
+    with engine.connect() as conn:
+        return funding_ledger(conn)
+
+
+def _business_date_at(app: Any, position: int) -> date:
+    from aggregates.clock import today_in_shanghai
+
+    from .rows import iter_rows
+
+    canon = EventCanonicaliser(app)
+    for row in iter_rows(app, after=max(0, position - 1), upto=position):
+        try:
+            return date.fromisoformat(canon.document(row)["act"]["business_date"])
+        except (UndecodableEvent, KeyError, TypeError, ValueError):
+            break
+    return today_in_shanghai()

@@ -1,0 +1,227 @@
+"""Tampering done directly in the database, on SQLite and PostgreSQL: each must be detected and
+pinpointed. Each test names what catches the tampering:
+
+* one byte changed            -> the hash chain (the next event's prev_hash), at the altered event
+* one byte making JSON invalid-> the decoder, reported as undecodable, never a crash
+* deleted in the middle       -> version gap in the stream, at the event after the hole
+* deleted at the end          -> the signed checkpoint (log shorter than a signed size)
+* swapped in one stream       -> version order; swapped across streams -> the checkpoint's Merkle root
+* forged append, naive        -> the hash chain (wrong prev_hash)
+* forged append, well chained -> back-dated: the "recorded before the checkpoint, not covered" rule;
+                                 a forged checkpoint to cover it -> key mismatch under the pinned key
+* checkpoint key replaced     -> key mismatch (and signing with the new key is refused)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from uuid import UUID
+
+import pytest
+from freezegun import freeze_time
+
+from aggregates.application import RegistryApp
+from aggregates.hashing import event_hash
+from aggregates.store import StoreConfig
+from audit.checkpoint_store import store_checkpoint
+from audit.checkpoints import LogNotIntact, sign_checkpoint
+from audit.keys import load_signer
+from audit.rows import iter_rows, stream_rows
+from audit.signing import CheckpointSigner
+from audit.verify import verify_log
+from scenario import Driver
+
+NOW = "2024-01-05T03:00:00+00:00"
+
+
+@pytest.fixture
+def world(store_url, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    with freeze_time(NOW):
+        app = RegistryApp(StoreConfig(store_url))
+        a = Driver(app, subfield="智能芯片").to("funded")
+        b = Driver(app, subfield="智能传感器").to("under_construction")
+        signer = load_signer(create=True)
+        sign_checkpoint(app, signer)
+        yield app, a.pid, b.pid, signer
+    app.close()
+
+
+def _sql(app: RegistryApp, statement: str, params: tuple = ()) -> None:
+    """Run a tampering statement straight on the store: ``{T}`` is the event table, ``{POS}`` the
+    position column, ``?`` the placeholder."""
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        with conn:
+            conn.execute(statement.format(T=app.recorder.events_table_name, POS="rowid"), params)
+        conn.close()
+    else:
+        table = f'"{app.recorder.datastore.schema}".{app.recorder.events_table_name}'
+        sql = statement.format(T=table, POS="notification_id").replace("?", "%s")
+        with app.recorder.datastore.transaction(commit=True) as cur:
+            cur.execute(sql, params)
+
+
+def _oid(app: RegistryApp, pid: UUID):  # noqa: ANN202
+    return pid.hex if app.store.is_sqlite else pid
+
+
+def _row(app: RegistryApp, pid: UUID, version: int):  # noqa: ANN202
+    return next(r for r in stream_rows(app, pid) if r.version == version)
+
+
+def _verify(app: RegistryApp, deep: bool = False):  # noqa: ANN202
+    with freeze_time(NOW):
+        return verify_log(app, deep=deep)
+
+
+def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001
+    app, *_ = world
+    for deep in (False, True):
+        report = _verify(app, deep)
+        assert report.ok, report.to_dict()
+        assert report.events_checked == sum(1 for _ in iter_rows(app))
+        assert report.first_failure is None
+
+
+def test_one_byte_changed_is_pinpointed_by_the_chain(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 3)  # a Scored event, not the last of its stream
+    assert b'"actor_id":"expert-0"' in row.state
+    forged = row.state.replace(b'"actor_id":"expert-0"', b'"actor_id":"expert-9"')
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (forged, row.position))
+    report = _verify(app)
+    assert not report.ok
+    first = report.first_failure
+    assert first.code == "chain_broken" and first.position == row.position
+    assert first.platform_id == str(a) and first.version == 3
+    assert any(f.code == "checkpoint_mismatch" for f in report.failures)
+
+
+def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 4)
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (b"\xff" + row.state[1:], row.position))
+    report = _verify(app)
+    assert report.first_failure.code == "undecodable"
+    assert report.first_failure.position == row.position and report.first_failure.platform_id == str(a)
+
+
+def test_missing_state_is_reported(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 6)
+    _sql(app, "UPDATE {T} SET state=NULL WHERE {POS}=?", (row.position,))
+    report = _verify(app)
+    assert report.first_failure.code == "undecodable" and report.first_failure.position == row.position
+
+
+def test_event_deleted_in_the_middle_is_a_version_gap(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    gone, after = _row(app, a, 5), _row(app, a, 6)
+    _sql(app, "DELETE FROM {T} WHERE {POS}=?", (gone.position,))
+    report = _verify(app)
+    first = report.first_failure
+    assert first.code == "version_gap" and first.position == after.position
+    assert first.platform_id == str(a) and first.version == 6
+
+
+def test_event_deleted_at_the_end_is_caught_by_the_checkpoint(world) -> None:  # noqa: ANN001
+    app, *_ = world
+    last = list(iter_rows(app))[-1]
+    _sql(app, "DELETE FROM {T} WHERE {POS}=?", (last.position,))
+    report = _verify(app)
+    assert not report.ok
+    assert report.first_failure.code == "log_truncated"
+    assert report.first_failure.position == last.position  # the first missing position
+
+
+def _swap(app: RegistryApp, p: int, q: int) -> None:
+    _sql(app, "UPDATE {T} SET {POS}=? WHERE {POS}=?", (-1, p))
+    _sql(app, "UPDATE {T} SET {POS}=? WHERE {POS}=?", (p, q))
+    _sql(app, "UPDATE {T} SET {POS}=? WHERE {POS}=?", (q, -1))
+
+
+def test_two_events_of_one_stream_swapped(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    x, y = _row(app, a, 7), _row(app, a, 8)
+    _swap(app, x.position, y.position)
+    first = _verify(app).first_failure
+    assert first.code == "version_gap" and first.position == x.position and first.platform_id == str(a)
+
+
+def test_two_events_of_different_streams_swapped_breaks_the_merkle_root(world) -> None:  # noqa: ANN001
+    app, *_ = world
+    rows = list(iter_rows(app))
+    # Adjacent rows of two streams: swapping them keeps each stream's own order.
+    x, y = next((r, s) for r, s in zip(rows, rows[1:]) if r.originator_id != s.originator_id)
+    _swap(app, x.position, y.position)
+    report = _verify(app)
+    assert not report.ok
+    # The chains are intact (each stream keeps its order); only the signed root sees the move.
+    assert {f.code for f in report.failures} == {"checkpoint_mismatch"}
+    assert report.first_failure.position >= y.position  # detected within the checkpointed prefix
+
+
+def _forge_next(app: RegistryApp, pid: UUID, timestamp: str, chained: bool) -> int:
+    rows = stream_rows(app, pid)
+    tip = rows[-1]
+    state = json.loads(tip.state)
+    if chained:
+        event = app.mapper.to_domain_event(app.recorder.select_notifications(tip.position, 1)[0])
+        state["prev_hash"] = event_hash(tip.topic, event.__dict__)
+    state["timestamp"] = {"_type_": "datetime_iso", "_data_": timestamp}
+    _sql(app, "INSERT INTO {T} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)",
+         (_oid(app, pid), tip.version + 1, tip.topic, json.dumps(state, ensure_ascii=False).encode()))
+    return list(iter_rows(app))[-1].position
+
+
+def test_naively_forged_append_breaks_the_chain(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    forged = _forge_next(app, a, NOW, chained=False)
+    first = _verify(app).first_failure
+    assert first.code == "chain_broken" and first.detected_at == forged and first.platform_id == str(a)
+
+
+def test_well_chained_backdated_forgery_is_caught(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    forged = _forge_next(app, a, "2023-12-25T03:00:00+00:00", chained=True)
+    report = _verify(app)
+    assert [f.code for f in report.failures] == ["uncovered_backdated"]
+    assert report.first_failure.position == forged
+
+
+def test_forged_checkpoint_without_the_key_is_a_key_mismatch(world, tmp_path) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    _forge_next(app, a, NOW, chained=True)
+    # Appended after the last checkpoint with a current timestamp, it cannot be told from a
+    # legitimate write until a checkpoint covers it; the forger's own checkpoint does not verify.
+    intruder = CheckpointSigner.load_or_create(tmp_path / "intruder.pem", create=True)
+    from audit.merkle import root_from_leaf_hashes
+    from audit.rows import leaf_hash_of
+
+    leaves = [leaf_hash_of(r) for r in iter_rows(app)]
+    from datetime import datetime, timezone
+
+    store_checkpoint(app, intruder.sign(len(leaves), root_from_leaf_hashes(leaves), datetime.now(timezone.utc)))
+    report = _verify(app)
+    assert not report.ok and report.failures[0].code == "key_mismatch"
+
+
+def test_replaced_checkpoint_key(world, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    app, *_ = world
+    import os
+
+    key_path = tmp_path / "keys" / "cp.pem"
+    os.remove(key_path)
+    replaced = CheckpointSigner.load_or_create(key_path, create=True)  # someone swaps the key file
+    with freeze_time(NOW), pytest.raises(LogNotIntact, match="key mismatch"):
+        sign_checkpoint(app, replaced)
+    with freeze_time(NOW):
+        from datetime import datetime, timezone
+
+        report = verify_log(app)
+        store_checkpoint(app, replaced.sign(report.size, bytes.fromhex(report.root), datetime.now(timezone.utc)))
+    report = _verify(app)
+    assert report.first_failure.code == "key_mismatch" and "key mismatch" in report.first_failure.reason
