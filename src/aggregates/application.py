@@ -38,7 +38,7 @@ from .policy import Policy, PolicyRegistry
 from .recorded import RecordedAggregate
 from .seat import SubfieldSeat
 from .store import StoreConfig
-from .transcodings import ActAsDict, DateAsISO, RegistryTranscoder
+from .transcodings import make_transcoder
 from .values import Act, ChangeKind, RevocationGround
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,8 @@ class RegistryApp(Application[UUID]):
         super().__init__(env={**settings, **self.store.eventsourcing_env(), **(env or {})})
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = RegistryTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
-
-    def register_transcodings(self, transcoder: Transcoder) -> None:  # type: ignore[override]
-        super().register_transcodings(transcoder)  # type: ignore[arg-type]
-        transcoder.register(DateAsISO())
-        transcoder.register(ActAsDict())
+        # The same encoding the hash chain hashes (aggregates.hashing).
+        return make_transcoder()
 
     # ------------------------------------------------------------------ plumbing
     def get_platform(self, platform_id: UUID, version: int | None = None) -> Platform:

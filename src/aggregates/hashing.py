@@ -1,48 +1,48 @@
 """The hash chain: each event names the hash of its predecessor in the same stream.
 
-The hash is SHA-256 over a canonical encoding of the decoded event (sorted keys, no spaces,
-UTF-8, dates and instants in ISO 8601, UUIDs and decimals as strings), so it does not depend
-on how a store happens to serialise the event. The audit verifier decodes the stored bytes and
-recomputes it; changing one byte of a stored event breaks the chain at the next event (and the
-Merkle checkpoint covers the last one).
+An event's hash is SHA-256 over exactly the bytes the event store keeps for it, prefixed by
+what the row keeps beside them::
+
+    topic "\\n" originator_id (32 hex digits) "\\n" originator_version (decimal) "\\n" state
+
+where ``state`` is the event's JSON as the application's transcoder writes it
+(:func:`aggregates.transcodings.make_transcoder`). The writer computes it from the event
+object before saving; since the store keeps those very bytes, an auditor recomputes it from
+the stored row alone, with no decoding, and one changed byte breaks the chain at the next
+event (the signed Merkle checkpoints cover the last event of each stream).
+
+Events whose class is ever upcast (``class_version`` > 1) are re-encoded differently from
+their stored bytes: such a class must then keep its chain by hashing the stored form.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timezone
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from .transcodings import make_transcoder
+
 GENESIS = "0" * 64
 
-
-def _default(obj: Any) -> Any:
-    """Encodes the non-JSON types of events (json itself handles str-enums, tuples, dicts)."""
-    if isinstance(obj, datetime):
-        return obj.astimezone(timezone.utc).isoformat()
-    if isinstance(obj, date):
-        return obj.isoformat()
-    if isinstance(obj, (UUID, Decimal)):
-        return str(obj)
-    if isinstance(obj, Enum):
-        return obj.value
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    raise TypeError(f"cannot canonicalise {type(obj).__name__}")
+_transcoder = make_transcoder()
 
 
-_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+def chain_bytes(topic: str, originator_id: UUID | str, version: int, state: bytes) -> bytes:
+    """The hashed form of one stored event row."""
+    oid = originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
+    return f"{topic}\n{oid}\n{version}\n".encode() + state
 
 
-def canonical_bytes(topic: str, state: dict[str, Any]) -> bytes:
-    """The canonical encoding of an event given its topic and attribute dict."""
-    return _encoder.encode({"topic": topic, **state}).encode()
+def stored_event_hash(topic: str, originator_id: UUID | str, version: int, state: bytes) -> str:
+    """The hash of a stored row, straight from its bytes (what the auditor computes)."""
+    return hashlib.sha256(chain_bytes(topic, originator_id, version, state)).hexdigest()
 
 
-def event_hash(topic: str, state: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(topic, state)).hexdigest()
+def event_hash(topic: str, event_state: dict[str, Any]) -> str:
+    """The hash of an event object (what the writer computes), equal to
+    :func:`stored_event_hash` of the row the store will keep for it."""
+    state = dict(event_state)
+    originator_id = state.pop("originator_id")
+    version = state.pop("originator_version")
+    return stored_event_hash(topic, originator_id, version, _transcoder.encode(state))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Transcoding, UUIDAsHex
 
 from .values import Act
 
@@ -43,3 +43,12 @@ class RegistryTranscoder(JSONTranscoder):
                 if transcoding is not None:
                     return {"_type_": transcoding.name, "_data_": transcoding.encode(o)}
         return super()._encode_obj(o)
+
+
+def make_transcoder() -> RegistryTranscoder:
+    """The one encoding of events: the library's defaults plus the domain's value types. The
+    application stores events with it and the hash chain hashes its output."""
+    transcoder = RegistryTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO(), ActAsDict()):
+        transcoder.register(transcoding)
+    return transcoder
