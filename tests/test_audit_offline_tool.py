@@ -167,3 +167,81 @@ def test_malformed_input_reports_failure(tmp_path):
     )  # fmt: skip
     assert missing.returncode == 1
     assert missing.stdout.startswith("FAILED")
+
+
+@pytest.fixture
+def exported(tmp_path: Path, monkeypatch):
+    """A real log exported as JSON Lines, and the signed checkpoint over it."""
+    from freezegun import freeze_time
+
+    from aggregates.application import RegistryApp
+    from aggregates.store import StoreConfig
+    from audit.checkpoints import sign_checkpoint
+    from audit.history import export_jsonl
+    from audit.keys import load_signer, pinned_public_key_path
+    from scenario import Driver
+
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    with freeze_time("2024-01-05T03:00:00+00:00"):
+        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'log.sqlite3'}"))
+        Driver(app, subfield="智能芯片").to("funded")
+        cp = sign_checkpoint(app, load_signer(create=True))
+        Driver(app, subfield="智能传感器").to("approved")  # beyond the checkpoint
+    export = tmp_path / "log.jsonl"
+    with export.open("w", encoding="utf-8") as fh:
+        export_jsonl(app, fh)
+    app.close()
+    return export, write_json(tmp_path / "cp.json", cp.to_dict()), pinned_public_key_path()
+
+
+def test_chain_of_an_export_verifies_against_the_signed_checkpoint(tmp_path, exported):
+    export, cp, pub = exported
+    result = run_tool("chain", "--export", export, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_tool("chain", "--export", export, "--checkpoint", cp, "--public-key", pub, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "match the signed checkpoint root" in result.stdout
+
+
+def _rewrite(export: Path, index: int, change) -> None:  # noqa: ANN001
+    lines = export.read_text(encoding="utf-8").splitlines()
+    item = json.loads(lines[index])
+    change(item)
+    lines[index] = json.dumps(item, ensure_ascii=False)
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_chain_catches_one_changed_byte_and_a_dropped_row(tmp_path, exported):
+    import base64
+
+    export, cp, pub = exported
+    original = export.read_text(encoding="utf-8")
+
+    def flip(item):  # noqa: ANN001, ANN202
+        state = bytearray(base64.b64decode(item["state_b64"]))
+        state[-3] ^= 0x01
+        item["state_b64"] = base64.b64encode(bytes(state)).decode()
+
+    _rewrite(export, 2, flip)
+    result = run_tool("chain", "--export", export, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith("FAILED")
+    export.write_text(original, encoding="utf-8")
+    lines = original.splitlines()
+    export.write_text("\n".join(lines[:4] + lines[5:]) + "\n", encoding="utf-8")
+    result = run_tool("chain", "--export", export, "--checkpoint", cp, "--public-key", pub, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith("FAILED")
+
+
+def test_chain_with_a_malformed_prev_hash_fails_cleanly(tmp_path, exported):
+    import base64
+
+    export, *_ = exported
+
+    def drop_key(item):  # noqa: ANN001, ANN202
+        state = base64.b64decode(item["state_b64"]).replace(b'"prev_hash":', b'"prev_hasx":')
+        item["state_b64"] = base64.b64encode(state).decode()
+
+    _rewrite(export, 3, drop_key)
+    result = run_tool("chain", "--export", export, cwd=tmp_path)
+    assert result.returncode == 1 and "no well-formed prev_hash" in result.stdout

@@ -1,8 +1,13 @@
 """Tampering done directly in the database, on SQLite and PostgreSQL: each must be detected and
 pinpointed. Each test names what catches the tampering:
 
-* one byte changed            -> the hash chain (the next event's prev_hash), at the altered event
-* one byte making JSON invalid-> the decoder, reported as undecodable, never a crash
+* one byte changed            -> the hash chain: the next event's prev_hash no longer matches, reported
+                                 at the altered event (position) and detected at the next (detected_at)
+* one byte changed inside the row's own prev_hash -> still 64 hex digits: both links around the row
+                                 break, reported once at the row; not hex any more: bad_prev_hash at
+                                 the row itself
+* one byte making JSON invalid-> the chain at the altered event, which a re-read then shows no longer
+                                 decodes (undecodable), never a crash; --deep decodes every row
 * deleted in the middle       -> version gap in the stream, at the event after the hole
 * deleted at the end          -> the signed checkpoint (log shorter than a signed size)
 * swapped in one stream       -> version order; swapped across streams -> the checkpoint's Merkle root
@@ -83,7 +88,9 @@ def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001
         report = _verify(app, deep)
         assert report.ok, report.to_dict()
         assert report.events_checked == sum(1 for _ in iter_rows(app))
-        assert report.first_failure is None
+        assert report.first_failure is None and report.mode == ("deep" if deep else "full")
+        assert report.unattested_events == 0
+        assert report.streams == len({r.originator_id for r in iter_rows(app)})
 
 
 def test_one_byte_changed_is_pinpointed_by_the_chain(world) -> None:  # noqa: ANN001
@@ -97,16 +104,106 @@ def test_one_byte_changed_is_pinpointed_by_the_chain(world) -> None:  # noqa: AN
     first = report.first_failure
     assert first.code == "chain_broken" and first.position == row.position
     assert first.platform_id == str(a) and first.version == 3
-    assert any(f.code == "checkpoint_mismatch" for f in report.failures)
+    assert first.detected_at == _row(app, a, 4).position
+    assert {f.code for f in report.failures} == {"chain_broken", "checkpoint_mismatch"}
+    assert sum(f.code == "chain_broken" for f in report.failures) == 1
+
+
+def _set_prev_hash(app: RegistryApp, pid: UUID, version: int, new: bytes) -> int:
+    row = _row(app, pid, version)
+    i = row.state.index(b'"prev_hash":"') + 13
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (row.state[:i] + new + row.state[i + 64:], row.position))
+    return row.position
+
+
+@pytest.mark.parametrize("where", ["middle", "first"])
+def test_one_hex_digit_of_a_rows_own_prev_hash_changed_is_reported_at_that_row(world, where) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    version = 4 if where == "middle" else 1
+    old = _row(app, a, version).state
+    digits = old[old.index(b'"prev_hash":"') + 13:][:64]
+    flipped = (b"1" if digits[:1] != b"1" else b"2") + digits[1:]
+    pos = _set_prev_hash(app, a, version, flipped)
+    report = _verify(app)
+    chain = [f for f in report.failures if f.code == "chain_broken"]
+    assert len(chain) == 1, report.to_dict()
+    assert chain[0].position == pos and chain[0].version == version and chain[0].platform_id == str(a)
+    assert report.first_failure == chain[0]
+
+
+@pytest.mark.parametrize("new", [b"zz" + b"0" * 62, b"short\"", b""])
+def test_prev_hash_no_longer_64_hex_digits_is_reported_at_the_row_itself(world, new) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 5)
+    i = row.state.index(b'"prev_hash":"') + 13
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (row.state[:i] + new + row.state[i + 64:], row.position))
+    report = _verify(app)
+    first = report.first_failure
+    assert first.code in {"bad_prev_hash", "undecodable"} and first.position == row.position
+    assert first.detected_at == row.position and first.version == 5
+    assert not [f for f in report.failures if f.code == "chain_broken"]  # the next link is explained
+
+
+def test_prev_hash_key_removed_is_reported_not_crashing(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 5)
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?",
+         (row.state.replace(b'"prev_hash":', b'"prev_hasx":'), row.position))
+    first = _verify(app).first_failure
+    assert first.code == "bad_prev_hash" and first.position == row.position and "no prev_hash" in first.reason
+
+
+def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:  # noqa: ANN001
+    """Only the top-level key counts: a spaced or reordered (but intact) encoding still verifies
+    through the JSON fallback, and its bytes change is caught by the next link."""
+    app, a, *_ = world
+    row = _row(app, a, 5)
+    doc = json.loads(row.state)
+    spaced = json.dumps(doc, ensure_ascii=False).encode()  # ", " and ": " separators
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (spaced, row.position))
+    report = _verify(app)
+    # the row's own prev_hash is still read correctly (no bad_prev_hash); its bytes changed
+    assert [f.code for f in report.failures if f.code != "checkpoint_mismatch"] == ["chain_broken"]
+    assert report.first_failure.position == row.position
+
+
+def test_malformed_columns_are_reported_never_crash(world) -> None:  # noqa: ANN001
+    app, a, b, _ = world
+    row = _row(app, a, 9)
+    _sql(app, "UPDATE {T} SET topic=NULL WHERE {POS}=?", (row.position,))
+    if app.store.is_sqlite:
+        other = _row(app, b, 3)
+        _sql(app, "UPDATE {T} SET originator_version='x', state=CAST(state AS TEXT) WHERE {POS}=?", (other.position,))
+        third = _row(app, b, 5)
+        _sql(app, "UPDATE {T} SET originator_id=? WHERE {POS}=?", (str(b).upper(), third.position))
+    report = _verify(app)
+    assert not report.ok
+    assert any(f.code == "malformed_row" and f.position == row.position for f in report.failures)
+    if app.store.is_sqlite:
+        assert any(f.code == "malformed_row" and f.position == other.position for f in report.failures)
+        assert any(f.code == "bad_originator_id" and f.position == third.position for f in report.failures)
+
+
+def test_deep_mode_decodes_every_row(world) -> None:  # noqa: ANN001
+    """The one thing bytes cannot show: that the application can still read every event."""
+    app, a, *_ = world
+    with freeze_time(NOW):
+        assert verify_log(app, deep=True).ok
+    row = _row(app, a, 4)
+    _sql(app, "UPDATE {T} SET topic=? WHERE {POS}=?", ("platform-registry/Platform/NoSuchEvent", row.position))
+    full, deep = _verify(app), _verify(app, deep=True)
+    assert full.first_failure.code == "undecodable"  # found by the chain, then re-read
+    assert any(f.code == "undecodable" and f.detected_at == row.position for f in deep.failures)
 
 
 def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> None:  # noqa: ANN001
     app, a, *_ = world
     row = _row(app, a, 4)
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (b"\xff" + row.state[1:], row.position))
-    report = _verify(app)
-    assert report.first_failure.code == "undecodable"
-    assert report.first_failure.position == row.position and report.first_failure.platform_id == str(a)
+    for deep in (False, True):
+        report = _verify(app, deep)
+        assert report.first_failure.code == "undecodable", report.to_dict()
+        assert report.first_failure.position == row.position and report.first_failure.platform_id == str(a)
 
 
 def test_missing_state_is_reported(world) -> None:  # noqa: ANN001

@@ -1,5 +1,6 @@
 """Time travel against the recorded states of a scenario, history entries, diff, read models
-at a past position, proofs from the store, and the fast canonical hash = the mapper's."""
+at a past position, proofs from the store, and the auditor's hash of the stored bytes = the
+writer's hash of the event object, on every event type."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from aggregates.application import RegistryApp
 from aggregates.hashing import event_hash
 from aggregates.store import StoreConfig
 from audit import proofs, timetravel
-from audit.canonical import EventCanonicaliser
 from audit.history import log_entries, platform_history
 from audit.merkle import verify_consistency, verify_inclusion
 from audit.rows import iter_rows
@@ -75,15 +75,50 @@ def test_history_and_log_carry_integrity_fields(recorded) -> None:  # noqa: ANN0
     assert positions == sorted(positions)
 
 
-def test_fast_canonical_hash_equals_the_mapper_path_on_every_event_type(recorded) -> None:  # noqa: ANN001
+def test_stored_bytes_hash_equals_the_writers_hash_on_every_event_type(recorded) -> None:  # noqa: ANN001
+    from aggregates.hashing import stored_event_hash
+    from audit.verify import read_prev_hash
+
     app, *_ = recorded
-    canon = EventCanonicaliser(app)
     topics = set()
     for row in iter_rows(app):
-        event = app.mapper.to_domain_event(app.recorder.select_notifications(row.position, 1)[0])
-        assert canon.hash(row) == event_hash(row.topic, event.__dict__), row.topic
+        n = app.recorder.select_notifications(row.position, 1)[0]
+        event = app.mapper.to_domain_event(n)
+        assert row.state == n.state and row.id_hex == n.originator_id.hex.encode()
+        assert row.chain_hash().hex() == event_hash(row.topic, event.__dict__), row.topic
+        assert row.chain_hash().hex() == stored_event_hash(n.topic, n.originator_id, n.originator_version, n.state)
+        assert read_prev_hash(row.state) == (event.prev_hash, "")  # read from the bytes = decoded
         topics.add(row.topic)
     assert len(topics) >= 15
+
+
+def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A version past a snapshot replays from the snapshot, not from version 1, in one load."""
+    from aggregates.values import ChangeKind, Role
+    from scenario import act
+
+    app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'snap.sqlite3'}"))
+    try:
+        with freeze_time("2024-01-05T03:00:00+00:00"):
+            d = Driver(app).to("under_construction")
+            while app.get_platform(d.pid).version < 130:
+                r = app.report_change(d.pid, act(Role.APPLICANT, "2023-01-02"), kind=ChangeKind.GOALS,
+                                      description="调整", new_value="目标")
+                app.decide_change(d.pid, r.extra["change_id"], act(Role.BUREAU, "2023-01-02"),
+                                  approved=True, reasons="同意")
+        expected = summarize(app.get_platform(d.pid, version=120))
+        calls: list[dict] = []
+        real = app.repository.event_store.get
+
+        def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls.append(kwargs)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(app.repository.event_store, "get", spy)
+        assert timetravel.as_of_version(app, d.pid, 120) == expected
+        assert len(calls) == 1 and calls[0].get("gt") == 100 and calls[0].get("lte") == 120
+    finally:
+        app.close()
 
 
 def test_proofs_from_the_store_verify(recorded) -> None:  # noqa: ANN001

@@ -17,6 +17,8 @@ Usage (prints ``OK ...`` and exits 0, or ``FAILED: reason`` and exits 1)::
                                   --proof proof.json --root HEX
     verify_offline.py consistency --old-size M --new-size N --old-root HEX \\
                                   --new-root HEX --proof proof.json
+    verify_offline.py chain       --export log.jsonl \\
+                                  [--checkpoint cp.json --public-key key.pem]
 
 Inputs:
 
@@ -27,6 +29,22 @@ Inputs:
 * ``key.pem``: the registry's Ed25519 public key (SubjectPublicKeyInfo PEM).
 * ``proof.json``: a JSON array of hex-encoded 32-byte hashes, ordered from the
   leaf (or old tree) upwards; an object with a ``"proof"`` array is accepted.
+
+* ``log.jsonl``: ``platforms audit export`` output, one event per line, in log
+  order; the tool uses ``position``, ``id_hex``, ``sequence``, ``topic`` and
+  ``state_b64`` (the exact stored bytes) and checks the ``hash``, ``prev_hash``
+  and ``leaf_hash`` the export claims against what it recomputes.
+
+``chain`` recomputes, for every exported row::
+
+    chain hash = SHA-256(topic "\\n" id_hex "\\n" version "\\n" state bytes)
+    leaf hash  = SHA-256(0x00 || u64 big-endian position || chain hash)
+
+and checks each stream's versions run 1, 2, 3... and that each event's
+``prev_hash`` (read from its stored JSON; 64 zeros for version 1) is the chain
+hash of its predecessor. With ``--checkpoint``, it also verifies the signed
+checkpoint and that the Merkle root of the export's first ``size`` rows is the
+signed root, which binds the export to the signed log.
 
 Take sizes and roots from a checkpoint whose signature you have verified: a
 Merkle proof on its own does not pin down the tree size.
@@ -198,6 +216,112 @@ def check_consistency(args: argparse.Namespace) -> str:
     return f"tree of size {args.new_size} extends the tree of size {args.old_size}"
 
 
+PREV_KEY = b'"prev_hash":"'
+GENESIS = "0" * 64
+HEX = set("0123456789abcdef")
+
+
+def recorded_prev_hash(state: bytes) -> str | None:
+    """The prev_hash an event's stored JSON records: the first ``"prev_hash":"`` key in the
+    compact JSON, or (other spacing) the top-level key; None if missing or not 64 hex digits."""
+    i = state.find(PREV_KEY)
+    if i >= 0 and state[i + 77:i + 78] == b'"':
+        value = state[i + 13:i + 77].decode("latin-1")
+        if len(value) == 64 and set(value) <= HEX:
+            return value
+    try:
+        doc = json.loads(state)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    value = doc.get("prev_hash") if isinstance(doc, dict) else None
+    if isinstance(value, str) and len(value) == 64 and set(value) <= HEX:
+        return value
+    return None
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 MTH over leaf hashes (split at the largest power of two below n)."""
+    if not leaves:
+        return EMPTY_ROOT
+    level = list(leaves)
+    stack: list[tuple[int, bytes]] = []  # (height, hash) of perfect subtrees, left to right
+    for leaf in level:
+        node, height = leaf, 0
+        while stack and stack[-1][0] == height:
+            node = node_hash(stack.pop()[1], node)
+            height += 1
+        stack.append((height, node))
+    acc = stack[-1][1]
+    for _, h in reversed(stack[:-1]):
+        acc = node_hash(h, acc)
+    return acc
+
+
+def check_chain(args: argparse.Namespace) -> str:
+    tips: dict[str, tuple[int, str]] = {}
+    leaves: list[bytes] = []
+    problems: list[str] = []
+    try:
+        handle = open(args.export, "rb")
+    except OSError as exc:
+        raise Failure(f"cannot read export {args.export}: {exc}") from None
+    with handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                position, id_hex, version = item["position"], item["id_hex"], item["sequence"]
+                topic, state = item["topic"], base64.b64decode(item["state_b64"], validate=True)
+                if not all(isinstance(v, int) and not isinstance(v, bool) for v in (position, version)):
+                    raise ValueError("position and sequence must be integers")
+                if not isinstance(id_hex, str) or not isinstance(topic, str):
+                    raise ValueError("id_hex and topic must be strings")
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Failure(f"line {lineno}: not an export row ({type(exc).__name__}: {exc})") from None
+            where = f"position {position} (stream {id_hex}, version {version})"
+            digest = hashlib.sha256(f"{topic}\n{id_hex}\n{version}\n".encode("utf-8") + state).digest()
+            leaf = hashlib.sha256(b"\x00" + position.to_bytes(8, "big") + digest).digest()
+            leaves.append(leaf)
+            if item.get("hash") not in (None, digest.hex()):
+                problems.append(f"{where}: the export claims hash {item.get('hash')}, the bytes hash to {digest.hex()}")
+            if item.get("leaf_hash") not in (None, leaf.hex()):
+                problems.append(f"{where}: the export claims leaf_hash {item.get('leaf_hash')}, recomputed {leaf.hex()}")
+            previous = tips.get(id_hex)
+            expected_version = 1 if previous is None else previous[0] + 1
+            if version != expected_version:
+                problems.append(f"{where}: version {expected_version} was expected (missing or reordered events)")
+            else:
+                recorded = recorded_prev_hash(state)
+                expected = GENESIS if previous is None else previous[1]
+                if recorded is None:
+                    problems.append(f"{where}: no well-formed prev_hash in the stored bytes")
+                elif recorded != expected:
+                    problems.append(f"{where}: prev_hash {recorded[:16]}... but the event before it hashes to "
+                                    f"{expected[:16]}...")
+            tips[id_hex] = (version, digest.hex())
+    detail = f"{len(leaves)} events in {len(tips)} streams chain correctly"
+    if args.checkpoint:
+        if not args.public_key:
+            raise Failure("--checkpoint needs --public-key")
+        check_checkpoint(args)
+        cp = read_json(args.checkpoint, "checkpoint")
+        size = cp["size"]
+        if size > len(leaves):
+            problems.append(f"the checkpoint covers {size} events, the export holds only {len(leaves)}")
+        else:
+            root = merkle_root(leaves[:size]).hex()
+            if root != cp["root"]:
+                problems.append(f"the first {size} exported events have Merkle root {root}, the signed "
+                                f"checkpoint says {cp['root']}")
+            else:
+                detail += f"; the first {size} match the signed checkpoint root {root}"
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise Failure("; ".join(problems[:5]) + more)
+    return detail
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Verify platform-registry checkpoints and Merkle proofs offline."
@@ -224,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-root", required=True, help="hex root of the newer tree")
     p.add_argument("--proof", required=True, help="consistency proof JSON file")
     p.set_defaults(check=check_consistency)
+
+    p = sub.add_parser("chain", help="recompute the hash chain (and Merkle root) of a JSON Lines export")
+    p.add_argument("--export", required=True, help="``platforms audit export`` JSON Lines file")
+    p.add_argument("--checkpoint", help="signed checkpoint JSON: also check the export's Merkle root")
+    p.add_argument("--public-key", help="Ed25519 public key PEM file (with --checkpoint)")
+    p.set_defaults(check=check_chain)
     return parser
 
 

@@ -36,8 +36,8 @@ def _progress(total: int, what: str) -> Progress:
 
 
 @audit_app.command()
-def verify(deep: bool = typer.Option(False, help="check the hash chain of every event, not only those "
-                                                 "after the latest checkpoint")) -> None:
+def verify(deep: bool = typer.Option(False, help="also decode every event through the application, proving "
+                                                 "each row is still readable by the current code (slower)")) -> None:
     """Recompute every hash from the stored bytes; check chains, versions and checkpoints."""
     from audit.rows import log_size
     from audit.verify import verify_log

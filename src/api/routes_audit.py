@@ -44,7 +44,11 @@ def audit_log(c: Wired, _: Auditors, after: Annotated[int, Query(ge=0)] = 0,
 
 
 @router.get("/audit/verify", summary="Recompute every hash and check chains, versions, checkpoints")
-def audit_verify(c: Wired, _: Auditors, deep: bool = False) -> JSONResponse:
+def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
+        description="also decode every event through the application (proves each row is still "
+                    "readable by the current code; several times slower)")] = False) -> JSONResponse:
+    """Every run recomputes every event's hash from its stored bytes and checks every chain link,
+    every stream's versions, and the Merkle root against every signed checkpoint."""
     return JSONResponse(verify_log(c.app, deep=deep).to_dict())
 
 

@@ -1,7 +1,7 @@
 """Merkle proofs over the stored log, for auditors who verify offline (tools/verify_offline.py).
 
 The tree's leaves are the stored rows in log order (index 0 is the first row), hashed as
-:func:`audit.rows.leaf_hash_of`. Building a proof reads the leaves of the requested size once.
+:func:`audit.rows.leaf_hash` (``SHA-256(0x00 || u64(position) || chain hash)``). Building a proof reads the leaves of the requested size once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from aggregates.errors import InvalidInput, NotFound
 
 from .merkle import consistency_proof, inclusion_proof, root_from_leaf_hashes
-from .rows import iter_rows, leaf_hash_of
+from .rows import chain_digest, iter_raw_batches, leaf_hash
 
 __all__ = ["leaf_hashes", "inclusion", "consistency"]
 
@@ -20,9 +20,10 @@ def leaf_hashes(app: Any, size: int | None = None) -> tuple[list[bytes], list[in
     """The first ``size`` leaf hashes (all when None) and their log positions."""
     hashes: list[bytes] = []
     positions: list[int] = []
-    for row in iter_rows(app, limit=size):
-        hashes.append(leaf_hash_of(row))
-        positions.append(row.position)
+    for rows in iter_raw_batches(app, limit=size):
+        for pos, oid, ver, topic, state in rows:
+            hashes.append(leaf_hash(pos, chain_digest(topic, oid, ver, state)))
+            positions.append(pos)
     if size is not None and len(hashes) < size:
         raise NotFound("size_not_found", f"the log holds {len(hashes)} events, fewer than {size}")
     return hashes, positions

@@ -1,19 +1,34 @@
-"""The stored event rows, read straight from the event store, and their Merkle leaf encoding.
+"""The stored event rows, read straight from the event store, their chain hash and their Merkle
+leaf.
 
 Audit reads the table the ``eventsourcing`` recorder writes, not the library's domain objects:
 what is verified must be the bytes that are stored. One read transaction (SQLite) or one
 REPEATABLE READ transaction with a server-side cursor (PostgreSQL) gives the verifier a
 consistent snapshot of the whole log while writers carry on, and streams it in bounded memory.
 
-Leaf encoding (documented in docs/AUDIT.md so that anyone can recompute a leaf from an export)::
+Rows come in two shapes:
 
-    leaf = u64(position) || u32(len(id)) || id || u64(version)
-           || u32(len(topic)) || topic || u32(len(state)) || state
+* **raw** (:func:`iter_raw_batches`, the verifier's hot path): lists of tuples
+  ``(position, id, version, topic, state)`` with ``id`` and ``topic`` as *bytes* and ``state``
+  the stored bytes. ``id`` is the originator id as 32 lowercase hex digits: exactly the text the
+  SQLite store keeps (read as bytes, never parsed, never decoded: a tampered column that is not
+  UTF-8 cannot crash the reader), and on PostgreSQL the ``uuid`` column rendered as hex by the
+  server. A NULL column comes back as ``None``;
+* :class:`StoredRow` (history, time travel, tests): the same with text fields and the id as
+  hyphenated UUID text.
 
-all integers unsigned big-endian; ``id`` is the originator id as the lowercase hyphenated UUID
-text in ASCII (the raw stored text if it is not a UUID); ``topic`` UTF-8; ``state`` the stored
-bytes exactly (a NULL column is encoded as empty). The Merkle leaf hash is
-``SHA-256(0x00 || leaf)`` (RFC 9162), computed by :func:`leaf_hash_of`.
+Chain hash (:mod:`aggregates.hashing`; recomputed here without parsing anything)::
+
+    chain_hash = SHA-256(topic "\\n" id-hex "\\n" version-decimal "\\n" state)
+
+Merkle leaf (RFC 9162, documented in docs/AUDIT.md so that anyone can recompute it from an
+export)::
+
+    leaf      = u64(position) || chain_hash          (8 + 32 bytes, unsigned big-endian)
+    leaf_hash = SHA-256(0x00 || leaf)
+
+The chain hash already commits to the topic, id, version and every stored byte of the state;
+the leaf adds the row's place in the log.
 """
 
 from __future__ import annotations
@@ -25,14 +40,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from uuid import UUID
 
-__all__ = ["StoredRow", "iter_rows", "leaf_bytes", "leaf_hash_of", "log_size", "canonical_id"]
+__all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "chain_digest", "leaf_hash",
+           "leaf_hash_of", "log_size", "stream_rows", "id_text", "BATCH"]
 
 _U64 = (1 << 64) - 1
-_HEAD = struct.Struct(">QI")
-_MID = struct.Struct(">QI")
-_LEN = struct.Struct(">I")
+_Q = struct.Struct(">Q").pack
 _sha256 = hashlib.sha256
-BATCH = 5000
+BATCH = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,38 +54,64 @@ class StoredRow:
     """One row of the event table as stored: its log position and its four columns."""
 
     position: int
-    originator_id: str
+    originator_id: str  # hyphenated UUID text (the stored text if it is not a UUID)
     version: int
     topic: str
     state: bytes | None
+    id_hex: bytes = b""  # the id as the chain hash spells it (see the module docstring)
+
+    @classmethod
+    def from_raw(cls, raw: tuple[Any, ...]) -> "StoredRow":
+        pos, oid, ver, topic, state = raw
+        oid = _as_bytes(oid) or b""
+        return cls(pos, id_text(oid), ver, _text(topic), _as_bytes(state), oid)
+
+    def chain_hash(self) -> bytes:
+        return chain_digest(self.topic, self.id_hex, self.version, self.state)
 
 
-def canonical_id(raw: Any) -> str:
-    """The originator id as hyphenated lowercase UUID text; unparsable ids are kept as stored
-    (they are reported by the verifier, not silently rewritten)."""
-    if isinstance(raw, UUID):
-        return str(raw)
+def id_text(oid: bytes) -> str:
+    """Hyphenated UUID text of a raw id (for reports); the raw text if it is not 32 hex digits."""
+    text = oid.decode("utf-8", "backslashreplace")
     try:
-        return str(UUID(str(raw)))
-    except (ValueError, TypeError, AttributeError):
-        return "" if raw is None else str(raw)
+        return str(UUID(hex=text)) if len(text) == 32 else text
+    except ValueError:
+        return text
 
 
-def leaf_bytes(row: StoredRow) -> bytes:
-    """The canonical encoding of one stored row (see the module docstring)."""
-    oid = row.originator_id.encode("ascii", "backslashreplace")
-    topic = (row.topic or "").encode("utf-8", "surrogatepass")
-    state = row.state or b""
-    return b"".join((
-        _HEAD.pack(row.position & _U64, len(oid)), oid,
-        _MID.pack((row.version or 0) & _U64, len(topic)), topic,
-        _LEN.pack(len(state)), state,
-    ))
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return "" if value is None else str(value)
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, int):
+        return str(value).encode()
+    return bytes(value)
+
+
+def chain_digest(topic: Any, oid: Any, version: Any, state: Any) -> bytes:
+    """The raw 32-byte chain hash of a stored row, whatever the columns hold: text or bytes,
+    ``None`` taken as empty (a malformed row then simply fails to chain)."""
+    t = _as_bytes(topic) or b""
+    o = oid.hex.encode() if isinstance(oid, UUID) else (_as_bytes(oid) or b"")
+    v = str(version).encode() if isinstance(version, int) else (_as_bytes(version) or b"")
+    return _sha256(b"%b\n%b\n%b\n%b" % (t, o, v, _as_bytes(state) or b"")).digest()
+
+
+def leaf_hash(position: int, digest: bytes) -> bytes:
+    """RFC 9162 leaf hash of a row: SHA-256(0x00 || u64(position) || chain hash)."""
+    return _sha256(b"\x00" + _Q(position & _U64) + digest).digest()
 
 
 def leaf_hash_of(row: StoredRow) -> bytes:
-    """RFC 9162 leaf hash of a stored row: SHA-256(0x00 || leaf_bytes(row))."""
-    return _sha256(b"\x00" + leaf_bytes(row)).digest()
+    """The Merkle leaf hash of a stored row."""
+    return leaf_hash(row.position, row.chain_hash())
 
 
 def _backend(app: Any) -> str:
@@ -83,16 +123,25 @@ def _backend(app: Any) -> str:
     return "generic"
 
 
-def iter_rows(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None) -> Iterator[StoredRow]:
-    """Every stored event row with ``after < position <= upto`` in log order (at most ``limit``),
-    read in one consistent snapshot."""
+def iter_raw_batches(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None,
+                     batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+    """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists of
+    up to ``batch``, read in one consistent snapshot."""
     kind = _backend(app)
     if kind == "sqlite":
-        yield from _sqlite_rows(app, after, upto, limit)
+        yield from _sqlite_batches(app, after, upto, limit, batch)
     elif kind == "postgres":
-        yield from _postgres_rows(app, after, upto, limit)
+        yield from _postgres_batches(app, after, upto, limit, batch)
     else:
-        yield from _generic_rows(app, after, upto, limit)
+        yield from _generic_batches(app, after, upto, limit, batch)
+
+
+def iter_rows(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None) -> Iterator[StoredRow]:
+    """Every stored event row with ``after < position <= upto`` in log order (at most ``limit``)."""
+    from_raw = StoredRow.from_raw
+    for rows in iter_raw_batches(app, after, upto, limit, 5000):
+        for raw in rows:
+            yield from_raw(raw)
 
 
 def _where(after: int, upto: int | None, limit: int | None, col: str, ph: str) -> tuple[str, list[int]]:
@@ -107,65 +156,82 @@ def _where(after: int, upto: int | None, limit: int | None, col: str, ph: str) -
     return sql, params
 
 
-def _sqlite_rows(app: Any, after: int, upto: int | None, limit: int | None) -> Iterator[StoredRow]:
-    # Our own read-only connection with plain tuples: the library's pool uses sqlite3.Row, which
-    # costs more per row than the whole SHA-256 of a leaf.
-    table = app.recorder.events_table_name
+def _sqlite_connect(app: Any) -> sqlite3.Connection:
+    # Our own read-only connection returning plain tuples with text as bytes: the library's pool
+    # uses sqlite3.Row, and decoding text would cost time and could fail on a tampered column.
     conn = sqlite3.connect(f"file:{app.store.sqlite_path}?mode=ro", uri=True, timeout=30)
+    conn.text_factory = bytes
+    return conn
+
+
+def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None,
+                    batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    table = app.recorder.events_table_name
+    conn = _sqlite_connect(app)
     try:
         conn.execute("BEGIN")  # one snapshot for the whole scan (WAL readers do not block writers)
         where, params = _where(after, upto, limit, "rowid", "?")
         cur = conn.execute(
             f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}{where}", params)
+        fetch = cur.fetchmany
         while True:
-            batch = cur.fetchmany(BATCH)
-            if not batch:
+            rows = fetch(batch)
+            if not rows:
                 break
-            for pos, oid, ver, topic, state in batch:
-                yield StoredRow(pos, canonical_id(oid), ver, topic, _as_bytes(state))
+            yield rows
     finally:
         conn.close()
 
 
-def _postgres_rows(app: Any, after: int, upto: int | None, limit: int | None) -> Iterator[StoredRow]:
-    from psycopg.rows import tuple_row
+def _pg_select(app: Any) -> Any:
     from psycopg.sql import SQL, Identifier
 
     datastore = app.recorder.datastore
+    # The server renders the uuid as 32 hex digits and hands every text column over as bytes,
+    # so the client neither builds UUID objects nor decodes strings.
+    return SQL("SELECT notification_id, convert_to(replace(originator_id::text, '-', ''), 'UTF8'), "
+               "originator_version, convert_to(topic, 'UTF8'), state FROM {}.{}").format(
+        Identifier(datastore.schema), Identifier(app.recorder.events_table_name))
+
+
+def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
+                      batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL
+
+    datastore = app.recorder.datastore
     where, params = _where(after, upto, limit, "notification_id", "%s")
-    query = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}").format(
-        Identifier(datastore.schema), Identifier(app.recorder.events_table_name)) + SQL(where)  # type: ignore[operator]
+    query = _pg_select(app) + SQL(where)  # type: ignore[operator]
     with datastore.get_connection() as conn:
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             with conn.cursor(name="audit_scan", row_factory=tuple_row) as cur:
-                cur.itersize = BATCH
+                cur.itersize = batch
                 cur.execute(query, params)
-                for pos, oid, ver, topic, state in cur:
-                    yield StoredRow(pos, canonical_id(oid), ver, topic, _as_bytes(state))
+                while True:
+                    rows = cur.fetchmany(batch)
+                    if not rows:
+                        break
+                    yield rows
 
 
-def _generic_rows(app: Any, after: int, upto: int | None, limit: int | None) -> Iterator[StoredRow]:
+def _generic_batches(app: Any, after: int, upto: int | None, limit: int | None,
+                     batch: int) -> Iterator[list[tuple[Any, ...]]]:
     # In-memory stores (tests, demos): the notification log API is all there is.
     start, seen = after, 0
     while True:
-        batch = app.recorder.select_notifications(start, BATCH, stop=upto, inclusive_of_start=False)
-        for n in batch:
-            if limit is not None and seen >= limit:
-                return
-            seen += 1
-            yield StoredRow(n.id, canonical_id(n.originator_id), n.originator_version, n.topic, _as_bytes(n.state))
-        if len(batch) < BATCH:
+        notes = app.recorder.select_notifications(start, batch, stop=upto, inclusive_of_start=False)
+        rows = [(n.id, n.originator_id.hex.encode() if isinstance(n.originator_id, UUID)
+                 else _as_bytes(n.originator_id), n.originator_version, _as_bytes(n.topic), n.state)
+                for n in notes]
+        if limit is not None:
+            rows = rows[: max(0, limit - seen)]
+        seen += len(rows)
+        if rows:
+            yield rows
+        if len(notes) < batch or (limit is not None and seen >= limit):
             return
-        start = batch[-1].id
-
-
-def _as_bytes(state: Any) -> bytes | None:
-    if state is None or isinstance(state, bytes):
-        return state
-    if isinstance(state, str):
-        return state.encode("utf-8", "surrogatepass")
-    return bytes(state)
+        start = notes[-1].id
 
 
 def log_size(app: Any) -> tuple[int, int]:
@@ -173,7 +239,7 @@ def log_size(app: Any) -> tuple[int, int]:
     kind = _backend(app)
     table = app.recorder.events_table_name
     if kind == "sqlite":
-        conn = sqlite3.connect(f"file:{app.store.sqlite_path}?mode=ro", uri=True, timeout=30)
+        conn = _sqlite_connect(app)
         try:
             count, top = conn.execute(f"SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM {table}").fetchone()
         finally:
@@ -190,8 +256,8 @@ def log_size(app: Any) -> tuple[int, int]:
             count, top = cur.fetchone()  # type: ignore[misc]
         return int(count), int(top)
     count = top = 0
-    for row in _generic_rows(app, 0, None, None):
-        count, top = count + 1, row.position
+    for rows in _generic_batches(app, 0, None, None, BATCH):
+        count, top = count + len(rows), rows[-1][0]
     return count, top
 
 
@@ -200,25 +266,24 @@ def stream_rows(app: Any, originator_id: UUID) -> list[StoredRow]:
     kind = _backend(app)
     table = app.recorder.events_table_name
     if kind == "sqlite":
-        conn = sqlite3.connect(f"file:{app.store.sqlite_path}?mode=ro", uri=True, timeout=30)
+        conn = _sqlite_connect(app)
         try:
             rows = conn.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-                "WHERE originator_id IN (?, ?) ORDER BY originator_version",
-                (originator_id.hex, str(originator_id))).fetchall()
+                "WHERE originator_id = ? ORDER BY originator_version", (originator_id.hex,)).fetchall()
         finally:
             conn.close()
     elif kind == "postgres":
         from psycopg.rows import tuple_row
-        from psycopg.sql import SQL, Identifier
+        from psycopg.sql import SQL
 
         datastore = app.recorder.datastore
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
-                            "WHERE originator_id = %s ORDER BY originator_version").format(
-                Identifier(datastore.schema), Identifier(table)), (originator_id,))
+            cur.execute(_pg_select(app) + SQL(" WHERE originator_id = %s ORDER BY originator_version"),  # type: ignore[operator]
+                        (originator_id,))
             rows = cur.fetchall()
     else:
-        wanted = str(originator_id)
-        return [r for r in _generic_rows(app, 0, None, None) if r.originator_id == wanted]
-    return [StoredRow(p, canonical_id(o), v, t, _as_bytes(s)) for p, o, v, t, s in rows]
+        wanted = originator_id.hex.encode()
+        rows = [r for batch in _generic_batches(app, 0, None, None, BATCH) for r in batch if r[1] == wanted]
+        rows.sort(key=lambda r: r[2])
+    return [StoredRow.from_raw(r) for r in rows]

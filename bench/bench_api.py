@@ -1,0 +1,255 @@
+"""HTTP benchmark (issue 4): uvicorn serving the demo programme plus a generated load, driven
+from a separate process at 32 concurrent connections.
+
+For each endpoint it prints requests/s, p50 and p99: the publicity list, the subfield registry,
+the funding ledger, one platform, and a command (a public objection); and, in the same run, a
+baseline: a bare FastAPI endpoint (also under uvicorn) returning a JSON body of the same size as
+the publicity list. Targets: reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's
+p99 < 100 ms on SQLite.
+
+    python bench/bench_api.py [--seconds 20] [--concurrency 32] [--platforms 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up")
+
+
+# ---------------------------------------------------------------------------- baseline server
+def baseline_app(size: int):  # noqa: ANN201
+    from fastapi import FastAPI
+
+    body = {"items": [{"pad": "x" * max(0, size - 30)}], "next_cursor": None}
+    app = FastAPI()
+
+    @app.get("/baseline")
+    def baseline() -> dict:
+        return body
+
+    return app
+
+
+# ---------------------------------------------------------------------------- load generation
+def generate_load(url: str, platforms: int) -> list[str]:
+    """Extra applications under the demonstration policy, through the application service, on
+    top of the demo programme: half stay applied or accepted, and up to 60 go all the way to a
+    second live publicity batch (admitted to held subfields by a recorded Art. 5 exception), so
+    that the command benchmark spreads its objections over many platforms, as real traffic would.
+    Returns the ids of the publicized ones."""
+    from datetime import timedelta
+
+    from aggregates.application import RegistryApp
+    from aggregates.clock import today_in_shanghai
+    from aggregates.credit_code import with_check_character
+    from aggregates.policy import PolicyRegistry
+    from aggregates.store import StoreConfig
+    from aggregates.values import Act, Role
+
+    app = RegistryApp(StoreConfig(url), policies=PolicyRegistry.load(Path("var/policies")))
+    publicized: list = []
+    day = today_in_shanghai() - timedelta(days=20)
+    subfields = app.policies.latest().subfields
+    for i in range(platforms):
+        code = with_check_character(f"914301{i:05d}MA4L16")
+        act = Act(f"applicant-load-{i}", Role.APPLICANT, day)
+        r = app.apply(act, name=f"负载测试平台{i:04d}", subfield=subfields[i % len(subfields)],
+                      host_unit={"name": f"负载测试单位{i:04d}", "credit_code": code,
+                                 "high_tech_certificate": {"number": f"GR{i}", "valid_until": day + timedelta(days=900)}},
+                      commitments="持续投入", achievements=[{"title": "成果", "stage": "pilot"}],
+                      basic_conditions={"technical_strength": "a", "open_sharing": "b", "service_mechanism": "c"})
+        if i % 2 == 0:
+            app.intake(r.aggregate_id, True, "ok", Act("agency", Role.SERVICE_AGENCY, day + timedelta(days=1)))
+            if len(publicized) < 60:
+                pid = r.aggregate_id
+                policy = app.policies.latest()
+                for e in range(policy.min_experts):
+                    app.score(pid, {c.criterion: c.max_points - 2 for c in policy.rubric}, "ok", None,
+                              Act(f"bench-expert-{e}", Role.EXPERT, day + timedelta(days=2)))
+                app.inspect(pid, True, "ok", Act("bureau", Role.BUREAU, day + timedelta(days=3)))
+                app.approve(pid, Act("bureau", Role.BUREAU, day + timedelta(days=4)), party_group_meeting_ref="PG",
+                            vice_mayor_approval_ref="VM", funding_plan_ref="FP",
+                            subfield_exception="benchmark load: a recorded exception to Art. 5")
+                publicized.append(pid)
+    if publicized:
+        # Same start as the demo's live batch, whose window is open today.
+        start_date = app.get_batch(f"演示公示〔{today_in_shanghai().year}〕1号").start_date
+        app.publicize(Act("bureau", Role.BUREAU, start_date), batch_ref="压测公示-1", media="benchmark",
+                      start_date=start_date, platform_ids=publicized)
+    app.close()
+    return [str(p) for p in publicized]
+
+
+
+# ---------------------------------------------------------------------------- client
+async def drive(url: str | list[str], seconds: float, concurrency: int, method: str, headers: dict,
+                body: dict | None) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+        deadline = time.perf_counter() + seconds
+
+        urls = [url] if isinstance(url, str) else url
+
+        async def worker(n: int) -> None:
+            nonlocal errors
+            i = n
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                i += concurrency
+                try:
+                    r = await client.request(method, urls[i % len(urls)], json=body)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    if r.status_code >= 400:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "errors": errors, "statuses": statuses}
+
+
+def run_client(url: str | list[str], seconds: float, concurrency: int, method: str = "GET", headers: dict | None = None,
+               body: dict | None = None) -> dict:
+    """Run the load generator in a separate process (so it does not share the server's GIL)."""
+    spec = json.dumps({"url": url, "seconds": seconds, "concurrency": concurrency, "method": method,
+                       "headers": headers or {}, "body": body})
+    out = subprocess.run([PYTHON, __file__, "--client", spec], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--platforms", type=int, default=300, help="generated applications on top of the demo")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-server", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        spec = json.loads(args.client)
+        print(json.dumps(asyncio.run(drive(**spec))))
+        return
+    if args.baseline_server:
+        import uvicorn
+
+        port, size = args.baseline_server
+        uvicorn.run(baseline_app(size), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    env = {**os.environ, "PLATFORMS_DATABASE_URL": f"sqlite:///{work / 'var' / 'events.sqlite3'}",
+           "PLATFORMS_MODE": "development", "PLATFORMS_VAR_DIR": str(work / "var"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    env.pop("PLATFORMS_POLICY_DIR", None)
+    print(f"store: {work}/var; loading the demo and {args.platforms} generated applications...", flush=True)
+    subprocess.run([PYTHON, "-m", "api.cli", "demo"], cwd=work, env=env, check=True, capture_output=True)
+    os.chdir(work)
+    os.environ.update({k: env[k] for k in ("PLATFORMS_DATABASE_URL", "PLATFORMS_VAR_DIR")})
+    targets = generate_load(env["PLATFORMS_DATABASE_URL"], args.platforms)
+
+    port, base_port = free_port(), free_port()
+    server = subprocess.Popen([PYTHON, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"],
+                              cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    baseline = None
+    try:
+        root = f"http://127.0.0.1:{port}/api/v1"
+        wait_ready(f"{root}/readyz")
+        token = httpx.post(f"{root}/auth/token", data={"username": "finance", "password": "finance-demo"}).json()[
+            "access_token"]
+        bureau = httpx.post(f"{root}/auth/token", data={"username": "bureau", "password": "bureau-demo"}).json()[
+            "access_token"]
+        publicity = httpx.get(f"{root}/publicity-list")
+        live = publicity.json()["items"][0]["platforms"][0]["id"]
+        size = len(publicity.content)
+        baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port), str(size)],
+                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(f"http://127.0.0.1:{base_port}/baseline")
+        auth = {"Authorization": f"Bearer {token}"}
+        plans = [
+            ("baseline (bare FastAPI, same size)", f"http://127.0.0.1:{base_port}/baseline", "GET", {}, None),
+            ("GET /publicity-list", f"{root}/publicity-list", "GET", {}, None),
+            ("GET /subfields", f"{root}/subfields", "GET", {}, None),
+            ("GET /funding-ledger", f"{root}/funding-ledger", "GET", auth, None),
+            ("GET /platforms/{id}", f"{root}/platforms/{live}", "GET", {"Authorization": f"Bearer {bureau}"}, None),
+            ("POST /platforms/{id}/objections", [f"{root}/platforms/{p}/objections" for p in targets or [live]],
+             "POST", {},
+             {"objector_name": "压测", "contact": "bench", "content": "benchmark objection"}),
+        ]
+        results = []
+        for name, url, method, headers, body in plans:
+            print(f"  {name} ...", flush=True)
+            results.append((name, run_client(url, args.seconds, args.concurrency, method, headers, body)))
+    finally:
+        for proc in (server, baseline):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=20)
+    base_rps = results[0][1]["rps"]
+    print(f"\n{args.concurrency} connections, {args.seconds:.0f} s each, body ≈ {size} bytes; SQLite, 1 worker")
+    print(f"{'endpoint':40} {'req/s':>9} {'×base':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  verdict")
+    for i, (name, r) in enumerate(results):
+        ratio = r["rps"] / base_rps if base_rps else float("nan")
+        if i == 0:
+            verdict = ""
+        elif method_is_command(name):
+            verdict = "ok" if r["p99_ms"] < 100 else "MISS (p99 ≥ 100 ms)"
+        else:
+            verdict = "ok" if ratio >= 0.5 and r["p99_ms"] < 50 else "MISS"
+        print(f"{name:40} {r['rps']:9.0f} {ratio:6.2f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}  {verdict}"
+              + (f"  statuses {r['statuses']}" if r["errors"] else ""))
+
+
+def method_is_command(name: str) -> bool:
+    return name.startswith("POST")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The FastAPI application: ``create_app(container=None)``.
+
+Under ``/api/v1``: authentication, the commands, the queries, the audit routes; the OpenAPI
+document at ``/docs`` (every body and every problem+json error is described); the public
+publicity page at ``/``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+
+from . import errors
+from .bootstrap import Container, build_container
+from .logging import RequestLog, configure
+from .routes_audit import router as audit_router
+from .routes_auth import router as auth_router
+from .routes_commands import router as commands_router
+from .routes_page import router as page_router
+from .routes_queries import router as queries_router
+from .schemas import Problem
+
+PREFIX = "/api/v1"
+DESCRIPTION = """System of record for the recognition of Changsha's New Generation AI Open
+Innovation Platforms (长沙市新一代人工智能开放创新平台, 长科发〔2021〕36号).
+
+Sign in with `POST /api/v1/auth/token` (OAuth2 password flow) and send `Authorization: Bearer`.
+Every error is `application/problem+json`; rule refusals carry `code`, `article` and `policy`.
+Commands accept `Idempotency-Key` and (on a platform) `If-Match`, and return `position`, which a
+query can pass as `?min_position=` to read its own writes."""
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """The application on ``container`` (default: wired from the environment). A container
+    passed in is started (read-model runner) with the app but closed by its owner."""
+    owned = container is None
+    if container is None:
+        configure()
+        container = build_container()
+    wired: Container = container
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        wired.start()
+        try:
+            yield
+        finally:
+            if owned:
+                wired.close()
+            elif wired._background:
+                wired.runner.stop()
+                wired._background = False
+
+    app = FastAPI(title="Platform registry (开放创新平台认定管理)", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    app.state.container = wired
+    errors.install(app)
+    app.include_router(auth_router, prefix=PREFIX)
+    app.include_router(commands_router, prefix=PREFIX)
+    app.include_router(queries_router, prefix=PREFIX)
+    app.include_router(audit_router, prefix=PREFIX)
+    app.include_router(page_router)
+    app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
+    app.add_middleware(RequestLog)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+__all__ = ["create_app", "HTMLResponse", "Request"]

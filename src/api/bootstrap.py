@@ -1,0 +1,102 @@
+"""The one place where the pieces are wired together: settings → event store (RegistryApp),
+read-model engine and runner, users, checkpoint signer.
+
+Every entry point (the HTTP app, each CLI verb, the demo, the tests) builds a
+:class:`Container` here, so a setting means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from aggregates.application import RegistryApp
+from aggregates.calendar import WorkingDayCalendar
+from aggregates.policy import PolicyRegistry
+from aggregates.store import StoreConfig
+
+from .settings import Settings
+from .users import UserRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """The wired service: ``app`` (commands and the event store), ``engine`` (read models and
+    users, same database), ``runner`` (keeps the read models up to date), ``users``."""
+
+    settings: Settings
+    app: RegistryApp
+    engine: Engine
+    runner: Any
+    users: UserRepository
+    # SQLite has a single writer: commands queue here, in order, rather than each holding a
+    # pooled connection while it waits for the file lock (which exhausts the pool under load).
+    # PostgreSQL runs them concurrently (the service retries a lost optimistic-concurrency race).
+    write_lock: Any = field(default_factory=contextlib.nullcontext)
+    _signer: Any = None
+    _signer_lock: threading.Lock = field(default_factory=threading.Lock)
+    _background: bool = False
+
+    def checkpoint_signer(self) -> Any:
+        """The audit checkpoint signer, loaded (or created, 0600) on first use."""
+        with self._signer_lock:
+            if self._signer is None:
+                from audit.signing import CheckpointSigner, key_path_from_env
+
+                self._signer = CheckpointSigner.load_or_create(key_path_from_env(), create=True)
+            return self._signer
+
+    def start(self) -> None:
+        """Bring the read models up to date and, where this process runs them, keep them so."""
+        if self.settings.run_projections:
+            self.runner.catch_up()
+            self.runner.start_background()
+            self._background = True
+
+    def notify(self) -> None:
+        """Tell the in-process runner that new events were written (no-op when it runs elsewhere)."""
+        if self._background:
+            self.runner.notify()
+
+    def close(self) -> None:
+        if self._background:
+            self.runner.stop()
+            self._background = False
+        self.app.close()
+        self.engine.dispose()
+
+
+def build_policies(settings: Settings) -> PolicyRegistry:
+    return PolicyRegistry.load(settings.policy_dir)
+
+
+def build_calendar(settings: Settings) -> WorkingDayCalendar:
+    if settings.calendar_file is not None:
+        return WorkingDayCalendar.from_file(settings.calendar_file)
+    return WorkingDayCalendar()
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """Wire everything for ``settings`` (default: from the environment)."""
+    from projections.db import make_engine
+    from projections.runner import ReadModelRunner
+
+    settings = settings or Settings.from_env()
+    store = StoreConfig(settings.database_url)
+    env = {"SQLITE_POOL_TIMEOUT": "30"} if store.is_sqlite else {}
+    app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings), env=env)
+    engine = make_engine(store)
+    users = UserRepository(engine)
+    users.create_table()
+    runner = ReadModelRunner(app, engine)
+    container = Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
+    if store.is_sqlite:
+        container.write_lock = threading.Lock()
+    return container

@@ -1,0 +1,238 @@
+"""The ``platforms`` command line (typer): serve, users, demo, projections, ledger, audit.
+
+Exit codes: 0 success, 1 the work failed (a refusal, an unreachable store), 2 a usage or
+configuration error (bad option, production without a secret key).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aggregates.errors import DomainError
+from aggregates.values import Role
+
+from .cli_audit import audit_app
+from .settings import Settings, SettingsError
+
+app = typer.Typer(help="Changsha AI Open Innovation Platform registry (长科发〔2021〕36号).",
+                  no_args_is_help=True, add_completion=False)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models: follow the log or rebuild.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The funding ledger.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(projections_app, name="projections")
+app.add_typer(ledger_app, name="ledger")
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        console.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _container(settings: Settings | None = None):  # noqa: ANN202
+    from .bootstrap import build_container
+
+    try:
+        return build_container(settings or _settings())
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a store we cannot open is reported, not traced
+        console.print(f"[red]cannot open the store:[/] {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(1) from None
+
+
+# ---------------------------------------------------------------------------- serve
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+          port: int = typer.Option(8000, help="Port"),
+          workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL only)"),
+          log_level: str = typer.Option("info", help="uvicorn log level")) -> None:
+    """Serve the API (/api/v1), the OpenAPI docs (/docs) and the public publicity page (/)."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        console.print("[red]--workers > 1 needs PostgreSQL:[/] SQLite has one writer and no "
+                      "notifications; set PLATFORMS_DATABASE_URL=postgresql+psycopg://...")
+        raise typer.Exit(2)
+    if workers > 1 and settings.run_projections:
+        console.print("[yellow]note:[/] every worker will also run the read-model runner "
+                      "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
+    console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, proxy_headers=True)
+
+
+# ---------------------------------------------------------------------------- users
+@users_app.command("add")
+def users_add(name: str = typer.Argument(..., help="Username"),
+              role: str = typer.Option(..., help="applicant, service_agency, expert, bureau, finance or auditor"),
+              password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                           help="At least 8 characters"),
+              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)")) -> None:
+    """Create a user."""
+    from .users import UserExists
+
+    c = _container()
+    try:
+        user = c.users.add(name, role, password, credit_code)
+    except UserExists as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        c.close()
+    out.print(f"created {user.username} ({user.role.value}{', ' + user.credit_code if user.credit_code else ''})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users (never their password hashes)."""
+    c = _container()
+    try:
+        table = Table("username", "role", "credit code", "created")
+        for u in c.users.all():
+            table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19])
+        out.print(table)
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------- demo
+@app.command()
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (exit 0) if the store has events")) -> None:
+    """Load the demonstration programme into an empty store (development mode only)."""
+    from . import demo as demo_mod
+
+    settings = _settings()
+    if settings.is_production:
+        console.print("[red]the demo is for development:[/] it creates accounts with published passwords")
+        raise typer.Exit(2)
+    policy_dir = settings.policy_dir or settings.var_dir / "policies"
+    target = demo_mod.install_demo_policy(policy_dir)
+    settings = Settings.from_env(policy_dir=policy_dir)
+    c = _container(settings)
+    try:
+        if not demo_mod.store_is_empty(c.app):
+            if if_empty:
+                console.print("the store already has events; demo not loaded")
+                return
+            console.print("[red]the store is not empty;[/] the demo loads into an empty store only")
+            raise typer.Exit(1)
+        console.print(f"demonstration policy installed: {target} ([bold]演示用，非真实文件[/])")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("loading the demo programme", total=demo_mod.STEPS + 17)
+
+            def step(what: str) -> None:
+                progress.update(task, advance=1, description=what[:60])
+
+            try:
+                programme = demo_mod.load(c.app, step)
+            except DomainError as exc:
+                console.print(f"[red]the demo was refused:[/] {exc.code}: {exc.message}")
+                raise typer.Exit(1) from None
+            progress.update(task, description="building the read models")
+            c.runner.catch_up()
+            progress.update(task, completed=demo_mod.STEPS + 17, description="done")
+        accounts = demo_mod.create_users(c.users)
+        for note in programme.notes:
+            console.print(f"[yellow]note:[/] {note}")
+        table = Table("username", "role", "password", "credit code", title="Demo accounts (development only)")
+        for row in accounts:
+            table.add_row(*row)
+        out.print(table)
+        out.print(f"{len(programme.ids)} platforms, {c.app.recorder.max_notification_id()} events. "
+                  "Sign in at /docs (Authorize) or POST /api/v1/auth/token.")
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------- projections
+@projections_app.command("run")
+def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls when idle")) -> None:
+    """Keep the read models up to date until interrupted (one process per store)."""
+    c = _container()
+    stop = lambda *_: c.runner.stop()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        console.print("catching up...")
+        position = c.runner.catch_up()
+        console.print(f"read models at position {position}; following the log (Ctrl-C to stop)")
+        c.runner.run_forever(poll)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        c.close()
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="Read models (default: all)")) -> None:
+    """Rebuild read models from the event log and swap them in."""
+    from projections.rebuild import rebuild
+
+    c = _container()
+    try:
+        with Progress(TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task(", ".join(name) if name else "all read models", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            try:
+                positions = rebuild(c.app, c.engine, list(name) if name else None, report)
+            except ValueError as exc:
+                console.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from None
+        for model, position in positions.items():
+            out.print(f"{model}: at position {position}")
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------- ledger
+@ledger_app.command("export")
+def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only this fiscal year"),
+                  out_file: Optional[Path] = typer.Option(None, "--out", help="CSV file (default: stdout)")) -> None:
+    """Export the funding ledger as CSV (UTF-8 with BOM, opens in Excel)."""
+    from projections import queries
+
+    c = _container()
+    try:
+        c.runner.catch_up()
+        with c.engine.connect() as conn:
+            text = queries.ledger_csv(conn, fiscal_year=fiscal_year)
+    finally:
+        c.close()
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out_file.write_text(text, encoding="utf-8", newline="")
+    rows = text.count("\r\n") - 1
+    console.print(f"wrote {rows} entries to {out_file}")
+
+
+# The audit verbs (verify, export, ...) come from the audit module.
+app.add_typer(audit_app, name="audit")
+
+__all__ = ["app", "Role"]
+
+if __name__ == "__main__":
+    app()

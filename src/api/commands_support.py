@@ -1,0 +1,127 @@
+"""What every command route shares: the act (who, as what, on which day, on what authority),
+the ``Idempotency-Key`` fingerprint, ``If-Match``, applicant ownership, and the response.
+
+Routes stay thin: they translate HTTP into one :class:`~aggregates.application.RegistryApp`
+call through :func:`execute` and the domain decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Callable
+from uuid import UUID
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from aggregates.application import CommandResult, Idempotency
+from aggregates.clock import today_in_shanghai
+from aggregates.errors import InvalidInput, NotFound
+from aggregates.platform import Platform
+from aggregates.values import Act, Role
+from projections.views import summarize
+
+from .auth import Principal
+from .bootstrap import Container
+from .errors import ProblemException
+
+MAX_KEY = 200
+
+
+def make_act(principal: Principal, business_date: date | None, *refs: str | None) -> Act:
+    """The act of an authenticated caller: the actor is the token's subject, never a body field.
+    A business date in the future is malformed input (422) before any rule is consulted."""
+    today = today_in_shanghai()
+    if business_date is not None and business_date > today:
+        raise InvalidInput("business_date_in_future",
+                           f"business date {business_date} is after today ({today}, Asia/Shanghai)", "business_date")
+    return Act(actor_id=principal.actor_id, role=principal.role, business_date=business_date or today,
+               document_refs=tuple(r for r in refs if r))
+
+
+def idempotency_of(request: Request, body: BaseModel | None) -> Idempotency | None:
+    """``Idempotency-Key`` with a fingerprint of the request (method, path, canonical body), so
+    the same key with a different request is refused instead of replaying the wrong answer."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY:
+        raise ProblemException(422, "invalid_idempotency_key",
+                               f"Idempotency-Key must be 1-{MAX_KEY} characters", field="Idempotency-Key")
+    canonical = json.dumps(body.model_dump(mode="json") if body is not None else None,
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256("\n".join([request.method, request.url.path, canonical]).encode("utf-8"))
+    return Idempotency(key=key, fingerprint=digest.hexdigest())
+
+
+def expected_version_of(request: Request) -> int | None:
+    """``If-Match: 7`` or ``If-Match: "7"`` (an ETag) → 7; absent → None (no check)."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise ProblemException(422, "invalid_if_match", "If-Match must be the platform's version, e.g. \"7\"",
+                               field="If-Match")
+    return int(value)
+
+
+def can_see(principal: Principal, platform: Platform) -> bool:
+    """Applicants see their own host unit's platforms, and others' once publicized (API.md)."""
+    if principal.role is not Role.APPLICANT:
+        return True
+    return platform.host_credit_code == principal.credit_code or platform.publicity is not None
+
+
+def check_owner(container: Container, principal: Principal, platform_id: UUID) -> None:
+    """An applicant acts only on its own host unit's platforms: 404 for one it may not even see
+    (its existence stays hidden before publicity), 403 for a visible one of another unit."""
+    if principal.role is not Role.APPLICANT:
+        return
+    platform = container.app.get_platform(platform_id)
+    if not can_see(principal, platform):
+        raise NotFound("platform_not_found", f"no platform {platform_id}")
+    if platform.host_credit_code != principal.credit_code:
+        raise ProblemException(403, "not_your_platform",
+                               "applicants act only on their own host unit's platforms")
+
+
+def platform_response(container: Container, result: CommandResult, status: int = 200) -> JSONResponse:
+    """The platform summary at the version the command produced, plus ``position`` and the
+    command's extras (``objection_id``/``admissible``, ``change_id``). A replayed command answers
+    the same (its first) result."""
+    container.notify()
+    platform = container.app.get_platform(result.aggregate_id, version=result.version)
+    body: dict[str, Any] = summarize(platform)
+    body["position"] = result.position
+    body.update(result.extra)
+    headers = {"ETag": f'"{result.version}"', "Location": f"/api/v1/platforms/{result.aggregate_id}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def execute(
+    container: Container, request: Request, body: BaseModel | None, call: Callable[..., CommandResult],
+    *, principal: Principal, platform_id: UUID | None = None, if_match: bool = True, status: int = 200,
+    owner_only: bool = True, **kwargs: Any,
+) -> JSONResponse:
+    """Ownership check, then the service call with idempotency (and ``If-Match``), then the
+    platform response."""
+    if platform_id is not None:
+        if owner_only:
+            check_owner(container, principal, platform_id)
+        kwargs["platform_id"] = platform_id
+    extra: dict[str, Any] = {"idempotency": idempotency_of(request, body)}
+    if if_match:
+        extra["expected_version"] = expected_version_of(request)
+    with container.write_lock:
+        result = call(**kwargs, **extra)
+    return platform_response(container, result, status)

@@ -1,0 +1,73 @@
+"""FastAPI dependencies shared by every router: the container, the caller, role checks.
+
+``require_roles(Role.BUREAU, ...)`` answers 401 without a (valid) token and 403 for a role that
+may not make the request (API.md, "Authentication").
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from aggregates.values import Role
+
+from .auth import PUBLIC, InvalidToken, Principal, read_token
+from .bootstrap import Container
+from .errors import ProblemException
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    """The wired container of this application instance."""
+    return request.app.state.container
+
+
+def _unauthorized(detail: str) -> ProblemException:
+    return ProblemException(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def optional_principal(
+    token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
+) -> Principal | None:
+    """The caller if a valid token was sent, None without one; a bad token is still a 401
+    (a client that sends credentials should learn they are wrong, not be treated as public)."""
+    if not token:
+        return None
+    try:
+        return read_token(container.settings.secret_key, token)
+    except InvalidToken:
+        raise _unauthorized("the access token is invalid or has expired") from None
+
+
+def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    """The caller; 401 without a token."""
+    if principal is None:
+        raise _unauthorized("sign in first: send Authorization: Bearer <token>")
+    return principal
+
+
+def public_or_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    """The caller, or the anonymous public."""
+    return principal or PUBLIC
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only ``roles`` (401 without a token, 403 for another role)."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in allowed:
+            raise ProblemException(403, "forbidden", f"this request needs the role {names}; "
+                                   f"you are signed in as {principal.role.value}")
+        return principal
+
+    dependency.__name__ = f"require_{'_or_'.join(sorted(r.value for r in allowed))}"
+    return dependency
+
+
+__all__ = ["get_container", "optional_principal", "current_principal", "public_or_principal",
+           "require_roles", "Principal", "Container"]

@@ -1,0 +1,73 @@
+"""Structured request logs: one JSON line per request (method, path, status, duration_ms,
+request_id), via structlog. The request id comes from ``X-Request-ID`` or is generated, and is
+echoed in the response so a client's report can be matched to the log line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_configured = False
+
+
+def configure(level: str = "INFO") -> None:
+    """JSON logs on stderr, for structlog and the standard library alike."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer(ensure_ascii=False),
+    ]
+    structlog.configure(processors=processors, logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+                        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, 20)),
+                        cache_logger_on_first_use=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        foreign_pre_chain=[structlog.processors.add_log_level,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True)]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class RequestLog:
+    """ASGI middleware writing the access log line (cheap: no body is read)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = structlog.get_logger("api.request")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self.log.info("request", method=scope["method"], path=scope["path"], status=status,
+                          duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)

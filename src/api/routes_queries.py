@@ -1,0 +1,213 @@
+"""The queries of API.md, answered from the read models (``projections.queries``) — except
+history and time travel, which replay the event store itself.
+
+``?min_position=N`` waits (bounded) until the read models have processed position N, so a
+client reads its own writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+
+from aggregates.clock import today_in_shanghai
+from audit import timetravel
+from aggregates.values import Role
+from projections import queries
+from projections.runner import max_position
+
+from . import schemas as s
+from .auth import Principal
+from .bootstrap import Container
+from .commands_support import can_see
+from .deps import get_container, require_roles
+from .errors import ProblemException, problem_responses
+from .history import history
+
+router = APIRouter(tags=["queries"])
+
+Wired = Annotated[Container, Depends(get_container)]
+MinPosition = Annotated[int | None, Query(ge=0, le=2**53, description="Wait until the read models have "
+                                          "processed this event-log position (read your writes)")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+READ_ERRORS = problem_responses(401, 403, 422, 503)
+
+Readers = Annotated[Principal, Depends(require_roles(
+    Role.BUREAU, Role.SERVICE_AGENCY, Role.FINANCE, Role.AUDITOR, Role.APPLICANT))]
+Ledger = Annotated[Principal, Depends(require_roles(Role.FINANCE, Role.BUREAU, Role.AUDITOR))]
+Historians = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.BUREAU, Role.APPLICANT))]
+Planners = Annotated[Principal, Depends(require_roles(Role.BUREAU, Role.SERVICE_AGENCY))]
+
+
+def await_position(c: Container, position: int | None) -> None:
+    """Read-your-writes: wait (a few seconds at most) for the read models to reach ``position``."""
+    if position is None or position == 0:
+        return
+    head = max_position(c.app)
+    if position > head:
+        raise ProblemException(422, "position_not_recorded",
+                               f"position {position} is beyond the end of the event log ({head})",
+                               field="min_position")
+    if not c.runner.wait_for(position, c.settings.min_position_timeout):
+        raise ProblemException(503, "read_models_lagging",
+                               f"the read models have not reached position {position} yet; retry shortly",
+                               headers={"Retry-After": "1"})
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+# ---------------------------------------------------------------------------- platforms
+@router.get("/platforms", response_model=s.PlatformPage, responses=READ_ERRORS, summary="List platforms")
+def list_platforms(c: Wired, who: Readers, status: Annotated[s.StatusName | None, Query()] = None,
+                   subfield: Annotated[str | None, Query(max_length=200)] = None,
+                   host_credit_code: Annotated[str | None, Query(max_length=18)] = None,
+                   limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None) -> JSONResponse:
+    """Applicants see their own host unit's platforms only."""
+    await_position(c, min_position)
+    if who.role is Role.APPLICANT:
+        if host_credit_code and host_credit_code.upper() != who.credit_code:
+            raise ProblemException(403, "not_your_host_unit", "applicants list only their own host unit's platforms",
+                                   field="host_credit_code")
+        host_credit_code = who.credit_code
+    with c.engine.connect() as conn:
+        page = queries.list_platforms(conn, status=status, subfield=subfield,
+                                      host_credit_code=host_credit_code.upper() if host_credit_code else None,
+                                      limit=limit, cursor=cursor)
+    return _json(page)
+
+
+@router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
+            responses=problem_responses(401, 403, 404, 422, 503), summary="One platform")
+def get_platform(platform_id: UUID, c: Wired, who: Readers, response: Response,
+                 as_of_instant: Annotated[datetime | None, Query(alias="as_of", description="ISO 8601 instant with offset")] = None,
+                 as_of_version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                 as_of_date: Annotated[date | None, Query()] = None,
+                 min_position: MinPosition = None) -> JSONResponse:
+    """The summary, stage dates, review result, task book and deadlines; with ``as_of``,
+    ``as_of_version`` or ``as_of_date`` (auditor and bureau) the platform as it stood then."""
+    travel = [x for x in (as_of_instant, as_of_version, as_of_date) if x is not None]
+    if travel:
+        if who.role not in (Role.AUDITOR, Role.BUREAU):
+            raise ProblemException(403, "forbidden", "only auditors and the bureau look at past states")
+        if len(travel) > 1:
+            raise ProblemException(422, "one_as_of", "give one of as_of, as_of_version, as_of_date", field="as_of")
+        if as_of_version is not None:
+            return _json(timetravel.as_of_version(c.app, platform_id, as_of_version))
+        if as_of_instant is not None:
+            if as_of_instant.tzinfo is None:
+                raise ProblemException(422, "naive_instant", "as_of needs an offset, e.g. 2022-10-01T12:00:00+08:00",
+                                       field="as_of")
+            return _json(timetravel.as_of_instant(c.app, platform_id, as_of_instant))
+        assert as_of_date is not None
+        return _json(timetravel.as_of_date(c.app, platform_id, as_of_date))
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        summary = queries.get_platform(conn, platform_id)
+    if summary is None:
+        raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
+    if who.role is Role.APPLICANT and not (
+            summary["host_unit"]["credit_code"] == who.credit_code or summary.get("publicity") is not None):
+        raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
+    return JSONResponse(summary, headers={"ETag": f'"{summary["version"]}"'})
+
+
+@router.get("/platforms/{platform_id}/history", response_model=s.HistoryOut,
+            responses=problem_responses(401, 403, 404, 422), summary="Every event of a platform, in order")
+def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONResponse:
+    """Auditors, the bureau, and the platform's own applicant (without objectors' identities)."""
+    if who.role is Role.APPLICANT:
+        platform = c.app.get_platform(platform_id)
+        if not can_see(who, platform):
+            raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
+        if platform.host_credit_code != who.credit_code:
+            raise ProblemException(403, "not_your_platform", "applicants read only their own platforms' history")
+    items = history(c.app, platform_id, redact_objectors=who.role is Role.APPLICANT)
+    return _json({"platform_id": str(platform_id), "items": items})
+
+
+# ---------------------------------------------------------------------------- public
+@router.get("/publicity-list", response_model=s.PublicityPage, responses=problem_responses(422, 503),
+            summary="Publicity list (公示名单), public")
+def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False, limit: Limit = 50,
+                   cursor: Cursor = None, min_position: MinPosition = None) -> JSONResponse:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        page = queries.publicity_list(conn, open_only=open_only, today=today_in_shanghai(), limit=limit,
+                                      cursor=cursor, calendar=c.app.calendar, policies=c.app.policies)
+    return _json(page)
+
+
+@router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
+            summary="Subfield registry (细分领域), public")
+def subfields(c: Wired, min_position: MinPosition = None) -> JSONResponse:
+    """The subfields of the latest policy version, each with its holder and history."""
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        return _json(queries.subfield_registry(conn, c.app.policies.latest()))
+
+
+@router.get("/policies", response_model=list[s.PolicyOut], summary="Policy versions, public")
+def policies(c: Wired) -> JSONResponse:
+    return _json([p.to_public_dict() for p in c.app.policies.all()])
+
+
+# ---------------------------------------------------------------------------- money and deadlines
+@router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger")
+def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                   min_position: MinPosition = None) -> JSONResponse:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        return _json(queries.funding_ledger(conn, fiscal_year=fiscal_year))
+
+
+@router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},
+                                                    "description": "UTF-8 CSV with BOM"}, **READ_ERRORS},
+            response_class=Response, summary="Funding ledger as CSV (opens in Excel)")
+def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                       min_position: MinPosition = None) -> Response:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        text = queries.ledger_csv(conn, fiscal_year=fiscal_year)
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if not data.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    name = f"funding-ledger-{fiscal_year}.csv" if fiscal_year else "funding-ledger.csv"
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines")
+def deadlines(c: Wired, who: Planners, min_position: MinPosition = None) -> JSONResponse:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        return _json(queries.deadlines(conn, today=today_in_shanghai(), calendar=c.app.calendar,
+                                       policies=c.app.policies))
+
+
+# ---------------------------------------------------------------------------- operations
+@router.get("/healthz", response_model=s.Health, tags=["operations"], summary="Liveness")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=s.Readiness, tags=["operations"], responses=problem_responses(503),
+            summary="Readiness, with projection lag")
+def readyz(c: Wired) -> JSONResponse:
+    """503 when the database does not answer or a read model lags too far behind the log."""
+    try:
+        models = c.runner.status()
+    except Exception as exc:  # noqa: BLE001 - any failure to read the store means "not ready"
+        return _json({"status": "unavailable", "database": f"error: {exc.__class__.__name__}",
+                      "projections": {}}, 503)
+    worst = max((m["lag"] for m in models), default=0)
+    ready = worst <= c.settings.ready_max_lag
+    body = {"status": "ready" if ready else "lagging", "database": "ok",
+            "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag}}
+    return _json(body, 200 if ready else 503)

@@ -1,0 +1,443 @@
+"""Request and response bodies of API.md, as pydantic models (they are also the OpenAPI schemas).
+
+Bodies are strict (``extra="forbid"``: a misspelt field is a 422 naming it, not silently
+ignored), strings are bounded (a huge string is a 422, not a huge event), dates are ISO dates and
+money is a decimal string in yuan with at most two places. Rules of the regulation (credit-code
+check character, subfields, certificate validity, score ranges...) stay in the domain, which
+answers with the article it applies.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# ---------------------------------------------------------------------------- building blocks
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptShort = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+LongText = Annotated[str, StringConstraints(max_length=20000)]
+DocRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+CreditCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=18, max_length=18)]
+Money = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandBody(Body):
+    business_date: date | None = Field(
+        None, description="The business date of the act (Asia/Shanghai); defaults to today. May be "
+        "back-dated for paper records, never in the future nor before the platform's previous act.")
+
+
+class WithDocumentRef(CommandBody):
+    document_ref: DocRef | None = Field(None, description="The 文号 backing the act, if any")
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+# ---------------------------------------------------------------------------- Art. 8(1)
+class HighTechCertificate(Body):
+    number: Short = Field(description="高新技术企业证书编号")
+    valid_until: date
+
+
+class HostUnit(Body):
+    name: Short
+    credit_code: CreditCode = Field(description="统一社会信用代码 (18 characters, with check character)")
+    high_tech_certificate: HighTechCertificate
+
+
+class CoBuilder(Body):
+    name: Short
+    credit_code: CreditCode | None = None
+
+
+class Achievement(Body):
+    title: Short
+    stage: Literal["pilot", "industrial"] = Field(description="中试 (pilot) or 产业化 (industrial), Art. 7(2)")
+
+
+class BasicConditions(Body):
+    """The Art. 6 basic conditions, checked for presence at the formal review."""
+
+    technical_strength: Text = ""
+    open_sharing: Text = ""
+    service_mechanism: Text = ""
+
+
+class ApplyBody(WithDocumentRef):
+    name: Short
+    subfield: Short = Field(description="One of the subfields of the policy in force (GET /subfields)")
+    host_unit: HostUnit
+    co_builders: list[CoBuilder] = Field(default_factory=list, max_length=20)
+    commitments: Text = Field(description="Commitment of continuous funding, talent and infrastructure (Art. 7(1))")
+    achievements: list[Achievement] = Field(max_length=50)
+    basic_conditions: BasicConditions = Field(default_factory=BasicConditions)
+
+
+# ---------------------------------------------------------------------------- Art. 8(2)-(5)
+class IntakeBody(WithDocumentRef):
+    decision: Literal["accepted", "not_accepted"]
+    reasons: Text = ""
+
+
+class ScoresBody(CommandBody):
+    scores: dict[Annotated[str, StringConstraints(max_length=64)], float | int | str] = Field(
+        description="criterion → points, per the policy's rubric (GET /policies)", max_length=30)
+    comment: Text = ""
+
+
+class InspectionBody(WithDocumentRef):
+    passed: bool
+    findings: Text = ""
+
+
+class ApprovalBody(CommandBody):
+    party_group_meeting_ref: DocRef
+    vice_mayor_approval_ref: DocRef
+    funding_plan_ref: DocRef
+    subfield_exception: Text | None = Field(
+        None, description="Written justification for a second platform in a held subfield (Art. 5 原则上)")
+
+
+class PublicityBatchBody(CommandBody):
+    batch_ref: DocRef
+    media: Short
+    start_date: date
+    platform_ids: list[UUID] = Field(min_length=1, max_length=100)
+
+
+class ObjectionBody(CommandBody):
+    objector_name: Short
+    contact: Short
+    content: LongText = Field(min_length=1)
+
+
+class ObjectionResolutionBody(CommandBody):
+    outcome: Literal["upheld", "dismissed"]
+    handling_opinion: Text
+    vice_mayor_decision_ref: DocRef
+
+
+class NoticeBody(CommandBody):
+    document_ref: DocRef = Field(description="文号 of the joint notice of bureau and finance")
+
+
+class Indicator(Body):
+    name: Short
+    target: Short
+
+
+class TaskBookBody(CommandBody):
+    task_book_ref: DocRef
+    indicators: list[Indicator] = Field(min_length=1, max_length=100)
+    period_start: date
+    period_end: date | None = None
+
+
+class MajorChangeBody(WithDocumentRef):
+    kind: Literal["unit_name", "principal", "goals", "indicators", "budget"]
+    description: Text
+    new_value: Text | list[Indicator] = Field(
+        description="The new value: text, or for `indicators` the new list of {name, target}")
+
+
+class ChangeDecisionBody(WithDocumentRef):
+    approved: bool
+    reasons: Text = ""
+
+
+class AcceptanceApplicationBody(WithDocumentRef):
+    summary: LongText
+
+
+class IndicatorResult(Body):
+    name: Short
+    achieved: bool
+
+
+class AcceptanceReviewBody(WithDocumentRef):
+    panel: list[Short] = Field(min_length=1, max_length=50)
+    indicator_results: list[IndicatorResult] = Field(max_length=100)
+    funds_use_compliant: bool
+    conclusion: Literal["qualified", "unqualified"]
+
+
+class RecognitionBody(CommandBody):
+    document_ref: DocRef
+    plaque_no: Short
+
+
+class FundingBody(CommandBody):
+    joint_document_ref: DocRef
+    amount: Money | None = Field(None, description='Yuan, e.g. "1000000.00"; must equal the policy\'s amount')
+
+
+class RecoveryBody(CommandBody):
+    amount: Money
+    document_ref: DocRef
+    reasons: Text
+
+
+class RevocationBody(CommandBody):
+    ground: Literal["cannot_fulfil_duties", "serious_adverse_impact"]
+    document_ref: DocRef
+    reasons: Text
+
+
+class ReasonsBody(WithDocumentRef):
+    reasons: Text
+
+
+# ---------------------------------------------------------------------------- responses
+class Open(BaseModel):
+    """Response models describe the documented fields and allow additions (API.md: extend, never drop)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    role: str
+
+
+class HostUnitOut(Open):
+    name: str | None
+    credit_code: str | None
+
+
+class ReviewOut(Open):
+    experts: int
+    result: str | None
+    method: str | None
+
+
+class PublicityOut(Open):
+    batch_id: str
+    batch_ref: str
+    media: str
+    start_date: date
+    first_day: date | None
+    end_date: date | None
+
+
+class ObjectionOut(Open):
+    objection_id: str
+    received_on: date | None
+    admissible: bool
+    outcome: str | None
+
+
+class TaskBookOut(Open):
+    task_book_ref: str
+    indicators: list[dict[str, Any]]
+    period_start: date
+    period_end: date
+    acceptance_due: date | None
+
+
+class FundingOut(Open):
+    committed: str | None
+    disbursed: str | None
+    recovered: str | None
+
+
+class DeadlinesOut(Open):
+    publicity_end: date | None
+    acceptance_due: date | None
+
+
+class PlatformListItem(Open):
+    id: str
+    name: str
+    subfield: str
+    host_unit: HostUnitOut
+    status: str
+    version: int
+
+
+class PlatformSummary(PlatformListItem):
+    policy: str
+    stage_dates: dict[str, date | None]
+    review: ReviewOut | None
+    inspection: dict[str, Any] | None
+    approval: dict[str, Any] | None
+    publicity: PublicityOut | None
+    objections: list[ObjectionOut]
+    notice_ref: str | None
+    task_book: TaskBookOut | None
+    major_changes: list[dict[str, Any]]
+    acceptance: dict[str, Any] | None
+    recognition: dict[str, Any] | None
+    funding: FundingOut
+    end_reason: str | None
+    deadlines: DeadlinesOut
+
+
+class CommandResponse(PlatformSummary):
+    position: int | None = Field(description="Event-log position after the write; pass as ?min_position= to read it")
+
+
+class ObjectionResponse(CommandResponse):
+    objection_id: str
+    admissible: bool
+
+
+class ChangeResponse(CommandResponse):
+    change_id: str
+
+
+class PlatformPage(Open):
+    items: list[PlatformListItem]
+    next_cursor: str | None
+
+
+class PublicityPlatform(Open):
+    id: str
+    name: str
+    host_unit: Any
+    subfield: str
+    objections: int
+    late_objections: int
+    outcome: Literal["upheld", "dismissed", "pending"] | None
+
+
+class PublicityBatchOut(Open):
+    batch_ref: str
+    media: str
+    start_date: date
+    first_day: date | None
+    end_date: date | None = Field(description="Last day of the window; null while its year's schedule is not loaded")
+    pending: bool
+    open: bool
+    platforms: list[PublicityPlatform]
+
+
+class PublicityBatchResponse(PublicityBatchOut):
+    position: int | None
+
+
+class PublicityPage(Open):
+    items: list[PublicityBatchOut]
+    next_cursor: str | None
+
+
+class SubfieldOut(Open):
+    name: str
+    holder: dict[str, Any] | None
+    exception_holders: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+
+
+class SubfieldPage(Open):
+    policy: str
+    items: list[SubfieldOut]
+
+
+class LedgerEntry(Open):
+    entry_id: str
+    kind: Literal["commitment", "release", "disbursement", "recovery"]
+    platform_id: str
+    host_unit: HostUnitOut
+    amount: str
+    business_date: date
+    fiscal_year: int
+    document_ref: str | None
+
+
+class LedgerTotals(Open):
+    committed: str
+    released: str
+    disbursed: str
+    recovered: str
+    outstanding_commitments: str
+
+
+class Ledger(Open):
+    entries: list[LedgerEntry]
+    totals: LedgerTotals
+
+
+class HistoryEvent(Open):
+    sequence: int
+    type: str
+    recorded_at: str
+    business_date: date | None
+    actor: str | None
+    role: str | None
+    data: dict[str, Any]
+    hash: str | None
+    prev_hash: str | None
+
+
+class HistoryOut(Open):
+    platform_id: str
+    items: list[HistoryEvent]
+
+
+class DeadlineOut(Open):
+    kind: Literal["publicity_end", "acceptance_due"] | str
+    platform_id: str
+    platform_name: str | None
+    due_date: date | None
+    pending: bool
+    overdue: bool
+
+
+class DeadlinesPage(Open):
+    items: list[DeadlineOut]
+
+
+class PolicyOut(Open):
+    policy: str
+    title: str
+    demonstration: bool
+    effective_from: date
+    effective_to: date | None
+    subfields: list[str]
+    funding_amount: str
+    publicity_working_days: int
+    rubric: list[dict[str, Any]]
+    min_experts: int
+    scoring_method: str
+
+
+class Health(Open):
+    status: str
+
+
+class Readiness(Open):
+    status: str
+    database: str
+    projections: dict[str, Any]
+
+
+class Problem(Open):
+    """RFC 9457 problem details; ``field``/``errors`` for malformed input, ``article``/``policy``
+    when a rule of the regulation refused."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    article: str | None = None
+    policy: str | None = None
+
+
+StatusName = Literal["applied", "accepted", "reviewed", "inspected", "approved", "in_publicity", "notified",
+                     "under_construction", "acceptance_applied", "qualified", "recognized", "funded",
+                     "not_accepted", "rejected", "terminated", "withdrawn", "revoked"]

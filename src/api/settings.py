@@ -1,0 +1,106 @@
+"""Run-time settings, read once from the environment (API.md, "Running it").
+
+``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
+without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
+log everybody out on each restart. Development keeps a random key in ``var/secret.key`` (mode
+0600) so tokens survive restarts and nothing secret comes from the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from aggregates.store import DEFAULT_URL
+
+
+class SettingsError(RuntimeError):
+    """A configuration the service must not start with."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    mode: str
+    secret_key: str
+    policy_dir: Path | None
+    calendar_file: Path | None
+    token_minutes: int
+    run_projections: bool
+    var_dir: Path
+    max_body_bytes: int = 1_000_000
+    ready_max_lag: int = 1000
+    min_position_timeout: float = 5.0
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> "Settings":
+        """Settings from ``env`` (default ``os.environ``); ``overrides`` win (tests, CLI flags)."""
+        env = dict(os.environ if env is None else env)
+        mode = (env.get("PLATFORMS_MODE") or "development").strip().lower()
+        if mode not in {"development", "production"}:
+            raise SettingsError(f"PLATFORMS_MODE must be 'development' or 'production', not {mode!r}")
+        var_dir = Path(str(overrides.pop("var_dir", None) or env.get("PLATFORMS_VAR_DIR") or "var"))
+        url = str(overrides.pop("database_url", None) or env.get("PLATFORMS_DATABASE_URL") or DEFAULT_URL)
+
+        secret = str(overrides.pop("secret_key", None) or env.get("PLATFORMS_SECRET_KEY") or "")
+        if not secret:
+            if mode == "production":
+                raise SettingsError("PLATFORMS_SECRET_KEY is required in production mode "
+                                    "(at least 32 random characters); refusing to start")
+            secret = _development_secret(var_dir / "secret.key")
+        elif mode == "production" and len(secret) < 32:
+            raise SettingsError("PLATFORMS_SECRET_KEY must be at least 32 characters in production")
+
+        policy_raw = env.get("PLATFORMS_POLICY_DIR", "").strip()
+        policy_dir: Path | None = Path(policy_raw) if policy_raw else None
+        if policy_dir is None and mode == "development":
+            # Development default: var/policies, where `platforms demo` puts its demonstration
+            # policy. Production loads only what the operator names.
+            candidate = var_dir / "policies"
+            policy_dir = candidate if candidate.is_dir() else None
+        calendar_raw = env.get("PLATFORMS_CALENDAR_FILE", "").strip()
+        try:
+            token_minutes = int(env.get("PLATFORMS_TOKEN_MINUTES") or 60)
+        except ValueError:
+            raise SettingsError("PLATFORMS_TOKEN_MINUTES must be a whole number of minutes") from None
+        # SQLite has no subscriptions and one writer: the one API process runs the read-model
+        # runner itself. On PostgreSQL `platforms projections run` is a process of its own.
+        run_projections = _flag(env.get("PLATFORMS_RUN_PROJECTIONS"), default=url.startswith(("sqlite", "memory")))
+        values = dict(
+            database_url=url, mode=mode, secret_key=secret, policy_dir=policy_dir,
+            calendar_file=Path(calendar_raw) if calendar_raw else None, token_minutes=token_minutes,
+            run_projections=run_projections, var_dir=var_dir,
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _development_secret(path: Path) -> str:
+    """The development signing key kept in ``path`` (created 0600 on first use)."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,129 @@
+"""People who sign in (用户), kept in the same database as the events.
+
+The table lives in this module's own ``MetaData``, never the read models': rebuilding a
+projection drops and refills read-model tables and must not log anybody out. Passwords are
+stored only as argon2id hashes (salted, deliberately slow).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from aggregates.credit_code import validate_credit_code
+from aggregates.errors import InvalidInput
+from aggregates.values import Role
+
+metadata = MetaData()
+
+users_table = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("credit_code", String(18), nullable=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+# Roles a person can sign in with: the public needs no account, the system is the registry itself.
+LOGIN_ROLES = tuple(r for r in Role if r not in (Role.PUBLIC, Role.SYSTEM))
+_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+# Verifying against this when the user is unknown keeps the response time the same either way,
+# so timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: Role
+    credit_code: str | None
+    created_at: datetime
+
+
+class UserExists(Exception):
+    """A second user with the same name."""
+
+
+class UserRepository:
+    """Create, find and authenticate users."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create_table(self) -> None:
+        metadata.create_all(self.engine)
+
+    def add(self, username: str, role: Role | str, password: str, credit_code: str | None = None) -> User:
+        """A new user; applicants and experts need a credit code (host unit / affiliation)."""
+        if not USERNAME.match(username or ""):
+            raise InvalidInput("invalid_username", "a username is 2-64 letters, digits or . _ @ -", "username")
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InvalidInput("invalid_role", f"role must be one of {', '.join(r.value for r in LOGIN_ROLES)}",
+                               "role") from None
+        if role not in LOGIN_ROLES:
+            raise InvalidInput("invalid_role", f"role must be one of {', '.join(r.value for r in LOGIN_ROLES)}",
+                               "role")
+        if len(password or "") < 8:
+            raise InvalidInput("password_too_short", "a password has at least 8 characters", "password")
+        if credit_code:
+            credit_code = validate_credit_code(credit_code, "credit_code")
+        elif role is Role.APPLICANT:
+            raise InvalidInput("credit_code_required",
+                               "an applicant is bound to its host unit's unified social credit code", "credit_code")
+        created = datetime.now(timezone.utc)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(users_table).values(
+                    username=username, role=role.value, credit_code=credit_code or None,
+                    password_hash=_hasher.hash(password), created_at=created))
+        except IntegrityError:
+            raise UserExists(f"user {username!r} already exists") from None
+        return User(username, role, credit_code or None, created)
+
+    def get(self, username: str) -> User | None:
+        row = self._row(username)
+        return None if row is None else _user(row)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user if the password matches, else None (same cost either way)."""
+        row = self._row(username)
+        if row is None:
+            try:
+                _hasher.verify(_DUMMY_HASH, password)
+            except VerificationError:
+                pass
+            return None
+        try:
+            _hasher.verify(row.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        return _user(row)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(users_table.c.id)).all())
+
+    def all(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(select(users_table).order_by(users_table.c.username))]
+
+    def _row(self, username: str):  # noqa: ANN202
+        with self.engine.connect() as conn:
+            return conn.execute(select(users_table).where(users_table.c.username == username)).first()
+
+
+def _user(row) -> User:  # noqa: ANN001
+    return User(row.username, Role(row.role), row.credit_code, row.created_at)

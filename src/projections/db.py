@@ -1,0 +1,82 @@
+"""The read models' database: the same one as the event store (读模型与事件库同库).
+
+Read models live beside the events — the same SQLite file, or the same PostgreSQL database and
+schema — so that a model's rows and its position are written in one transaction (exactly once,
+issue 3) and a backup of the store is a backup of everything. The API uses :func:`make_engine`
+for its own small tables too (users); those are not read models and no rebuild touches them.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from aggregates.store import StoreConfig
+
+# How long a SQLite writer waits for the lock held by another writer (the event store, the API,
+# a rebuild) before giving up: commands and projections share one file.
+SQLITE_BUSY_TIMEOUT_S = 30
+WRITER_OPTION = "projections_writer"
+
+
+def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
+    """A SQLAlchemy engine on the event store's database.
+
+    SQLite: WAL (the event store's own journal mode), a busy timeout, and transactions that
+    begin with ``BEGIN IMMEDIATE`` so that a reader-turned-writer never deadlocks on the lock
+    upgrade. PostgreSQL: the ``psycopg`` driver, with ``search_path`` set to the store's schema
+    (``?schema=``) so the read models sit beside that schema's events.
+    """
+    if store.is_sqlite:
+        path = store.sqlite_path
+        engine = sa.create_engine(
+            f"sqlite:///{path}",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            **kwargs,
+        )
+
+        @sa_event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy (not the driver) decide when transactions begin.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            if path != ":memory:":
+                cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @sa_event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            # Writers take the write lock up front; readers begin deferred and never block
+            # the event store's writers (WAL).
+            if conn.get_execution_options().get(WRITER_OPTION):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    if store.is_postgres:
+        url = store.sqlalchemy_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+        if store.schema:
+            connect_args["options"] = f"-csearch_path={store.schema}"
+        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    raise ValueError(f"read models need a SQLite or PostgreSQL store, not {store.url!r}")
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that will write: on SQLite it holds the write lock from its first
+    statement (``BEGIN IMMEDIATE``), so reading a position and writing after it is atomic."""
+    with engine.connect().execution_options(**{WRITER_OPTION: True}) as conn:
+        with conn.begin():
+            yield conn
+
+
+__all__ = ["make_engine", "write_transaction", "SQLITE_BUSY_TIMEOUT_S"]

@@ -1,0 +1,331 @@
+"""Query functions over the read models (读模型查询), returning API.md's JSON shapes.
+
+Each takes a SQLAlchemy ``Connection`` (or ``Session``) and returns JSON-ready dicts: dates as
+ISO strings, money as two-place decimal strings. Lists page with opaque ``cursor`` strings; a
+malformed cursor raises :class:`InvalidCursor` (a ``ValueError``: the API answers 400).
+
+Dates that were pending when recorded (a publicity window or an acceptance deadline in a year
+whose official working-day schedule was not loaded, DOMAIN.md "Time rules") are computed here,
+at query time, once the schedule is loaded; until then they stay ``null`` with ``pending: true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from aggregates.calendar import WorkingDayCalendar
+from aggregates.errors import CalendarNotLoaded
+from aggregates.policy import Policy, PolicyRegistry
+
+from .tables import LIVE
+
+FEN = Decimal("0.01")
+LEDGER_KINDS = ("commitment", "release", "disbursement", "recovery")
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor this service did not hand out."""
+
+
+def _encode_cursor(kind: str, value: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(kind: str, cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != kind:
+            raise ValueError(prefix)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor(f"invalid cursor {cursor!r}") from exc
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit), 500))
+
+
+def fen_to_money(fen: int | None) -> str:
+    return str((Decimal(int(fen or 0)) / 100).quantize(FEN))
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+def _as_date(v: Any) -> date | None:
+    # SQLite hands dates back as date objects through SQLAlchemy's Date type; be lenient anyway.
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v))
+
+
+@lru_cache(maxsize=1)
+def _default_policies() -> PolicyRegistry:
+    return PolicyRegistry.from_env()
+
+
+@lru_cache(maxsize=1)
+def _default_calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar.from_env()
+
+
+# ---------------------------------------------------------------------- platforms 平台
+def list_platforms(
+    conn: Any, status: str | None = None, subfield: str | None = None, host_credit_code: str | None = None,
+    limit: int = 50, cursor: str | None = None,
+) -> dict[str, Any]:
+    """``GET /platforms``: summaries in application order, filtered by status, subfield and
+    host unit (统一社会信用代码)."""
+    t = LIVE["rm_platforms"]
+    limit = _limit(limit)
+    stmt = sa.select(t.c.id, t.c.seq, t.c.name, t.c.subfield, t.c.host_credit_code, t.c.host_name,
+                     t.c.status, t.c.version)
+    if status:
+        stmt = stmt.where(t.c.status == status)
+    if subfield:
+        stmt = stmt.where(t.c.subfield == subfield)
+    if host_credit_code:
+        stmt = stmt.where(t.c.host_credit_code == host_credit_code.upper())
+    after = _decode_cursor("p", cursor)
+    if after is not None:
+        stmt = stmt.where(t.c.seq > after)
+    rows = conn.execute(stmt.order_by(t.c.seq).limit(limit + 1)).all()
+    items = [{"id": r.id, "name": r.name, "subfield": r.subfield,
+              "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
+              "status": r.status, "version": r.version} for r in rows[:limit]]
+    next_cursor = _encode_cursor("p", rows[limit - 1].seq) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def get_platform(conn: Any, platform_id: Any) -> dict[str, Any] | None:
+    """``GET /platforms/{id}``: the stored :func:`projections.views.summarize` output."""
+    t = LIVE["rm_platforms"]
+    summary = conn.execute(sa.select(t.c.summary).where(t.c.id == str(platform_id))).scalar()
+    return json.loads(summary) if summary is not None else None
+
+
+# ---------------------------------------------------------------------- publicity 公示名单
+def _window(start: date, first: date | None, last: date | None, working_days: int, policy_ref: str | None,
+            calendar: WorkingDayCalendar, policies: PolicyRegistry) -> tuple[date | None, date | None]:
+    if last is not None:
+        return first, last
+    try:
+        counts = policies.get(policy_ref).publicity_start_day_counts if policy_ref else True
+        return calendar.publicity_window(start, working_days, counts)
+    except CalendarNotLoaded:
+        return first, None
+
+
+def publicity_list(
+    conn: Any, open_only: bool, today: date, limit: int = 50, cursor: str | None = None,
+    calendar: WorkingDayCalendar | None = None, policies: PolicyRegistry | None = None,
+) -> dict[str, Any]:
+    """``GET /publicity-list``: batches, newest first, with their platforms, objection counts
+    and outcomes (Art. 8(6)); never an objector's identity. A window is open from its first
+    working day through its last (it closes at 00:00 Asia/Shanghai the next day); ``today``
+    is the caller's Asia/Shanghai date."""
+    calendar = calendar or _default_calendar()
+    policies = policies or _default_policies()
+    b, e = LIVE["rm_publicity_batches"], LIVE["rm_publicity_entries"]
+    limit = _limit(limit)
+    stmt = sa.select(b)
+    if open_only:
+        stmt = stmt.where(b.c.start_date <= today, sa.or_(b.c.last_day.is_(None), b.c.last_day >= today))
+    before = _decode_cursor("b", cursor)
+    if before is not None:
+        stmt = stmt.where(b.c.seq < before)
+    batches = conn.execute(stmt.order_by(b.c.seq.desc()).limit(limit + 1)).all()
+    page = batches[:limit]
+    entries: dict[str, list[Any]] = {}
+    if page:
+        for r in conn.execute(sa.select(e).where(e.c.batch_id.in_([x.batch_id for x in page]))
+                              .order_by(e.c.batch_id, e.c.ord)):
+            entries.setdefault(r.batch_id, []).append(r)
+    items = []
+    for x in page:
+        lines = entries.get(x.batch_id, [])
+        start = _as_date(x.start_date)
+        first, last = _window(start, _as_date(x.first_day), _as_date(x.last_day), x.working_days,
+                              lines[0].policy_ref if lines else None, calendar, policies)
+        opens = first or start
+        is_open = opens <= today and (last is None or today <= last)
+        if open_only and not is_open:
+            continue
+        state = "open" if is_open else ("upcoming" if today < opens else "closed")
+        items.append({
+            "batch_ref": x.batch_ref, "media": x.media, "start_date": _iso(start), "first_day": _iso(first),
+            "end_date": _iso(last), "pending": last is None, "open": is_open, "state": state,
+            "working_days": x.working_days,
+            "platforms": [{"id": r.platform_id, "name": r.name,
+                           "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
+                           "subfield": r.subfield, "objections": r.objections,
+                           "late_objections": r.late_objections, "outcome": r.outcome} for r in lines],
+        })
+    next_cursor = _encode_cursor("b", batches[limit - 1].seq) if len(batches) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+# ---------------------------------------------------------------------- subfields 细分领域
+def subfield_registry(conn: Any, policy: Policy) -> dict[str, Any]:
+    """``GET /subfields``: the policy's subfields (18 under 长科发〔2021〕36号, Art. 4), each with
+    its holder (Art. 5), the platforms admitted by a recorded exception, and the history."""
+    s, h, p = LIVE["rm_subfield_seats"], LIVE["rm_subfield_history"], LIVE["rm_platforms"]
+    names = list(policy.subfields)
+    seats = {r.subfield: r for r in conn.execute(sa.select(s).where(s.c.subfield.in_(names)))}
+    history: dict[str, list[Any]] = {}
+    for r in conn.execute(sa.select(h).where(h.c.subfield.in_(names)).order_by(h.c.occupied_position)):
+        history.setdefault(r.subfield, []).append(r)
+    ids = {r.platform_id for rows in history.values() for r in rows}
+    ids |= {r.holder_id for r in seats.values() if r.holder_id}
+    platforms = {}
+    if ids:
+        platforms = {r.id: r for r in conn.execute(
+            sa.select(p.c.id, p.c.name, p.c.host_name, p.c.host_credit_code, p.c.status)
+            .where(p.c.id.in_(sorted(ids))))}
+
+    def who(pid: str) -> dict[str, Any]:
+        r = platforms.get(pid)
+        if r is None:
+            return {"id": pid, "name": None, "host_unit": None, "status": None}
+        return {"id": pid, "name": r.name, "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
+                "status": r.status}
+
+    items = []
+    for name in names:
+        seat = seats.get(name)
+        items.append({
+            "name": name,
+            "holder": who(seat.holder_id) if seat is not None and seat.holder_id else None,
+            "exception_holders": [who(pid) for pid in json.loads(seat.exception_holders)] if seat else [],
+            "history": [dict(who(r.platform_id), exception=r.exception, from_date=_iso(_as_date(r.occupied_on)),
+                             to_date=_iso(_as_date(r.released_on))) for r in history.get(name, [])],
+        })
+    return {"policy": policy.policy, "items": items}
+
+
+# ---------------------------------------------------------------------- ledger 资金台账
+def _ledger_rows(conn: Any, fiscal_year: int | None) -> list[Any]:
+    t = LIVE["rm_ledger_entries"]
+    stmt = sa.select(t)
+    if fiscal_year is not None:
+        stmt = stmt.where(t.c.fiscal_year == int(fiscal_year))
+    return conn.execute(stmt.order_by(t.c.position)).all()
+
+
+def _year_totals(year: int, sums: dict[str, int]) -> dict[str, Any]:
+    # A year's flows: its net change of outstanding commitments, not a balance.
+    t = _totals(sums)
+    return {"fiscal_year": year, "committed": t["committed"], "released": t["released"],
+            "disbursed": t["disbursed"], "recovered": t["recovered"],
+            "commitment_change": t["outstanding_commitments"]}
+
+
+def _totals(sums: dict[str, int]) -> dict[str, str]:
+    committed, released = sums.get("commitment", 0), sums.get("release", 0)
+    disbursed, recovered = sums.get("disbursement", 0), sums.get("recovery", 0)
+    return {"committed": fen_to_money(committed), "released": fen_to_money(released),
+            "disbursed": fen_to_money(disbursed), "recovered": fen_to_money(recovered),
+            "outstanding_commitments": fen_to_money(committed - released - disbursed)}
+
+
+def funding_ledger(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
+    """``GET /funding-ledger``: every entry, each pointing at the event that caused it, and
+    totals (overall, per fiscal year, per host unit) exact to the fen (Art. 8(5), 9(3), 13)."""
+    rows = _ledger_rows(conn, fiscal_year)
+    entries = []
+    total: dict[str, int] = {}
+    by_year: dict[int, dict[str, int]] = {}
+    by_host: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        entries.append({
+            "entry_id": r.entry_id, "kind": r.kind, "platform_id": r.platform_id,
+            "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
+            "amount": fen_to_money(r.amount_fen), "business_date": _iso(_as_date(r.business_date)),
+            "fiscal_year": r.fiscal_year, "document_ref": r.document_ref,
+            "event": {"position": r.position, "type": r.event_type, "originator_version": r.originator_version},
+        })
+        total[r.kind] = total.get(r.kind, 0) + r.amount_fen
+        y = by_year.setdefault(r.fiscal_year, {})
+        y[r.kind] = y.get(r.kind, 0) + r.amount_fen
+        host = by_host.setdefault(r.host_credit_code, {"name": r.host_name, "sums": {}})
+        host["name"] = r.host_name
+        host["sums"][r.kind] = host["sums"].get(r.kind, 0) + r.amount_fen
+    return {
+        "entries": entries,
+        "totals": _totals(total),
+        "by_fiscal_year": [_year_totals(y, s) for y, s in sorted(by_year.items())],
+        "by_host_unit": [dict(credit_code=c, name=v["name"], **_totals(v["sums"])) for c, v in sorted(by_host.items())],
+    }
+
+
+def ledger_totals_fen(conn: Any) -> dict[str, int]:
+    """Totals per kind in fen, summed by the database (for reconciliation)."""
+    t = LIVE["rm_ledger_entries"]
+    sums = {k: int(v) for k, v in conn.execute(
+        sa.select(t.c.kind, sa.func.sum(t.c.amount_fen)).group_by(t.c.kind))}
+    return {k: sums.get(k, 0) for k in LEDGER_KINDS}
+
+
+def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
+    """``GET /funding-ledger.csv``: the entries as CSV, UTF-8 with a BOM so Excel opens the
+    Chinese text correctly, CRLF line ends, amounts as plain two-place decimals."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["entry_id", "kind", "platform_id", "host_unit", "host_credit_code", "amount",
+                "business_date", "fiscal_year", "document_ref", "event_position", "event_type"])
+    for r in _ledger_rows(conn, fiscal_year):
+        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code, fen_to_money(r.amount_fen),
+                    _iso(_as_date(r.business_date)), r.fiscal_year, r.document_ref or "", r.position, r.event_type])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------- deadlines 期限
+def deadlines(
+    conn: Any, today: date, calendar: WorkingDayCalendar | None = None, policies: PolicyRegistry | None = None,
+) -> dict[str, Any]:
+    """``GET /deadlines``: open deadlines — a publicity window's end (Art. 8(6)) while the
+    platform is in publicity, the acceptance application's due date (Art. 9(1)) while it is
+    under construction — with ``overdue`` when ``today`` (Asia/Shanghai) is past the due date.
+    A due date in a year whose schedule is not loaded is ``null`` with ``pending: true``."""
+    calendar = calendar or _default_calendar()
+    policies = policies or _default_policies()
+    t = LIVE["rm_deadlines"]
+    items = []
+    for r in conn.execute(sa.select(t).order_by(t.c.due_date, t.c.platform_id, t.c.kind)):
+        due = _as_date(r.due_date)
+        basis = _as_date(r.basis_date)
+        if due is None:
+            try:
+                policy = policies.get(r.policy_ref)
+                if r.kind == "publicity_end":
+                    due = calendar.publicity_window(basis, policy.publicity_working_days,
+                                                    policy.publicity_start_day_counts)[1]
+                else:
+                    due = calendar.acceptance_deadline(basis, policy.acceptance_window_months)
+            except CalendarNotLoaded:
+                due = None
+        items.append({
+            "kind": r.kind, "platform_id": r.platform_id, "platform_name": r.name,
+            "host_unit": r.host_name, "basis_date": _iso(basis), "due_date": _iso(due),
+            "pending": due is None, "overdue": due is not None and today > due,
+        })
+    items.sort(key=lambda i: (i["due_date"] is None, i["due_date"] or "", i["platform_id"], i["kind"]))
+    return {"items": items}
+
+
+__all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
+           "ledger_csv", "ledger_totals_fen", "deadlines", "InvalidCursor", "fen_to_money"]

@@ -1,0 +1,156 @@
+"""The read models' tables (读模型表), shaped for their queries and never written by commands.
+
+Every model's tables can be dropped and rebuilt from the event log at any time (issue 3,
+"schema change without loss"): nothing here is a record of its own. :func:`model_tables` gives a
+model's tables under a name suffix, so that a rebuild fills ``<table>__new`` shadows and swaps
+them in (see :mod:`projections.rebuild`). Indexes are created on the live names only, after a
+swap, because index names are global to a schema.
+
+Money is stored as integer fen (分) so that sums in SQL are exact on SQLite too (its NUMERIC is a
+float); queries turn fen back into two-place decimal strings.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+POSITIONS = "projection_positions"
+SHADOW = "__new"
+
+MODELS = ("platforms", "publicity", "ledger", "subfields", "deadlines")
+
+# model name -> its tables, in creation order
+MODEL_TABLES: dict[str, tuple[str, ...]] = {
+    "platforms": ("rm_platforms",),
+    "publicity": ("rm_publicity_batches", "rm_publicity_entries"),
+    "ledger": ("rm_ledger_entries",),
+    "subfields": ("rm_subfield_seats", "rm_subfield_history"),
+    "deadlines": ("rm_deadlines",),
+}
+
+# table -> (index suffix, columns)
+INDEXES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "rm_platforms": (("status", ("status", "seq")), ("subfield", ("subfield", "seq")),
+                     ("host", ("host_credit_code", "seq")), ("seq", ("seq",))),
+    "rm_publicity_batches": (("seq", ("seq",)),),
+    "rm_publicity_entries": (("platform", ("platform_id",)),),
+    "rm_ledger_entries": (("fy", ("fiscal_year", "position")), ("platform", ("platform_id",))),
+    "rm_subfield_history": (("subfield", ("subfield", "occupied_position")),),
+    "rm_deadlines": (("due", ("due_date",)),),
+}
+
+
+def _columns(table: str) -> list[sa.Column]:
+    c = sa.Column
+    S, I, B, T, D = sa.String, sa.Integer, sa.BigInteger, sa.Text, sa.Date
+    if table == "rm_platforms":
+        return [c("id", S(36), primary_key=True), c("seq", B, nullable=False),
+                c("name", T, nullable=False), c("subfield", T, nullable=False),
+                c("host_credit_code", S(18), nullable=False), c("host_name", T, nullable=False),
+                c("status", S(32), nullable=False), c("version", I, nullable=False),
+                c("position", B, nullable=False), c("summary", T, nullable=False)]
+    if table == "rm_publicity_batches":
+        return [c("batch_id", S(36), primary_key=True), c("seq", B, nullable=False),
+                c("batch_ref", T, nullable=False), c("media", T, nullable=False),
+                c("start_date", D, nullable=False), c("first_day", D), c("last_day", D),
+                c("working_days", I, nullable=False), c("published_on", D, nullable=False)]
+    if table == "rm_publicity_entries":
+        return [c("batch_id", S(36), primary_key=True), c("platform_id", S(36), primary_key=True),
+                c("ord", I, nullable=False), c("name", T, nullable=False), c("host_name", T, nullable=False),
+                c("host_credit_code", S(18), nullable=False), c("subfield", T, nullable=False),
+                c("policy_ref", T, nullable=False), c("objections", I, nullable=False),
+                c("late_objections", I, nullable=False), c("upheld", I, nullable=False),
+                c("dismissed", I, nullable=False), c("unresolved", I, nullable=False),
+                c("outcome", S(16))]
+    if table == "rm_ledger_entries":
+        return [c("entry_id", S(32), primary_key=True), c("position", B, nullable=False),
+                c("kind", S(16), nullable=False), c("event_type", S(32), nullable=False),
+                c("platform_id", S(36), nullable=False), c("originator_version", I, nullable=False),
+                c("host_credit_code", S(18), nullable=False), c("host_name", T, nullable=False),
+                c("amount_fen", B, nullable=False), c("business_date", D, nullable=False),
+                c("fiscal_year", I, nullable=False), c("document_ref", T)]
+    if table == "rm_subfield_seats":
+        return [c("subfield", T, primary_key=True), c("holder_id", S(36)),
+                c("exception_holders", T, nullable=False), c("position", B, nullable=False)]
+    if table == "rm_subfield_history":
+        return [c("subfield", T, primary_key=True), c("platform_id", S(36), primary_key=True),
+                c("exception", T), c("occupied_on", D, nullable=False), c("occupied_position", B, nullable=False),
+                c("released_on", D), c("released_position", B)]
+    if table == "rm_deadlines":
+        return [c("platform_id", S(36), primary_key=True), c("kind", S(32), primary_key=True),
+                c("name", T, nullable=False), c("host_name", T, nullable=False),
+                c("policy_ref", T, nullable=False), c("basis_date", D, nullable=False),
+                c("due_date", D), c("position", B, nullable=False)]
+    raise KeyError(table)
+
+
+def build_metadata(suffix: str = "", models: tuple[str, ...] | list[str] = MODELS) -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    """The tables of ``models`` named ``<table><suffix>``; keys are the live names."""
+    md = sa.MetaData()
+    tables = {}
+    for model in models:
+        for name in MODEL_TABLES[model]:
+            tables[name] = sa.Table(name + suffix, md, *_columns(name))
+    return md, tables
+
+
+POSITIONS_MD = sa.MetaData()
+positions_table = sa.Table(
+    POSITIONS, POSITIONS_MD,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+LIVE_MD, LIVE = build_metadata()
+
+
+def create_indexes(conn: sa.Connection, table_names: list[str]) -> None:
+    """Indexes on live tables (after a swap or a first creation)."""
+    for name in table_names:
+        for suffix, cols in INDEXES.get(name, ()):
+            # Plain DDL, not sa.Index: an Index object would attach itself to the shared
+            # Table and be created again with it.
+            conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "ix_{name}_{suffix}" ON "{name}" ({", ".join(cols)})'))
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    """Create whatever read-model table is missing (a fresh store, or tables dropped by an
+    operator: they are refilled from position 0 because their position row goes with them)."""
+    from .db import write_transaction
+
+    with write_transaction(engine) as conn:
+        POSITIONS_MD.create_all(conn, checkfirst=True)
+        inspector = sa.inspect(conn)
+        existing = set(inspector.get_table_names())
+        for model, names in MODEL_TABLES.items():
+            if not all(n in existing for n in names):
+                # A model whose tables are (partly) gone starts over from the beginning.
+                for n in names:
+                    if n in existing:
+                        conn.execute(sa.text(f'DROP TABLE "{n}"'))
+                conn.execute(positions_table.delete().where(positions_table.c.name == model))
+                for n in names:
+                    LIVE[n].create(conn)
+                create_indexes(conn, list(names))
+        # Every model has a position row, so a follower can lock it (SELECT ... FOR UPDATE).
+        have = {r[0] for r in conn.execute(sa.select(positions_table.c.name))}
+        missing = [{"name": m, "position": 0} for m in MODEL_TABLES if m not in have]
+        if missing:
+            conn.execute(positions_table.insert(), missing)
+
+
+__all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "build_metadata", "ensure_schema", "dump_tables",
+           "create_indexes", "SHADOW", "POSITIONS"]
+
+
+def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS) -> dict[str, list[tuple]]:
+    """Every row of the models' live tables and their positions, sorted (to compare a model
+    kept up to date with a fresh rebuild)."""
+    out: dict[str, list[tuple]] = {}
+    with engine.connect() as conn:
+        for model in models:
+            for name in MODEL_TABLES[model]:
+                out[name] = sorted(tuple(r) for r in conn.execute(sa.select(LIVE[name])))
+        out[POSITIONS] = sorted(tuple(r) for r in conn.execute(
+            sa.select(positions_table).where(positions_table.c.name.in_(list(models)))))
+    return out

@@ -1,0 +1,175 @@
+"""Platform summary (平台概要) as ``GET /platforms/{id}`` returns it (API.md, "Queries").
+
+:func:`summarize` turns a :class:`~aggregates.platform.Platform` into a JSON-ready dict: dates as
+ISO strings, money as decimal strings with two places (fen), no floats. It depends on nothing but
+the aggregate (no "today", no calendar), so the projection that stores it and a command response
+built from a freshly saved aggregate give the same bytes; the API adds ``position`` itself.
+
+The objectors' identities (异议人姓名、联系方式) and the content of their objections are never in
+the summary: Art. 8(6) publicity is public, the objectors are not. The bureau and the auditors
+read them with :func:`summarize_objections_private`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from aggregates.platform import Platform
+
+CENT = Decimal("0.01")
+
+
+def money(amount: Decimal | int | str | None) -> str | None:
+    """A yuan amount as a decimal string with two places (``"1000000.00"``)."""
+    if amount is None:
+        return None
+    return str(Decimal(amount).quantize(CENT))
+
+
+def jsonable(value: Any) -> Any:
+    """Dates to ISO, Decimals to strings, UUIDs to strings, Enums to values, recursively."""
+    if isinstance(value, (str, bool, int)) or value is None:
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+@lru_cache(maxsize=32)
+def _scoring_method(policy_ref: str) -> str | None:
+    """The scoring method of a policy version (Art. 8(3)): a policy setting, fixed per version,
+    used only because the aggregate keeps the review's result but not its method."""
+    from aggregates.policy import PolicyRegistry
+
+    try:
+        return PolicyRegistry.from_env().get(policy_ref).scoring_method
+    except Exception:  # noqa: BLE001 - an unknown or unreadable policy leaves the method unknown
+        return None
+
+
+def _by_numeric_id(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    # Ids are "1", "2", ... "10": sort as numbers so that objection 10 follows objection 9.
+    return [items[k] for k in sorted(items, key=lambda k: (len(k), k))]
+
+
+def host_unit_of(platform: Platform) -> dict[str, Any]:
+    """The host unit (依托单位) as lists show it: its current name and credit code."""
+    return {"name": platform.host_unit.get("name"), "credit_code": platform.host_unit.get("credit_code")}
+
+
+def list_item(platform: Platform) -> dict[str, Any]:
+    """The short form of ``GET /platforms``: id, name, subfield, host_unit, status, version."""
+    return {
+        "id": str(platform.id),
+        "name": platform.name,
+        "subfield": platform.subfield,
+        "host_unit": host_unit_of(platform),
+        "status": platform.status,
+        "version": platform.version,
+    }
+
+
+def summarize(platform: Platform) -> dict[str, Any]:
+    """The platform detail of ``GET /platforms/{id}`` (API.md), deterministic and JSON-ready."""
+    p = platform
+    review = None
+    if p.review_result is not None:
+        # 评审 Art. 8(3): scoring closes when the minimum number of experts has scored, so the
+        # experts counted are exactly those who scored.
+        review = {
+            "experts": len(p.scores),
+            "result": money(p.review_result),
+            "method": getattr(p, "review_method", None) or _scoring_method(p.policy_ref),
+        }
+    inspection = None
+    if p.inspection is not None:
+        inspection = {"passed": bool(p.inspection["passed"]), "findings": p.inspection["findings"],
+                      "date": _iso(p.inspection["date"])}
+    approval = dict(p.approval) if p.approval is not None else None
+    publicity = None
+    if p.publicity is not None:
+        pub = p.publicity
+        publicity = {
+            "batch_id": str(pub["batch_id"]),
+            "batch_ref": pub["batch_ref"],
+            "media": pub["media"],
+            "start_date": _iso(pub["start_date"]),
+            "first_day": _iso(pub["first_day"]),
+            # 公示截止日: null while the working-day schedule of its year is not loaded (pending).
+            "end_date": _iso(pub["last_day"]),
+        }
+    task_book = None
+    if p.task_book is not None:
+        tb = p.task_book
+        task_book = {
+            "task_book_ref": tb["task_book_ref"],
+            "indicators": jsonable(tb["indicators"]),
+            "period_start": _iso(tb["period_start"]),
+            "period_end": _iso(tb["period_end"]),
+            "acceptance_due": _iso(tb["acceptance_due"]),
+        }
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "subfield": p.subfield,
+        "host_unit": host_unit_of(p),
+        "status": p.status,
+        "version": p.version,
+        "policy": p.policy_ref,
+        "stage_dates": {k: _iso(v) for k, v in p.stage_dates.items()},
+        "review": review,
+        "inspection": inspection,
+        "approval": approval,
+        "publicity": publicity,
+        "objections": [
+            {"objection_id": o["objection_id"], "received_on": _iso(o["received_on"]),
+             "admissible": bool(o["admissible"]), "outcome": o["outcome"]}
+            for o in _by_numeric_id(p.objections)
+        ],
+        "notice_ref": p.notice_ref,
+        "task_book": task_book,
+        "major_changes": [jsonable(c) for c in _by_numeric_id(p.changes)],
+        "principal": p.principal,
+        "goals": p.goals,
+        "budget": p.budget,
+        "acceptance": jsonable(p.acceptance) if p.acceptance is not None else None,
+        "recognition": jsonable(p.recognition) if p.recognition is not None else None,
+        "funding": {
+            "committed": money(p.committed),
+            "disbursed": money(p.disbursed),
+            "recovered": money(p.recovered),
+        },
+        "end_reason": p.end_reason,
+        "deadlines": {
+            "publicity_end": publicity["end_date"] if publicity else None,
+            "acceptance_due": task_book["acceptance_due"] if task_book else None,
+        },
+    }
+
+
+def summarize_objections_private(platform: Platform) -> list[dict[str, Any]]:
+    """Every objection in full, objector's name, contact and content included: for the bureau
+    (which verifies them with finance, Art. 8(6)) and the auditors only, never the public."""
+    return [jsonable(o) for o in _by_numeric_id(platform.objections)]
+
+
+__all__ = ["summarize", "summarize_objections_private", "list_item", "host_unit_of", "money", "jsonable"]

@@ -1,0 +1,122 @@
+"""Shared fixtures for the API tests: a wired app on each store, users of every role, and a
+client that signs in as any of them. (No tests here; imported by the test_api_* modules.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api.users
+from aggregates.credit_code import with_check_character
+from argon2 import PasswordHasher
+
+# Argon2 at its production cost takes ~0.3 s a hash here; tests create many users.
+api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+HOST = with_check_character("91430100MA4L16JQ9")
+OTHER_HOST = with_check_character("91430104MA4PB2K3X")
+EXPERT_AFFILIATIONS = [with_check_character(f"1243000044487600{i}") for i in range(6)]
+PASSWORD = "correct-horse-battery"
+ROLES_USERS = {
+    "applicant": ("applicant", HOST), "other_applicant": ("applicant", OTHER_HOST),
+    "service_agency": ("service_agency", None), "bureau": ("bureau", None), "finance": ("finance", None),
+    "auditor": ("auditor", None),
+    **{f"expert{i}": ("expert", code) for i, code in enumerate(EXPERT_AFFILIATIONS[:5], start=1)},
+    "expert_conflicted": ("expert", HOST),
+}
+
+
+class Api:
+    """A TestClient that knows how to sign in as each test user."""
+
+    def __init__(self, client: TestClient, container: Any) -> None:
+        self.client = client
+        self.container = container
+        self._tokens: dict[str, str] = {}
+
+    def headers(self, user: str | None, **extra: str) -> dict[str, str]:
+        if user is None:
+            return dict(extra)
+        if user not in self._tokens:
+            # Minted like POST /auth/token does, without paying argon2 per user (tested in test_api_auth).
+            from api.auth import issue_token
+
+            u = self.container.users.get(user)
+            assert u is not None, user
+            self._tokens[user] = issue_token(self.container.settings.secret_key, u.username, u.role,
+                                             u.credit_code, 5)[0]
+        return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
+
+    def post(self, path: str, user: str | None, body: Any = None, **headers: str):  # noqa: ANN201
+        return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers))
+
+    def get(self, path: str, user: str | None, **params: Any):  # noqa: ANN201
+        return self.client.get(f"/api/v1{path}", params=params, headers=self.headers(user))
+
+
+def make_api(store_url: str, tmp_path: Path) -> tuple[Api, Any]:
+    from api.app import create_app
+    from api.bootstrap import build_container
+    from api.settings import Settings
+
+    settings = Settings.from_env(env={}, database_url=store_url, var_dir=tmp_path / "var",
+                                 secret_key="test-secret-key-of-at-least-32-characters!!")
+    container = build_container(settings)
+    for name, (role, code) in ROLES_USERS.items():
+        if container.users.get(name) is None:
+            container.users.add(name, role, PASSWORD, code)
+    client = TestClient(create_app(container), raise_server_exceptions=False)
+    return Api(client, container), container
+
+
+@pytest.fixture
+def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
+    a, container = make_api(store_url, tmp_path)
+    with a.client:
+        yield a
+    container.close()
+
+
+def application(**over: Any) -> dict[str, Any]:
+    body = {
+        "name": "星河智能算力开放创新平台", "subfield": "智能算力",
+        "host_unit": {"name": "湖南星河智算科技有限公司", "credit_code": HOST,
+                      "high_tech_certificate": {"number": "GR202143000123", "valid_until": "2024-12-31"}},
+        "co_builders": [], "commitments": "每年投入不少于1000万元",
+        "achievements": [{"title": "智算调度系统", "stage": "industrial"}],
+        "basic_conditions": {"technical_strength": "a", "open_sharing": "b", "service_mechanism": "c"},
+        "business_date": "2022-03-01",
+    }
+    body.update(over)
+    return body
+
+
+def scores(api: Api) -> dict[str, int]:
+    policy = api.container.app.policies.get("长科发〔2021〕36号")
+    return {c.criterion: c.max_points - 3 for c in policy.rubric}
+
+
+def to_in_publicity(api: Api, **apply_over: Any) -> tuple[str, int]:
+    """A platform applied 2022-03-01 and publicized from 2022-09-29 (window → 2022-10-10)."""
+    r = api.post("/platforms", "applicant", application(**apply_over))
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert api.post(f"/platforms/{pid}/intake", "service_agency",
+                    {"decision": "accepted", "reasons": "ok", "business_date": "2022-03-05"}).status_code == 200
+    for i in range(1, 6):
+        r = api.post(f"/platforms/{pid}/scores", f"expert{i}", {"scores": scores(api), "business_date": "2022-03-10"})
+        assert r.status_code == 200, r.text
+    assert api.post(f"/platforms/{pid}/inspection", "bureau",
+                    {"passed": True, "findings": "fine", "business_date": "2022-04-01"}).status_code == 200
+    r = api.post(f"/platforms/{pid}/approval", "bureau", {
+        "party_group_meeting_ref": "PG-1", "vice_mayor_approval_ref": "VM-1", "funding_plan_ref": "FP-1",
+        "business_date": "2022-09-01"})
+    assert r.status_code == 200, r.text
+    r = api.post("/publicity-batches", "bureau", {"batch_ref": f"公示-{pid[:8]}", "media": "长沙晚报",
+                                                  "start_date": "2022-09-29", "platform_ids": [pid],
+                                                  "business_date": "2022-09-28"})
+    assert r.status_code == 201, r.text
+    return pid, r.json()["position"]

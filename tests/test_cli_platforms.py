@@ -1,0 +1,80 @@
+"""The ``platforms`` command line: users add, demo on an empty store, ledger export, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from test_api_helpers import HOST  # noqa: F401  (also makes user hashing cheap)
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}")
+    monkeypatch.setenv("PLATFORMS_MODE", "development")
+    for name in ("PLATFORMS_SECRET_KEY", "PLATFORMS_POLICY_DIR", "PLATFORMS_CALENDAR_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_users_add(env: Path) -> None:
+    r = runner.invoke(app, ["users", "add", "alice", "--role", "applicant", "--password", "long-password",
+                            "--credit-code", HOST])
+    assert r.exit_code == 0, r.output
+    assert runner.invoke(app, ["users", "add", "alice", "--role", "bureau", "--password", "long-password"]).exit_code == 1
+    r = runner.invoke(app, ["users", "add", "bob", "--role", "applicant", "--password", "long-password"])
+    assert r.exit_code == 2  # an applicant needs its host unit's credit code
+    r = runner.invoke(app, ["users", "add", "carol", "--role", "wizard", "--password", "long-password"])
+    assert r.exit_code == 2
+    assert (env / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_without_secret(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORMS_MODE", "production")
+    r = runner.invoke(app, ["users", "list"])
+    assert r.exit_code == 2 and "PLATFORMS_SECRET_KEY" in r.output
+
+
+def test_demo_then_ledger_export(env: Path) -> None:
+    r = runner.invoke(app, ["demo", "--if-empty"])
+    assert r.exit_code == 0, r.output
+    assert "bureau-demo" in r.output
+    assert (env / "var" / "policies" / "demo-2025.json").exists()
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 1  # not empty any more
+    assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
+    out = env / "ledger.csv"
+    r = runner.invoke(app, ["ledger", "export", "--fiscal-year", "2023", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"disbursement" in data
+    r = runner.invoke(app, ["projections", "rebuild"])
+    assert r.exit_code == 0, r.output
+    assert runner.invoke(app, ["projections", "rebuild", "nonsense"]).exit_code == 2
+
+
+def test_demo_serves_a_live_batch(env: Path) -> None:
+    """After the demo, the API shows a publicity batch open today, and the public can object."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    with TestClient(create_app()) as client:
+        batches = client.get("/api/v1/publicity-list", params={"open": "true"}).json()["items"]
+        assert batches and batches[0]["open"] is True
+        pid = batches[0]["platforms"][0]["id"]
+        r = client.post(f"/api/v1/platforms/{pid}/objections", json={"objector_name": "访客", "contact": "x",
+                                                                       "content": "演示异议"})
+        assert r.status_code == 200 and r.json()["admissible"] is True
+        token = client.post("/api/v1/auth/token", data={"username": "bureau", "password": "bureau-demo"}).json()
+        assert client.get("/api/v1/funding-ledger",
+                          headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
+        assert "演示" in client.get("/").text
+        client.app.state.container.app.close()

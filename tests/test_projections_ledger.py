@@ -1,0 +1,92 @@
+"""Funding ledger (资金台账): commitments, releases, disbursements and recoveries reconcile with
+the events to the fen after a mixed programme (Art. 8(5), 9(3), 13)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from freezegun import freeze_time
+
+from aggregates.application import RegistryApp
+from aggregates.store import StoreConfig
+from projections import queries as Q
+from projections.db import make_engine
+from projections.reconcile import ledger_from_events, reconcile
+from projections.runner import ReadModelRunner
+from projections.synthetic import Programme, expected_cohort_money
+
+NOW = "2026-06-01T02:00:00Z"
+
+
+@pytest.fixture
+def programme(store_url):  # noqa: ANN001, ANN201
+    with freeze_time(NOW):
+        app = RegistryApp(StoreConfig(store_url))
+        prog = Programme(app)
+        outcomes = [prog.cohort(i) for i in range(2)]
+    engine = make_engine(app.store)
+    ReadModelRunner(app, engine).catch_up()
+    yield app, engine, outcomes
+    engine.dispose()
+    app.close()
+
+
+def test_ledger_reconciles_to_the_fen(programme) -> None:  # noqa: ANN001
+    app, engine, outcomes = programme
+    expected = {k: sum((expected_cohort_money(o)[k] for o in outcomes), Decimal("0.00"))
+                for k in ("committed", "released", "disbursed", "recovered", "outstanding_commitments")}
+    assert ledger_from_events(app) == expected
+    with engine.connect() as conn:
+        ledger = Q.funding_ledger(conn)
+        assert reconcile(app, conn)["ok"]
+    totals = ledger["totals"]
+    assert totals == {k: str(v.quantize(Decimal("0.01"))) for k, v in expected.items()}
+    assert totals["recovered"] == "500001.00"  # 2 × 250,000.50: fen survive the sums
+    kinds = {e["kind"] for e in ledger["entries"]}
+    assert kinds == {"commitment", "release", "disbursement", "recovery"}
+    # Every entry points at the event that caused it.
+    for e in ledger["entries"]:
+        assert e["entry_id"] == str(e["event"]["position"])
+        assert Decimal(e["amount"]) > 0
+
+
+def test_ledger_per_fiscal_year_and_host_unit(programme) -> None:  # noqa: ANN001
+    app, engine, outcomes = programme
+    with engine.connect() as conn:
+        fy2022 = Q.funding_ledger(conn, fiscal_year=2022)
+        fy2023 = Q.funding_ledger(conn, fiscal_year=2023)
+        fy2024 = Q.funding_ledger(conn, fiscal_year=2024)
+        csv_text = Q.ledger_csv(conn, fiscal_year=2024)
+        everything = Q.funding_ledger(conn)
+    assert {e["fiscal_year"] for e in fy2022["entries"]} == {2022}
+    # Commitments are approved in 2022 (the funding plan), grants paid in December 2023.
+    assert fy2022["totals"]["committed"] == "18000000.00" and fy2022["totals"]["disbursed"] == "0.00"
+    assert fy2023["totals"]["disbursed"] == "10000000.00"
+    assert fy2024["totals"]["recovered"] == "500001.00"
+    assert csv_text.startswith("\ufeffentry_id,kind,")
+    assert csv_text.count("\r\n") == 1 + len(fy2024["entries"])
+    assert "250000.50" in csv_text
+    hosts = everything["by_host_unit"]
+    assert sum(Decimal(h["committed"]) for h in hosts) == Decimal(everything["totals"]["committed"])
+    assert sum(Decimal(y["disbursed"]) for y in everything["by_fiscal_year"]) == Decimal("10000000.00")
+
+
+def test_release_of_nothing_writes_no_entry(memory_registry) -> None:  # noqa: ANN001
+    """A platform withdrawn before approval had no commitment: no release entry."""
+    from projections.views import summarize
+
+    with freeze_time(NOW):
+        prog = Programme(memory_registry)
+        pid = prog.apply("P", "智能芯片", "U")
+        memory_registry.withdraw(pid, prog_act(), reasons="撤回")
+        events = list(memory_registry.stream(pid))
+    assert type(events[-1]).__name__ == "Withdrawn" and events[-1].released_amount == 0
+    assert summarize(memory_registry.get_platform(pid))["funding"]["committed"] == "0.00"
+
+
+def prog_act():  # noqa: ANN201
+    from projections.synthetic import act
+    from aggregates.values import Role
+
+    return act(Role.APPLICANT, "2022-03-02")

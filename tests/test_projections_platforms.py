@@ -1,0 +1,108 @@
+"""Platforms (平台列表与详情) and deadlines (期限): filters, pagination, the stored summary, and
+overdue flags from business dates and today in Asia/Shanghai."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+
+from projections import queries as Q
+from projections.db import make_engine
+from projections.runner import ReadModelRunner
+from projections.synthetic import Programme
+from projections.views import summarize, summarize_objections_private
+
+
+@pytest.fixture
+def cohort(registry):  # noqa: ANN001, ANN201
+    with freeze_time("2026-06-01T02:00:00Z"):
+        outcomes = Programme(registry).cohort(0)
+    engine = make_engine(registry.store)
+    ReadModelRunner(registry, engine).catch_up()
+    yield registry, engine, outcomes
+    engine.dispose()
+
+
+def test_list_filters_and_pages(cohort) -> None:  # noqa: ANN001
+    app, engine, outcomes = cohort
+    with engine.connect() as conn:
+        everything = Q.list_platforms(conn, limit=500)["items"]
+        funded = Q.list_platforms(conn, status="funded")["items"]
+        pages, cursor = [], None
+        while True:
+            page = Q.list_platforms(conn, limit=5, cursor=cursor)
+            pages += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        one = everything[0]
+        by_host = Q.list_platforms(conn, host_credit_code=one["host_unit"]["credit_code"].lower())["items"]
+        by_subfield = Q.list_platforms(conn, subfield=one["subfield"])["items"]
+        with pytest.raises(Q.InvalidCursor):
+            Q.list_platforms(conn, cursor="garbage!")
+    assert len(everything) == 12 and pages == everything
+    assert set(everything[0]) == {"id", "name", "subfield", "host_unit", "status", "version"}
+    assert {p["id"] for p in funded} == {str(p) for k in ("funded", "recovered", "funded_change") for p in outcomes[k]}
+    assert [p["id"] for p in by_host] == [one["id"]]
+    assert one["id"] in {p["id"] for p in by_subfield}
+
+
+def test_detail_is_the_summary_of_the_aggregate(cohort) -> None:  # noqa: ANN001
+    app, engine, outcomes = cohort
+    for outcome, pids in outcomes.items():
+        for pid in pids:
+            with engine.connect() as conn:
+                stored = Q.get_platform(conn, pid)
+            assert stored == json.loads(json.dumps(summarize(app.get_platform(pid)), ensure_ascii=False)), outcome
+    [pid] = outcomes["funded_change"]
+    detail = summarize(app.get_platform(pid))
+    assert detail["host_unit"]["name"] == "新名称有限公司"  # the approved unit-name change (Art. 11)
+    assert detail["major_changes"][0]["decision"] == "approved"
+    assert detail["review"] == {"experts": 5, "result": detail["review"]["result"], "method": "trimmed_mean"}
+    assert detail["publicity"]["end_date"] == "2022-10-10" and detail["funding"]["disbursed"] == "1000000.00"
+    assert detail["task_book"]["acceptance_due"] == "2023-11-30"
+    assert detail["objections"] == [{"objection_id": "1", "received_on": "2023-04-03", "admissible": False,
+                                     "outcome": "dismissed"}]
+    assert "张三" not in json.dumps(detail, ensure_ascii=False)
+    assert summarize_objections_private(app.get_platform(pid))[0]["objector_name"] == "张三"
+    with engine.connect() as conn:
+        assert Q.get_platform(conn, "00000000-0000-0000-0000-000000000000") is None
+
+
+def test_deadlines_and_overdue(registry) -> None:  # noqa: ANN001
+    with freeze_time("2023-11-29T17:00:00Z"):  # 01:00 on 2023-11-30 in Shanghai, still 11-29 in UTC
+        prog = Programme(registry)
+        building = prog.apply("在建平台", "智能芯片", "甲")
+        prog.review(building)
+        prog.approve(building)
+        prog.publicize("B1", [building])
+        prog.construct(building)  # period 2022-11-01..2023-10-31, apply for acceptance by 2023-11-30
+        listed = prog.apply("公示平台", "智能算力", "乙")
+        prog.review(listed)
+        prog.approve(listed)
+        prog.publicize("B2", [listed], start="2023-11-27", day="2023-11-27")
+    engine = make_engine(registry.store)
+    ReadModelRunner(registry, engine).catch_up()
+    with engine.connect() as conn:
+        on_due = Q.deadlines(conn, date(2023, 11, 30))["items"]
+        after = Q.deadlines(conn, date(2023, 12, 1))["items"]
+    by_kind = {d["kind"]: d for d in on_due}
+    assert by_kind["acceptance_due"]["due_date"] == "2023-11-30" and not by_kind["acceptance_due"]["overdue"]
+    assert by_kind["publicity_end"]["due_date"] == "2023-12-01" and not by_kind["publicity_end"]["overdue"]
+    assert {d["kind"]: d["overdue"] for d in after} == {"acceptance_due": True, "publicity_end": False}
+    with freeze_time("2023-12-02T02:00:00Z"):
+        prog.app.apply_for_acceptance(building, prog_act("2023-11-30"), summary="完成")
+    ReadModelRunner(registry, engine).catch_up()
+    with engine.connect() as conn:
+        assert [d["kind"] for d in Q.deadlines(conn, date(2023, 12, 2))["items"]] == ["publicity_end"]
+    engine.dispose()
+
+
+def prog_act(day: str):  # noqa: ANN201
+    from aggregates.values import Role
+    from projections.synthetic import act
+
+    return act(Role.APPLICANT, day)

@@ -1,0 +1,65 @@
+"""Subfield registry (细分领域登记, Art. 4-5): the policy's 18 subfields, the holder and its
+stage, exception holders, and the history of holders."""
+
+from __future__ import annotations
+
+from freezegun import freeze_time
+
+from aggregates.values import Role
+from projections import queries as Q
+from projections.db import make_engine
+from projections.runner import ReadModelRunner
+from projections.synthetic import Programme, act
+
+
+def test_holders_exceptions_and_history(registry) -> None:  # noqa: ANN001
+    with freeze_time("2022-10-11T02:00:00Z"):
+        prog = Programme(registry)
+        first = prog.apply("芯片一号", "智能芯片", "甲公司")
+        prog.review(first)
+        prog.approve(first)
+        second = prog.apply("芯片二号", "智能芯片", "乙公司")
+        prog.review(second)
+        prog.approve(second, exception="国家战略急需，经党组会研究同意")
+        # The holder withdraws: the exception holder becomes the ordinary holder (Art. 5).
+        registry.withdraw(first, act(Role.APPLICANT, "2022-09-10"), reasons="撤回")
+    engine = make_engine(registry.store)
+    ReadModelRunner(registry, engine).catch_up()
+    with engine.connect() as conn:
+        reg = Q.subfield_registry(conn, registry.policies.latest())
+    items = {i["name"]: i for i in reg["items"]}
+    assert len(reg["items"]) == 18 and reg["policy"] == "长科发〔2021〕36号"
+    chips = items["智能芯片"]
+    assert chips["holder"]["id"] == str(second) and chips["holder"]["status"] == "approved"
+    assert chips["holder"]["host_unit"]["name"] == "乙公司"
+    assert chips["exception_holders"] == []
+    assert [(h["id"], h["exception"], h["from_date"], h["to_date"]) for h in chips["history"]] == [
+        (str(first), None, "2022-09-01", "2022-09-10"),
+        (str(second), "国家战略急需，经党组会研究同意", "2022-09-01", None),
+    ]
+    assert chips["history"][0]["status"] == "withdrawn"
+    assert items["智慧政务平台"] == {"name": "智慧政务平台", "holder": None, "exception_holders": [], "history": []}
+    engine.dispose()
+
+
+def test_exception_holder_listed_beside_holder(memory_registry, tmp_path) -> None:  # noqa: ANN001
+    from aggregates.application import RegistryApp
+    from aggregates.store import StoreConfig
+
+    with freeze_time("2022-10-11T02:00:00Z"):
+        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 's.sqlite3'}"))
+        prog = Programme(app)
+        a = prog.apply("A", "智能终端", "甲")
+        prog.review(a)
+        prog.approve(a)
+        b = prog.apply("B", "智能终端", "乙")
+        prog.review(b)
+        prog.approve(b, exception="例外")
+    engine = make_engine(app.store)
+    ReadModelRunner(app, engine).catch_up()
+    with engine.connect() as conn:
+        items = {i["name"]: i for i in Q.subfield_registry(conn, app.policies.latest())["items"]}
+    assert items["智能终端"]["holder"]["id"] == str(a)
+    assert [h["id"] for h in items["智能终端"]["exception_holders"]] == [str(b)]
+    engine.dispose()
+    app.close()
