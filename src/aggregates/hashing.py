@@ -30,7 +30,7 @@ _transcoder = make_transcoder()
 
 def chain_bytes(topic: str, originator_id: UUID | str, version: int, state: bytes) -> bytes:
     """The hashed form of one stored event row."""
-    oid = originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
+    oid = originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
     return f"{topic}\n{oid}\n{version}\n".encode() + state
 
 

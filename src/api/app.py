@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from . import errors
 from .bootstrap import Container, build_container
@@ -20,6 +21,7 @@ from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
 from .routes_auth import router as auth_router
 from .routes_commands import router as commands_router
+from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
 from .routes_queries import router as queries_router
 from .schemas import Problem
@@ -64,6 +66,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(queries_router, prefix=PREFIX)
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
 

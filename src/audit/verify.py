@@ -357,14 +357,18 @@ class _Scan:
         return (Failure(
             "chain_broken",
             f"version {ver} at position {pos} records prev_hash {recorded[:16]}..., but the stored event before "
-            f"it (version {prev_v}, position {at}) hashes to {expected[:16]}...: that event was altered "
-            f"(or, if version {ver} is the last of its stream, version {ver}'s prev_hash was)",
+            f"it (version {prev_v}, position {at}) hashes to {expected[:16]}...: that event was altered",
             at, pid, prev_v, pos),)
 
     def finish_pending(self) -> None:
         for mark in self.marks.values():
             if isinstance(mark, tuple):
-                self.findings.add(mark[0])
+                # No later event to tell which side changed: the predecessor, or this last
+                # event's own prev_hash.
+                failure = mark[0]
+                self.findings.add(replace(failure, reason=(
+                    f"{failure.reason}, or the prev_hash of the stream's last event (position "
+                    f"{failure.detected_at}) was")))
 
     def _batch_checks(self, batch: list[tuple[Any, ...]], start: int, beyond: int) -> None:
         """Per-row checks that are not on the hot path: deep decoding, back-dating."""

@@ -1,0 +1,249 @@
+"""The public page in a real browser: headless Chromium (Debian's ``chromium`` package) driven by
+Playwright's Python package through ``executable_path`` (no browser download).
+
+The app is served by uvicorn in a background thread on 127.0.0.1 and a free port, on a copy of
+the demo store (its live batch is open today, Asia/Shanghai). A visitor reads the list, opens
+the live batch, sends an invalid form and sees the Chinese messages, files an objection, sees
+the receipt and the count change; pages are checked at 360 px and 1280 px, and full-page
+screenshots are kept under ``artifacts/screenshots/``. JavaScript is disabled in the browser:
+the pages must work without it.
+
+Skips, saying why, when Chromium is absent (``PLATFORMS_CHROMIUM`` or ``/usr/bin/chromium``) or
+Playwright is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from test_page_support import copy_demo, demo_template, make_container  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+OBJECTOR = "测试异议人甲乙丙"
+
+
+def _skip_reason() -> str | None:
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)) and shutil.which(CHROMIUM) is None:
+        return (f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install chromium) "
+                "or set PLATFORMS_CHROMIUM to a Chromium binary")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright's Python package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """The app on a uvicorn server in a background thread."""
+
+    def __init__(self, container: Any) -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-page-test", daemon=True)
+
+    def __enter__(self) -> "Served":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    store = copy_demo(demo_template, tmp_path_factory.mktemp("browser-store"))
+    container = make_container(store)
+    try:
+        with Served(container) as served:
+            yield served
+    finally:
+        container.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Served) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A phone-sized page (360 px) without JavaScript."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    p = context.new_page()
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def _width(page: Any) -> int:
+    # evaluate() runs even with the page's own scripts disabled.
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _shot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _count(page: Any, platform_id: str) -> int:
+    return int(page.locator(f"#platform-{platform_id} [data-objections]").get_attribute("data-objections"))
+
+
+def test_read_object_receipt_and_count(server: Served, page: Any) -> None:
+    page.goto(server.base + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.get_by_role("heading", level=1).inner_text() == "拟认定平台公示名单"
+    batches = page.locator("section.batch")
+    assert batches.count() >= 3
+    assert "batch-open" in batches.first.get_attribute("class")  # open batches first
+    assert "公示中" in batches.first.inner_text() and "剩余工作日" in batches.first.inner_text()
+    assert "batch-closed" in batches.last.get_attribute("class")
+
+    # Read the live batch.
+    batches.first.get_by_role("heading", level=2).get_by_role("link").click()
+    page.wait_for_load_state()
+    assert "/publicity/" in page.url
+    batch_url = page.url
+    first = page.locator("li.platform").first
+    platform_id = first.get_attribute("id").removeprefix("platform-")
+    name = first.get_by_role("heading").inner_text()
+    before = _count(page, platform_id)
+    assert first.get_by_text("依托单位").is_visible() and first.get_by_text("细分领域").is_visible()
+
+    # An invalid form: the messages in Chinese beside the fields, what was typed kept.
+    first.get_by_role("link", name=re.compile("对此平台提出异议")).click()
+    page.wait_for_load_state()
+    assert name in page.locator("main").inner_text()
+    page.get_by_label("联系方式").fill("不是电话")
+    page.get_by_label("异议内容").fill("太短")
+    page.get_by_role("button", name="提交异议").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator("#objector_name-error").inner_text().endswith("请填写姓名或单位名称。")
+    assert "有效的手机号码" in page.locator("#contact-error").inner_text()
+    assert "至少 10 个字" in page.locator("#content-error").inner_text()
+    assert page.get_by_label("联系方式").input_value() == "不是电话"
+    assert page.get_by_label("异议内容").input_value() == "太短"
+    assert page.get_by_label("姓名或单位名称").get_attribute("aria-invalid") == "true"
+    assert "contact-error" in page.get_by_label("联系方式").get_attribute("aria-describedby")
+    assert _width(page) <= 360
+    _shot(page, "objection-form-errors-360")
+
+    # A valid one: the receipt.
+    page.get_by_label("姓名或单位名称").fill(OBJECTOR)
+    page.get_by_label("联系方式").fill("0731-88886666")
+    page.get_by_label("异议内容").fill("反映该平台申报的开放服务企业数量与实际情况不符，请予核实。")
+    page.get_by_role("button", name="提交异议").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "异议已收到"
+    receipt = page.locator(".receipt-facts").inner_text()
+    number = page.locator(".objection-no").get_attribute("data-objection-id")
+    assert number == str(before + 1)
+    from aggregates.clock import today_in_shanghai
+
+    today = today_in_shanghai()
+    assert f"{today.year}年{today.month}月{today.day}日" in receipt
+    assert OBJECTOR not in page.content() and "88886666" not in page.content()
+    assert _width(page) <= 360
+    _shot(page, "receipt-360")
+
+    # Back to the batch: the count went up; nobody's identity anywhere.
+    page.get_by_role("link", name="返回公示批次").click()
+    page.wait_for_load_state()
+    assert page.url.split("#")[0] == batch_url
+    assert _count(page, platform_id) == before + 1
+    assert OBJECTOR not in page.content()
+    page.goto(server.base + "/")
+    assert OBJECTOR not in page.content()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_pages_fit_and_screenshots(server: Served, browser: Any, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800}, java_script_enabled=False,
+                                  locale="zh-CN")
+    try:
+        page = context.new_page()
+        for path, name in [("/", "publicity"), ("/subfields", "subfields"), ("/checkpoint", "checkpoint")]:
+            page.goto(server.base + path)
+            assert page.locator("header").count() == 1 and page.locator("main").count() == 1
+            assert page.locator("footer").count() == 1 and page.locator("nav").count() >= 1
+            assert "检查点" in page.locator("footer").inner_text()
+            assert _width(page) <= width, f"{path} is wider than {width} px"
+            _shot(page, f"{name}-{width}")
+        page.goto(server.base + "/")
+        page.locator("section.batch").first.get_by_role("heading", level=2).get_by_role("link").click()
+        page.wait_for_load_state()
+        assert _width(page) <= width
+        _shot(page, f"batch-{width}")
+        page.get_by_role("link", name=re.compile("对此平台提出异议")).first.click()
+        page.wait_for_load_state()
+        assert _width(page) <= width
+        _shot(page, f"objection-form-{width}")
+        page.goto(server.base + "/subfields")
+        assert page.locator("table.subfields tbody tr").count() == 18
+    finally:
+        context.close()
+
+
+def test_keyboard_skip_link_and_focus(server: Served, page: Any) -> None:
+    page.goto(server.base + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "跳到正文"
+    assert page.locator(".skip-link").bounding_box()["y"] >= 0  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # Tabbing on reaches the first link of the content, with a visible focus indicator.
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    assert outline != "none"
