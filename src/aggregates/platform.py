@@ -126,6 +126,8 @@ class Platform(RecordedAggregate):
         self.intake_reasons: str | None = None
         self.scores: dict[str, dict[str, Any]] = {}
         self.review_result: Decimal | None = None
+        self.review_method: str | None = None
+        self.review_experts = 0
         self.inspection: dict[str, Any] | None = None
         self.approval: dict[str, Any] | None = None
         self.committed = ZERO
@@ -248,6 +250,8 @@ class Platform(RecordedAggregate):
     @event("ReviewCompleted", topic=f"{T}/ReviewCompleted")
     def _review_completed(self, experts: int, method: str, result: Decimal, act: Act) -> None:
         self.review_result = result
+        self.review_method = method
+        self.review_experts = experts
         self._enter(Status.REVIEWED, act)
 
     # ------------------------------------------------------------------ Art. 8(4) 考察

@@ -90,8 +90,7 @@ def build_container(settings: Settings | None = None) -> Container:
 
     settings = settings or Settings.from_env()
     store = StoreConfig(settings.database_url)
-    env = {"SQLITE_POOL_TIMEOUT": "30"} if store.is_sqlite else {}
-    app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings), env=env)
+    app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
     engine = make_engine(store)
     users = UserRepository(engine)
     users.create_table()

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.application import RegistryApp
-from projections.projector import _entry_values as publicity_line  # the list's own line format
+from projections.projector import publicity_line  # the list's own line format
 
 
 def batch_view(app: RegistryApp, batch_id: UUID, today: date) -> dict[str, Any]:

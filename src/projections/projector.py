@@ -167,7 +167,7 @@ class Projector:
         if self._dirty_entries:
             entries = self.pending["rm_publicity_entries"]
             for p in self._dirty_entries.values():
-                entries.merge((str(p.publicity["batch_id"]), str(p.id)), _entry_values(p))
+                entries.merge((str(p.publicity["batch_id"]), str(p.id)), publicity_line(p))
             self._dirty_entries.clear()
 
     # ------------------------------------------------------------------ publicity 公示名单
@@ -186,7 +186,7 @@ class Projector:
         ords = {pid: i for i, pid in enumerate(batch.platform_ids)}
         row = {"batch_id": str(batch_id), "platform_id": str(p.id), "ord": ords.get(str(p.id), len(ords)),
                "policy_ref": p.policy_ref}
-        row.update(_entry_values(p))
+        row.update(publicity_line(p))
         self.pending["rm_publicity_entries"].put((str(batch_id), str(p.id)), row)
 
     # ------------------------------------------------------------------ ledger 资金台账
@@ -257,7 +257,7 @@ def _mutate(event: Any, aggregate: Any) -> Any:
     return event.mutate(aggregate)
 
 
-def _entry_values(p: Platform) -> dict[str, Any]:
+def publicity_line(p: Platform) -> dict[str, Any]:
     """A platform's line in the publicity list: counts and outcome, never the objectors."""
     objections = list(p.objections.values())
     admissible = [o for o in objections if o["admissible"]]
@@ -281,4 +281,3 @@ def _entry_values(p: Platform) -> dict[str, Any]:
 __all__ = ["Projector", "to_fen", "publicity_line"]
 
 # The publicity list's line for one platform (counts and outcome, no objector), public name.
-publicity_line = _entry_values

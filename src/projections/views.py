@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -54,18 +53,6 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d is not None else None
 
 
-@lru_cache(maxsize=32)
-def _scoring_method(policy_ref: str) -> str | None:
-    """The scoring method of a policy version (Art. 8(3)): a policy setting, fixed per version,
-    used only because the aggregate keeps the review's result but not its method."""
-    from aggregates.policy import PolicyRegistry
-
-    try:
-        return PolicyRegistry.from_env().get(policy_ref).scoring_method
-    except Exception:  # noqa: BLE001 - an unknown or unreadable policy leaves the method unknown
-        return None
-
-
 def _by_numeric_id(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     # Ids are "1", "2", ... "10": sort as numbers so that objection 10 follows objection 9.
     return [items[k] for k in sorted(items, key=lambda k: (len(k), k))]
@@ -93,13 +80,8 @@ def summarize(platform: Platform) -> dict[str, Any]:
     p = platform
     review = None
     if p.review_result is not None:
-        # 评审 Art. 8(3): scoring closes when the minimum number of experts has scored, so the
-        # experts counted are exactly those who scored.
-        review = {
-            "experts": len(p.scores),
-            "result": money(p.review_result),
-            "method": getattr(p, "review_method", None) or _scoring_method(p.policy_ref),
-        }
+        # 评审 Art. 8(3): the result, and the method and number of experts it was computed with.
+        review = {"experts": p.review_experts, "result": money(p.review_result), "method": p.review_method}
     inspection = None
     if p.inspection is not None:
         inspection = {"passed": bool(p.inspection["passed"]), "findings": p.inspection["findings"],
