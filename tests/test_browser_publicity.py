@@ -47,6 +47,22 @@ def _skip_reason() -> str | None:
     return None
 
 
+def _sign_checkpoint(container: Any, key: Path) -> None:
+    from test_page_support import sign_checkpoint_now
+
+    saved = {k: os.environ.get(k) for k in ("PLATFORMS_CHECKPOINT_KEY", "PLATFORMS_CHECKPOINT_PUBKEY")}
+    os.environ["PLATFORMS_CHECKPOINT_KEY"] = str(key)
+    os.environ.pop("PLATFORMS_CHECKPOINT_PUBKEY", None)
+    try:
+        sign_checkpoint_now(container)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -87,8 +103,10 @@ def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    store = copy_demo(demo_template, tmp_path_factory.mktemp("browser-store"))
+    root = tmp_path_factory.mktemp("browser-store")
+    store = copy_demo(demo_template, root)
     container = make_container(store)
+    _sign_checkpoint(container, root / "keys" / "checkpoint.pem")  # so that the footer shows one
     try:
         with Served(container) as served:
             yield served
@@ -216,7 +234,7 @@ def test_pages_fit_and_screenshots(server: Served, browser: Any, width: int) -> 
             page.goto(server.base + path)
             assert page.locator("header").count() == 1 and page.locator("main").count() == 1
             assert page.locator("footer").count() == 1 and page.locator("nav").count() >= 1
-            assert "检查点" in page.locator("footer").inner_text()
+            assert "最新签名检查点" in page.locator("footer").inner_text()
             assert _width(page) <= width, f"{path} is wider than {width} px"
             _shot(page, f"{name}-{width}")
         page.goto(server.base + "/")

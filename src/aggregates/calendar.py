@@ -27,6 +27,7 @@ from typing import Any
 
 import chinese_calendar
 
+from aggregates.clock import add_months
 from aggregates.errors import CalendarNotLoaded
 
 CALENDAR_FILE_ENV = "PLATFORMS_CALENDAR_FILE"
@@ -165,17 +166,6 @@ def parse_schedules(data: Any, origin: str = "calendar file") -> dict[int, YearS
     return schedules
 
 
-def _add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months, the day clipped to the target month's last day
-    (2023-01-31 + 1 month = 2023-02-28)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
-    last_day = (first_of_next - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
-
-
 class WorkingDayCalendar:
     """Working days per the official schedule: package data plus operator years.
 
@@ -293,7 +283,7 @@ class WorkingDayCalendar:
         """
         if isinstance(months, bool) or not isinstance(months, int) or months < 0:
             raise ValueError(f"months must be a non-negative whole number, got {months!r}")
-        return self.working_day_on_or_after(_add_months(period_end, months))
+        return self.working_day_on_or_after(add_months(period_end, months))
 
     def __repr__(self) -> str:
         years = self.loaded_years()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar as _cal  # the standard library's, for month lengths
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,6 @@ def start_of_day_utc(day: date) -> datetime:
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole calendar months, the day clipped to the target month's last day
     (2023-01-31 + 1 month = 2023-02-28)."""
-    import calendar as _cal
-
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))

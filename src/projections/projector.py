@@ -279,5 +279,3 @@ def publicity_line(p: Platform) -> dict[str, Any]:
 
 
 __all__ = ["Projector", "to_fen", "publicity_line"]
-
-# The publicity list's line for one platform (counts and outcome, no objector), public name.
