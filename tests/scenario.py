@@ -28,8 +28,14 @@ def act(role: Role, on: str, *refs: str, who: str | None = None) -> Act:
 
 
 def credit_code(n: int | None = None) -> str:
+    """A valid code of an enterprise (登记管理部门 9) in Changsha, unique per call."""
     n = next(_serial) if n is None else n
     return with_check_character(f"9143010{n:08d}AB")
+
+
+def expert_affiliation(i: int) -> str:
+    """A valid code of a public institution (事业单位, 12…), never a host unit's."""
+    return with_check_character(f"1243000{i:08d}EX")
 
 
 def application(subfield: str = "智能芯片", code: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -103,7 +109,7 @@ class Driver:
         policy = self.app.policies.get(self.app.get_platform(self.pid).policy_ref)
         for i in range(policy.min_experts):
             scores = {c.criterion: c.max_points - i for c in policy.rubric}
-            self.last = self.app.score(self.pid, scores, "良好", credit_code(900 + i),
+            self.last = self.app.score(self.pid, scores, "良好", expert_affiliation(i),
                                        self.act(Role.EXPERT, "2022-04-15", who=f"expert-{i}"))
 
     def _inspected(self) -> None:

@@ -27,7 +27,6 @@ import pytest
 
 from test_page_support import copy_demo, demo_template, make_container  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,6 +60,10 @@ def _sign_checkpoint(container: Any, key: Path) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+SKIP_REASON = _skip_reason()
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")]
 
 
 def _free_port() -> int:
@@ -100,9 +103,6 @@ class Served:
 
 @pytest.fixture(scope="module")
 def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
     root = tmp_path_factory.mktemp("browser-store")
     store = copy_demo(demo_template, root)
     container = make_container(store)
@@ -142,6 +142,28 @@ def page(browser: Any) -> Iterator[Any]:
 def _width(page: Any) -> int:
     # evaluate() runs even with the page's own scripts disabled.
     return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+# WCAG 2.1 contrast of every element that has text of its own, against its nearest opaque
+# background (the pages use no images or gradients behind text). Returns the failures.
+CONTRAST_JS = """() => {
+  const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const rgba = (s) => (s.match(/[\\d.]+/g) || []).map(Number).concat([1]).slice(0, 4);
+  const bg = (el) => { for (; el; el = el.parentElement) { const c = rgba(getComputedStyle(el).backgroundColor);
+    if (c[3] > 0.99) return c; } return [255, 255, 255, 1]; };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const st = getComputedStyle(el);
+    if (!own || st.visibility === "hidden" || st.display === "none" || el.closest(".visually-hidden, .skip-link")) continue;
+    const a = lum(rgba(st.color)), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) bad.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 20)}"`);
+  }
+  return bad;
+}"""
 
 
 def _shot(page: Any, name: str) -> Path:
@@ -236,6 +258,7 @@ def test_pages_fit_and_screenshots(server: Served, browser: Any, width: int) -> 
             assert page.locator("footer").count() == 1 and page.locator("nav").count() >= 1
             assert "最新签名检查点" in page.locator("footer").inner_text()
             assert _width(page) <= width, f"{path} is wider than {width} px"
+            assert page.evaluate(CONTRAST_JS) == [], f"text below 4.5:1 on {path}"
             _shot(page, f"{name}-{width}")
         page.goto(server.base + "/")
         page.locator("section.batch").first.get_by_role("heading", level=2).get_by_role("link").click()
@@ -245,9 +268,13 @@ def test_pages_fit_and_screenshots(server: Served, browser: Any, width: int) -> 
         page.get_by_role("link", name=re.compile("对此平台提出异议")).first.click()
         page.wait_for_load_state()
         assert _width(page) <= width
+        assert page.evaluate(CONTRAST_JS) == []
         _shot(page, f"objection-form-{width}")
         page.goto(server.base + "/subfields")
         assert page.locator("table.subfields tbody tr").count() == 18
+        # The contrast check itself notices pale text.
+        page.evaluate("document.querySelector('h1').style.color = '#aaaaaa'")
+        assert any(item.startswith("H1") for item in page.evaluate(CONTRAST_JS))
     finally:
         context.close()
 

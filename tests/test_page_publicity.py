@@ -121,6 +121,10 @@ def test_batch_page_and_404s(site: Site) -> None:
     assert site.get(url + "/objections/new").status_code == 404
     assert "未找到该平台" in site.get(url + "/objections/new").text
     assert site.client.post(url + "/objections", data={}).status_code == 404
+    # The form's own address, opened directly (a bookmark, a reload): back to the form.
+    form = _open_form(site)
+    r = site.client.get(form.removesuffix("/new"), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == form
 
 
 def test_pending_window_shows_to_be_determined(tmp_path: Path) -> None:
@@ -350,7 +354,7 @@ def test_footer_shows_the_latest_checkpoint_on_every_page(site: Site, checkpoint
     pages = site.public_pages()
     for path, html in pages.items():
         footer = html.split("<footer")[1]
-        assert f"日志 {cp.size} 条" in footer and cp.root_hex in footer, path
+        assert f"<dt>日志条数</dt><dd>{cp.size}</dd>" in footer and cp.root_hex in footer, path
         assert f'datetime="{cp.signed_at}"' in footer and "（北京时间）" in footer
         assert 'href="/checkpoint"' in footer
     explained = pages["/checkpoint"]

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from aggregates.application import Idempotency
@@ -369,6 +369,13 @@ def file_objection(
         "admissible": bool(result.extra.get("admissible")), "received": received,
         "late_reason": _late_reason(batch, received),
     }, no_store=True)
+
+
+@router.get("/publicity/{batch_ref}/platforms/{platform_id}/objections", response_class=HTMLResponse)
+def objections_get(batch_ref: str, platform_id: str, request: Request) -> RedirectResponse:
+    """A bookmarked or reloaded form address: the form itself."""
+    return RedirectResponse(f"{batch_url(batch_ref)}/platforms/{quote(platform_id, safe='')}/objections/new",
+                            status_code=303)
 
 
 def _late_reason(batch: dict[str, Any], received: date) -> str:
