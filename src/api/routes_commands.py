@@ -26,6 +26,7 @@ from .bootstrap import Container
 from .commands_support import execute, idempotency_of, make_act
 from .deps import get_container, public_or_principal, require_roles
 from .errors import ProblemException, problem_responses
+from .page_security import client_address, limiter_for
 from .publicity import batch_view
 
 router = APIRouter(tags=["commands"])
@@ -126,15 +127,24 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
     return JSONResponse(view, status_code=201, headers=headers)
 
 
-@_platform_route("/platforms/{platform_id}/objections", "Object during publicity (异议, Art. 8(6))",
-                 s.ObjectionResponse)
+@router.post("/platforms/{platform_id}/objections", summary="Object during publicity (异议, Art. 8(6))",
+             response_model=s.ObjectionResponse, responses=ERRORS | problem_responses(429))
 def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, c: Wired,
               who: Annotated[Principal, Depends(public_or_principal)],
               _key: IdempotencyKey = None) -> JSONResponse:
     """Anyone may object, without an account. The bureau may record a paper objection with the
     date it was received; everyone else objects today (Asia/Shanghai). An objection outside the
     window is recorded with ``admissible: false`` and does not block the notice."""
-    business_date = body.business_date if who.role is Role.BUREAU else None
+    if who.role is Role.BUREAU:
+        business_date = body.business_date
+    else:
+        business_date = None
+        # The same per-address limit as the public page's form: objections are the one write
+        # open to anyone, so one address cannot flood the bureau's queue.
+        wait = limiter_for(request).hit(client_address(request))
+        if wait is not None:
+            raise ProblemException(429, "rate_limited", f"too many objections from this address; retry in "
+                                   f"{int(wait)} s", headers={"Retry-After": str(int(wait))})
     return execute(c, request, body, c.app.object, principal=who, platform_id=platform_id,
                    if_match=False, owner_only=False, act=make_act(who, business_date),
                    objector_name=body.objector_name, contact=body.contact, content=body.content)

@@ -1,0 +1,26 @@
+"""Art. 8(6): objections are open to anyone, so the JSON route limits them per client address,
+like the public page's form; the bureau recording paper objections is not limited."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.page_security import SlidingWindowLimiter
+from test_api_helpers import api, to_in_publicity  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+
+def test_art8_6_public_objections_are_rate_limited_per_address(api):  # noqa: F811
+    pid, _ = to_in_publicity(api)
+    api.client.app.state.objection_limiter = SlidingWindowLimiter(limit=2, window=600)
+    body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问"}
+    for _ in range(3):  # paper objections recorded by the bureau do not count against anyone
+        assert api.post(f"/platforms/{pid}/objections", "bureau", body | {"business_date": "2022-09-30"}).status_code == 200
+    # The public objects today (after the 2022 window: recorded, not admissible), twice at most.
+    assert [api.post(f"/platforms/{pid}/objections", None, body).status_code for _ in range(2)] == [200, 200]
+    refused = api.post(f"/platforms/{pid}/objections", None, body)
+    assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) > 0
+    detail = api.get(f"/platforms/{pid}", "bureau").json()
+    assert len(detail["objections"]) == 5  # the refused one wrote nothing
