@@ -48,20 +48,22 @@ def test_concurrent_writers_with_followers(pg_store) -> None:  # noqa: ANN001
 
     def write(i: int) -> None:
         try:
-            with freeze_time("2026-06-01T02:00:00Z"):
-                prog = Programme(apps[i], host_seq=1000 * (i + 1))
-                for k in range(6):
-                    pid = prog.apply(f"并发平台-{i}-{k}", "智能芯片", f"单位-{i}-{k}")
-                    prog.review(pid)
+            prog = Programme(apps[i], host_seq=1000 * (i + 1))
+            for k in range(6):
+                pid = prog.apply(f"并发平台-{i}-{k}", "智能芯片", f"单位-{i}-{k}")
+                prog.review(pid)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    # One freeze for all writers: freezegun patches the process, and starting or stopping it
+    # from several threads at once is not safe.
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with freeze_time("2026-06-01T02:00:00Z"):
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         assert not errors
         head = follower_app.recorder.max_notification_id()
         assert runners[0].wait_for(head, timeout=20)
