@@ -184,13 +184,32 @@ def child(phase: str, url: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(kind: str, events: int) -> dict:
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median rate (peak memory: the largest of all runs)."""
+    ordered = sorted(runs, key=lambda r: r["rate"])
+    median = dict(ordered[(len(ordered) - 1) // 2]) if len(ordered) % 2 else dict(ordered[len(ordered) // 2 - 1])
+    median["rate"] = statistics.median(r["rate"] for r in runs)
+    median["maxrss_mb"] = max(r["maxrss_mb"] for r in runs)
+    median["runs"] = [round(r["rate"]) for r in runs]
+    return median
+
+
+def run(kind: str, events: int, repeat: int = 1) -> dict:
     url = store_url(kind, events)
     print(f"[{kind}] store {url}")
     total, gen_rate = generate(url, events)
     print(f"[{kind}] {total:,} events in the log" + (f" (generated at {gen_rate:,.0f} events/s)" if gen_rate else " (cached)"))
-    base = child("baseline", url)
-    reb = child("rebuild", url)
+    # Baseline and rebuild back to back, ``repeat`` times each: on a shared machine single
+    # runs wander; the medians are reported (and every run, for the record).
+    bases, rebs = [], []
+    for i in range(repeat):
+        bases.append(child("baseline", url))
+        rebs.append(child("rebuild", url))
+        if repeat > 1:
+            print(f"[{kind}] run {i + 1}/{repeat}: baseline {bases[-1]['rate']:,.0f} ev/s, "
+                  f"rebuild {rebs[-1]['rate']:,.0f} ev/s, peak {rebs[-1]['maxrss_mb']:,.0f} MB", flush=True)
+    base = _median_run(bases)
+    reb = _median_run(rebs)
     lag_url = fresh_lag_store(kind)
     try:
         lag = measure_lag(lag_url)
@@ -203,6 +222,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--store", choices=["sqlite", "postgres", "both"], default="sqlite")
+    ap.add_argument("--repeat", type=int, default=1, help="baseline/rebuild runs each (medians reported)")
     ap.add_argument("--phase", choices=["baseline", "rebuild"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -210,7 +230,7 @@ def main() -> None:
         print(json.dumps(phase_baseline(args.url) if args.phase == "baseline" else phase_rebuild(args.url)))
         return
     kinds = ["sqlite", "postgres"] if args.store == "both" else [args.store]
-    results = [run(k, args.events) for k in kinds]
+    results = [run(k, args.events, args.repeat) for k in kinds]
     print()
     print(f"{'store':8} {'events':>10} {'baseline ev/s':>14} {'rebuild ev/s':>13} {'ratio':>6} "
           f"{'rebuild peak MB':>16} {'lag p50/p99/max ms':>20}")

@@ -3,13 +3,64 @@
 A projection turns events into row changes here and writes them, with its position, in one
 transaction at the end of a batch: many events per round trip, and nothing half-written if the
 batch fails (the buffer is simply dropped and the batch replayed from the stored position).
+
+Writes go to the driver as ``executemany`` of plain tuples (the column types' own bind
+processors applied, e.g. dates on SQLite), one statement per kind of change: a full row is an
+upsert (``INSERT ... ON CONFLICT (pk) DO UPDATE``, on SQLite and PostgreSQL alike), which
+replaces a stored row exactly as a delete and an insert would, in one statement.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
+
+
+class _Sql:
+    """A table's statements and bind processors for one dialect."""
+
+    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
+        prep = dialect.identifier_preparer
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.cols = [c.name for c in table.columns]
+        self.pk = [c.name for c in table.primary_key.columns]
+        self.procs: dict[str, Callable[[Any], Any] | None] = {
+            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns}
+        q = prep.quote
+        name = prep.format_table(table)
+        where = " AND ".join(f"{q(k)} = {mark}" for k in self.pk)
+        rest = [c for c in self.cols if c not in self.pk]
+        self.upsert = (f"INSERT INTO {name} ({', '.join(q(c) for c in self.cols)}) "
+                       f"VALUES ({', '.join(mark for _ in self.cols)}) "
+                       f"ON CONFLICT ({', '.join(q(k) for k in self.pk)}) ")
+        self.upsert += (f"DO UPDATE SET {', '.join(f'{q(c)} = excluded.{q(c)}' for c in rest)}"
+                        if rest else "DO NOTHING")
+        self.delete = f"DELETE FROM {name} WHERE {where}"
+        self._where = where
+        self._name = name
+        self._mark = mark
+        self._q = q
+        self.updates: dict[tuple[str, ...], str] = {}
+
+    def update(self, cols: tuple[str, ...]) -> str:
+        stmt = self.updates.get(cols)
+        if stmt is None:
+            sets = ", ".join(f"{self._q(c)} = {self._mark}" for c in cols)
+            stmt = self.updates[cols] = f"UPDATE {self._name} SET {sets} WHERE {self._where}"
+        return stmt
+
+    def values(self, cols: list[str] | tuple[str, ...], get: Callable[[str], Any]) -> list[Any]:
+        procs = self.procs
+        out = []
+        for c in cols:
+            v = get(c)
+            p = procs[c]
+            out.append(v if p is None or v is None else p(v))
+        return out
+
+    def key(self, key: tuple) -> list[Any]:
+        return self.values(self.pk, dict(zip(self.pk, key)).get)
 
 
 class Pending:
@@ -21,6 +72,7 @@ class Pending:
         self.pk = [c.name for c in table.primary_key.columns]
         self.rows: dict[tuple, dict[str, Any] | None] = {}
         self.updates: dict[tuple, dict[str, Any]] = {}
+        self._sql: dict[str, _Sql] = {}
 
     def put(self, key: tuple, row: dict[str, Any]) -> None:
         self.rows[key] = row
@@ -44,26 +96,37 @@ class Pending:
     def __len__(self) -> int:
         return len(self.rows) + len(self.updates)
 
+    def _statements(self, conn: sa.Connection) -> _Sql:
+        sql = self._sql.get(conn.dialect.name)
+        if sql is None:
+            sql = self._sql[conn.dialect.name] = _Sql(self.table, conn.dialect)
+        return sql
+
     def flush(self, conn: sa.Connection) -> None:
-        t = self.table
+        if not self.rows and not self.updates:
+            return
+        sql = self._statements(conn)
         if self.rows:
-            where = sa.and_(*[t.c[k] == sa.bindparam("k_" + k) for k in self.pk])
-            conn.execute(t.delete().where(where),
-                         [{"k_" + k: v for k, v in zip(self.pk, key)} for key in self.rows])
-            inserts = [r for r in self.rows.values() if r is not None]
-            if inserts:
-                conn.execute(t.insert(), inserts)
+            deletes = [tuple(sql.key(key)) for key, row in self.rows.items() if row is None]
+            if deletes:
+                conn.exec_driver_sql(sql.delete, deletes)
+            cols = sql.cols
+            procs = [sql.procs[c] for c in cols]
+            if any(p is not None for p in procs):
+                rows = [tuple(v if p is None or v is None else p(v)
+                              for v, p in zip([r.get(c) for c in cols], procs))
+                        for r in self.rows.values() if r is not None]
+            else:
+                rows = [tuple([r.get(c) for c in cols]) for r in self.rows.values() if r is not None]
+            if rows:
+                conn.exec_driver_sql(sql.upsert, rows)
         if self.updates:
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            groups: dict[tuple[str, ...], list[tuple]] = {}
             for key, values in self.updates.items():
-                params = {"k_" + k: v for k, v in zip(self.pk, key)}
-                params.update({"v_" + c: v for c, v in values.items()})
-                groups.setdefault(tuple(sorted(values)), []).append(params)
-            for cols, params in groups.items():
-                stmt = (t.update()
-                        .where(sa.and_(*[t.c[k] == sa.bindparam("k_" + k) for k in self.pk]))
-                        .values({c: sa.bindparam("v_" + c) for c in cols}))
-                conn.execute(stmt, params)
+                cols_ = tuple(sorted(values))
+                groups.setdefault(cols_, []).append(tuple(sql.values(cols_, values.get) + sql.key(key)))
+            for cols_, params in groups.items():
+                conn.exec_driver_sql(sql.update(cols_), params)
         self.rows.clear()
         self.updates.clear()
 

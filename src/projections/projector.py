@@ -1,9 +1,11 @@
 """Applies events of the log to the read models (事件投影), batch by batch.
 
 Each platform event is applied to an in-memory copy of its aggregate (``event.mutate``), so a
-model sees the platform exactly as the command left it; a bounded LRU cache keeps the copies,
-and a miss (or a copy at another version, e.g. after a failed batch) reloads the aggregate from
-the store at the version just before the event. The resulting row changes are buffered in
+model sees the platform exactly as the command left it; a bounded LRU cache keeps the copies
+(unbounded during a rebuild, which sees every event from the start and so never misses), and a
+miss (or a copy at another version, e.g. after a failed batch) reloads the aggregate from the
+store at the version just before the event. Rows that only depend on an aggregate's latest
+state (platforms, subfield seats) are rendered once per flush, not once per event. The resulting row changes are buffered in
 :class:`~projections.pending.Pending` and written by :meth:`Projector.flush` in the caller's
 transaction, together with the positions.
 
@@ -18,9 +20,19 @@ from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
+from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
+from eventsourcing.domain import (
+    CanInitAggregate,
+    CanMutateAggregate,
+    DecoratedFuncCaller,
+    OriginatorIDError,
+    OriginatorVersionError,
+    _spec_filter_kwargs_for_method_params,
+    decorated_funcs,
+)
 
 from aggregates.batch import PublicityBatch
 from aggregates.platform import Platform
@@ -57,15 +69,17 @@ def _first_ref(refs: Iterable[str]) -> str | None:
 class Projector:
     """Turns notifications into buffered row changes for the chosen models."""
 
-    def __init__(self, app: Application, models: Iterable[str] = MODELS, cache_size: int = 4096) -> None:
+    def __init__(self, app: Application, models: Iterable[str] = MODELS, cache_size: int | None = 4096) -> None:
+        """``cache_size=None``: keep every aggregate (a rebuild, which replays from the start)."""
         self.app = app
         self.models = tuple(m for m in MODELS if m in set(models))
-        self.cache: OrderedDict[Any, Any] = OrderedDict()
+        self.cache: dict[Any, Any] = {} if cache_size is None else OrderedDict()
         self.cache_size = cache_size
         self.tables: dict[str, sa.Table] = {}
         self.pending: dict[str, Pending] = {}
         self._dirty_platforms: dict[Any, tuple[Platform, int]] = {}
         self._dirty_entries: dict[Any, Platform] = {}
+        self._dirty_seats: dict[Any, tuple[SubfieldSeat, int]] = {}
         self.cache_misses = 0
 
     # ------------------------------------------------------------------ batches
@@ -79,9 +93,10 @@ class Projector:
         self.pending = {name: Pending(self.tables[name]) for m in self.models for name in MODEL_TABLES[m]}
         self._dirty_platforms.clear()
         self._dirty_entries.clear()
+        self._dirty_seats.clear()
 
     def buffered(self) -> int:
-        return sum(len(p) for p in self.pending.values()) + len(self._dirty_platforms)
+        return sum(len(p) for p in self.pending.values()) + len(self._dirty_platforms) + len(self._dirty_seats)
 
     def flush(self, conn: sa.Connection) -> None:
         """Write every buffered change on ``conn`` (the caller's transaction)."""
@@ -100,29 +115,33 @@ class Projector:
         ``models`` (default: all of this projector's models)."""
         active = self.models if models is None else models
         agg_id = event.originator_id
-        before = self._aggregate_before(event)
-        before_status = getattr(before, "status", None) if before is not None else None
+        key = _key(agg_id)  # an int: hashing a UUID runs Python code, an int's does not
+        version = event.originator_version
+        cache = self.cache
+        if version == 1:
+            before = None
+            before_status = None
+        else:
+            before = cache.get(key)
+            if before is None or before.version != version - 1:
+                self.cache_misses += 1
+                before = self.app.repository.get(agg_id, version=version - 1)
+            before_status = getattr(before, "status", None)
         agg = _mutate(event, before)
-        self._remember(agg_id, agg)
-        name = type(event).__name__
-        if isinstance(agg, Platform):
-            self._platform_event(agg, event, name, position, before_status, active)
-        elif isinstance(agg, SubfieldSeat):
+        if self.cache_size is None:
+            if before is not agg:
+                cache[key] = agg
+        else:
+            self._remember(key, agg)
+        cls = type(agg)
+        if cls is Platform:
+            self._platform_event(agg, event, type(event).__name__, position, before_status, active)
+        elif cls is SubfieldSeat:
             if "subfields" in active:
-                self._seat_event(agg, event, name, position)
-        elif isinstance(agg, PublicityBatch):
+                self._seat_event(agg, event, type(event).__name__, position)
+        elif cls is PublicityBatch:
             if "publicity" in active:
                 self._batch_event(agg, event, position)
-
-    def _aggregate_before(self, event: Any) -> Any:
-        version = event.originator_version
-        if version == 1:
-            return None
-        agg = self.cache.get(event.originator_id)
-        if agg is None or agg.version != version - 1:
-            self.cache_misses += 1
-            agg = self.app.repository.get(event.originator_id, version=version - 1)
-        return agg
 
     def _remember(self, agg_id: Any, agg: Any) -> None:
         cache = self.cache
@@ -164,6 +183,14 @@ class Projector:
                     "summary": json.dumps(summarize(p), ensure_ascii=False, separators=(",", ":")),
                 })
             self._dirty_platforms.clear()
+        if self._dirty_seats:
+            seats = self.pending["rm_subfield_seats"]
+            for s, position in self._dirty_seats.values():
+                seats.put((s.subfield,), {
+                    "subfield": s.subfield, "holder_id": s.holder,
+                    "exception_holders": json.dumps(list(s.exception_holders)), "position": position,
+                })
+            self._dirty_seats.clear()
         if self._dirty_entries:
             entries = self.pending["rm_publicity_entries"]
             for p in self._dirty_entries.values():
@@ -180,7 +207,7 @@ class Projector:
 
     def _publicized(self, p: Platform) -> None:
         batch_id = p.publicity["batch_id"]
-        batch = self.cache.get(batch_id)
+        batch = self.cache.get(_key(batch_id))
         if batch is None:
             batch = self.app.repository.get(batch_id)
         ords = {pid: i for i, pid in enumerate(batch.platform_ids)}
@@ -213,10 +240,7 @@ class Projector:
 
     # ------------------------------------------------------------------ subfields 细分领域
     def _seat_event(self, s: SubfieldSeat, event: Any, name: str, position: int) -> None:
-        self.pending["rm_subfield_seats"].put((s.subfield,), {
-            "subfield": s.subfield, "holder_id": s.holder,
-            "exception_holders": json.dumps(list(s.exception_holders)), "position": position,
-        })
+        self._dirty_seats[s.id] = (s, position)  # rendered at flush, from its latest state
         history = self.pending["rm_subfield_history"]
         if name == "Occupied":
             history.put((s.subfield, event.platform_id), {
@@ -249,12 +273,58 @@ class Projector:
 def _mutate(event: Any, aggregate: Any) -> Any:
     """``event.mutate(aggregate)`` without the hash chain: :class:`RecordedAggregate.Event`
     hashes every event to keep ``last_hash`` for the next command, which a read-only copy never
-    issues; skipping it saves a quarter of a rebuild. Everything else is the library's mutate."""
+    issues; skipping it saves a quarter of a rebuild. Everything else is the library's mutate,
+    with its per-event lookups (decorated method, its parameter names) done once per class."""
+    if aggregate is not None:
+        plan = _APPLY_PLANS.get(type(event), _UNPLANNED)
+        if plan is _UNPLANNED:
+            plan = _APPLY_PLANS[type(event)] = _apply_plan(type(event))
+        if plan is not None:
+            func, names = plan
+            if event.originator_id != aggregate.id:
+                raise OriginatorIDError(event.originator_id, aggregate.id)
+            if event.originator_version != aggregate.version + 1:
+                raise OriginatorVersionError(event.originator_version, aggregate.version + 1)
+            d = event.__dict__
+            func(aggregate, **{k: v for k, v in d.items() if k in names})
+            aggregate.version = event.originator_version
+            aggregate.modified_on = event.timestamp
+            aggregate.last_business_date = event.act.business_date
+            return aggregate
     if isinstance(event, RecordedAggregate.Event):
         aggregate = super(RecordedAggregate.Event, event).mutate(aggregate)
         aggregate.last_business_date = event.act.business_date
         return aggregate
     return event.mutate(aggregate)
+
+
+def _key(agg_id: Any) -> Any:
+    """The aggregate cache's key for an aggregate id."""
+    return agg_id.int if type(agg_id) is UUID else agg_id
+
+
+_UNPLANNED = object()
+_APPLY_PLANS: dict[type, Any] = {}
+
+
+def _apply_plan(cls: type) -> tuple[Any, frozenset[str]] | None:
+    """(decorated method, its parameter names) when ``cls`` is a plain ``@event`` class of a
+    recorded aggregate: its mutate is the library's ``CanMutateAggregate.mutate`` (plus the
+    hash chain, skipped) and its apply only calls the decorated method (``DecoratedFuncCaller``;
+    nothing else in the class's MRO defines ``apply``). Anything else: None, the general path."""
+    if not issubclass(cls, RecordedAggregate.Event) or not issubclass(cls, DecoratedFuncCaller):
+        return None
+    if issubclass(cls, CanInitAggregate) or cls not in decorated_funcs:
+        return None
+    for klass in cls.__mro__:
+        if "mutate" in vars(klass) and klass not in (RecordedAggregate.Event, CanMutateAggregate):
+            return None
+        if "apply" in vars(klass) and klass not in (DecoratedFuncCaller, CanMutateAggregate):
+            return None
+        if "_as_dict" in vars(klass) and klass is not CanMutateAggregate:
+            return None
+    func = decorated_funcs[cls]
+    return func, frozenset(_spec_filter_kwargs_for_method_params(func))
 
 
 def publicity_line(p: Platform) -> dict[str, Any]:

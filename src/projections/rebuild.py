@@ -35,7 +35,7 @@ def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
 
 def rebuild(
     app: Application, engine: sa.Engine, names: list[str] | None = None, progress: Progress | None = None,
-    read_chunk: int = 5000, flush_every: int = 20000, cache_size: int = 4096,
+    read_chunk: int = 5000, flush_every: int = 20000, cache_size: int | None = 4096,
 ) -> dict[str, int]:
     """Rebuild ``names`` (default: every model) from position 0 and swap them in. Returns the
     position each rebuilt model stands at. ``progress(done, total)`` is called as it goes."""
