@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 NOW = "2024-01-05T03:00:00+00:00"
 CACHE = ROOT / "var" / "bench"
-FORMAT = "chain-v2"  # bump when the stored hash definition or the leaf encoding changes
+FORMAT = "chain-v3"  # bump when the stored hash definition or the leaf encoding changes
 
 
 def _app(url: str):  # noqa: ANN202

@@ -35,7 +35,7 @@ from aggregates.values import ChangeKind, Role  # noqa: E402
 from scenario import Driver, STAGES, act  # noqa: E402
 
 PG = os.environ.get("PLATFORMS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-console = Console()
+console = Console(width=150)
 
 
 class BarePlatform(Aggregate):

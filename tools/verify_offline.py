@@ -37,8 +37,7 @@ Inputs:
 
 ``chain`` recomputes, for every exported row::
 
-    chain hash = SHA-256(topic "\\n" id_hex "\\n" version "\\n" state bytes)
-    leaf hash  = SHA-256(0x00 || u64 big-endian position || chain hash)
+    chain hash = leaf hash = SHA-256(0x00 || topic "\\n" id_hex "\\n" version "\\n" state bytes)
 
 and checks each stream's versions run 1, 2, 3... and that each event's
 ``prev_hash`` (read from its stored JSON; 64 zeros for version 1) is the chain
@@ -280,8 +279,8 @@ def check_chain(args: argparse.Namespace) -> str:
             except (ValueError, KeyError, TypeError) as exc:
                 raise Failure(f"line {lineno}: not an export row ({type(exc).__name__}: {exc})") from None
             where = f"position {position} (stream {id_hex}, version {version})"
-            digest = hashlib.sha256(f"{topic}\n{id_hex}\n{version}\n".encode("utf-8") + state).digest()
-            leaf = hashlib.sha256(b"\x00" + position.to_bytes(8, "big") + digest).digest()
+            digest = hashlib.sha256(b"\x00" + f"{topic}\n{id_hex}\n{version}\n".encode("utf-8") + state).digest()
+            leaf = digest  # the event hash is the row's RFC 9162 leaf hash
             leaves.append(leaf)
             if item.get("hash") not in (None, digest.hex()):
                 problems.append(f"{where}: the export claims hash {item.get('hash')}, the bytes hash to {digest.hex()}")

@@ -60,7 +60,10 @@ def _container(settings: Settings | None = None):  # noqa: ANN202
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),
           workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL only)"),
-          log_level: str = typer.Option("info", help="uvicorn log level")) -> None:
+          log_level: str = typer.Option("info", help="uvicorn log level"),
+          forwarded_allow_ips: str = typer.Option(
+              "127.0.0.1", help="Proxies trusted to set X-Forwarded-For (the objection rate limit keys on "
+                                "the client address they report)")) -> None:
     """Serve the API (/api/v1), the OpenAPI docs (/docs) and the public publicity page (/)."""
     import uvicorn
 
@@ -74,7 +77,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, proxy_headers=True)
+                log_level=log_level, access_log=False, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips)
 
 
 # ---------------------------------------------------------------------------- users

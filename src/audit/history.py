@@ -19,7 +19,7 @@ from uuid import UUID
 
 from aggregates.errors import NotFound
 
-from .rows import StoredRow, iter_rows, leaf_hash, stream_rows
+from .rows import StoredRow, iter_rows, stream_rows
 from .verify import read_prev_hash
 
 __all__ = ["entry", "log_entries", "platform_history", "export_jsonl", "decode_state"]
@@ -63,7 +63,7 @@ def entry(row: StoredRow, with_bytes: bool = False) -> dict[str, Any]:
         "topic": topic,
         "hash": digest.hex(),
         "prev_hash": read_prev_hash(row.state)[0],
-        "leaf_hash": leaf_hash(row.position, digest).hex(),
+        "leaf_hash": digest.hex(),
     }
     if with_bytes:
         base["id_hex"] = row.id_hex.decode("utf-8", "backslashreplace")

@@ -1,7 +1,7 @@
 """Merkle proofs over the stored log, for auditors who verify offline (tools/verify_offline.py).
 
 The tree's leaves are the stored rows in log order (index 0 is the first row), hashed as
-:func:`audit.rows.leaf_hash` (``SHA-256(0x00 || u64(position) || chain hash)``). Building a proof reads the leaves of the requested size once.
+:func:`audit.rows.chain_digest` (the event hash, which is its RFC 9162 leaf hash). Building a proof reads the leaves of the requested size once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from aggregates.errors import InvalidInput, NotFound
 
 from .merkle import consistency_proof, inclusion_proof, root_from_leaf_hashes
-from .rows import chain_digest, iter_raw_batches, leaf_hash
+from .rows import chain_digest, iter_raw_batches
 
 __all__ = ["leaf_hashes", "inclusion", "consistency"]
 
@@ -22,7 +22,7 @@ def leaf_hashes(app: Any, size: int | None = None) -> tuple[list[bytes], list[in
     positions: list[int] = []
     for rows in iter_raw_batches(app, limit=size):
         for pos, oid, ver, topic, state in rows:
-            hashes.append(leaf_hash(pos, chain_digest(topic, oid, ver, state)))
+            hashes.append(chain_digest(topic, oid, ver, state))
             positions.append(pos)
     if size is not None and len(hashes) < size:
         raise NotFound("size_not_found", f"the log holds {len(hashes)} events, fewer than {size}")

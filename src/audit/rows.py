@@ -17,34 +17,27 @@ Rows come in two shapes:
 * :class:`StoredRow` (history, time travel, tests): the same with text fields and the id as
   hyphenated UUID text.
 
-Chain hash (:mod:`aggregates.hashing`; recomputed here without parsing anything)::
+Chain hash (:mod:`aggregates.hashing`; recomputed here without parsing anything), which is
+also the row's Merkle leaf hash (RFC 9162: leaf = the row's bytes, leaf hash = SHA-256 of a
+zero byte and the leaf; documented in docs/AUDIT.md so that anyone can recompute it)::
 
-    chain_hash = SHA-256(topic "\\n" id-hex "\\n" version-decimal "\\n" state)
+    chain_hash = leaf_hash = SHA-256(0x00 topic "\\n" id-hex "\\n" version-decimal "\\n" state)
 
-Merkle leaf (RFC 9162, documented in docs/AUDIT.md so that anyone can recompute it from an
-export)::
-
-    leaf      = u64(position) || chain_hash          (8 + 32 bytes, unsigned big-endian)
-    leaf_hash = SHA-256(0x00 || leaf)
-
-The chain hash already commits to the topic, id, version and every stored byte of the state;
-the leaf adds the row's place in the log.
+It commits to the topic, id, version and every stored byte of the state; the tree over the
+leaves, in log order, commits to each row's place in the log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-import struct
 from dataclasses import dataclass
 from typing import Any, Iterator
 from uuid import UUID
 
-__all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "chain_digest", "leaf_hash",
-           "leaf_hash_of", "log_size", "stream_rows", "id_text", "BATCH"]
+__all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "chain_digest", "leaf_hash_of", "log_size",
+           "stream_rows", "id_text", "BATCH"]
 
-_U64 = (1 << 64) - 1
-_Q = struct.Struct(">Q").pack
 _sha256 = hashlib.sha256
 BATCH = 20000
 
@@ -101,17 +94,13 @@ def chain_digest(topic: Any, oid: Any, version: Any, state: Any) -> bytes:
     t = _as_bytes(topic) or b""
     o = oid.hex.encode() if isinstance(oid, UUID) else (_as_bytes(oid) or b"")
     v = str(version).encode() if isinstance(version, int) else (_as_bytes(version) or b"")
-    return _sha256(b"%b\n%b\n%b\n%b" % (t, o, v, _as_bytes(state) or b"")).digest()
-
-
-def leaf_hash(position: int, digest: bytes) -> bytes:
-    """RFC 9162 leaf hash of a row: SHA-256(0x00 || u64(position) || chain hash)."""
-    return _sha256(b"\x00" + _Q(position & _U64) + digest).digest()
+    return _sha256(b"\x00%b\n%b\n%b\n%b" % (t, o, v, _as_bytes(state) or b"")).digest()
 
 
 def leaf_hash_of(row: StoredRow) -> bytes:
-    """The Merkle leaf hash of a stored row."""
-    return leaf_hash(row.position, row.chain_hash())
+    """The Merkle leaf hash of a stored row: its chain hash, which is already RFC 9162's
+    ``SHA-256(0x00 || row bytes)``."""
+    return row.chain_hash()
 
 
 def _backend(app: Any) -> str:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
 from binascii import hexlify
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -215,7 +214,6 @@ class _Scan:
     # ------------------------------------------------------------------ the hot loop
     def run(self, progress: Callable[[int], None] | None) -> None:
         sha256 = hashlib.sha256
-        pack = struct.Struct(">Q").pack
         tips = self.tips
         get = tips.get
         stack: list[bytes] = []
@@ -239,12 +237,12 @@ class _Scan:
             start = size
             for pos, oid, ver, topic, state in batch:
                 try:
-                    h = sha256(b"%b\n%b\n%d\n" % (topic, oid, ver))
+                    h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
                     h.update(state)
                     digest = h.digest()
                 except TypeError:  # a NULL or mistyped column: hashed as documented, reported
                     oid, ver, topic, state, digest = odd(pos, oid, ver, topic, state)
-                push(sha256(b"\x00" + pack(pos) + digest).digest())
+                push(digest)  # the chain hash is the row's RFC 9162 leaf hash
                 size += 1
                 n = size
                 while not n & 1:
