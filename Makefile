@@ -22,6 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| echo "wrk is not installed: bench_api.py falls back to its slower Python client"
 	$(BIN)/python bench/run_all.py
 
 clean:

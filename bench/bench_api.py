@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -153,9 +154,64 @@ async def drive(url: str | list[str], seconds: float, concurrency: int, method: 
             "errors": errors, "statuses": statuses}
 
 
+WRK_SCRIPT = """
+local paths = %(paths)s
+local headers = %(headers)s
+local body = %(body)s
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("%(method)s", paths[(i %% #paths) + 1], headers, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"errors":%%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def _lua(value: object) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)  # a JSON string literal is a valid Lua one
+    if isinstance(value, list):
+        return "{" + ", ".join(_lua(v) for v in value) + "}"
+    return "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in dict(value).items()) + "}"  # type: ignore[arg-type]
+
+
+def run_wrk(url: str | list[str], seconds: float, concurrency: int, method: str, headers: dict,
+            body: dict | None) -> dict:
+    """Drive the server with wrk (C, one thread per core, negligible CPU of its own)."""
+    from urllib.parse import urlsplit
+
+    urls = [url] if isinstance(url, str) else url
+    parts = urlsplit(urls[0])
+    headers = dict(headers)
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    script = WRK_SCRIPT % {"paths": _lua([urlsplit(u).path for u in urls]), "headers": _lua(headers),
+                           "body": _lua(json.dumps(body, ensure_ascii=False) if body is not None else None),
+                           "method": method}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", f.name,
+                          f"{parts.scheme}://{parts.netloc}"], capture_output=True, text=True, check=True)
+    os.unlink(f.name)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"requests": r["requests"], "rps": r["requests"] / (r["duration_us"] / 1e6), "p50_ms": r["p50_us"] / 1000,
+            "p99_ms": r["p99_us"] / 1000, "errors": r["errors"], "statuses": {}}
+
+
 def run_client(url: str | list[str], seconds: float, concurrency: int, method: str = "GET", headers: dict | None = None,
                body: dict | None = None) -> dict:
-    """Run the load generator in a separate process (so it does not share the server's GIL)."""
+    """Run the load generator in a separate process (so it does not share the server's GIL):
+    wrk where installed (apt-get install wrk), else an asyncio httpx client, which is itself
+    CPU-bound enough on 2 cores to understate every figure."""
+    if shutil.which("wrk"):
+        return run_wrk(url, seconds, concurrency, method, headers or {}, body)
     spec = json.dumps({"url": url, "seconds": seconds, "concurrency": concurrency, "method": method,
                        "headers": headers or {}, "body": body})
     out = subprocess.run([PYTHON, __file__, "--client", spec], capture_output=True, text=True, check=True)
@@ -187,6 +243,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     env = {**os.environ, "PLATFORMS_DATABASE_URL": f"sqlite:///{work / 'var' / 'events.sqlite3'}",
            "PLATFORMS_MODE": "development", "PLATFORMS_VAR_DIR": str(work / "var"),
+           "PLATFORMS_OBJECTION_RATE_LIMIT": "0",  # the benchmark is one client address
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     env.pop("PLATFORMS_POLICY_DIR", None)
     print(f"store: {work}/var; loading the demo and {args.platforms} generated applications...", flush=True)
@@ -233,7 +290,9 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=20)
     base_rps = results[0][1]["rps"]
-    print(f"\n{args.concurrency} connections, {args.seconds:.0f} s each, body ≈ {size} bytes; SQLite, 1 worker")
+    client = "wrk" if shutil.which("wrk") else "httpx (install wrk for truer figures)"
+    print(f"\n{args.concurrency} connections, {args.seconds:.0f} s each, body ≈ {size} bytes; SQLite, 1 worker;"
+          f" client {client}")
     print(f"{'endpoint':40} {'req/s':>9} {'×base':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  verdict")
     for i, (name, r) in enumerate(results):
         ratio = r["rps"] / base_rps if base_rps else float("nan")
