@@ -193,7 +193,7 @@ def run_wrk(url: str | list[str], seconds: float, concurrency: int, method: str,
     if body is not None:
         headers["Content-Type"] = "application/json"
     script = WRK_SCRIPT % {"paths": _lua([urlsplit(u).path for u in urls]), "headers": _lua(headers),
-                           "body": _lua(json.dumps(body, ensure_ascii=False) if body is not None else None),
+                           "body": _lua(json.dumps(body) if body is not None else None),  # \\uXXXX: ASCII for Lua
                            "method": method}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)

@@ -51,7 +51,7 @@ def build_demo_template(root: Path) -> Path:
 
 def copy_demo(template: Path, target: Path) -> DemoStore:
     target.mkdir(parents=True, exist_ok=True)
-    for db in template.glob("events.sqlite3*"):  # with any -wal/-shm beside it
+    for db in template.glob("events*.sqlite3*"):  # events and read models, with any -wal/-shm
         shutil.copyfile(db, target / db.name)
     shutil.copytree(template / "policies", target / "policies", dirs_exist_ok=True)
     return DemoStore(f"sqlite:///{target / 'events.sqlite3'}", target / "policies", target / "var")

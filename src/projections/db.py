@@ -1,9 +1,13 @@
-"""The read models' database: the same one as the event store (读模型与事件库同库).
+"""The read models' database (读模型库).
 
-Read models live beside the events — the same SQLite file, or the same PostgreSQL database and
-schema — so that a model's rows and its position are written in one transaction (exactly once,
-issue 3) and a backup of the store is a backup of everything. The API uses :func:`make_engine`
-for its own small tables too (users); those are not read models and no rebuild touches them.
+On PostgreSQL the read models live beside the events, in the same database and schema. On
+SQLite they live in a sibling file (``platforms.sqlite3`` → ``platforms.read.sqlite3``): SQLite
+has one writer per file, and sharing it made every command wait, in the driver's sleeping busy
+handler, for the runner's batch writes (and the runner for the commands). Either way a model's
+rows and its position are written in one transaction of that database (exactly once, issue 3),
+and the read side can be dropped and rebuilt from the events at any time. The API uses
+:func:`make_engine` for its own small tables too (users, signed checkpoints); those are not
+read models and no rebuild touches them.
 """
 
 from __future__ import annotations
@@ -16,22 +20,30 @@ from sqlalchemy import event as sa_event
 
 from aggregates.store import StoreConfig
 
-# How long a SQLite writer waits for the lock held by another writer (the event store, the API,
-# a rebuild) before giving up: commands and projections share one file.
+# How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
+# the API's own tables) before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
 WRITER_OPTION = "projections_writer"
 
 
-def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
-    """A SQLAlchemy engine on the event store's database.
+def read_model_path(events_path: str) -> str:
+    """The SQLite file of the read models, beside the event store's file."""
+    if events_path == ":memory:" or events_path.startswith("file:"):
+        return events_path
+    stem, dot, suffix = events_path.rpartition(".")
+    return f"{stem}.read.{suffix}" if dot and "/" not in suffix else f"{events_path}.read"
 
-    SQLite: WAL (the event store's own journal mode), a busy timeout, and transactions that
+
+def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
+    """A SQLAlchemy engine on the read models' database.
+
+    SQLite: the sibling file of :func:`read_model_path`, WAL, a busy timeout, and transactions that
     begin with ``BEGIN IMMEDIATE`` so that a reader-turned-writer never deadlocks on the lock
     upgrade. PostgreSQL: the ``psycopg`` driver, with ``search_path`` set to the store's schema
     (``?schema=``) so the read models sit beside that schema's events.
     """
     if store.is_sqlite:
-        path = store.sqlite_path
+        path = read_model_path(store.sqlite_path)
         engine = sa.create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
