@@ -20,6 +20,7 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
+from .read_cache import RenderedReads
 from .settings import Settings
 from .users import UserRepository
 
@@ -40,6 +41,8 @@ class Container:
     # pooled connection while it waits for the file lock (which exhausts the pool under load).
     # PostgreSQL runs them concurrently (the service retries a lost optimistic-concurrency race).
     write_lock: Any = field(default_factory=contextlib.nullcontext)
+    # Rendered publicity list, subfield registry and ledger, reused until the read models move.
+    reads: RenderedReads = field(default_factory=RenderedReads)
     _signer: Any = None
     _signer_lock: threading.Lock = field(default_factory=threading.Lock)
     _background: bool = False

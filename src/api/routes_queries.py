@@ -63,6 +63,11 @@ def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def _rendered(body: bytes) -> Response:
+    """A body rendered (and perhaps cached) by :class:`~api.read_cache.RenderedReads`."""
+    return Response(body, media_type="application/json")
+
+
 # ---------------------------------------------------------------------------- platforms
 @router.get("/platforms", response_model=s.PlatformPage, responses=READ_ERRORS, summary="List platforms")
 def list_platforms(c: Wired, who: Readers, status: Annotated[s.StatusName | None, Query()] = None,
@@ -138,10 +143,12 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONRespon
 def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False, limit: Limit = 50,
                    cursor: Cursor = None, min_position: MinPosition = None) -> JSONResponse:
     await_position(c, min_position)
+    today = today_in_shanghai()  # open/closed and days remaining depend on it
     with c.engine.connect() as conn:
-        page = queries.publicity_list(conn, open_only=open_only, today=today_in_shanghai(), limit=limit,
-                                      cursor=cursor, calendar=c.app.calendar, policies=c.app.policies)
-    return _json(page)
+        body = c.reads.body(conn, ("publicity-list", open_only, limit, cursor, today), lambda: queries.publicity_list(
+            conn, open_only=open_only, today=today, limit=limit, cursor=cursor, calendar=c.app.calendar,
+            policies=c.app.policies))
+    return _rendered(body)
 
 
 @router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
@@ -149,8 +156,10 @@ def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = F
 def subfields(c: Wired, min_position: MinPosition = None) -> JSONResponse:
     """The subfields of the latest policy version, each with its holder and history."""
     await_position(c, min_position)
+    policy = c.app.policies.latest()
     with c.engine.connect() as conn:
-        return _json(queries.subfield_registry(conn, c.app.policies.latest()))
+        return _rendered(c.reads.body(conn, ("subfields", policy.policy),
+                                      lambda: queries.subfield_registry(conn, policy)))
 
 
 @router.get("/policies", response_model=list[s.PolicyOut], summary="Policy versions, public")
@@ -164,7 +173,8 @@ def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Que
                    min_position: MinPosition = None) -> JSONResponse:
     await_position(c, min_position)
     with c.engine.connect() as conn:
-        return _json(queries.funding_ledger(conn, fiscal_year=fiscal_year))
+        return _rendered(c.reads.body(conn, ("funding-ledger", fiscal_year),
+                                      lambda: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
 
 
 @router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},
