@@ -215,7 +215,8 @@ class RegistryApp(Application[UUID]):
                 seat = self._seat(platform.subfield, act)
                 seat.release(platform.id, act)
                 changed.append(seat)
-            extra = {extra_key: outcome} if extra_key else {}
+            # A decision's result is reported under extra_key, or is itself the extras (a dict).
+            extra = {extra_key: outcome} if extra_key else dict(outcome) if isinstance(outcome, dict) else {}
             return platform, changed, extra
 
         return self._run(command, work, act, idempotency)
@@ -364,15 +365,12 @@ class RegistryApp(Application[UUID]):
         self, platform_id: UUID, act: Act, *, objector_name: str, contact: str, content: str,
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
-        def decide(p: Platform) -> str:
+        def decide(p: Platform) -> dict[str, Any]:
             first, last = self._window_of(p)
-            return p.object(first, last, objector_name, contact, content, act)
+            objection_id = p.object(first, last, objector_name, contact, content, act)
+            return {"objection_id": objection_id, "admissible": p.objections[objection_id]["admissible"]}
 
-        result = self._platform_command("object", platform_id, act, decide, idempotency,
-                                        extra_key="objection_id")
-        platform = self.get_platform(platform_id, result.version)
-        result.extra["admissible"] = platform.objections[result.extra["objection_id"]]["admissible"]
-        return result
+        return self._platform_command("object", platform_id, act, decide, idempotency)
 
     def resolve_objection(
         self, platform_id: UUID, objection_id: str, act: Act, *, upheld: bool, handling_opinion: str,

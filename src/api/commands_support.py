@@ -98,7 +98,9 @@ def platform_response(container: Container, result: CommandResult, status: int =
     command's extras (``objection_id``/``admissible``, ``change_id``). A replayed command answers
     the same (its first) result."""
     container.notify()
-    platform = container.app.get_platform(result.aggregate_id, version=result.version)
+    platform = container.app.get_platform(result.aggregate_id)  # cached: usually just written
+    if platform.version != result.version:  # a replayed command, or a later write already landed
+        platform = container.app.get_platform(result.aggregate_id, version=result.version)
     body: dict[str, Any] = summarize(platform)
     body["position"] = result.position
     body.update(result.extra)
