@@ -86,3 +86,12 @@ def test_login(api: Api) -> None:
     _problem(api.client.post("/api/v1/auth/token", data={"username": "bureau", "password": "wrong-password"}), 401)
     _problem(api.client.post("/api/v1/auth/token", data={"username": "nobody", "password": "wrong-password"}), 401)
     _problem(api.client.post("/api/v1/auth/token", data={}), 422)
+
+
+def test_implausible_execution_period_is_422_not_500(api: Api) -> None:
+    pid = api.post("/platforms", "applicant", application()).json()["id"]
+    for field in ("period_start", "period_end"):
+        body = {"task_book_ref": "任务书", "indicators": [{"name": "i", "target": "t"}],
+                "period_start": "2022-11-01", field: "9999-12-31"}
+        r = api.post(f"/platforms/{pid}/task-book", "bureau", body)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text

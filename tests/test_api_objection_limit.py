@@ -24,3 +24,21 @@ def test_art8_6_public_objections_are_rate_limited_per_address(api):  # noqa: F8
     assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) > 0
     detail = api.get(f"/platforms/{pid}", "bureau").json()
     assert len(detail["objections"]) == 5  # the refused one wrote nothing
+
+
+def test_art8_6_the_public_gets_a_receipt_not_the_platforms_file(api):  # noqa: F811
+    pid, _ = to_in_publicity(api)
+    body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问"}
+    receipt = api.post(f"/platforms/{pid}/objections", None, body)
+    assert receipt.status_code == 200
+    assert set(receipt.json()) == {"objection_id", "admissible", "received_on", "position"}
+
+
+def test_art8_6_a_signed_in_non_bureau_objector_is_recorded_as_the_public(api):  # noqa: F811
+    pid, _ = to_in_publicity(api)
+    body = {"objector_name": "竞争对手的员工", "contact": "x@example.com", "content": "对申报数据有疑问"}
+    assert api.post(f"/platforms/{pid}/objections", "other_applicant", body).status_code == 200
+    history = api.get(f"/platforms/{pid}/history", "applicant").json()["items"]
+    objected = [e for e in history if e["type"] == "Objected"]
+    assert [(e["actor"], e["role"]) for e in objected] == [("public", "public")]
+    assert "竞争对手的员工" not in str(history) and "other_applicant" not in str(history)

@@ -100,3 +100,11 @@ def test_art5_concurrent_approvals_in_one_subfield_admit_exactly_one(registry):
     assert statuses.count("approved") == 1 and statuses.count("inspected") == 7
     winner = next(drv for drv in drivers if drv.platform.status == "approved")
     assert seat(registry, "智慧金融").holder == str(winner.pid)
+
+
+def test_art5_an_exception_is_refused_where_none_is_needed(memory_registry):
+    drv = Driver(memory_registry, subfield="空天智能").to("inspected")
+    with pytest.raises(RuleViolation) as err:
+        drv.to("approved", exception="不需要的例外说明")
+    assert (err.value.code, err.value.article) == ("exception_not_needed", "Art. 5")
+    assert drv.platform.status == "inspected"

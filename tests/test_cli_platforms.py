@@ -32,6 +32,10 @@ def test_users_add(env: Path) -> None:
     assert r.exit_code == 2  # an applicant needs its host unit's credit code
     r = runner.invoke(app, ["users", "add", "carol", "--role", "wizard", "--password", "long-password"])
     assert r.exit_code == 2
+    r = runner.invoke(app, ["users", "add", "dave", "--role", "expert", "--password", "long-password"])
+    assert r.exit_code == 2  # Art. 8(3): recusal needs the expert's affiliation
+    r = runner.invoke(app, ["users", "add", "public", "--role", "bureau", "--password", "long-password"])
+    assert r.exit_code == 2  # the anonymous public's actor name is reserved
     assert (env / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
 
 

@@ -44,6 +44,8 @@ from .values import Act, ChangeKind, RevocationGround
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
+# Years a task book's execution period may fall in (beyond them date arithmetic would overflow).
+PLAUSIBLE_YEARS = (2000, 2100)
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,10 @@ class RegistryApp(Application[UUID]):
         self, platform_id: UUID, act: Act, *, indicators: list[dict[str, str]], period_start: date,
         period_end: date | None = None, **kw: Any,
     ) -> CommandResult:
+        for name, value in (("period_start", period_start), ("period_end", period_end)):
+            if value is not None and not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
+                raise InvalidInput("date_out_of_range", f"{name} {value} is not a plausible execution period", name)
+
         def decide(p: Platform) -> None:
             policy = self.policy_of(p)
             end = period_end or default_period_end(period_start, policy.execution_period_months)

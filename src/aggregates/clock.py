@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import calendar as _cal  # the standard library's, for month lengths
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def now_utc() -> datetime:
-    """The current instant, timezone-aware UTC."""
-    return datetime.now(tz=timezone.utc)
 
 
 def today_in_shanghai() -> date:
     """Today's business date. Never ``date.today()``: that is the host's (or under freezegun the
     UTC) date, which differs from Shanghai's for eight hours a day."""
     return datetime.now(tz=SHANGHAI).date()
-
-
-def start_of_day_utc(day: date) -> datetime:
-    """00:00 Asia/Shanghai on ``day`` as a UTC instant (windows close at the next day's start)."""
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 def add_months(day: date, months: int) -> date:

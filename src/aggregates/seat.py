@@ -46,6 +46,14 @@ class SubfieldSeat(RecordedAggregate):
         exception with a written justification (the regulation says 原则上, "in principle")."""
         self.check_act(act)
         pid = str(platform_id)
+        if self.holder is None and exception and exception.strip():
+            # An exception nobody needed would show auditors an Art. 5 departure that never was.
+            raise RuleViolation(
+                "exception_not_needed",
+                f"the subfield '{self.subfield}' is free; approve without a subfield exception",
+                "Art. 5",
+                policy_ref,
+            )
         if self.holder is None:
             self._occupied(platform_id=pid, exception=None, act=act)
         elif exception and exception.strip():

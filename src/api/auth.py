@@ -26,10 +26,6 @@ class Principal:
     role: Role
     credit_code: str | None = None
 
-    @property
-    def is_public(self) -> bool:
-        return self.role is Role.PUBLIC
-
 
 PUBLIC = Principal(actor_id="public", role=Role.PUBLIC)
 

@@ -113,7 +113,7 @@ def platform_response(container: Container, result: CommandResult, status: int =
 def execute(
     container: Container, request: Request, body: BaseModel | None, call: Callable[..., CommandResult],
     *, principal: Principal, platform_id: UUID | None = None, if_match: bool = True, status: int = 200,
-    owner_only: bool = True, **kwargs: Any,
+    owner_only: bool = True, receipt_only: bool = False, **kwargs: Any,
 ) -> JSONResponse:
     """Ownership check, then the service call with idempotency (and ``If-Match``), then the
     platform response."""
@@ -121,9 +121,18 @@ def execute(
         if owner_only:
             check_owner(container, principal, platform_id)
         kwargs["platform_id"] = platform_id
-    extra: dict[str, Any] = {"idempotency": idempotency_of(request, body)}
+    idempotency = idempotency_of(request, body)
+    if idempotency is not None and principal.role is Role.PUBLIC:
+        # Every anonymous caller acts as "public": scope their keys to the client address.
+        client = request.client.host if request.client else "unknown"
+        idempotency = Idempotency(f"{client}|{idempotency.key}", idempotency.fingerprint)
+    extra: dict[str, Any] = {"idempotency": idempotency}
     if if_match:
         extra["expected_version"] = expected_version_of(request)
     with container.write_lock:
         result = call(**kwargs, **extra)
+    if receipt_only:
+        container.notify()
+        return JSONResponse({**result.extra, "received_on": kwargs["act"].business_date.isoformat(),
+                             "position": result.position})
     return platform_response(container, result, status)

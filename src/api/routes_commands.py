@@ -21,7 +21,7 @@ from aggregates.credit_code import validate_credit_code
 from aggregates.values import Act, ChangeKind, RevocationGround, Role
 
 from . import schemas as s
-from .auth import Principal
+from .auth import PUBLIC, Principal
 from .bootstrap import Container
 from .commands_support import execute, idempotency_of, make_act
 from .deps import get_container, public_or_principal, require_roles
@@ -128,7 +128,7 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
 
 
 @router.post("/platforms/{platform_id}/objections", summary="Object during publicity (异议, Art. 8(6))",
-             response_model=s.ObjectionResponse, responses=ERRORS | problem_responses(429))
+             response_model=s.ObjectionResponse | s.ObjectionReceipt, responses=ERRORS | problem_responses(429))
 def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, c: Wired,
               who: Annotated[Principal, Depends(public_or_principal)],
               _key: IdempotencyKey = None) -> JSONResponse:
@@ -138,7 +138,9 @@ def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, 
     if who.role is Role.BUREAU:
         business_date = body.business_date
     else:
-        business_date = None
+        # Whoever else objects does so as a member of the public: the token's identity is not
+        # recorded (the host unit reads its history), and the answer is the receipt alone.
+        who, business_date = PUBLIC, None
         # The same per-address limit as the public page's form: objections are the one write
         # open to anyone, so one address cannot flood the bureau's queue.
         wait = limiter_for(request).hit(client_address(request))
@@ -147,7 +149,8 @@ def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, 
                                    f"{int(wait)} s", headers={"Retry-After": str(int(wait))})
     return execute(c, request, body, c.app.object, principal=who, platform_id=platform_id,
                    if_match=False, owner_only=False, act=make_act(who, business_date),
-                   objector_name=body.objector_name, contact=body.contact, content=body.content)
+                   objector_name=body.objector_name, contact=body.contact, content=body.content,
+                   receipt_only=who.role is Role.PUBLIC)
 
 
 @_platform_route("/platforms/{platform_id}/objections/{objection_id}/resolution",

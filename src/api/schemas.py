@@ -294,6 +294,16 @@ class ObjectionResponse(CommandResponse):
     admissible: bool
 
 
+class ObjectionReceipt(BaseModel):
+    """What the public gets back for an objection: its number, whether it was received inside
+    the window, the date it was received, and the log position. Not the platform's file."""
+
+    objection_id: str
+    admissible: bool
+    received_on: date
+    position: int | None
+
+
 class ChangeResponse(CommandResponse):
     change_id: str
 

@@ -55,6 +55,10 @@ class UserExists(Exception):
     """A second user with the same name."""
 
 
+# The anonymous public acts as "public": no account may take that name.
+RESERVED_USERNAMES = frozenset({"public", "system"})
+
+
 class UserRepository:
     """Create, find and authenticate users."""
 
@@ -83,6 +87,13 @@ class UserRepository:
         elif role is Role.APPLICANT:
             raise InvalidInput("credit_code_required",
                                "an applicant is bound to its host unit's unified social credit code", "credit_code")
+        elif role is Role.EXPERT:
+            # Art. 8(3): recusal (回避) compares the expert's affiliation with the host unit's.
+            raise InvalidInput("credit_code_required",
+                               "an expert's affiliation (its unified social credit code) is required for recusal "
+                               "(Art. 8(3))", "credit_code")
+        if username.lower() in RESERVED_USERNAMES:
+            raise InvalidInput("reserved_username", f"'{username}' is reserved", "username")
         created = datetime.now(timezone.utc)
         try:
             with self.engine.begin() as conn:
