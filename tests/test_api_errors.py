@@ -95,3 +95,12 @@ def test_implausible_execution_period_is_422_not_500(api: Api) -> None:
                 "period_start": "2022-11-01", field: "9999-12-31"}
         r = api.post(f"/platforms/{pid}/task-book", "bureau", body)
         assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
+def test_applicants_and_experts_act_today_only_clerks_back_fill(api: Api) -> None:
+    """An applicant dating its own application could pick its policy (Art. 15) or slip past the
+    acceptance deadline (Art. 9(1)): only the bureau, the agency and finance record past acts."""
+    r = api.client.post("/api/v1/platforms", json=application(business_date="2022-03-01"),
+                        headers=api.headers("applicant"))
+    assert r.status_code == 422 and r.json()["code"] == "business_date_not_today", r.text
+    assert r.json()["field"] == "business_date"

@@ -3,13 +3,16 @@ client that signs in as any of them. (No tests here; imported by the test_api_* 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
+from unittest.mock import patch
 
 import pytest
 from fastapi.testclient import TestClient
 
 import api.users
+from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
 from argon2 import PasswordHasher
 
@@ -51,6 +54,17 @@ class Api:
         return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
 
     def post(self, path: str, user: str | None, body: Any = None, **headers: str):  # noqa: ANN201
+        """POST as ``user``. An applicant's or expert's past ``business_date`` is sent *on* that day
+        (the API's "today" is set to it), since they may only act on the day they act."""
+        day = body.get("business_date") if isinstance(body, dict) else None
+        if user is not None and ROLES_USERS[user][0] in ("applicant", "expert") and isinstance(day, str):
+            try:
+                on = date.fromisoformat(day)
+            except ValueError:
+                on = None
+            if on is not None and on <= today_in_shanghai():
+                with patch("api.commands_support.today_in_shanghai", lambda: on):
+                    return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers))
         return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers))
 
     def get(self, path: str, user: str | None, **params: Any):  # noqa: ANN201

@@ -31,13 +31,25 @@ from .errors import ProblemException
 MAX_KEY = 200
 
 
+# Those who act for themselves act today. Only the clerks of the bureau, the service agency and
+# finance record past acts, from the paper files (DOMAIN.md): an applicant dating its own
+# application could choose its governing policy (Art. 15) or slip past a deadline (Art. 9(1)).
+SELF_DATED = frozenset({Role.APPLICANT, Role.EXPERT, Role.PUBLIC})
+
+
 def make_act(principal: Principal, business_date: date | None, *refs: str | None) -> Act:
     """The act of an authenticated caller: the actor is the token's subject, never a body field.
-    A business date in the future is malformed input (422) before any rule is consulted."""
+    A business date in the future, or any other day than today for those who act for
+    themselves, is refused (422) before any rule is consulted."""
     today = today_in_shanghai()
     if business_date is not None and business_date > today:
         raise InvalidInput("business_date_in_future",
                            f"business date {business_date} is after today ({today}, Asia/Shanghai)", "business_date")
+    if business_date is not None and business_date != today and principal.role in SELF_DATED:
+        raise InvalidInput("business_date_not_today",
+                           f"a {principal.role.value} acts on today's date ({today}, Asia/Shanghai); only the "
+                           "bureau, the service agency and finance record past acts from paper files",
+                           "business_date")
     return Act(actor_id=principal.actor_id, role=principal.role, business_date=business_date or today,
                document_refs=tuple(r for r in refs if r))
 
