@@ -57,24 +57,30 @@ def test_art15_a_platform_keeps_its_policy_when_a_successor_is_loaded():
     assert app.get_platform(new.aggregate_id).policy_ref == "长科发〔2024〕1号（测试）"
 
 
-def test_time_rule_publicity_reaching_an_unloaded_year_is_pending_then_refuses_objections():
+def test_art8_6_window_reaching_an_unloaded_year_is_pending_and_refuses_only_objections_needing_it():
     with freeze_time("2026-12-29T02:00:00Z"):
         app = registry_with_successor()
         drv = Driver(app, years=4).to("approved")
         app.publicize(act(Role.BUREAU, "2026-12-28"), batch_ref="跨年公示", media="长沙晚报",
                       start_date=d("2026-12-28"), platform_ids=[drv.pid])
         assert drv.platform.publicity["last_day"] is None  # 2027 not loaded: pending, not guessed
+        # Received on 2026-12-29, the window's 2nd working day: decidable without 2027's schedule.
+        r = app.object(drv.pid, act(Role.PUBLIC, "2026-12-29"), objector_name="a", contact="b", content="c")
+        assert r.extra["admissible"] is True
+
+    with freeze_time("2027-01-04T02:00:00Z"):
         before = app.recorder.max_notification_id()
-        with pytest.raises(CalendarNotLoaded) as err:
-            app.object(drv.pid, act(Role.PUBLIC, "2026-12-29"), objector_name="a", contact="b", content="c")
+        with pytest.raises(CalendarNotLoaded) as err:  # a day of 2027: needs 2027's schedule now
+            app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
         assert err.value.year == 2027 and "2027" in err.value.message
         assert app.recorder.max_notification_id() == before  # refused, nothing written
 
     with freeze_time("2027-01-05T02:00:00Z"):
         # The operator loads 2027's official schedule (PLATFORMS_CALENDAR_FILE) and restarts.
         app.calendar = WorkingDayCalendar.from_file(DATA / "calendar-2027.json")
-        r = app.object(drv.pid, act(Role.PUBLIC, "2026-12-30"), objector_name="a", contact="b", content="c")
+        r = app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
         assert r.extra["admissible"] is True
+        assert app.get_batch("跨年公示").last_day is None  # recorded pending; computed where needed
 
 
 @freeze_time("2027-03-10T02:00:00Z")

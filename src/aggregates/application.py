@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 from uuid import UUID
@@ -363,12 +363,30 @@ class RegistryApp(Application[UUID]):
         return self.calendar.publicity_window(
             publicity["start_date"], policy.publicity_working_days, policy.publicity_start_day_counts)
 
+    def _window_for_objection(self, platform: Platform, received: date) -> tuple[date, date]:
+        """The window as far as an objection received on ``received`` needs it. While the last
+        day is pending (its year's schedule is not loaded), the working days from the first day
+        to ``received`` still tell whether it came in time; only when ``received`` itself lies in
+        an unloaded year is the objection refused, naming that year."""
+        try:
+            return self._window_of(platform)
+        except CalendarNotLoaded:
+            assert platform.publicity is not None
+            policy = self.policy_of(platform)
+            start = platform.publicity["start_date"]
+            first = (self.calendar.working_day_on_or_after(start) if policy.publicity_start_day_counts
+                     else self.calendar.first_working_day_after(start))
+            within = first <= received and (
+                self.calendar.working_days_between(first, received) <= policy.publicity_working_days)
+            # Enough for the decision: inside the window up to ``received``, or closed before it.
+            return first, received if within else received - timedelta(days=1)
+
     def object(
         self, platform_id: UUID, act: Act, *, objector_name: str, contact: str, content: str,
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
         def decide(p: Platform) -> dict[str, Any]:
-            first, last = self._window_of(p)
+            first, last = self._window_for_objection(p, act.business_date)
             objection_id = p.object(first, last, objector_name, contact, content, act)
             return {"objection_id": objection_id, "admissible": p.objections[objection_id]["admissible"]}
 
