@@ -193,6 +193,13 @@ class RegistryApp(Application[UUID]):
                 return int(row["notification_id"]) if row else None
         return None
 
+    def _platform_at(self, platform_id: UUID, expected_version: int | None) -> Platform:
+        """The platform to act on, refused (412) if the client's ``If-Match`` version is stale."""
+        platform = self.get_platform(platform_id)
+        if expected_version is not None and platform.version != expected_version:
+            raise StaleVersion(expected_version, platform.version)
+        return platform
+
     def _platform_command(
         self,
         command: str,
@@ -207,9 +214,7 @@ class RegistryApp(Application[UUID]):
         subfield when the platform ends while holding it (Art. 5)."""
 
         def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
-            platform = self.get_platform(platform_id)
-            if expected_version is not None and platform.version != expected_version:
-                raise StaleVersion(expected_version, platform.version)
+            platform = self._platform_at(platform_id, expected_version)
             was_holding = platform.holds_subfield
             outcome = decide(platform)
             changed: list[RecordedAggregate] = [platform]
@@ -284,9 +289,7 @@ class RegistryApp(Application[UUID]):
         """Art. 8(5) with Art. 5: the platform and its subfield seat are saved together."""
 
         def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
-            platform = self.get_platform(platform_id)
-            if expected_version is not None and platform.version != expected_version:
-                raise StaleVersion(expected_version, platform.version)
+            platform = self._platform_at(platform_id, expected_version)
             policy = self.policy_of(platform)
             platform.approve(policy, party_group_meeting_ref, vice_mayor_approval_ref, funding_plan_ref,
                              subfield_exception, act)
