@@ -16,7 +16,7 @@ from eventsourcing.application import Application
 
 from .db import write_transaction
 from .projector import Projector
-from .runner import max_position, read_positions, write_positions
+from .runner import log_batches, max_position, read_positions, write_positions
 from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,7 @@ def rebuild(
     position = 0
     done = 0
     since_flush = 0
-    while True:
-        notifications = app.recorder.select_notifications(position + 1, read_chunk, inclusive_of_start=True)
-        if not notifications:
-            break
+    for notifications in log_batches(app, position, read_chunk):
         for n in notifications:
             projector.process_notification(n)
         position = notifications[-1].id
@@ -73,10 +70,7 @@ def rebuild(
         # starts later waits for it, then reads the rebuilt models' positions.
         read_positions(conn, models, lock=True)
         # Events committed while we were replaying: apply them inside the swap transaction.
-        while True:
-            notifications = app.recorder.select_notifications(position + 1, read_chunk, inclusive_of_start=True)
-            if not notifications:
-                break
+        for notifications in log_batches(app, position, read_chunk):
             for n in notifications:
                 projector.process_notification(n)
             position = notifications[-1].id

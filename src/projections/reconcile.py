@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from .projector import RELEASE_EVENTS
+from .runner import log_batches
 from .queries import LEDGER_KINDS, ledger_totals_fen
 
 ZERO = Decimal("0.00")
@@ -24,11 +25,7 @@ def ledger_from_events(app: Application, chunk: int = 5000) -> dict[str, Decimal
     released_amount of Withdrawn / ApprovalRescinded / Terminated / Revoked, Funded.amount
     (Art. 9(3)) and FundsRecovered.amount (Art. 13)."""
     totals = {"committed": ZERO, "released": ZERO, "disbursed": ZERO, "recovered": ZERO}
-    position = 0
-    while True:
-        batch = app.recorder.select_notifications(position + 1, chunk, inclusive_of_start=True)
-        if not batch:
-            break
+    for batch in log_batches(app, 0, chunk):
         for n in batch:
             if not n.topic.startswith(_PLATFORM):
                 continue
@@ -44,7 +41,6 @@ def ledger_from_events(app: Application, chunk: int = 5000) -> dict[str, Decimal
                 totals["disbursed"] += e.amount
             else:
                 totals["recovered"] += e.amount
-        position = batch[-1].id
     totals["outstanding_commitments"] = totals["committed"] - totals["released"] - totals["disbursed"]
     return totals
 

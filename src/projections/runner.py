@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
@@ -58,6 +58,17 @@ def write_positions(conn: sa.Connection, positions: dict[str, int]) -> None:
 
 def max_position(app: Application) -> int:
     return int(app.recorder.max_notification_id() or 0)
+
+
+def log_batches(app: Application, after: int = 0, chunk: int = 5000) -> Iterator[list[Any]]:
+    """The notification log after position ``after``, in order, ``chunk`` notifications at a
+    time, until its current end."""
+    while True:
+        batch = app.recorder.select_notifications(after + 1, chunk, inclusive_of_start=True)
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].id
 
 
 class ReadModelRunner:
