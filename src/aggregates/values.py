@@ -109,9 +109,16 @@ class Act:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> "Act":
-        return cls(
+        # Decoded once per stored event (every load, every rebuild): fill the frozen instance
+        # directly rather than through the dataclass's per-field frozen __setattr__.
+        act = object.__new__(cls)
+        act.__dict__.update(
             actor_id=str(data["actor_id"]),
-            role=Role(data["role"]),
+            role=_ROLES[data["role"]],
             business_date=date.fromisoformat(str(data["business_date"])),
             document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),  # type: ignore[union-attr]
         )
+        return act
+
+
+_ROLES: dict[object, Role] = {**{r.value: r for r in Role}, **{r: r for r in Role}}
