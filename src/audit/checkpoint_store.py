@@ -11,21 +11,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .rows import store_kind
 from .signing import SignedCheckpoint
 
 __all__ = ["TABLE", "store_checkpoint", "load_checkpoints", "latest_checkpoint"]
 
 TABLE = "audit_checkpoints"
 _COLUMNS = "id, size, root, signed_at, key_id, signature"
-
-
-def _kind(app: Any) -> str:
-    store = getattr(app, "store", None)
-    if store is not None and store.is_sqlite and store.sqlite_path != ":memory:":
-        return "sqlite"
-    if store is not None and store.is_postgres:
-        return "postgres"
-    return "memory"
 
 
 def _sqlite(app: Any) -> sqlite3.Connection:
@@ -53,7 +45,7 @@ def _pg_ensure(app: Any, cur: Any) -> None:
 def store_checkpoint(app: Any, cp: SignedCheckpoint) -> int:
     """Append a signed checkpoint; returns its id."""
     values = (cp.size, cp.root_hex, cp.signed_at, cp.key_id, cp.signature_b64)
-    kind = _kind(app)
+    kind = store_kind(app)
     if kind == "sqlite":
         conn = _sqlite(app)
         try:
@@ -79,7 +71,7 @@ def store_checkpoint(app: Any, cp: SignedCheckpoint) -> int:
 def load_checkpoints(app: Any) -> list[tuple[int, SignedCheckpoint]]:
     """Every stored checkpoint as (id, checkpoint), oldest first. Rows are returned as stored,
     even malformed ones: judging them is the verifier's job."""
-    kind = _kind(app)
+    kind = store_kind(app)
     if kind == "sqlite":
         conn = _sqlite(app)
         try:

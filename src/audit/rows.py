@@ -103,7 +103,8 @@ def leaf_hash_of(row: StoredRow) -> bytes:
     return row.chain_hash()
 
 
-def _backend(app: Any) -> str:
+def store_kind(app: Any) -> str:
+    """Which store ``app`` writes to: ``sqlite`` (a file), ``postgres``, or ``generic`` (memory)."""
     store = getattr(app, "store", None)
     if store is not None and store.is_sqlite and store.sqlite_path != ":memory:":
         return "sqlite"
@@ -116,7 +117,7 @@ def iter_raw_batches(app: Any, after: int = 0, upto: int | None = None, limit: i
                      batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
     """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists of
     up to ``batch``, read in one consistent snapshot."""
-    kind = _backend(app)
+    kind = store_kind(app)
     if kind == "sqlite":
         yield from _sqlite_batches(app, after, upto, limit, batch)
     elif kind == "postgres":
@@ -225,7 +226,7 @@ def _generic_batches(app: Any, after: int, upto: int | None, limit: int | None,
 
 def log_size(app: Any) -> tuple[int, int]:
     """(number of stored events, highest position) of the log now."""
-    kind = _backend(app)
+    kind = store_kind(app)
     table = app.recorder.events_table_name
     if kind == "sqlite":
         conn = _sqlite_connect(app)
@@ -252,7 +253,7 @@ def log_size(app: Any) -> tuple[int, int]:
 
 def stream_rows(app: Any, originator_id: UUID) -> list[StoredRow]:
     """The stored rows of one stream, in version order, with their log positions."""
-    kind = _backend(app)
+    kind = store_kind(app)
     table = app.recorder.events_table_name
     if kind == "sqlite":
         conn = _sqlite_connect(app)
