@@ -101,6 +101,22 @@ def test_a_refused_command_writes_nothing(registry):
 
 
 @freeze_time("2024-03-01T02:00:00Z")
+def test_a_cached_platform_is_handed_out_as_an_independent_copy(registry):
+    """A command changes its own copy: whatever it does to nested records (objections, scores,
+    the host unit), the cached platform and the next command's copy are untouched."""
+    d = Driver(registry).to("reviewed")
+    first = registry.get_platform(d.pid)
+    first.host_unit["name"] = "changed"
+    first.scores.clear()
+    first.stage_dates["applied"] = None
+    first._pending_events.append("stray")
+    again = registry.get_platform(d.pid)
+    assert again.host_unit["name"] != "changed" and again.scores and again.stage_dates["applied"] is not None
+    assert again._pending_events == [] and again.__dict__ == registry.repository.get(d.pid).__dict__
+    assert again.last_hash == first.last_hash and type(again) is type(first)
+
+
+@freeze_time("2024-03-01T02:00:00Z")
 def test_art9_concurrent_fundings_pay_exactly_once(registry):
     drv = Driver(registry).to("recognized")
     barrier = threading.Barrier(8)

@@ -7,6 +7,9 @@ signature, never from a request body.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -44,10 +47,49 @@ def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None,
 
 def read_token(secret: str, token: str) -> Principal:
     """The principal a token names; raises :class:`InvalidToken`."""
+    return _verified_tokens.read(secret, token)
+
+
+def _decode(secret: str, token: str) -> tuple[Principal, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub"]})
-        return Principal(actor_id=str(claims["sub"]), role=Role(claims["role"]),
-                         credit_code=claims.get("credit_code") or None)
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        principal = Principal(actor_id=str(claims["sub"]), role=Role(claims["role"]),
+                              credit_code=claims.get("credit_code") or None)
+        return principal, int(claims["exp"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, until they expire.
+
+    A client sends the same token with every request until it expires; checking its HMAC and
+    claims each time is most of an authenticated cached read. A token is immutable and only its
+    expiry can change its verdict, so a verified one is kept (bounded LRU, keyed by secret and
+    token) with its ``exp``, and re-checked against the clock on every use. Failures are never
+    kept: a bad token is decoded (and refused) every time."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._known: OrderedDict[tuple[str, str], tuple[Principal, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, secret: str, token: str) -> Principal:
+        key = (secret, token)
+        with self._lock:
+            known = self._known.get(key)
+            if known is not None:
+                if time.time() < known[1]:
+                    self._known.move_to_end(key)
+                    return known[0]
+                del self._known[key]
+        principal, exp = _decode(secret, token)  # raises InvalidToken, expired ones included
+        with self._lock:
+            self._known[key] = (principal, exp)
+            while len(self._known) > self.maxsize:
+                self._known.popitem(last=False)
+        return principal
+
+
+_verified_tokens = VerifiedTokens()

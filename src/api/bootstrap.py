@@ -20,6 +20,7 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
+from .fifo_lock import FifoLock
 from .read_cache import RenderedReads
 from .settings import Settings
 from .users import UserRepository
@@ -37,8 +38,9 @@ class Container:
     engine: Engine
     runner: Any
     users: UserRepository
-    # SQLite has a single writer: commands queue here, in order, rather than each holding a
-    # pooled connection while it waits for the file lock (which exhausts the pool under load).
+    # SQLite has a single writer: commands queue here, in arrival order (FifoLock), rather than
+    # each holding a pooled connection while it waits for the file lock (which exhausts the pool
+    # under load).
     # PostgreSQL runs them concurrently (the service retries a lost optimistic-concurrency race).
     write_lock: Any = field(default_factory=contextlib.nullcontext)
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
@@ -60,18 +62,26 @@ class Container:
         """Bring the read models up to date and, where this process runs them, keep them so."""
         if self.settings.run_projections:
             self.runner.catch_up()
+            # Queued commands tell the runner that more events are on their way (SQLite).
+            self.runner.pressure = getattr(self.write_lock, "waiting", None)
             self.runner.start_background()
             self._background = True
+            self.reads.follow(self.runner)  # cached reads keyed on the runner's published position
 
     def notify(self) -> None:
         """Tell the in-process runner that new events were written (no-op when it runs elsewhere)."""
         if self._background:
             self.runner.notify()
 
-    def close(self) -> None:
+    def stop_background(self) -> None:
+        """Stop following the log in this process (cached reads go back to the positions table)."""
         if self._background:
             self.runner.stop()
             self._background = False
+            self.reads.follow(None)
+
+    def close(self) -> None:
+        self.stop_background()
         self.app.close()
         self.engine.dispose()
 
@@ -100,5 +110,5 @@ def build_container(settings: Settings | None = None) -> Container:
     runner = ReadModelRunner(app, engine)
     container = Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
     if store.is_sqlite:
-        container.write_lock = threading.Lock()
+        container.write_lock = FifoLock()
     return container

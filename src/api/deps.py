@@ -1,5 +1,9 @@
 """FastAPI dependencies shared by every router: the container, the caller, role checks.
 
+They are ``async def`` on purpose: none of them blocks (a JWT check is microseconds of CPU), and
+FastAPI runs a plain ``def`` dependency on the thread pool, so each would cost every request a
+thread hand-off and a turn at the GIL.
+
 ``require_roles(Role.BUREAU, ...)`` answers 401 without a (valid) token and 403 for a role that
 may not make the request (API.md, "Authentication").
 """
@@ -20,7 +24,7 @@ from .errors import ProblemException
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     """The wired container of this application instance."""
     return request.app.state.container
 
@@ -29,9 +33,7 @@ def _unauthorized(detail: str) -> ProblemException:
     return ProblemException(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def optional_principal(
-    token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
-) -> Principal | None:
+def _principal(container: Container, token: str | None) -> Principal | None:
     """The caller if a valid token was sent, None without one; a bad token is still a 401
     (a client that sends credentials should learn they are wrong, not be treated as public)."""
     if not token:
@@ -42,16 +44,11 @@ def optional_principal(
         raise _unauthorized("the access token is invalid or has expired") from None
 
 
-def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
-    """The caller; 401 without a token."""
-    if principal is None:
-        raise _unauthorized("sign in first: send Authorization: Bearer <token>")
-    return principal
-
-
-def public_or_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+async def public_or_principal(
+    token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
+) -> Principal:
     """The caller, or the anonymous public."""
-    return principal or PUBLIC
+    return _principal(container, token) or PUBLIC
 
 
 def require_roles(*roles: Role) -> Callable[..., Principal]:
@@ -59,7 +56,13 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    # One level of dependencies, not a chain: FastAPI solves every level on every request.
+    async def dependency(
+        token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
+    ) -> Principal:
+        principal = _principal(container, token)
+        if principal is None:
+            raise _unauthorized("sign in first: send Authorization: Bearer <token>")
         if principal.role not in allowed:
             raise ProblemException(403, "forbidden", f"this request needs the role {names}; "
                                    f"you are signed in as {principal.role.value}")
@@ -69,5 +72,4 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     return dependency
 
 
-__all__ = ["get_container", "optional_principal", "current_principal", "public_or_principal",
-           "require_roles", "Principal", "Container"]
+__all__ = ["get_container", "public_or_principal", "require_roles", "Principal", "Container"]

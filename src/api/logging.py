@@ -32,14 +32,23 @@ def configure(level: str = "INFO") -> None:
                         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, 20)),
                         cache_logger_on_first_use=True)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
-        foreign_pre_chain=[structlog.processors.add_log_level,
-                           structlog.processors.TimeStamper(fmt="iso", utc=True)]))
+    handler.setFormatter(stdlib_json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def stdlib_json_formatter() -> logging.Formatter:
+    """The standard library's records (eventsourcing, uvicorn, our modules' ``logging``) as the
+    same JSON lines as structlog's."""
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        # ExtraAdder: the fields a module passes as ``extra=`` (e.g. the command, aggregate id
+        # and position of "command recorded") become keys of the JSON line.
+        foreign_pre_chain=[structlog.processors.add_log_level,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True),
+                           structlog.stdlib.ExtraAdder()])
 
 
 class RequestLog:

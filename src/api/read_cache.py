@@ -1,11 +1,20 @@
 """Rendered read-model responses, reused while the read models stand still.
 
-The publicity list, the subfield registry and the funding ledger are read far more often than
-they change (the public reloads the list all through a publicity window), and they change only
-when the projection runner applies new events. A rendered body is therefore kept under its
-query and the read models' positions, read in the same connection *before* the query runs: a
-body can only be as new as or newer than its key, never staler, and any new event changes the
-key.
+The publicity list, the subfield registry, the funding ledger and each platform's summary are
+read far more often than they change (the public reloads the list all through a publicity
+window), and they change only when the projection runner applies new events. A rendered
+response is therefore kept under its query and the read models' positions, read *before* the
+query runs: a body can only be as new as or newer than its key, never staler, and any new event
+changes the key.
+
+Where the positions come from:
+
+* When the projection runner runs in this process (SQLite, or ``PLATFORMS_RUN_PROJECTIONS``),
+  it publishes its position after each committed batch (:attr:`ReadModelRunner.position`), so
+  the tables are at least there. A cache hit then needs no database at all and is answered on
+  the event loop (:meth:`RenderedReads.respond`), without a thread hand-off.
+* Otherwise (a separate ``platforms projections run`` process) the positions are read from the
+  positions table in the query's own connection, on the thread pool.
 """
 
 from __future__ import annotations
@@ -13,9 +22,17 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Protocol
+
+from starlette.concurrency import run_in_threadpool
 
 from projections.runner import read_positions
+
+
+class PublishesPosition(Protocol):
+    """What the cache needs of an in-process runner: the position every model has reached."""
+
+    position: int
 
 
 def render_json(content: Any) -> bytes:
@@ -24,24 +41,75 @@ def render_json(content: Any) -> bytes:
 
 
 class RenderedReads:
-    """A small LRU of rendered bodies keyed by (query, read-model positions)."""
+    """A small LRU of rendered responses keyed by (query, read-model positions)."""
 
     def __init__(self, maxsize: int = 256) -> None:
         self.maxsize = maxsize
-        self._bodies: OrderedDict[Hashable, tuple[tuple[Any, ...], bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._runner: PublishesPosition | None = None
 
-    def body(self, conn: Any, key: Hashable, render: Callable[[], Any]) -> bytes:
-        positions = tuple(sorted(read_positions(conn).items()))
+    # ------------------------------------------------------------------ where positions come from
+    def follow(self, runner: PublishesPosition | None) -> None:
+        """Key entries on ``runner``'s published position (it runs in this process), or, with
+        None, on the positions table."""
+        self._runner = runner
         with self._lock:
-            hit = self._bodies.get(key)
-            if hit is not None and hit[0] == positions:
-                self._bodies.move_to_end(key)
+            self._entries.clear()
+
+    def _positions(self, conn: Any) -> Any:
+        runner = self._runner
+        if runner is not None:
+            return runner.position
+        return tuple(sorted(read_positions(conn).items()))
+
+    # ------------------------------------------------------------------ lookups
+    def peek(self, key: Hashable, min_position: int | None = None) -> Any | None:
+        """The entry for ``key`` if it is known to be current without asking the database
+        (in-process runner only), and at least at ``min_position``; else None."""
+        runner = self._runner
+        if runner is None:
+            return None
+        position = runner.position
+        if min_position is not None and position < min_position:
+            return None
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == position:
+                self._entries.move_to_end(key)
                 return hit[1]
-        body = render_json(render())
+        return None
+
+    def value(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> Any:
+        """The cached value of ``key`` at the current positions, or ``render()``'s (kept)."""
+        positions = self._positions(conn)
+        runner = self._runner
+        if runner is not None and min_position is not None and positions < min_position:
+            # The tables are past this process's runner (another process moved them, and
+            # ``min_position`` was checked against them): answer fresh, keep nothing.
+            return render()
         with self._lock:
-            self._bodies[key] = (positions, body)
-            self._bodies.move_to_end(key)
-            while len(self._bodies) > self.maxsize:
-                self._bodies.popitem(last=False)
-        return body
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == positions:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = render()
+        with self._lock:
+            self._entries[key] = (positions, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def body(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> bytes:
+        """:meth:`value` for a JSON body: ``render()`` returns the content, kept rendered."""
+        return self.value(conn, key, lambda: render_json(render()), min_position)
+
+    async def respond(self, key: Hashable, min_position: int | None, compute: Callable[[], Any]) -> Any:
+        """The current entry for ``key``: from memory on the event loop when that is provably
+        current, else ``compute()`` (blocking: it waits for ``min_position`` and queries
+        through :meth:`value`) on the thread pool."""
+        hit = self.peek(key, min_position)
+        if hit is not None:
+            return hit
+        return await run_in_threadpool(compute)

@@ -7,12 +7,14 @@ client reads its own writes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from aggregates.clock import today_in_shanghai
 from audit import timetravel
@@ -27,6 +29,7 @@ from .commands_support import can_see
 from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
+from .read_cache import render_json
 
 router = APIRouter(tags=["queries"])
 
@@ -88,13 +91,23 @@ def list_platforms(c: Wired, who: Readers, status: Annotated[s.StatusName | None
     return _json(page)
 
 
+@dataclass(frozen=True)
+class _RenderedPlatform:
+    """A platform's rendered summary and what the applicant check needs of it."""
+
+    body: bytes
+    version: int
+    host_credit_code: str
+    publicized: bool
+
+
 @router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
             responses=problem_responses(401, 403, 404, 422, 503), summary="One platform")
-def get_platform(platform_id: UUID, c: Wired, who: Readers, response: Response,
-                 as_of_instant: Annotated[datetime | None, Query(alias="as_of", description="ISO 8601 instant with offset")] = None,
-                 as_of_version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
-                 as_of_date: Annotated[date | None, Query()] = None,
-                 min_position: MinPosition = None) -> JSONResponse:
+async def get_platform(platform_id: UUID, c: Wired, who: Readers,
+                       as_of_instant: Annotated[datetime | None, Query(alias="as_of", description="ISO 8601 instant with offset")] = None,
+                       as_of_version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                       as_of_date: Annotated[date | None, Query()] = None,
+                       min_position: MinPosition = None) -> Response:
     """The summary, stage dates, review result, task book and deadlines; with ``as_of``,
     ``as_of_version`` or ``as_of_date`` (auditor and bureau) the platform as it stood then."""
     travel = [x for x in (as_of_instant, as_of_version, as_of_date) if x is not None]
@@ -103,24 +116,42 @@ def get_platform(platform_id: UUID, c: Wired, who: Readers, response: Response,
             raise ProblemException(403, "forbidden", "only auditors and the bureau look at past states")
         if len(travel) > 1:
             raise ProblemException(422, "one_as_of", "give one of as_of, as_of_version, as_of_date", field="as_of")
-        if as_of_version is not None:
-            return _json(timetravel.as_of_version(c.app, platform_id, as_of_version))
-        if as_of_instant is not None:
-            if as_of_instant.tzinfo is None:
-                raise ProblemException(422, "naive_instant", "as_of needs an offset, e.g. 2022-10-01T12:00:00+08:00",
-                                       field="as_of")
-            return _json(timetravel.as_of_instant(c.app, platform_id, as_of_instant))
-        assert as_of_date is not None
-        return _json(timetravel.as_of_date(c.app, platform_id, as_of_date))
-    await_position(c, min_position)
-    with c.engine.connect() as conn:
-        summary = queries.get_platform(conn, platform_id)
-    if summary is None:
+        if as_of_instant is not None and as_of_instant.tzinfo is None:
+            raise ProblemException(422, "naive_instant", "as_of needs an offset, e.g. 2022-10-01T12:00:00+08:00",
+                                   field="as_of")
+        return _json(await run_in_threadpool(_travel, c, platform_id, as_of_version, as_of_instant, as_of_date))
+    key = ("platform", platform_id.int)
+
+    def render() -> _RenderedPlatform | None:
+        with c.engine.connect() as conn:
+            summary = queries.get_platform(conn, platform_id)
+        if summary is None:
+            return None
+        return _RenderedPlatform(render_json(summary), summary["version"], summary["host_unit"]["credit_code"],
+                                 summary.get("publicity") is not None)
+
+    def compute() -> _RenderedPlatform | None:
+        await_position(c, min_position)
+        with c.engine.connect() as conn:
+            return c.reads.value(conn, key, render, min_position)
+
+    found = await c.reads.respond(key, min_position, compute)
+    if found is None or (who.role is Role.APPLICANT
+                         and not (found.host_credit_code == who.credit_code or found.publicized)):
         raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
-    if who.role is Role.APPLICANT and not (
-            summary["host_unit"]["credit_code"] == who.credit_code or summary.get("publicity") is not None):
-        raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
-    return JSONResponse(summary, headers={"ETag": f'"{summary["version"]}"'})
+    return Response(found.body, media_type="application/json", headers={"ETag": f'"{found.version}"'})
+
+
+def _travel(c: Container, platform_id: UUID, version: int | None, instant: datetime | None,
+            day: date | None) -> dict[str, Any]:
+    """The platform as it stood at one of a version, an instant or a business date (replayed
+    from the event store)."""
+    if version is not None:
+        return timetravel.as_of_version(c.app, platform_id, version)
+    if instant is not None:
+        return timetravel.as_of_instant(c.app, platform_id, instant)
+    assert day is not None
+    return timetravel.as_of_date(c.app, platform_id, day)
 
 
 @router.get("/platforms/{platform_id}/history", response_model=s.HistoryOut,
@@ -140,26 +171,34 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONRespon
 # ---------------------------------------------------------------------------- public
 @router.get("/publicity-list", response_model=s.PublicityPage, responses=problem_responses(422, 503),
             summary="Publicity list (公示名单), public")
-def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False, limit: Limit = 50,
-                   cursor: Cursor = None, min_position: MinPosition = None) -> JSONResponse:
-    await_position(c, min_position)
+async def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False, limit: Limit = 50,
+                         cursor: Cursor = None, min_position: MinPosition = None) -> Response:
     today = today_in_shanghai()  # open/closed and days remaining depend on it
-    with c.engine.connect() as conn:
-        body = c.reads.body(conn, ("publicity-list", open_only, limit, cursor, today), lambda: queries.publicity_list(
-            conn, open_only=open_only, today=today, limit=limit, cursor=cursor, calendar=c.app.calendar,
-            policies=c.app.policies))
-    return _rendered(body)
+    key = ("publicity-list", open_only, limit, cursor, today)
+
+    def compute() -> bytes:
+        await_position(c, min_position)
+        with c.engine.connect() as conn:
+            return c.reads.body(conn, key, lambda: queries.publicity_list(
+                conn, open_only=open_only, today=today, limit=limit, cursor=cursor, calendar=c.app.calendar,
+                policies=c.app.policies), min_position)
+
+    return _rendered(await c.reads.respond(key, min_position, compute))
 
 
 @router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
             summary="Subfield registry (细分领域), public")
-def subfields(c: Wired, min_position: MinPosition = None) -> JSONResponse:
+async def subfields(c: Wired, min_position: MinPosition = None) -> Response:
     """The subfields of the latest policy version, each with its holder and history."""
-    await_position(c, min_position)
     policy = c.app.policies.latest()
-    with c.engine.connect() as conn:
-        return _rendered(c.reads.body(conn, ("subfields", policy.policy),
-                                      lambda: queries.subfield_registry(conn, policy)))
+    key = ("subfields", policy.policy)
+
+    def compute() -> bytes:
+        await_position(c, min_position)
+        with c.engine.connect() as conn:
+            return c.reads.body(conn, key, lambda: queries.subfield_registry(conn, policy), min_position)
+
+    return _rendered(await c.reads.respond(key, min_position, compute))
 
 
 @router.get("/policies", response_model=list[s.PolicyOut], summary="Policy versions, public")
@@ -169,12 +208,17 @@ def policies(c: Wired) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- money and deadlines
 @router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger")
-def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-                   min_position: MinPosition = None) -> JSONResponse:
-    await_position(c, min_position)
-    with c.engine.connect() as conn:
-        return _rendered(c.reads.body(conn, ("funding-ledger", fiscal_year),
-                                      lambda: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
+async def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                         min_position: MinPosition = None) -> Response:
+    key = ("funding-ledger", fiscal_year)
+
+    def compute() -> bytes:
+        await_position(c, min_position)
+        with c.engine.connect() as conn:
+            return c.reads.body(conn, key, lambda: queries.funding_ledger(conn, fiscal_year=fiscal_year),
+                                min_position)
+
+    return _rendered(await c.reads.respond(key, min_position, compute))
 
 
 @router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},

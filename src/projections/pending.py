@@ -12,6 +12,7 @@ replaces a stored row exactly as a delete and an insert would, in one statement.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -63,6 +64,20 @@ class _Sql:
         return self.values(self.pk, dict(zip(self.pk, key)).get)
 
 
+# A table's statements per dialect, built once: a projection batch makes fresh Pending buffers,
+# and rebuilding the statements and bind processors each time cost the runner a millisecond per
+# batch. Weak keys: shadow tables of a finished rebuild are dropped with their statements.
+_STATEMENTS: "weakref.WeakKeyDictionary[sa.Table, dict[str, _Sql]]" = weakref.WeakKeyDictionary()
+
+
+def statements_for(table: sa.Table, dialect: sa.Dialect) -> _Sql:
+    by_dialect = _STATEMENTS.setdefault(table, {})
+    sql = by_dialect.get(dialect.name)
+    if sql is None:
+        sql = by_dialect[dialect.name] = _Sql(table, dialect)
+    return sql
+
+
 class Pending:
     """Changes to one table keyed by primary key: full rows (``put``), deletions, and partial
     updates of rows written by an earlier batch (``merge``)."""
@@ -72,7 +87,6 @@ class Pending:
         self.pk = [c.name for c in table.primary_key.columns]
         self.rows: dict[tuple, dict[str, Any] | None] = {}
         self.updates: dict[tuple, dict[str, Any]] = {}
-        self._sql: dict[str, _Sql] = {}
 
     def put(self, key: tuple, row: dict[str, Any]) -> None:
         self.rows[key] = row
@@ -96,16 +110,10 @@ class Pending:
     def __len__(self) -> int:
         return len(self.rows) + len(self.updates)
 
-    def _statements(self, conn: sa.Connection) -> _Sql:
-        sql = self._sql.get(conn.dialect.name)
-        if sql is None:
-            sql = self._sql[conn.dialect.name] = _Sql(self.table, conn.dialect)
-        return sql
-
     def flush(self, conn: sa.Connection) -> None:
         if not self.rows and not self.updates:
             return
-        sql = self._statements(conn)
+        sql = statements_for(self.table, conn.dialect)
         if self.rows:
             deletes = [tuple(sql.key(key)) for key, row in self.rows.items() if row is None]
             if deletes:

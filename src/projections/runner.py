@@ -39,21 +39,25 @@ from .tables import LIVE, MODELS, ensure_schema, positions_table
 log = logging.getLogger(__name__)
 
 
+# Positions are read and written in every projection batch (several a second under load): as
+# plain SQL, so that no SQLAlchemy expression is built and cache-keyed each time.
+_SELECT_POSITIONS = f'SELECT name, position FROM "{positions_table.name}" ORDER BY name'  # one lock order
+_UPDATE_POSITION = f'UPDATE "{positions_table.name}" SET position = {{mark}} WHERE name = {{mark}}'
+
+
 def read_positions(conn: sa.Connection, models: Iterable[str] = MODELS, lock: bool = False) -> dict[str, int]:
-    stmt = sa.select(positions_table.c.name, positions_table.c.position).where(
-        positions_table.c.name.in_(list(models)))
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    found = {name: int(pos) for name, pos in conn.execute(stmt)}
+    """Each model's position; with ``lock`` on PostgreSQL the rows are locked (``FOR UPDATE``)
+    until the transaction ends, which serializes the batches of several runners."""
+    sql = _SELECT_POSITIONS + (" FOR UPDATE" if lock and conn.dialect.name == "postgresql" else "")
+    found = {name: int(pos) for name, pos in conn.exec_driver_sql(sql)}
     return {m: found.get(m, 0) for m in models}
 
 
 def write_positions(conn: sa.Connection, positions: dict[str, int]) -> None:
-    conn.execute(
-        positions_table.update().where(positions_table.c.name == sa.bindparam("k_name"))
-        .values(position=sa.bindparam("v_position")),
-        [{"k_name": n, "v_position": p} for n, p in positions.items()],
-    )
+    if not positions:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(_UPDATE_POSITION.format(mark=mark), [(p, n) for n, p in positions.items()])
 
 
 def max_position(app: Application) -> int:
@@ -76,7 +80,7 @@ class ReadModelRunner:
 
     def __init__(
         self, app: Application, engine: sa.Engine, models: Iterable[str] = MODELS,
-        batch_size: int = 500, cache_size: int = 4096,
+        batch_size: int = 500, cache_size: int = 4096, coalesce: float = 0.05,
     ) -> None:
         self.app = app
         self.engine = engine
@@ -86,6 +90,11 @@ class ReadModelRunner:
         self.projector.bind(LIVE)
         ensure_schema(engine)
         self._wake = threading.Event()
+        self._urgent = threading.Event()
+        self.coalesce = coalesce
+        # How many commands are waiting to write (set by whoever queues them, e.g. SQLite's
+        # write lock); None when unknown, and then batches are never delayed.
+        self.pressure: Callable[[], int] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._processed = threading.Condition()
@@ -148,7 +157,7 @@ class ReadModelRunner:
         # must not turn a bounded wait into an endless one.
         step = 0.02
         steps = max(1, int(timeout / step))
-        self.notify()
+        self.notify(urgent=True)
         for _ in range(steps + 1):
             if self.position >= position or min(self.positions().values()) >= position:
                 return True
@@ -169,9 +178,18 @@ class ReadModelRunner:
         return False
 
     # ------------------------------------------------------------------ following
-    def notify(self) -> None:
-        """Wake the background loop (call after a command)."""
+    def notify(self, urgent: bool = False) -> None:
+        """Wake the background loop (call after a command). ``urgent``: a reader is waiting for
+        a position, so skip the short gathering pause (:attr:`coalesce`)."""
+        if urgent:
+            self._urgent.set()
         self._wake.set()
+
+    def _under_pressure(self) -> bool:
+        try:
+            return self.pressure is not None and self.pressure() > 0
+        except Exception:  # noqa: BLE001 - a broken gauge must not stop the follower
+            return False
 
     def start_background(self, poll_interval: float = 0.2) -> None:
         if self._thread is not None:
@@ -183,6 +201,7 @@ class ReadModelRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._urgent.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -199,11 +218,18 @@ class ReadModelRunner:
                     log.exception("projection batch failed; retrying")
                     self._stop.wait(poll_interval)
                     continue
-                if listener is not None and listener.wait(poll_interval, self._wake):
-                    self._wake.clear()
-                    continue
-                self._wake.wait(poll_interval)
+                if listener is not None and listener.conn is not None:
+                    woken = listener.wait(poll_interval, self._wake)
+                else:
+                    woken = self._wake.wait(poll_interval)
                 self._wake.clear()
+                if woken and self.coalesce > 0 and not self._urgent.is_set() and self._under_pressure():
+                    # Commands are queued to write: more events are milliseconds away. Gather
+                    # them for the next batch, whose fixed cost (a transaction, the positions,
+                    # each changed row rendered once) is many times one event's. Lag grows by at
+                    # most this; a lone command is still applied at once.
+                    self._urgent.wait(self.coalesce)
+                self._urgent.clear()
         finally:
             if listener is not None:
                 listener.close()
@@ -227,8 +253,8 @@ class _PgListener:
             self.conn = None
 
     def wait(self, timeout: float, wake: threading.Event) -> bool:
-        if self.conn is None:
-            return False
+        """Wait (at most ``timeout``) for a notification or ``wake``: True if one came."""
+        assert self.conn is not None
         step = min(timeout, 0.05)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -236,7 +262,7 @@ class _PgListener:
                 return True
             for _ in self.conn.notifies(timeout=step, stop_after=1):
                 return True
-        return True
+        return False
 
     def close(self) -> None:
         if self.conn is not None:
