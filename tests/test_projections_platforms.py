@@ -9,11 +9,13 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
+from aggregates.values import Role
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
 from projections.synthetic import Programme
 from projections.views import summarize, summarize_objections_private
+from scenario import Driver
 
 
 @pytest.fixture
@@ -70,6 +72,28 @@ def test_detail_is_the_summary_of_the_aggregate(cohort) -> None:  # noqa: ANN001
     assert summarize_objections_private(app.get_platform(pid))[0]["objector_name"] == "张三"
     with engine.connect() as conn:
         assert Q.get_platform(conn, "00000000-0000-0000-0000-000000000000") is None
+
+
+@freeze_time("2022-09-30T02:00:00Z")
+def test_art8_6_objections_are_listed_in_number_order_without_identities(registry) -> None:  # noqa: ANN001
+    """Each objection is a row of its own in the read model; the detail lists them by number
+    (objection 10 after 9), with the outcome a resolution recorded, and no objector's identity."""
+    drv = Driver(registry).to("in_publicity")
+    for n in range(11):
+        registry.object(drv.pid, drv.act(Role.PUBLIC, "2022-09-30"), objector_name=f"市民{n}", contact="138",
+                        content="有疑问")
+    registry.resolve_objection(drv.pid, "10", drv.act(Role.BUREAU, "2022-09-30"), upheld=False,
+                               handling_opinion="经核实不成立", vice_mayor_decision_ref="长政批〔2022〕1号")
+    engine = make_engine(registry.store)
+    ReadModelRunner(registry, engine).catch_up()
+    with engine.connect() as conn:
+        detail = Q.get_platform(conn, drv.pid)
+    engine.dispose()
+    assert [o["objection_id"] for o in detail["objections"]] == [str(n) for n in range(1, 12)]
+    assert detail["objections"][9] == {"objection_id": "10", "received_on": "2022-09-30", "admissible": True,
+                                       "outcome": "dismissed"}
+    assert detail == json.loads(json.dumps(summarize(registry.get_platform(drv.pid)), ensure_ascii=False))
+    assert "市民" not in json.dumps(detail, ensure_ascii=False)
 
 
 def test_deadlines_and_overdue(registry) -> None:  # noqa: ANN001

@@ -41,7 +41,7 @@ from aggregates.seat import SubfieldSeat
 
 from .pending import Pending
 from .tables import MODEL_TABLES, MODELS
-from .views import summarize
+from .views import objection_line, summarize
 
 IGNORED_TOPIC_PREFIXES = ("platform-registry/IdempotencyRecord",)
 
@@ -49,6 +49,7 @@ IGNORED_TOPIC_PREFIXES = ("platform-registry/IdempotencyRecord",)
 RELEASE_EVENTS = frozenset({"Withdrawn", "ApprovalRescinded", "Terminated", "Revoked"})
 
 PUBLICITY_DIRTY_EVENTS = frozenset({"Objected", "ObjectionResolved", "ApprovalRescinded", "MajorChangeDecided"})
+OBJECTION_EVENTS = frozenset({"Objected", "ObjectionResolved"})
 DEADLINE_STATUSES = {"in_publicity": "publicity_end", "under_construction": "acceptance_due"}
 
 
@@ -160,6 +161,12 @@ class Projector:
         if "platforms" in active:
             if name == "Applied":
                 self.pending["rm_platforms"].put((str(p.id),), {"id": str(p.id), "seq": position})
+            elif name in OBJECTION_EVENTS:
+                line = objection_line(p.objections[event.objection_id])
+                self.pending["rm_platform_objections"].put((str(p.id), int(line["objection_id"])), {
+                    "platform_id": str(p.id), "objection_no": int(line["objection_id"]),
+                    "received_on": p.objections[event.objection_id]["received_on"],
+                    "admissible": line["admissible"], "outcome": line["outcome"], "position": position})
             self._dirty_platforms[p.id] = (p, position)
         if "publicity" in active:
             if name == "Publicized":
@@ -180,7 +187,9 @@ class Projector:
                     "name": p.name, "subfield": p.subfield, "host_credit_code": hu["credit_code"],
                     "host_name": hu.get("name") or "", "status": p.status, "version": p.version,
                     "position": position,
-                    "summary": json.dumps(summarize(p), ensure_ascii=False, separators=(",", ":")),
+                    # Objections are rows of their own (rm_platform_objections).
+                    "summary": json.dumps(summarize(p, objections=False), ensure_ascii=False,
+                                          separators=(",", ":")),
                 })
             self._dirty_platforms.clear()
         if self._dirty_seats:

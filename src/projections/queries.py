@@ -111,10 +111,18 @@ def list_platforms(
 
 
 def get_platform(conn: Any, platform_id: Any) -> dict[str, Any] | None:
-    """``GET /platforms/{id}``: the stored :func:`projections.views.summarize` output."""
-    t = LIVE["rm_platforms"]
+    """``GET /platforms/{id}``: the stored :func:`projections.views.summarize` output, with its
+    objections from their own rows, in order."""
+    t, o = LIVE["rm_platforms"], LIVE["rm_platform_objections"]
     summary = conn.execute(sa.select(t.c.summary).where(t.c.id == str(platform_id))).scalar()
-    return json.loads(summary) if summary is not None else None
+    if summary is None:
+        return None
+    detail = json.loads(summary)
+    rows = conn.execute(sa.select(o.c.objection_no, o.c.received_on, o.c.admissible, o.c.outcome)
+                        .where(o.c.platform_id == str(platform_id)).order_by(o.c.objection_no))
+    detail["objections"] = [{"objection_id": str(r.objection_no), "received_on": r.received_on.isoformat(),
+                             "admissible": bool(r.admissible), "outcome": r.outcome} for r in rows]
+    return detail
 
 
 # ---------------------------------------------------------------------- publicity 公示名单

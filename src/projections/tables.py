@@ -21,7 +21,7 @@ MODELS = ("platforms", "publicity", "ledger", "subfields", "deadlines")
 
 # model name -> its tables, in creation order
 MODEL_TABLES: dict[str, tuple[str, ...]] = {
-    "platforms": ("rm_platforms",),
+    "platforms": ("rm_platforms", "rm_platform_objections"),
     "publicity": ("rm_publicity_batches", "rm_publicity_entries"),
     "ledger": ("rm_ledger_entries",),
     "subfields": ("rm_subfield_seats", "rm_subfield_history"),
@@ -49,6 +49,12 @@ def _columns(table: str) -> list[sa.Column]:
                 c("host_credit_code", S(18), nullable=False), c("host_name", T, nullable=False),
                 c("status", S(32), nullable=False), c("version", I, nullable=False),
                 c("position", B, nullable=False), c("summary", T, nullable=False)]
+    if table == "rm_platform_objections":
+        # 异议: one row per objection, so that an objection costs a row, not a re-rendering of
+        # every earlier one in the platform's summary. Never the objector's identity.
+        return [c("platform_id", S(36), primary_key=True), c("objection_no", I, primary_key=True),
+                c("received_on", D, nullable=False), c("admissible", sa.Boolean, nullable=False),
+                c("outcome", S(16)), c("position", B, nullable=False)]
     if table == "rm_publicity_batches":
         return [c("batch_id", S(36), primary_key=True), c("seq", B, nullable=False),
                 c("batch_ref", T, nullable=False), c("media", T, nullable=False),

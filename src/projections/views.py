@@ -75,8 +75,10 @@ def list_item(platform: Platform) -> dict[str, Any]:
     }
 
 
-def summarize(platform: Platform) -> dict[str, Any]:
-    """The platform detail of ``GET /platforms/{id}`` (API.md), deterministic and JSON-ready."""
+def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
+    """The platform detail of ``GET /platforms/{id}`` (API.md), deterministic and JSON-ready.
+    ``objections=False`` leaves the objections list empty: the read model keeps them in rows of
+    their own (:func:`objection_line`) and fills it in at query time."""
     p = platform
     review = None
     if p.review_result is not None:
@@ -122,11 +124,7 @@ def summarize(platform: Platform) -> dict[str, Any]:
         "inspection": inspection,
         "approval": approval,
         "publicity": publicity,
-        "objections": [
-            {"objection_id": o["objection_id"], "received_on": _iso(o["received_on"]),
-             "admissible": bool(o["admissible"]), "outcome": o["outcome"]}
-            for o in _by_numeric_id(p.objections)
-        ],
+        "objections": [objection_line(o) for o in _by_numeric_id(p.objections)] if objections else [],
         "notice_ref": p.notice_ref,
         "task_book": task_book,
         "major_changes": [jsonable(c) for c in _by_numeric_id(p.changes)],
@@ -148,10 +146,17 @@ def summarize(platform: Platform) -> dict[str, Any]:
     }
 
 
+def objection_line(objection: dict[str, Any]) -> dict[str, Any]:
+    """One objection as the platform detail lists it: its number, date received, whether it
+    was admissible and its outcome; never who objected or what they said."""
+    return {"objection_id": objection["objection_id"], "received_on": _iso(objection["received_on"]),
+            "admissible": bool(objection["admissible"]), "outcome": objection["outcome"]}
+
+
 def summarize_objections_private(platform: Platform) -> list[dict[str, Any]]:
     """Every objection in full, objector's name, contact and content included: for the bureau
     (which verifies them with finance, Art. 8(6)) and the auditors only, never the public."""
     return [jsonable(o) for o in _by_numeric_id(platform.objections)]
 
 
-__all__ = ["summarize", "summarize_objections_private", "list_item", "host_unit_of", "money", "jsonable"]
+__all__ = ["summarize", "objection_line", "summarize_objections_private", "list_item", "host_unit_of", "money", "jsonable"]
