@@ -60,6 +60,8 @@ def test_demo_then_ledger_export(env: Path) -> None:
     assert data.startswith(b"\xef\xbb\xbf") and b"disbursement" in data
     r = runner.invoke(app, ["projections", "rebuild"])
     assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["projections", "rebuild", "ledger", "--workers", "2"])
+    assert r.exit_code == 0 and "ledger" in r.output, r.output
     assert runner.invoke(app, ["projections", "rebuild", "nonsense"]).exit_code == 2
 
 

@@ -133,3 +133,42 @@ def test_background_runner_reads_own_writes(store) -> None:  # noqa: ANN001
         assert not runner.wait_for(position + 1000, timeout=0.2)
     finally:
         runner.stop()
+
+
+def test_a_rebuild_shared_by_processes_equals_the_followed_models(store, monkeypatch) -> None:  # noqa: ANN001
+    """Several processes replay their shares of the aggregates into the shadow tables; events
+    recorded during the replay (here: the last 30, past the end the processes were given) are
+    applied in the swap, the other processes' aggregates loaded from the store."""
+    app, engine = store
+    with freeze_time(NOW):
+        Programme(app, host_seq=100).cohort(1)
+    ReadModelRunner(app, engine).catch_up()
+    followed = dump_tables(engine)
+    head = app.recorder.max_notification_id()
+    import projections.rebuild as rebuild_module
+
+    monkeypatch.setattr(rebuild_module, "max_position", lambda _app: head - 30)
+    assert rebuild(app, engine, workers=3) == {m: head for m in ("platforms", "publicity", "ledger", "subfields",
+                                                                  "deadlines")}
+    assert dump_tables(engine) == followed
+    monkeypatch.undo()
+    assert rebuild(app, engine, workers=2)["ledger"] == head and dump_tables(engine) == followed
+
+
+def test_a_failed_rebuild_process_leaves_the_live_models_untouched(store, monkeypatch) -> None:  # noqa: ANN001
+    app, engine = store
+    ReadModelRunner(app, engine).catch_up()
+    before = dump_tables(engine)
+    import projections.rebuild as rebuild_module
+
+    original = rebuild_module._replay
+
+    def failing_helper(app_, engine_, projector, end, part, parts, *rest):  # noqa: ANN001, ANN202
+        if part == 1:
+            raise Crash("helper died")
+        return original(app_, engine_, projector, end, part, parts, *rest)
+
+    monkeypatch.setattr(rebuild_module, "_replay", failing_helper)
+    with pytest.raises(RuntimeError, match="rebuild process failed"):
+        rebuild(app, engine, workers=2)
+    assert dump_tables(engine) == before

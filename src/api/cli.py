@@ -187,7 +187,10 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="Read models (default: all)")) -> None:
+def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="Read models (default: all)"),
+                        workers: Optional[int] = typer.Option(
+                            None, min=1, help="Processes replaying the log (default: one per CPU on a long log)"),
+                        ) -> None:
     """Rebuild read models from the event log and swap them in."""
     from projections.rebuild import rebuild
 
@@ -201,7 +204,7 @@ def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="R
                 progress.update(task, completed=done, total=total)
 
             try:
-                positions = rebuild(c.app, c.engine, list(name) if name else None, report)
+                positions = rebuild(c.app, c.engine, list(name) if name else None, report, workers=workers)
             except ValueError as exc:
                 console.print(f"[red]{exc}[/]")
                 raise typer.Exit(2) from None

@@ -4,17 +4,27 @@
 (``<table>__new``), then swaps them in, with the model's position, in one transaction: readers
 see the old model or the new one, never a half-built one. The event store is only read; a
 schema change of a read model is a code change plus a rebuild, never a hand migration.
+
+A long log is replayed by several processes at once (``workers``, default: one per CPU for logs
+of :data:`PARALLEL_FROM` events or more). Each reads the whole log but decodes and projects only
+the events of its share of the aggregates (by id), so each process replays its aggregates in
+order, exactly as one process would. No read model needs two platforms at once: a platform's
+rows come from its own events, a seat's from its own, and every process follows every publicity
+batch (few events), whose rows one of them writes. All write into the same shadow tables, each
+row by exactly one process; the swap, and the events recorded meanwhile, are the parent's.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
+import multiprocessing
+import os
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
-from .db import write_transaction
+from .db import make_engine, write_transaction
 from .projector import Projector
 from .runner import log_batches, max_position, read_positions, write_positions
 from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
@@ -22,6 +32,11 @@ from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+# Below this many events a second process costs more (its start, a second read of the log) than
+# it saves.
+PARALLEL_FROM = 50_000
+BATCH_TOPIC = "platform-registry/PublicityBatch/"
 
 
 def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -35,10 +50,11 @@ def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
 
 def rebuild(
     app: Application, engine: sa.Engine, names: list[str] | None = None, progress: Progress | None = None,
-    read_chunk: int = 5000, flush_every: int = 20000, cache_size: int | None = 4096,
+    read_chunk: int = 5000, flush_every: int = 20000, cache_size: int | None = 4096, workers: int | None = None,
 ) -> dict[str, int]:
     """Rebuild ``names`` (default: every model) from position 0 and swap them in. Returns the
-    position each rebuilt model stands at. ``progress(done, total)`` is called as it goes."""
+    position each rebuilt model stands at. ``progress(done, total)`` is called as it goes.
+    ``workers``: processes replaying the log (default: one per CPU, on a long log)."""
     models = _check_names(names)
     ensure_schema(engine)
     shadow_md, shadow = build_metadata(SHADOW, models)
@@ -46,30 +62,30 @@ def rebuild(
         # Leftovers of an interrupted rebuild are worthless: start clean.
         shadow_md.drop_all(conn, checkfirst=True)
         shadow_md.create_all(conn)
+    end = max_position(app)
+    parts = _parts(app, end, workers)
+    helpers = [_start_helper(app, models, part, parts, end, read_chunk, flush_every, cache_size)
+               for part in range(1, parts)]
     projector = Projector(app, models, cache_size=cache_size)
     projector.bind(shadow)
-    total = max_position(app)
-    position = 0
-    done = 0
-    since_flush = 0
-    for notifications in log_batches(app, position, read_chunk):
-        for n in notifications:
-            projector.process_notification(n)
-        position = notifications[-1].id
-        done += len(notifications)
-        since_flush += len(notifications)
-        if since_flush >= flush_every:
-            with write_transaction(engine) as conn:
-                projector.flush(conn)
-            since_flush = 0
-        if progress is not None:
-            total = max(total, position)
-            progress(position, total)
+    try:
+        position = _replay(app, engine, projector, end, 0, parts, read_chunk, flush_every, progress)
+    except BaseException:
+        for helper in helpers:
+            helper.terminate()
+        raise
+    finally:
+        for helper in helpers:
+            helper.join()
+    failed = [h.exitcode for h in helpers if h.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"a rebuild process failed (exit codes {failed}); the live read models are untouched")
     with write_transaction(engine) as conn:
         # Lock the positions first: a runner mid-batch finishes before the swap, and one that
         # starts later waits for it, then reads the rebuilt models' positions.
         read_positions(conn, models, lock=True)
-        # Events committed while we were replaying: apply them inside the swap transaction.
+        # Events committed while we were replaying, of every aggregate: apply them inside the
+        # swap transaction (an aggregate another process replayed is loaded from the store).
         for notifications in log_batches(app, position, read_chunk):
             for n in notifications:
                 projector.process_notification(n)
@@ -86,10 +102,81 @@ def rebuild(
             create_indexes(conn, list(MODEL_TABLES[model]))
         write_positions(conn, {m: position for m in models})
     if progress is not None:
-        progress(position, max(total, position))
-    log.info("read models rebuilt", extra={"models": list(models), "position": position,
+        progress(position, max(end, position))
+    log.info("read models rebuilt", extra={"models": list(models), "position": position, "processes": parts,
                                            "cache_misses": projector.cache_misses})
     return {m: position for m in models}
+
+
+def _parts(app: Application, end: int, workers: int | None) -> int:
+    """How many processes replay the log: forking is how a helper gets the application, so
+    only where the platform forks, and only for a store another process can open."""
+    store = getattr(app, "store", None)
+    if store is None or not (store.is_sqlite or store.is_postgres) or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if workers is None:
+        workers = (os.cpu_count() or 1) if end >= PARALLEL_FROM else 1
+    return max(1, workers)
+
+
+def _mine(n: Any, part: int, parts: int) -> bool:
+    """Whether process ``part`` of ``parts`` replays notification ``n``: every process follows
+    the publicity batches (the publicity list needs each platform's batch)."""
+    return parts == 1 or n.topic.startswith(BATCH_TOPIC) or n.originator_id.int % parts == part
+
+
+def _replay(
+    app: Application, engine: sa.Engine, projector: Projector, end: int, part: int, parts: int,
+    read_chunk: int, flush_every: int, progress: Progress | None,
+) -> int:
+    """Project this process's share of the log up to position ``end`` into the shadow tables,
+    committing every ``flush_every`` events; returns the last position read."""
+    position = since_flush = 0
+    batch_rows = () if part else None  # only the first process writes the batches' own rows
+    for notifications in log_batches(app, 0, read_chunk):
+        for n in notifications:
+            if n.id > end:
+                break
+            if not _mine(n, part, parts):
+                continue
+            projector.process_notification(n, batch_rows if n.topic.startswith(BATCH_TOPIC) else None)
+            since_flush += 1
+        position = min(notifications[-1].id, end)
+        if since_flush >= flush_every:
+            with write_transaction(engine) as conn:
+                projector.flush(conn)
+            since_flush = 0
+        if progress is not None:
+            progress(position, end)
+        if position >= end:
+            break
+    with write_transaction(engine) as conn:
+        projector.flush(conn)
+    return position
+
+
+def _start_helper(app: Application, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
+                  flush_every: int, cache_size: int | None) -> multiprocessing.process.BaseProcess:
+    helper = multiprocessing.get_context("fork").Process(
+        target=_helper_main, args=(app, models, part, parts, end, read_chunk, flush_every, cache_size),
+        name=f"rebuild-{part}-of-{parts}", daemon=True)
+    helper.start()
+    return helper
+
+
+def _helper_main(parent_app: Any, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
+                 flush_every: int, cache_size: int | None) -> None:
+    """A forked helper: its own connections (a connection must not cross a fork), the parent's
+    configuration."""
+    app = type(parent_app)(store=parent_app.store, policies=parent_app.policies, calendar=parent_app.calendar)
+    engine = make_engine(app.store)
+    try:
+        projector = Projector(app, models, cache_size=cache_size)
+        projector.bind(build_metadata(SHADOW, models)[1])
+        _replay(app, engine, projector, end, part, parts, read_chunk, flush_every, None)
+    finally:
+        engine.dispose()
+        app.close()
 
 
 __all__ = ["rebuild"]

@@ -77,6 +77,34 @@ class Programme:
                          subfield_exception=exception)
         self._done("approve")
 
+    @staticmethod
+    def batch_ref(index: int) -> str:
+        """The publicity batch of cohort ``index``."""
+        return f"长科公示〔2022〕{index + 1}号"
+
+    def cohorts_recorded(self) -> int:
+        """How many cohorts the log already holds (each publicizes one batch), so that a
+        generator can resume: the first index whose batch does not exist, by bisection."""
+        from aggregates.errors import NotFound
+
+        def exists(index: int) -> bool:
+            try:
+                self.app.get_batch(self.batch_ref(index))
+                return True
+            except NotFound:
+                return False
+
+        low, high = 0, 1
+        while exists(high - 1):
+            low, high = high, high * 2
+        while low < high:  # the first missing index lies in [low, high)
+            mid = (low + high) // 2
+            if exists(mid):
+                low = mid + 1
+            else:
+                high = mid
+        return low
+
     def publicize(self, batch_ref: str, pids: list[UUID], start: str = "2022-09-29", day: str = "2022-09-28") -> None:
         self.app.publicize(act(Role.BUREAU, day), batch_ref=batch_ref, media="长沙晚报",
                            start_date=date.fromisoformat(start), platform_ids=pids)
@@ -152,7 +180,7 @@ class Programme:
                 continue
             publicized.append((pid, outcome))
         if publicized:
-            self.publicize(f"长科公示〔2022〕{index + 1}号", [p for p, _ in publicized])
+            self.publicize(self.batch_ref(index), [p for p, _ in publicized])
         for pid, outcome in publicized:
             if outcome == "rescinded":
                 oid = self.object(pid, "2022-10-08")  # a make-up working day inside the window
