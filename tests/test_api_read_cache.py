@@ -28,3 +28,36 @@ def test_a_rendered_body_is_reused_until_a_read_model_moves(tmp_path):
     with engine.connect() as conn:
         assert reads.body(conn, ("subfields",), render) == b'{"items":[3]}'
     engine.dispose()
+
+
+def test_with_the_runner_in_process_a_body_is_keyed_on_its_published_position(tmp_path):
+    """A cache hit needs no database: it is current while the runner has applied nothing new;
+    a client asking for a later position than the runner's never gets a cached body."""
+    engine = make_engine(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+    ensure_schema(engine)
+
+    class Runner:
+        position = 7
+
+    runner, reads, calls = Runner(), RenderedReads(), []
+    reads.follow(runner)
+
+    def render():
+        calls.append(1)
+        return {"items": [len(calls)]}
+
+    assert reads.peek(("subfields",)) is None
+    with engine.connect() as conn:
+        first = reads.body(conn, ("subfields",), render)
+    assert reads.peek(("subfields",)) == first and reads.peek(("subfields",), min_position=7) == first
+    assert reads.peek(("subfields",), min_position=8) is None
+    with engine.connect() as conn:  # tables ahead of this runner (another process): fresh, not kept
+        assert reads.body(conn, ("subfields",), render, min_position=8) == b'{"items":[2]}'
+    assert reads.peek(("subfields",)) == first
+    runner.position = 8
+    assert reads.peek(("subfields",)) is None
+    with engine.connect() as conn:
+        assert reads.body(conn, ("subfields",), render) == b'{"items":[3]}'
+    reads.follow(None)
+    assert reads.peek(("subfields",)) is None  # without a runner in process: the positions table
+    engine.dispose()

@@ -122,17 +122,16 @@ async def get_platform(platform_id: UUID, c: Wired, who: Readers,
         return _json(await run_in_threadpool(_travel, c, platform_id, as_of_version, as_of_instant, as_of_date))
     key = ("platform", platform_id.int)
 
-    def render() -> _RenderedPlatform | None:
-        with c.engine.connect() as conn:
-            summary = queries.get_platform(conn, platform_id)
-        if summary is None:
-            return None
-        return _RenderedPlatform(render_json(summary), summary["version"], summary["host_unit"]["credit_code"],
-                                 summary.get("publicity") is not None)
-
     def compute() -> _RenderedPlatform | None:
         await_position(c, min_position)
         with c.engine.connect() as conn:
+            def render() -> _RenderedPlatform | None:
+                summary = queries.get_platform(conn, platform_id)
+                if summary is None:
+                    return None
+                return _RenderedPlatform(render_json(summary), summary["version"],
+                                         summary["host_unit"]["credit_code"], summary.get("publicity") is not None)
+
             return c.reads.value(conn, key, render, min_position)
 
     found = await c.reads.respond(key, min_position, compute)
