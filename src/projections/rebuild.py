@@ -20,12 +20,14 @@ import logging
 import multiprocessing
 import os
 from typing import Any, Callable, Iterable
+from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from .db import make_engine, write_transaction
-from .projector import Projector
+from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .runner import log_batches, max_position, read_positions, write_positions
 from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
 
@@ -36,7 +38,7 @@ Progress = Callable[[int, int], None]
 # Below this many events a second process costs more (its start, a second read of the log) than
 # it saves.
 PARALLEL_FROM = 50_000
-BATCH_TOPIC = "platform-registry/PublicityBatch/"
+BATCH_TOPIC = b"platform-registry/PublicityBatch/"
 
 
 def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -119,40 +121,43 @@ def _parts(app: Application, end: int, workers: int | None) -> int:
     return max(1, workers)
 
 
-def _mine(n: Any, part: int, parts: int) -> bool:
-    """Whether process ``part`` of ``parts`` replays notification ``n``: every process follows
-    the publicity batches (the publicity list needs each platform's batch)."""
-    return parts == 1 or n.topic.startswith(BATCH_TOPIC) or n.originator_id.int % parts == part
-
-
 def _replay(
     app: Application, engine: sa.Engine, projector: Projector, end: int, part: int, parts: int,
     read_chunk: int, flush_every: int, progress: Progress | None,
 ) -> int:
     """Project this process's share of the log up to position ``end`` into the shadow tables,
-    committing every ``flush_every`` events; returns the last position read."""
+    committing every ``flush_every`` events; returns the last position read.
+
+    The log is read as stored rows (the audit's raw reader: one consistent snapshot, ids and
+    topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
+    decoded event. Every process follows the publicity batches (the publicity list needs each
+    platform's batch); only the first writes their rows."""
+    from audit.rows import iter_raw_batches
+
     position = since_flush = 0
-    batch_rows = () if part else None  # only the first process writes the batches' own rows
-    for notifications in log_batches(app, 0, read_chunk):
-        for n in notifications:
-            if n.id > end:
-                break
-            if not _mine(n, part, parts):
+    batch_rows = () if part else None
+    ignored = tuple(prefix.encode() for prefix in IGNORED_TOPIC_PREFIXES)
+    for rows in iter_raw_batches(app, 0, end, batch=read_chunk):
+        for pos, oid, version, topic, state in rows:
+            if topic.startswith(ignored):
                 continue
-            projector.process_notification(n, batch_rows if n.topic.startswith(BATCH_TOPIC) else None)
+            is_batch = topic.startswith(BATCH_TOPIC)
+            if not is_batch and parts > 1 and int(oid, 16) % parts != part:
+                continue
+            n = Notification(id=pos, originator_id=UUID(hex=oid.decode()), originator_version=version,
+                             topic=topic.decode(), state=state)
+            projector.process_notification(n, batch_rows if is_batch else None)
             since_flush += 1
-        position = min(notifications[-1].id, end)
+        position = rows[-1][0]
         if since_flush >= flush_every:
             with write_transaction(engine) as conn:
                 projector.flush(conn)
             since_flush = 0
         if progress is not None:
             progress(position, end)
-        if position >= end:
-            break
     with write_transaction(engine) as conn:
         projector.flush(conn)
-    return position
+    return end
 
 
 def _start_helper(app: Application, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
