@@ -8,6 +8,7 @@ publicity page at ``/``.
 from __future__ import annotations
 
 import gc
+import sys
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -55,6 +56,11 @@ def create_app(container: Container | None = None) -> FastAPI:
             # full collection walks all of it, a pause of tens of milliseconds that every
             # request in flight waits out (the long tail of command latency).
             gc.freeze()
+            # The event loop shares the interpreter with the threads running commands and the
+            # projection runner; a thread busy in Python keeps it up to the switch interval
+            # (5 ms by default) before the loop may send a finished response or read the next
+            # request. At 1 ms the command p99 under load fell from about 300 to 230 ms here.
+            sys.setswitchinterval(0.001)
         try:
             yield
         finally:
