@@ -226,7 +226,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--store", choices=["sqlite", "postgres", "both"], default="sqlite")
-    ap.add_argument("--repeat", type=int, default=1, help="baseline/rebuild runs each (medians reported)")
+    ap.add_argument("--repeat", type=int, default=3, help="baseline/rebuild runs each (medians reported)")
     ap.add_argument("--phase", choices=["baseline", "rebuild"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -24,12 +24,29 @@ class DateAsISO(Transcoding):
 class ActAsDict(Transcoding):
     type = Act
     name = "act"
+    # Acts repeat: a clerk records many acts on one day under one document, and every load and
+    # rebuild decodes each stored act again. An Act is immutable, so equal ones are decoded once
+    # and shared (a bounded memo, emptied when full).
+    MEMO_SIZE = 65_536
+
+    def __init__(self) -> None:
+        self._decoded: dict[tuple[Any, ...], Act] = {}
 
     def encode(self, obj: Act) -> dict[str, Any]:
         return obj.to_dict()
 
     def decode(self, data: dict[str, Any]) -> Act:
-        return Act.from_dict(data)
+        try:
+            key = (data["actor_id"], data["role"], data["business_date"], tuple(data.get("document_refs") or ()))
+            act = self._decoded.get(key)
+        except (KeyError, TypeError):  # malformed: let from_dict say what is wrong
+            return Act.from_dict(data)
+        if act is None:
+            act = Act.from_dict(data)
+            if len(self._decoded) >= self.MEMO_SIZE:
+                self._decoded.clear()
+            self._decoded[key] = act
+        return act
 
 
 class RegistryTranscoder(JSONTranscoder):
