@@ -116,11 +116,13 @@ def run_baseline(url: str, per_tx: list[int], platforms: int) -> float:
 
 
 def time_load_with_snapshots(url: str) -> float:
-    """Median ms to load a platform with 1,000 events (snapshots every 100 events)."""
+    """Median ms to load a platform with 1,000 events from the store (snapshots every 50 events)."""
     # The scenario's business dates all lie in the past: no clock freezing (which would also
     # freeze perf_counter) is needed.
     app = RegistryApp(StoreConfig(url))
-    drv = Driver(app, subfield="智能终端").to("under_construction", exception="基准测试：加载时间")
+    # An Art. 5 exception only where the subfield is already held (one on a free seat is refused).
+    held = app._seat("智能终端", act(Role.BUREAU, "2022-09-01")).holder is not None
+    drv = Driver(app, subfield="智能终端").to("under_construction", exception="基准测试：加载时间" if held else None)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("1,000-event platform", total=1000)
         i = 1
@@ -130,10 +132,13 @@ def time_load_with_snapshots(url: str) -> float:
             app.decide_change(drv.pid, str(i), act(Role.BUREAU, "2023-01-06"), approved=True, reasons="同意")
             i += 1
             progress.update(task, completed=app.get_platform(drv.pid).version)
+    # From the store, not the aggregate cache: asking for the current version explicitly makes
+    # the repository rebuild it from the latest snapshot and the events after it.
+    version = app.get_platform(drv.pid).version
     timings = []
     for _ in range(50):
         t = time.perf_counter()
-        app.get_platform(drv.pid)
+        app.repository.get(drv.pid, version=version)
         timings.append((time.perf_counter() - t) * 1000)
     app.close()
     return median(timings)
