@@ -4,6 +4,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from decimal import Decimal
 
@@ -82,11 +83,19 @@ def test_long_histories_load_from_snapshots_with_identical_state(registry):
     assert platform.version > 100
     assert registry.snapshots is not None
     assert list(registry.snapshots.get(drv.pid)), "a snapshot was taken"
-    replayed = None
+    replayed, at_version = None, {}
     for event in registry.events.get(drv.pid):
         replayed = event.mutate(replayed)
+        at_version[replayed.version] = copy.deepcopy(replayed.__dict__)
     assert replayed.__dict__ == platform.__dict__
     assert platform.principal == "负责人59"
+    # Each snapshot (taken from the command's own aggregate) is the replayed state at its
+    # version, and a load from the store (latest snapshot + later events) is the whole replay.
+    snapshots = list(registry.snapshots.get(drv.pid))
+    assert [s.originator_version for s in snapshots] == [v for v in sorted(at_version) if v % 50 == 0]
+    for snapshot in snapshots:
+        assert snapshot.mutate(None).__dict__ == at_version[snapshot.originator_version]
+    assert registry.repository.get(drv.pid, version=platform.version).__dict__ == platform.__dict__
 
 
 @freeze_time("2024-03-01T02:00:00Z")
