@@ -4,10 +4,11 @@ from a separate process at 32 concurrent connections.
 For each endpoint it prints requests/s, p50 and p99: the publicity list, the subfield registry,
 the funding ledger, one platform, and a command (a public objection); and, in the same run, a
 baseline: a bare FastAPI endpoint (also under uvicorn) returning a JSON body of the same size as
-the publicity list. Targets: reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's
-p99 < 100 ms on SQLite.
+the publicity list. Each measurement follows a warm-up of the same load (``--warmup`` seconds, not
+counted), so that the figures are the steady state's, not the filling of cold caches. Targets:
+reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's p99 < 100 ms on SQLite.
 
-    python bench/bench_api.py [--seconds 20] [--concurrency 32] [--platforms 300]
+    python bench/bench_api.py [--seconds 20] [--warmup 5] [--concurrency 32] [--platforms 300]
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from aggregates.store import StoreConfig
 from .fifo_lock import FifoLock
 from .read_cache import RenderedReads
 from .settings import Settings
-from .wal_checkpointer import WalCheckpointer
 from .users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,6 @@ class Container:
     write_lock: Any = field(default_factory=contextlib.nullcontext)
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
     reads: RenderedReads = field(default_factory=RenderedReads)
-    # SQLite: the write-ahead logs are checkpointed in the background, not inside a command's commit.
-    wal_checkpointer: WalCheckpointer | None = None
     _signer: Any = None
     _signer_lock: threading.Lock = field(default_factory=threading.Lock)
     _background: bool = False
@@ -63,8 +60,6 @@ class Container:
 
     def start(self) -> None:
         """Bring the read models up to date and, where this process runs them, keep them so."""
-        if self.wal_checkpointer is not None:
-            self.wal_checkpointer.start()
         if self.settings.run_projections:
             self.runner.catch_up()
             # Queued commands tell the runner that more events are on their way (SQLite).
@@ -79,10 +74,7 @@ class Container:
             self.runner.notify()
 
     def stop_background(self) -> None:
-        """Stop the background work :meth:`start` began: following the log in this process
-        (cached reads go back to the positions table) and the WAL checkpoints."""
-        if self.wal_checkpointer is not None:
-            self.wal_checkpointer.stop()
+        """Stop following the log in this process (cached reads go back to the positions table)."""
         if self._background:
             self.runner.stop()
             self._background = False
@@ -106,7 +98,7 @@ def build_calendar(settings: Settings) -> WorkingDayCalendar:
 
 def build_container(settings: Settings | None = None) -> Container:
     """Wire everything for ``settings`` (default: from the environment)."""
-    from projections.db import make_engine, read_model_path
+    from projections.db import make_engine
     from projections.runner import ReadModelRunner
 
     settings = settings or Settings.from_env()
@@ -119,5 +111,4 @@ def build_container(settings: Settings | None = None) -> Container:
     container = Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
     if store.is_sqlite:
         container.write_lock = FifoLock()
-        container.wal_checkpointer = WalCheckpointer([store.sqlite_path, read_model_path(store.sqlite_path)])
     return container
