@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from audit.rows import iter_raw_batches, store_kind
+
 from .db import make_engine, write_transaction
 from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .runner import log_batches, max_position, read_positions, write_positions
@@ -113,8 +115,7 @@ def rebuild(
 def _parts(app: Application, end: int, workers: int | None) -> int:
     """How many processes replay the log: forking is how a helper gets the application, so
     only where the platform forks, and only for a store another process can open."""
-    store = getattr(app, "store", None)
-    if store is None or not (store.is_sqlite or store.is_postgres) or "fork" not in multiprocessing.get_all_start_methods():
+    if store_kind(app) == "generic" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if workers is None:
         workers = (os.cpu_count() or 1) if end >= PARALLEL_FROM else 1
@@ -132,8 +133,6 @@ def _replay(
     topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
     decoded event. Every process follows the publicity batches (the publicity list needs each
     platform's batch); only the first writes their rows."""
-    from audit.rows import iter_raw_batches
-
     position = since_flush = 0
     batch_rows = () if part else None
     ignored = tuple(prefix.encode() for prefix in IGNORED_TOPIC_PREFIXES)
@@ -172,8 +171,10 @@ def _start_helper(app: Application, models: tuple[str, ...], part: int, parts: i
 def _helper_main(parent_app: Any, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
                  flush_every: int, cache_size: int | None) -> None:
     """A forked helper: its own connections (a connection must not cross a fork), the parent's
-    configuration."""
-    app = type(parent_app)(store=parent_app.store, policies=parent_app.policies, calendar=parent_app.calendar)
+    configuration. It only reads the store, whose tables the parent has: no DDL, which on
+    PostgreSQL would race the other helpers' ("tuple concurrently updated")."""
+    app = type(parent_app)(store=parent_app.store, policies=parent_app.policies, calendar=parent_app.calendar,
+                           env={"CREATE_TABLE": "n"})
     engine = make_engine(app.store)
     try:
         projector = Projector(app, models, cache_size=cache_size)
