@@ -15,7 +15,6 @@ year's notice moves some weekends (DOMAIN.md, "Time rules").
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any
 import chinese_calendar
 
 from aggregates.clock import add_months
+from aggregates.datafile import read_json_file
 from aggregates.errors import CalendarNotLoaded
 
 CALENDAR_FILE_ENV = "PLATFORMS_CALENDAR_FILE"
@@ -185,12 +185,7 @@ class WorkingDayCalendar:
     def from_file(cls, path: str | os.PathLike[str]) -> WorkingDayCalendar:
         """Package data plus the schedules of the operator JSON file at ``path``."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CalendarDataError(f"cannot read calendar file {path}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise CalendarDataError(f"calendar file {path} is not valid JSON: {exc}") from None
+        data = read_json_file(path, "calendar", CalendarDataError)
         return cls(parse_schedules(data, origin=str(path)))
 
     @classmethod

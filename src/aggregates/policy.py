@@ -10,7 +10,6 @@ beside each value, so a refusal can cite it and a successor regulation is loaded
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -21,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from aggregates.datafile import read_json_file
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
 
 POLICY_DIR_ENV = "PLATFORMS_POLICY_DIR"
@@ -213,12 +213,7 @@ class Policy:
     def load(cls, path: str | os.PathLike[str]) -> Policy:
         """Read and validate one policy file."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PolicyDataError(f"cannot read policy file {path}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise PolicyDataError(f"policy file {path} is not valid JSON: {exc}") from None
+        data = read_json_file(path, "policy", PolicyDataError)
         return cls.from_dict(data, origin=str(path))
 
     # --- rules ----------------------------------------------------------------------------

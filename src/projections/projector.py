@@ -41,7 +41,7 @@ from aggregates.seat import SubfieldSeat
 
 from .pending import Pending
 from .tables import MODEL_TABLES, MODELS
-from .views import objection_line, summarize
+from .views import summarize
 
 IGNORED_TOPIC_PREFIXES = ("platform-registry/IdempotencyRecord",)
 
@@ -162,11 +162,11 @@ class Projector:
             if name == "Applied":
                 self.pending["rm_platforms"].put((str(p.id),), {"id": str(p.id), "seq": position})
             elif name in OBJECTION_EVENTS:
-                line = objection_line(p.objections[event.objection_id])
-                self.pending["rm_platform_objections"].put((str(p.id), int(line["objection_id"])), {
-                    "platform_id": str(p.id), "objection_no": int(line["objection_id"]),
-                    "received_on": p.objections[event.objection_id]["received_on"],
-                    "admissible": line["admissible"], "outcome": line["outcome"], "position": position})
+                o = p.objections[event.objection_id]
+                number = int(o["objection_id"])
+                self.pending["rm_platform_objections"].put((str(p.id), number), {
+                    "platform_id": str(p.id), "objection_no": number, "received_on": o["received_on"],
+                    "admissible": bool(o["admissible"]), "outcome": o["outcome"], "position": position})
             self._dirty_platforms[p.id] = (p, position)
         if "publicity" in active:
             if name == "Publicized":

@@ -27,6 +27,7 @@ from aggregates.errors import CalendarNotLoaded
 from aggregates.policy import Policy, PolicyRegistry
 
 from .tables import LIVE
+from .views import objection_line
 
 FEN = Decimal("0.01")
 LEDGER_KINDS = ("commitment", "release", "disbursement", "recovery")
@@ -120,8 +121,8 @@ def get_platform(conn: Any, platform_id: Any) -> dict[str, Any] | None:
     detail = json.loads(summary)
     rows = conn.execute(sa.select(o.c.objection_no, o.c.received_on, o.c.admissible, o.c.outcome)
                         .where(o.c.platform_id == str(platform_id)).order_by(o.c.objection_no))
-    detail["objections"] = [{"objection_id": str(r.objection_no), "received_on": r.received_on.isoformat(),
-                             "admissible": bool(r.admissible), "outcome": r.outcome} for r in rows]
+    detail["objections"] = [objection_line({"objection_id": str(r.objection_no), "received_on": r.received_on,
+                                            "admissible": r.admissible, "outcome": r.outcome}) for r in rows]
     return detail
 
 

@@ -186,10 +186,7 @@ class ReadModelRunner:
         self._wake.set()
 
     def _under_pressure(self) -> bool:
-        try:
-            return self.pressure is not None and self.pressure() > 0
-        except Exception:  # noqa: BLE001 - a broken gauge must not stop the follower
-            return False
+        return self.pressure is not None and self.pressure() > 0
 
     def start_background(self, poll_interval: float = 0.2) -> None:
         if self._thread is not None:
