@@ -39,6 +39,10 @@ class Api:
         self.client = client
         self.container = container
         self._tokens: dict[str, str] = {}
+        # The read models follow the log in the background (eventually consistent, API.md).
+        # Like a careful client, reads wait for the last position a write returned, so a test
+        # reads its own writes instead of racing the runner.
+        self.last_position = 0
 
     def headers(self, user: str | None, **extra: str) -> dict[str, str]:
         if user is None:
@@ -64,10 +68,21 @@ class Api:
                 on = None
             if on is not None and on <= today_in_shanghai():
                 with patch("api.commands_support.today_in_shanghai", lambda: on):
-                    return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers))
-        return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers))
+                    return self._remember(self.client.post(f"/api/v1{path}", json=body,
+                                                           headers=self.headers(user, **headers)))
+        return self._remember(self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers)))
+
+    def _remember(self, response):  # noqa: ANN001, ANN202
+        if response.is_success and "json" in response.headers.get("content-type", ""):
+            position = response.json().get("position") if isinstance(response.json(), dict) else None
+            if isinstance(position, int):
+                self.last_position = max(self.last_position, position)
+        return response
 
     def get(self, path: str, user: str | None, **params: Any):  # noqa: ANN201
+        """GET as ``user``; waits for the last write's position unless the test passes its own."""
+        if self.last_position and "min_position" not in params:
+            params["min_position"] = self.last_position
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers(user))
 
 
