@@ -1,5 +1,6 @@
 """Structured request logs: one JSON line per request (method, path, status, duration_ms,
-request_id), via structlog. The request id comes from ``X-Request-ID`` or is generated, and is
+request_id, and for a command what it recorded: command, aggregate_id, version, position), via
+structlog. The request id comes from ``X-Request-ID`` or is generated, and is
 echoed in the response so a client's report can be matched to the log line."""
 
 from __future__ import annotations
@@ -78,5 +79,9 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # A command route leaves what it recorded in the request state (commands_support):
+            # one line per request says who was changed and at which log position.
+            recorded = (scope.get("state") or {}).get("recorded") or {}
             self.log.info("request", method=scope["method"], path=scope["path"], status=status,
-                          duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)
+                          duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id,
+                          **recorded)
