@@ -126,6 +126,44 @@ def test_a_cached_platform_is_handed_out_as_an_independent_copy(registry):
 
 
 @freeze_time("2024-03-01T02:00:00Z")
+def test_art8_6_resolving_an_objection_in_a_copy_leaves_the_cached_platform_alone(registry):
+    """Copies share the objection records (there can be many): a command's copy that resolves one
+    and is then refused or abandoned must not have changed the record the next command reads."""
+    d = Driver(registry).to("in_publicity")
+    registry.object(d.pid, act(Role.BUREAU, "2022-09-30"), objector_name="市民", contact="x", content="异议")
+    copy_ = registry.get_platform(d.pid)
+    copy_.resolve_objection("1", False, "不成立", "副市长批示〔2022〕1号", act(Role.BUREAU, "2022-10-08"))
+    assert copy_.objections["1"]["outcome"] == "dismissed"
+    again = registry.get_platform(d.pid)
+    assert again.objections["1"]["outcome"] is None and again.version == copy_.version - 1
+    assert again.objections == registry.repository.get(d.pid, version=again.version).objections
+
+
+@freeze_time("2024-03-01T02:00:00Z")
+def test_each_writer_sees_the_others_objections(registry, store_url):
+    """Two writers on one store (another process, a CLI): each keeps the platform it saved in
+    its cache, and still numbers its next objection after the other's, with the state a replay
+    from the store gives."""
+    from aggregates.application import RegistryApp
+    from aggregates.store import StoreConfig
+
+    d = Driver(registry).to("in_publicity")
+    other = RegistryApp(StoreConfig(store_url))
+    try:
+        on = act(Role.BUREAU, "2024-03-01")
+        ids = [app.object(d.pid, on, objector_name="市民", contact="x", content=f"第{i}条").extra["objection_id"]
+               for i, app in enumerate([registry, other, registry, other, registry])]
+        assert ids == ["1", "2", "3", "4", "5"]
+        for app in (registry, other):
+            cached = app.get_platform(d.pid)
+            replayed = app.repository.get(d.pid, version=cached.version)
+            assert cached.version == replayed.version and cached.objections == replayed.objections
+            assert cached.last_hash == replayed.last_hash
+    finally:
+        other.close()
+
+
+@freeze_time("2024-03-01T02:00:00Z")
 def test_art9_concurrent_fundings_pay_exactly_once(registry):
     drv = Driver(registry).to("recognized")
     barrier = threading.Barrier(8)

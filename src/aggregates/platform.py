@@ -28,6 +28,9 @@ class Platform(RecordedAggregate):
     """A platform from its application (申请) to its recognition (认定), funding or end."""
 
     TOPIC = T
+    # An objection record is replaced whole when resolved, never changed in place, so a copy
+    # handed to a command shares the records (RecordedAggregate.replaced_records).
+    replaced_records = frozenset({"objections"})
 
     class Event(RecordedAggregate.Event):
         TOPIC = f"{T}/Event"
@@ -409,10 +412,11 @@ class Platform(RecordedAggregate):
     def _objection_resolved(
         self, objection_id: str, outcome: str, handling_opinion: str, vice_mayor_decision_ref: str, act: Act
     ) -> None:
-        self.objections[objection_id].update(
-            outcome=outcome, handling_opinion=handling_opinion,
-            vice_mayor_decision_ref=vice_mayor_decision_ref, resolved_on=act.business_date,
-        )
+        # Replaced, not updated in place: copies of the platform share the records.
+        self.objections[objection_id] = {
+            **self.objections[objection_id], "outcome": outcome, "handling_opinion": handling_opinion,
+            "vice_mayor_decision_ref": vice_mayor_decision_ref, "resolved_on": act.business_date,
+        }
 
     @event("ApprovalRescinded", topic=f"{T}/ApprovalRescinded")
     def _approval_rescinded(self, objection_id: str, released_amount: Decimal, act: Act) -> None:

@@ -32,6 +32,10 @@ class RecordedAggregate(Aggregate):
     # Within a platform business dates never run backwards. An aggregate that records acts of
     # many platforms (a subfield seat) receives back-filled acts out of order, so may opt out.
     monotonic_business_dates = True
+    # Fields holding a dict of records that events replace whole and never change in place
+    # (a platform's objections, which anyone may file, so they can be many). A copy gets its own
+    # dict and shares the records: one dict copy, not a deep copy per record, per command.
+    replaced_records = frozenset()  # of field names; not annotated (it would become a constructor field)
 
     class Event(Aggregate.Event):
         prev_hash: str
@@ -47,7 +51,10 @@ class RecordedAggregate(Aggregate):
         # The repository's cache hands out deep copies so a refused command never leaves its
         # half-applied changes behind: one copy per command, so it must be cheap.
         clone = object.__new__(type(self))
-        clone.__dict__.update(copy_state(self.__dict__))
+        state = self.__dict__
+        shared = self.replaced_records
+        clone.__dict__.update(copy_state({k: v for k, v in state.items() if k not in shared}))
+        clone.__dict__.update({k: state[k].copy() for k in shared if k in state})
         return clone
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
