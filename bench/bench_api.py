@@ -9,6 +9,7 @@ counted), so that the figures are the steady state's, not the filling of cold ca
 reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's p99 < 100 ms on SQLite.
 
     python bench/bench_api.py [--seconds 20] [--warmup 5] [--concurrency 32] [--platforms 300]
+                              [--only reads|command]
 """
 
 from __future__ import annotations
@@ -227,6 +228,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of the same load before each measurement")
     parser.add_argument("--platforms", type=int, default=300, help="generated applications on top of the demo")
+    parser.add_argument("--only", choices=("reads", "command"), help="measure only the reads or only the command "
+                        "(the baseline is always measured)")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-server", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -283,6 +286,8 @@ def main() -> None:
              "POST", {},
              {"objector_name": "压测", "contact": "bench", "content": "benchmark objection"}),
         ]
+        if args.only:
+            plans = plans[:1] + [p for p in plans[1:] if method_is_command(p[0]) == (args.only == "command")]
         results = []
         for name, url, method, headers, body in plans:
             print(f"  {name} ...", flush=True)

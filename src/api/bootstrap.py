@@ -7,7 +7,6 @@ Every entry point (the HTTP app, each CLI verb, the demo, the tests) builds a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
-from .fifo_lock import FifoLock
 from .read_cache import RenderedReads
 from .settings import Settings
 from .users import UserRepository
@@ -38,11 +36,6 @@ class Container:
     engine: Engine
     runner: Any
     users: UserRepository
-    # SQLite has a single writer: commands queue here, in arrival order (FifoLock), rather than
-    # each holding a pooled connection while it waits for the file lock (which exhausts the pool
-    # under load).
-    # PostgreSQL runs them concurrently (the service retries a lost optimistic-concurrency race).
-    write_lock: Any = field(default_factory=contextlib.nullcontext)
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
     reads: RenderedReads = field(default_factory=RenderedReads)
     _signer: Any = None
@@ -62,8 +55,9 @@ class Container:
         """Bring the read models up to date and, where this process runs them, keep them so."""
         if self.settings.run_projections:
             self.runner.catch_up()
-            # Queued commands tell the runner that more events are on their way (SQLite).
-            self.runner.pressure = getattr(self.write_lock, "waiting", None)
+            # Queued commands tell the runner that more events are on their way (SQLite's group
+            # commit; PostgreSQL runs commands concurrently and reports none).
+            self.runner.pressure = self.app.commands_waiting
             self.runner.start_background()
             self._background = True
             self.reads.follow(self.runner)  # cached reads keyed on the runner's published position
@@ -108,7 +102,4 @@ def build_container(settings: Settings | None = None) -> Container:
     users = UserRepository(engine)
     users.create_table()
     runner = ReadModelRunner(app, engine)
-    container = Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
-    if store.is_sqlite:
-        container.write_lock = FifoLock()
-    return container
+    return Container(settings=settings, app=app, engine=engine, runner=runner, users=users)

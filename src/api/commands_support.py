@@ -141,8 +141,10 @@ def execute(
     extra: dict[str, Any] = {"idempotency": idempotency}
     if if_match:
         extra["expected_version"] = expected_version_of(request)
-    with container.write_lock:
-        result = call(**kwargs, **extra)
+    result = call(**kwargs, **extra)
+    # For the request's log line (api.logging.RequestLog): what this request recorded.
+    request.state.recorded = {"command": getattr(call, "__name__", None), "aggregate_id": str(result.aggregate_id),
+                              "version": result.version, "position": result.position}
     if receipt_only:
         container.notify()
         return JSONResponse({**result.extra, "received_on": kwargs["act"].business_date.isoformat(),

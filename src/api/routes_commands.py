@@ -117,9 +117,8 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
     """Publishes the batch in the media; each platform's window is computed from the calendar."""
     ids = list(body.platform_ids)
     act, idempotency = make_act(who, body.business_date, body.batch_ref), idempotency_of(request, body)
-    with c.write_lock:
-        result = c.app.publicize(act, batch_ref=body.batch_ref, media=body.media, start_date=body.start_date,
-                                 platform_ids=ids, idempotency=idempotency)
+    result = c.app.publicize(act, batch_ref=body.batch_ref, media=body.media, start_date=body.start_date,
+                             platform_ids=ids, idempotency=idempotency)
     c.notify()
     view = batch_view(c.app, result.aggregate_id, today_in_shanghai())
     view["position"] = result.position

@@ -334,10 +334,9 @@ def file_objection(
         idempotency = Idempotency(key=f"page-objection:{values['submission_id']}",
                                   fingerprint=_fingerprint(platform_id, values))
     try:
-        with c.write_lock:
-            result = c.app.object(uuid.UUID(platform_id), make_act(PUBLIC, None),
-                                  objector_name=values["objector_name"], contact=values["contact"],
-                                  content=values["content"], idempotency=idempotency)
+        result = c.app.object(uuid.UUID(platform_id), make_act(PUBLIC, None),
+                              objector_name=values["objector_name"], contact=values["contact"],
+                              content=values["content"], idempotency=idempotency)
     except IdempotencyKeyReused:
         return message(request, c, 409, "这份表单已经提交过", [
             "这份表单此前已经提交并记录。如需再提出一件异议，请重新打开异议表单填写。"],
