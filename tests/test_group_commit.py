@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
 import pytest
+from eventsourcing.persistence import IntegrityError, OperationalError
 from freezegun import freeze_time
 
+from aggregates.application import Idempotency
+from aggregates.errors import IdempotencyKeyReused, RuleViolation
 from aggregates.group_commit import GroupCommit, Job
 from aggregates.values import Role
 from scenario import Driver, act
@@ -21,8 +25,13 @@ def _wait_until(predicate, timeout: float = 5.0) -> None:  # noqa: ANN001
         time.sleep(0.001)
 
 
+class Interrupted(BaseException):
+    """Stands for KeyboardInterrupt or SystemExit in the thread leading a group."""
+
+
 class Recorder:
-    """A ``process`` that records its groups, can be held, and leaves odd jobs open once."""
+    """A ``process`` that records its groups, can be held, and leaves jobs named "later…" open
+    the first time it sees them."""
 
     def __init__(self) -> None:
         self.groups: list[list[object]] = []
@@ -34,44 +43,54 @@ class Recorder:
 
     def __call__(self, group: list[Job]) -> None:
         self.inside += 1
-        self.overlaps.append(self.inside)
-        self.gate.wait(5)
-        self.groups.append([j.payload for j in group])
-        for j in group:
-            if j.payload == "boom":
-                raise RuntimeError("disk full")
-            if isinstance(j.payload, str) and j.payload.startswith("later") and j.payload not in self.deferred:
-                self.deferred.add(j.payload)  # left open: must come first in the next group
-                continue
-            j.finish(f"done {j.payload}")
-        self.inside -= 1
+        try:
+            self.overlaps.append(self.inside)
+            self.gate.wait(5)
+            self.groups.append([j.payload for j in group])
+            for j in group:
+                if j.payload == "boom":
+                    raise RuntimeError("disk full")
+                if j.payload == "interrupt":
+                    raise Interrupted()
+                if isinstance(j.payload, str) and j.payload.startswith("later") and j.payload not in self.deferred:
+                    self.deferred.add(j.payload)  # left open: must come first in the next group
+                    continue
+                j.finish(f"done {j.payload}")
+        finally:
+            self.inside -= 1
 
 
-def _submit_all(commit: GroupCommit, payloads: list[object], results: dict) -> list[threading.Thread]:
+def _submit_held(commit: GroupCommit, process: Recorder, payloads: list[object]) -> tuple[list, dict]:
+    """Submit the first payload and hold its group; queue the others one by one behind it, each
+    queued before the next starts; then let the queue run. Returns the threads and results."""
+    results: dict = {}
+    process.gate.clear()
     threads = []
-    for p in payloads:
+    for n, p in enumerate(payloads):
         def run(p: object = p) -> None:
             try:
                 results[p] = commit.submit(p)
             except RuntimeError as exc:
                 results[p] = f"error {exc}"
+            except Interrupted:
+                results[p] = "interrupted"
         t = threading.Thread(target=run)
         t.start()
-        _wait_until(lambda n=len(threads): commit.waiting() >= n)  # queued before the next arrives
         threads.append(t)
-    return threads
+        if n == 0:
+            _wait_until(lambda: process.inside == 1)  # the first leads, held at the gate
+        else:
+            _wait_until(lambda n=n: commit.waiting() == n)
+    process.gate.set()
+    for t in threads:
+        t.join(5)
+    return threads, results
 
 
 def test_queued_commands_are_processed_in_arrival_order_in_groups() -> None:
     process = Recorder()
     commit = GroupCommit(process)
-    process.gate.clear()  # the first command's group is being processed: the rest queue behind it
-    results: dict = {}
-    threads = _submit_all(commit, list(range(8)), results)
-    _wait_until(lambda: commit.waiting() == 7)
-    process.gate.set()
-    for t in threads:
-        t.join(5)
+    _, results = _submit_held(commit, process, list(range(8)))
     assert process.groups == [[0], [1, 2, 3, 4, 5, 6, 7]]
     assert results == {n: f"done {n}" for n in range(8)} and commit.waiting() == 0
     assert max(process.overlaps) == 1  # one group at a time
@@ -80,13 +99,7 @@ def test_queued_commands_are_processed_in_arrival_order_in_groups() -> None:
 def test_a_command_left_open_goes_first_in_the_next_group() -> None:
     process = Recorder()
     commit = GroupCommit(process)
-    process.gate.clear()
-    results: dict = {}
-    threads = _submit_all(commit, ["first", 1, "later-a", 2], results)
-    _wait_until(lambda: commit.waiting() == 3)
-    process.gate.set()
-    for t in threads:
-        t.join(5)
+    _, results = _submit_held(commit, process, ["first", 1, "later-a", 2])
     assert process.groups == [["first"], [1, "later-a", 2], ["later-a"]]
     assert results["later-a"] == "done later-a" and results[2] == "done 2"
 
@@ -94,34 +107,79 @@ def test_a_command_left_open_goes_first_in_the_next_group() -> None:
 def test_a_failing_group_fails_its_open_commands_and_the_queue_goes_on() -> None:
     process = Recorder()
     commit = GroupCommit(process)
-    process.gate.clear()
-    results: dict = {}
-    threads = _submit_all(commit, ["first", 1, "boom"], results)
-    _wait_until(lambda: commit.waiting() == 2)
-    process.gate.set()
-    for t in threads:
-        t.join(5)
-    assert results == {"first": "done first", 1: "done 1", "boom": "error disk full"}
+    _, results = _submit_held(commit, process, ["first", 1, "boom", "never-run"])
+    assert results == {"first": "done first", 1: "done 1", "boom": "error disk full",
+                       "never-run": "error disk full"}
     assert commit.submit(9) == "done 9"  # the lead was handed back: the next command runs
+
+
+def test_an_interrupted_leader_hands_on_the_lead_and_its_followers_get_an_error_of_their_own() -> None:
+    process = Recorder()
+    commit = GroupCommit(process)
+    _, results = _submit_held(commit, process, ["first", "interrupt", 1, 2])
+    assert results["first"] == "done first"
+    # The lead passed to the first in line ("interrupt"), whose thread was interrupted; the others
+    # learn that their command was not run, as an ordinary error, not as an interruption.
+    assert results["interrupt"] == "interrupted"
+    assert all(results[p].startswith("error the command was not run") for p in (1, 2))
+    assert commit.submit(9) == "done 9" and commit.waiting() == 0
+
+
+class HeldSaves:
+    """Holds the registry's first save until the test has queued the commands it wants grouped
+    behind it; records each save's number of aggregates."""
+
+    def __init__(self, registry, monkeypatch) -> None:  # noqa: ANN001
+        self.registry, self.sizes, self.release = registry, [], threading.Event()
+        original = type(registry).save
+
+        def save(app, *aggregates):  # noqa: ANN001, ANN202
+            self.sizes.append(len(aggregates))
+            if len(self.sizes) == 1:
+                self.release.wait(10)
+            return original(app, *aggregates)
+
+        monkeypatch.setattr(type(registry), "save", save)
+
+    def run(self, *commands) -> list:  # noqa: ANN002
+        """Run ``commands`` (callables) from threads in this order, the first one's save held
+        until all the others are queued; returns each one's result or exception."""
+        outcomes: list = [None] * len(commands)
+
+        def call(i: int) -> None:
+            try:
+                outcomes[i] = commands[i]()
+            except Exception as exc:  # noqa: BLE001 - returned to the test
+                outcomes[i] = exc
+
+        threads = []
+        for i in range(len(commands)):
+            threads.append(threading.Thread(target=call, args=(i,)))
+            threads[-1].start()
+            if i == 0:
+                _wait_until(lambda: len(self.sizes) == 1)
+            else:
+                _wait_until(lambda i=i: self.registry.commands_waiting() == i)
+        self.release.set()
+        for t in threads:
+            t.join(10)
+        return outcomes
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 @freeze_time("2024-03-01T02:00:00Z")
 def test_art8_6_concurrent_objections_share_transactions_and_lose_none(registry, monkeypatch) -> None:
     """Many members of the public object at once to a few platforms: every objection is recorded
-    once, numbered without gaps per platform, each answer names its own event's position, and
-    commands on different platforms went to the store together."""
+    once, numbered without gaps per platform, and each answer names its own event's position."""
     drivers = [Driver(registry).to("in_publicity", exception="recorded exception" if i else None)
                for i in range(3)]
-    saves: list[int] = []
     original = type(registry).save
 
-    def counting_save(self, *aggregates):  # noqa: ANN001, ANN202
-        saves.append(len(aggregates))
+    def slow_save(self, *aggregates):  # noqa: ANN001, ANN202
         time.sleep(0.002)  # a slow disk: commands queue behind each commit
         return original(self, *aggregates)
 
-    monkeypatch.setattr(type(registry), "save", counting_save)
+    monkeypatch.setattr(type(registry), "save", slow_save)
     on = act(Role.BUREAU, "2024-03-01")
     answers: list = []
 
@@ -134,7 +192,7 @@ def test_art8_6_concurrent_objections_share_transactions_and_lose_none(registry,
         t.start()
     for t in threads:
         t.join(30)
-    assert len(answers) == 30 and max(saves) > 1  # at least one transaction held several commands
+    assert len(answers) == 30
     for d in drivers:
         numbers = sorted(int(r.extra["objection_id"]) for pid, r in answers if pid == d.pid)
         assert numbers == list(range(1, 11))
@@ -143,3 +201,106 @@ def test_art8_6_concurrent_objections_share_transactions_and_lose_none(registry,
     for pid, r in answers:
         event = by_position[r.position]
         assert event.originator_id == pid and event.originator_version == r.version
+
+
+SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+ON = "2024-03-01T02:00:00Z"
+
+
+def _object(registry, pid, who: str = "市民", key: Idempotency | None = None):  # noqa: ANN001, ANN202
+    return lambda: registry.object(pid, act(Role.BUREAU, "2024-03-01"), objector_name=who, contact="x",
+                                   content="异议", idempotency=key)
+
+
+@SQLITE
+@freeze_time(ON)
+def test_commands_on_different_platforms_share_one_transaction(registry, monkeypatch) -> None:
+    a, b, c = (Driver(registry).to("in_publicity", exception="recorded exception" if i else None) for i in range(3))
+    held = HeldSaves(registry, monkeypatch)
+    first, on_b, on_c, on_a = held.run(_object(registry, a.pid), _object(registry, b.pid),
+                                       _object(registry, c.pid), _object(registry, a.pid))
+    assert held.sizes == [1, 3]  # the first alone; then b, c and a again together
+    assert [r.extra["objection_id"] for r in (first, on_b, on_c, on_a)] == ["1", "1", "1", "2"]
+    assert len({on_b.position, on_c.position, on_a.position}) == 3
+
+
+@SQLITE
+@freeze_time(ON)
+def test_art9_a_second_funding_in_the_same_queue_is_refused_as_if_alone(registry, monkeypatch) -> None:
+    """The second funding read the platform the first one changes: it waits for the next group,
+    and is refused on the state after the first (Art. 9: the funds are paid once)."""
+    other = Driver(registry).to("in_publicity")
+    drv = Driver(registry).to("recognized", exception="recorded exception")
+    held = HeldSaves(registry, monkeypatch)
+    fund = lambda: registry.fund(drv.pid, act(Role.FINANCE, "2023-12-20", "长财教〔2023〕99号"))  # noqa: E731
+    _, funded, again = held.run(_object(registry, other.pid), fund, fund)
+    assert funded.version == drv.platform.version and isinstance(again, RuleViolation)
+    assert held.sizes == [1, 1]  # the refused one wrote nothing, in a group of its own
+    assert registry.get_platform(drv.pid).disbursed == Decimal("1000000.00")
+
+
+@SQLITE
+@freeze_time(ON)
+def test_a_retry_queued_behind_its_first_attempt_is_answered_with_the_first_answer(registry, monkeypatch) -> None:
+    other, drv = Driver(registry).to("in_publicity"), Driver(registry).to("in_publicity", exception="recorded")
+    held = HeldSaves(registry, monkeypatch)
+    key, reused = Idempotency("k-1", "fingerprint-a"), Idempotency("k-1", "fingerprint-b")
+    _, first, retry, different = held.run(_object(registry, other.pid), _object(registry, drv.pid, key=key),
+                                          _object(registry, drv.pid, key=key), _object(registry, drv.pid, key=reused))
+    assert retry.replayed and (retry.position, retry.extra) == (first.position, first.extra)
+    assert isinstance(different, IdempotencyKeyReused)
+    assert list(registry.get_platform(drv.pid).objections) == ["1"]
+
+
+@SQLITE
+@freeze_time(ON)
+def test_a_group_that_loses_a_race_is_run_again_command_by_command(registry, monkeypatch) -> None:
+    """Another process wrote meanwhile (the joint save fails on a version): each command is run
+    again on its own, on fresh state, and recorded once."""
+    a, b = Driver(registry).to("in_publicity"), Driver(registry).to("in_publicity", exception="recorded")
+    original, calls = type(registry).save, []
+
+    def racing_save(app, *aggregates):  # noqa: ANN001, ANN202
+        calls.append(len(aggregates))
+        if len(calls) == 1:
+            raise IntegrityError("another writer took this version")
+        return original(app, *aggregates)
+
+    monkeypatch.setattr(type(registry), "save", racing_save)
+    on_a, on_b = _object(registry, a.pid)(), _object(registry, b.pid)()
+    assert calls == [1, 1, 1]  # the failed joint save, then the first again alone; the second as usual
+    assert (on_a.extra["objection_id"], on_b.extra["objection_id"]) == ("1", "1")
+    assert list(registry.get_platform(a.pid).objections) == ["1"]
+
+
+@SQLITE
+@freeze_time(ON)
+def test_a_snapshot_that_fails_does_not_turn_a_recorded_command_into_an_error(registry, monkeypatch, caplog) -> None:
+    drv = Driver(registry).to("in_publicity")
+    while registry.get_platform(drv.pid).version < 49:
+        _object(registry, drv.pid)()
+
+    def full_disk(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(registry.snapshots, "put", full_disk)
+    fiftieth = _object(registry, drv.pid)()  # the 50th event: a snapshot is due
+    assert fiftieth.version == 50 and registry.get_platform(drv.pid).version == 50
+    assert "snapshot not taken" in caplog.text
+
+
+@SQLITE
+@freeze_time(ON)
+def test_art8_3_a_score_queued_behind_the_intake_it_needs_is_not_refused(registry, monkeypatch) -> None:
+    """An expert scores a platform whose intake is queued just ahead: alone, after the intake,
+    the score is recorded. In one group it would be decided on the platform before the intake
+    and refused; it waits for the next group instead."""
+    other, drv = Driver(registry).to("in_publicity"), Driver(registry).to("applied")
+    policy = registry.policy_of(drv.platform)
+    held = HeldSaves(registry, monkeypatch)
+    intake = lambda: registry.intake(drv.pid, True, "材料齐全", act(Role.SERVICE_AGENCY, "2022-03-05"))  # noqa: E731
+    score = lambda: registry.score(drv.pid, {c.criterion: c.max_points for c in policy.rubric}, "", None,  # noqa: E731
+                                   act(Role.EXPERT, "2022-03-10", who="expert-1"))
+    _, accepted, scored = held.run(_object(registry, other.pid), intake, score)
+    assert not isinstance(scored, Exception), scored
+    assert scored.version == accepted.version + 1 and list(drv.platform.scores) == ["expert-1"]

@@ -35,7 +35,7 @@ from .errors import (
     RuleViolation,
     StaleVersion,
 )
-from .group_commit import GroupCommit, Job
+from .group_commit import GroupCommit, Job, for_another_thread
 from .idempotency import IdempotencyRecord
 from .platform import Platform, default_period_end
 from .policy import Policy, PolicyRegistry
@@ -211,6 +211,7 @@ class RegistryApp(Application[UUID]):
                 earlier = self._replay(c.act.actor_id, c.idempotency) if c.idempotency is not None else None
                 if earlier is None:
                     target, changed, extra = c.work()
+                    to_save = self._with_record(c.command, c.act, c.idempotency, target, changed, extra)
             except Exception as exc:  # noqa: BLE001 - a refusal is this command's answer
                 if reads & written:
                     break  # refused on state the group is changing: decide again after it
@@ -223,7 +224,6 @@ class RegistryApp(Application[UUID]):
                     break
                 job.finish(earlier)
                 continue
-            to_save = self._with_record(c.command, c.act, c.idempotency, target, changed, extra)
             ids = {a.id for a in to_save}
             if (reads | ids) & written:
                 break
@@ -246,7 +246,7 @@ class RegistryApp(Application[UUID]):
             return
         except Exception as exc:  # noqa: BLE001 - nothing was written: every command of it fails
             for job, _, _, _ in prepared:
-                job.fail(exc)
+                job.fail(for_another_thread(exc))
             return
         finally:
             self._saving.aggregates = {}
@@ -303,13 +303,24 @@ class RegistryApp(Application[UUID]):
         """Every 50th event of a platform the library takes a snapshot inside the save. When the
         command's own aggregate stands at that version (the usual case) it is the snapshot's
         state, so it is taken from it rather than rebuilt from the previous snapshot and the
-        events since: that rebuild, under SQLite's one write lock, held up every queued command."""
-        saved = getattr(self._saving, "aggregates", {}).get(aggregate_id)
-        if saved is None or version is None or saved.version != version or self.snapshots is None:
+        events since: that rebuild, while the commands queued behind it waited, held them all up."""
+        saving = getattr(self._saving, "aggregates", None)
+        if not saving:  # asked for directly, not by a save: failures are the caller's to see
             super().take_snapshot(aggregate_id, version, projector_func)
             return
-        snapshot_class = getattr(type(saved), "Snapshot", type(self).snapshot_class)
-        self.snapshots.put([snapshot_class.take(saved)])
+        try:
+            saved = saving.get(aggregate_id)
+            if saved is None or version is None or saved.version != version or self.snapshots is None:
+                super().take_snapshot(aggregate_id, version, projector_func)
+            else:
+                snapshot_class = getattr(type(saved), "Snapshot", type(self).snapshot_class)
+                self.snapshots.put([snapshot_class.take(saved)])
+        except Exception:  # noqa: BLE001
+            # The command's events are committed by now, and a snapshot only shortens later
+            # loads: failing to take one must not answer a recorded command with an error (the
+            # client would retry it, and act twice). The next snapshot interval tries again.
+            log.warning("snapshot not taken", exc_info=True,
+                        extra={"aggregate_id": str(aggregate_id), "version": version})
 
     def _replay(self, actor_id: str, idempotency: Idempotency) -> CommandResult | None:
         try:

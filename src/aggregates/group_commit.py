@@ -15,6 +15,7 @@ the queue, the lead and the hand-over of answers.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import deque
 from typing import Any, Callable, Generic, TypeVar
@@ -59,7 +60,11 @@ class GroupCommit(Generic[T]):
             self._queue.append(job)
             follow, self._leading = self._leading, True
         if follow:
-            job.wake.wait()  # until answered, or handed the lead
+            try:
+                job.wake.wait()  # until answered, or handed the lead
+            except BaseException:
+                self._abandon(job)
+                raise
             if job.done:
                 return self._outcome(job)
         try:
@@ -68,23 +73,38 @@ class GroupCommit(Generic[T]):
                     group = [self._queue.popleft() for _ in range(min(self._max_group, len(self._queue)))]
                 try:
                     self._process(group)
-                except BaseException as exc:  # noqa: BLE001 - every job of the group learns of it
+                except BaseException as exc:  # noqa: BLE001 - every open job of the group learns of it
                     for j in group:
                         if not j.done:
-                            j.fail(exc)
-                with self._mutex:
-                    # Jobs left open go back to the head of the queue, in their order.
-                    self._queue.extendleft(reversed([j for j in group if not j.done]))
-                for j in group:
-                    if j.done and j is not job:
-                        j.wake.set()
+                            j.fail(exc if j is job else for_another_thread(exc))
+                finally:
+                    with self._mutex:
+                        # Jobs left open go back to the head of the queue, in their order.
+                        self._queue.extendleft(reversed([j for j in group if not j.done]))
+                    for j in group:
+                        if j.done and j is not job:
+                            j.wake.set()
         finally:
-            with self._mutex:
-                if self._queue:
-                    self._queue[0].wake.set()  # the lead passes to the first in line
-                else:
-                    self._leading = False
+            self._hand_over()
         return self._outcome(job)
+
+    def _hand_over(self) -> None:
+        """The lead passes to the first in line, or lapses when nobody waits."""
+        with self._mutex:
+            if self._queue:
+                self._queue[0].wake.set()
+            else:
+                self._leading = False
+
+    def _abandon(self, job: Job[T]) -> None:
+        """A waiting thread was interrupted: take its job out of the queue, and if the lead had
+        just been handed to it, hand it on, so that the queue never stalls."""
+        with self._mutex:
+            if job in self._queue:
+                self._queue.remove(job)
+            handed = job.wake.is_set() and not job.done
+        if handed:
+            self._hand_over()
 
     def waiting(self) -> int:
         """How many commands are queued (behind the group being processed)."""
@@ -98,4 +118,21 @@ class GroupCommit(Generic[T]):
         return job.result
 
 
-__all__ = ["GroupCommit", "Job"]
+def for_another_thread(error: BaseException) -> BaseException:
+    """The error one failure gives each further waiting thread (a failed save fails every command
+    of its group): its own copy, so that each raises it with its own traceback, caused by the
+    original; an interruption of the leader (KeyboardInterrupt, SystemExit) is not passed on as
+    such."""
+    if not isinstance(error, Exception):
+        wrapped = RuntimeError("the command was not run: the thread saving its group was interrupted")
+        wrapped.__cause__ = error
+        return wrapped
+    try:
+        clone = copy.copy(error)
+    except Exception:  # noqa: BLE001 - an error that cannot be copied is shared as it is
+        return error
+    clone.__cause__ = error
+    return clone
+
+
+__all__ = ["GroupCommit", "Job", "for_another_thread"]
