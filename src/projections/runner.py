@@ -93,7 +93,7 @@ class ReadModelRunner:
         self._urgent = threading.Event()
         self.coalesce = coalesce
         # How many commands are waiting to write (set by whoever queues them, e.g. SQLite's
-        # write lock); None when unknown, and then batches are never delayed.
+        # group commit); None when unknown, and then batches are never delayed.
         self.pressure: Callable[[], int] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
