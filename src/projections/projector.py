@@ -338,11 +338,16 @@ def _apply_plan(cls: type) -> tuple[Any, frozenset[str]] | None:
 
 def publicity_line(p: Platform) -> dict[str, Any]:
     """A platform's line in the publicity list: counts and outcome, never the objectors."""
-    objections = list(p.objections.values())
-    admissible = [o for o in objections if o["admissible"]]
-    upheld = sum(1 for o in objections if o["outcome"] == "upheld")
-    dismissed = sum(1 for o in objections if o["outcome"] == "dismissed")
-    unresolved = sum(1 for o in admissible if o["outcome"] is None)
+    # One pass: a platform in publicity may have many objections, and its line is recomputed
+    # at each batch that touches it.
+    admissible = upheld = dismissed = unresolved = 0
+    for o in p.objections.values():
+        decided = o["outcome"]
+        if o["admissible"]:
+            admissible += 1
+            unresolved += decided is None
+        upheld += decided == "upheld"
+        dismissed += decided == "dismissed"
     if upheld:
         outcome = "upheld"  # 异议成立: the approval was rescinded
     elif unresolved:
@@ -353,7 +358,7 @@ def publicity_line(p: Platform) -> dict[str, Any]:
         outcome = None
     return {"name": p.name, "host_name": p.host_unit.get("name") or "",
             "host_credit_code": p.host_unit["credit_code"], "subfield": p.subfield,
-            "objections": len(objections), "late_objections": len(objections) - len(admissible),
+            "objections": len(p.objections), "late_objections": len(p.objections) - admissible,
             "upheld": upheld, "dismissed": dismissed, "unresolved": unresolved, "outcome": outcome}
 
 
