@@ -48,5 +48,7 @@ def test_a_commands_request_line_says_what_it_recorded(tmp_path, monkeypatch) ->
     assert objection["event"] == "request" and objection["status"] == 200 and objection["method"] == "POST"
     assert (objection["command"], objection["aggregate_id"]) == ("object", pid)
     assert objection["position"] == answer["position"] and objection["version"] > 1
+    batch = [ln for ln in lines.lines if ln["path"].endswith("/publicity-batches")][-1]
+    assert batch["command"] == "publicize" and batch["status"] == 201 and batch["position"] > 0
     read = [ln for ln in lines.lines if ln["path"].endswith("/publicity-list")][-1]
     assert "position" not in read and "command" not in read

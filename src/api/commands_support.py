@@ -122,6 +122,12 @@ def platform_response(container: Container, result: CommandResult, status: int =
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def note_recorded(request: Request, command: str, result: CommandResult) -> None:
+    """What the request recorded, for its log line (:class:`api.logging.RequestLog`)."""
+    request.state.recorded = {"command": command, "aggregate_id": str(result.aggregate_id),
+                              "version": result.version, "position": result.position}
+
+
 def execute(
     container: Container, request: Request, body: BaseModel | None, call: Callable[..., CommandResult],
     *, principal: Principal, platform_id: UUID | None = None, if_match: bool = True, status: int = 200,
@@ -142,9 +148,7 @@ def execute(
     if if_match:
         extra["expected_version"] = expected_version_of(request)
     result = call(**kwargs, **extra)
-    # For the request's log line (api.logging.RequestLog): what this request recorded.
-    request.state.recorded = {"command": getattr(call, "__name__", None), "aggregate_id": str(result.aggregate_id),
-                              "version": result.version, "position": result.position}
+    note_recorded(request, getattr(call, "__name__", "command"), result)
     if receipt_only:
         container.notify()
         return JSONResponse({**result.extra, "received_on": kwargs["act"].business_date.isoformat(),

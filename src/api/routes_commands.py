@@ -23,7 +23,7 @@ from aggregates.values import Act, ChangeKind, RevocationGround, Role
 from . import schemas as s
 from .auth import PUBLIC, Principal
 from .bootstrap import Container
-from .commands_support import execute, idempotency_of, make_act
+from .commands_support import execute, idempotency_of, make_act, note_recorded
 from .deps import get_container, public_or_principal, require_roles
 from .errors import ProblemException, problem_responses
 from .page_security import client_address, limiter_for
@@ -119,6 +119,7 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
     act, idempotency = make_act(who, body.business_date, body.batch_ref), idempotency_of(request, body)
     result = c.app.publicize(act, batch_ref=body.batch_ref, media=body.media, start_date=body.start_date,
                              platform_ids=ids, idempotency=idempotency)
+    note_recorded(request, "publicize", result)
     c.notify()
     view = batch_view(c.app, result.aggregate_id, today_in_shanghai())
     view["position"] = result.position

@@ -38,7 +38,7 @@ from projections import queries
 
 from .auth import PUBLIC
 from .bootstrap import Container
-from .commands_support import make_act
+from .commands_support import make_act, note_recorded
 from .deps import get_container
 from .page_security import (CSRF_FIELD, CsrfError, client_address, csrf_for, limiter_for,
                             secure_headers)
@@ -337,6 +337,7 @@ def file_objection(
         result = c.app.object(uuid.UUID(platform_id), make_act(PUBLIC, None),
                               objector_name=values["objector_name"], contact=values["contact"],
                               content=values["content"], idempotency=idempotency)
+        note_recorded(request, "object", result)
     except IdempotencyKeyReused:
         return message(request, c, 409, "这份表单已经提交过", [
             "这份表单此前已经提交并记录。如需再提出一件异议，请重新打开异议表单填写。"],
