@@ -60,12 +60,16 @@ class Idempotency:
     fingerprint: str
 
 
+# A command's decision: returns the target aggregate, every aggregate to save, and extras.
+Work = Callable[[], tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class _Command:
-    """A command queued for a group commit."""
+    """A command to run: alone, or queued for a group commit."""
 
     command: str
-    work: Callable[[], tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]]
+    work: Work
     act: Act
     idempotency: Idempotency | None
 
@@ -150,48 +154,37 @@ class RegistryApp(Application[UUID]):
             reads.add(aggregate_id)
         return self.repository.get(aggregate_id, version=version)
 
-    def _run(
-        self,
-        command: str,
-        work: Callable[[], tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]],
-        act: Act,
-        idempotency: Idempotency | None,
-    ) -> CommandResult:
-        """Run ``work`` (which returns the target aggregate, every aggregate to save, and
-        extras) and save atomically: queued for a group commit on a one-writer store, else alone."""
+    def _run(self, command: str, work: Work, act: Act, idempotency: Idempotency | None) -> CommandResult:
+        """Run ``work`` and save atomically: queued for a group commit on a one-writer store,
+        else alone."""
+        queued = _Command(command, work, act, idempotency)
         if self._group is not None:
-            return self._group.submit(_Command(command, work, act, idempotency))
-        return self._run_alone(command, work, act, idempotency)
+            return self._group.submit(queued)
+        return self._run_alone(queued)
 
-    def _run_alone(
-        self,
-        command: str,
-        work: Callable[[], tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]],
-        act: Act,
-        idempotency: Idempotency | None,
-    ) -> CommandResult:
+    def _run_alone(self, c: _Command) -> CommandResult:
         """One command in its own transaction, retrying on a lost race."""
-        if idempotency is not None:
-            earlier = self._replay(act.actor_id, idempotency)
+        if c.idempotency is not None:
+            earlier = self._replay(c.act.actor_id, c.idempotency)
             if earlier is not None:
                 return earlier
         for attempt in range(1, ATTEMPTS + 1):
-            target, changed, extra = work()
-            to_save = self._with_record(command, act, idempotency, target, changed, extra)
+            target, changed, extra = c.work()
+            to_save = self._with_record(c, target, changed, extra)
             self._saving.aggregates = {a.id: a for a in to_save}
             try:
                 recordings = self.save(*to_save)
             except IntegrityError:
-                if idempotency is not None:
-                    earlier = self._replay(act.actor_id, idempotency)
+                if c.idempotency is not None:
+                    earlier = self._replay(c.act.actor_id, c.idempotency)
                     if earlier is not None:
                         return earlier
-                log.info("write conflict", extra={"command": command, "attempt": attempt})
+                log.info("write conflict", extra={"command": c.command, "attempt": attempt})
                 continue
             finally:
                 self._saving.aggregates = {}
             self._cache_saved(to_save)
-            return self._recorded(command, target, extra, [r.notification.id for r in recordings])
+            return self._recorded(c.command, target, extra, [r.notification.id for r in recordings])
         raise ConcurrentModification()
 
     def _process_group(self, group: list[Job[_Command]]) -> None:
@@ -211,7 +204,7 @@ class RegistryApp(Application[UUID]):
                 earlier = self._replay(c.act.actor_id, c.idempotency) if c.idempotency is not None else None
                 if earlier is None:
                     target, changed, extra = c.work()
-                    to_save = self._with_record(c.command, c.act, c.idempotency, target, changed, extra)
+                    to_save = self._with_record(c, target, changed, extra)
             except Exception as exc:  # noqa: BLE001 - a refusal is this command's answer
                 if reads & written:
                     break  # refused on state the group is changing: decide again after it
@@ -240,7 +233,7 @@ class RegistryApp(Application[UUID]):
             for job, _, _, _ in prepared:
                 c = job.payload
                 try:
-                    job.finish(self._run_alone(c.command, c.work, c.act, c.idempotency))
+                    job.finish(self._run_alone(c))
                 except Exception as exc:  # noqa: BLE001
                     job.fail(exc)
             return
@@ -259,14 +252,15 @@ class RegistryApp(Application[UUID]):
             job.finish(self._recorded(job.payload.command, target, extra, ids))
 
     @staticmethod
-    def _with_record(command: str, act: Act, idempotency: Idempotency | None, target: RecordedAggregate,
-                     changed: list[RecordedAggregate], extra: dict[str, Any]) -> list[RecordedAggregate]:
+    def _with_record(c: _Command, target: RecordedAggregate, changed: list[RecordedAggregate],
+                     extra: dict[str, Any]) -> list[RecordedAggregate]:
         """The aggregates a command saves: those it changed, and its idempotency record."""
-        if idempotency is None:
+        if c.idempotency is None:
             return list(changed)
         return [*changed, IdempotencyRecord.record(
-            actor_id=act.actor_id, key=idempotency.key, fingerprint=idempotency.fingerprint, command=command,
-            target_id=target.id, target_version=target.version, result=_jsonable(extra), act=act)]
+            actor_id=c.act.actor_id, key=c.idempotency.key, fingerprint=c.idempotency.fingerprint,
+            command=c.command, target_id=target.id, target_version=target.version, result=_jsonable(extra),
+            act=c.act)]
 
     @staticmethod
     def _recorded(command: str, target: RecordedAggregate, extra: dict[str, Any],
