@@ -101,7 +101,7 @@ def generate_load(url: str, platforms: int) -> list[str]:
                     app.score(pid, {c.criterion: c.max_points - 2 for c in policy.rubric}, "ok", None,
                               Act(f"bench-expert-{e}", Role.EXPERT, day + timedelta(days=2)))
                 app.inspect(pid, True, "ok", Act("bureau", Role.BUREAU, day + timedelta(days=3)))
-                held = app._seat(subfields[i % len(subfields)], act).holder is not None
+                held = app.subfield_held(subfields[i % len(subfields)])
                 app.approve(pid, Act("bureau", Role.BUREAU, day + timedelta(days=4)), party_group_meeting_ref="PG",
                             vice_mayor_approval_ref="VM", funding_plan_ref="FP",
                             subfield_exception="benchmark load: a recorded exception to Art. 5" if held else None)

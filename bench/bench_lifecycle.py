@@ -121,7 +121,7 @@ def time_load_with_snapshots(url: str) -> float:
     # freeze perf_counter) is needed.
     app = RegistryApp(StoreConfig(url))
     # An Art. 5 exception only where the subfield is already held (one on a free seat is refused).
-    held = app._seat("智能终端", act(Role.BUREAU, "2022-09-01")).holder is not None
+    held = app.subfield_held("智能终端")
     drv = Driver(app, subfield="智能终端").to("under_construction", exception="基准测试：加载时间" if held else None)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("1,000-event platform", total=1000)

@@ -32,7 +32,7 @@ os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from aggregates.application import RegistryApp  # noqa: E402
 from aggregates.store import StoreConfig  # noqa: E402
-from projections.db import make_engine  # noqa: E402
+from projections.db import make_engine, read_model_path  # noqa: E402
 from projections.synthetic import Programme  # noqa: E402
 
 PG_BASE = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,8 +68,10 @@ def fresh_lag_store(kind: str) -> str:
 
 def drop_lag_store(url: str) -> None:
     if url.startswith("sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(StoreConfig(url).sqlite_path + suffix).unlink(missing_ok=True)
+        events = StoreConfig(url).sqlite_path
+        for path in (events, read_model_path(events)):  # the event store and its read models' file
+            for suffix in ("", "-wal", "-shm"):
+                Path(path + suffix).unlink(missing_ok=True)
         return
     import psycopg
 

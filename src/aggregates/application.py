@@ -142,6 +142,13 @@ class RegistryApp(Application[UUID]):
         except AggregateNotFoundError:
             return SubfieldSeat.open(subfield, act)
 
+    def subfield_held(self, subfield: str) -> bool:
+        """Whether a platform holds ``subfield``'s seat now (Art. 5: one platform per subfield)."""
+        try:
+            return self._load(SubfieldSeat.create_id(subfield)).holder is not None
+        except AggregateNotFoundError:
+            return False
+
     def commands_waiting(self) -> int:
         """How many commands are queued for the next group commit (0 where there is none)."""
         return self._group.waiting() if self._group is not None else 0
@@ -171,7 +178,6 @@ class RegistryApp(Application[UUID]):
         for attempt in range(1, ATTEMPTS + 1):
             target, changed, extra = c.work()
             to_save = self._with_record(c, target, changed, extra)
-            self._saving.aggregates = {a.id: a for a in to_save}
             try:
                 recordings = self.save(*to_save)
             except IntegrityError:
@@ -181,9 +187,6 @@ class RegistryApp(Application[UUID]):
                         return earlier
                 log.info("write conflict", extra={"command": c.command, "attempt": attempt})
                 continue
-            finally:
-                self._saving.aggregates = {}
-            self._cache_saved(to_save)
             return self._recorded(c.command, target, extra, [r.notification.id for r in recordings])
         raise ConcurrentModification()
 
@@ -200,32 +203,29 @@ class RegistryApp(Application[UUID]):
         for job in group:
             c = job.payload
             self._reads.ids = reads = set()
+            earlier = error = None
             try:
                 earlier = self._replay(c.act.actor_id, c.idempotency) if c.idempotency is not None else None
                 if earlier is None:
                     target, changed, extra = c.work()
                     to_save = self._with_record(c, target, changed, extra)
             except Exception as exc:  # noqa: BLE001 - a refusal is this command's answer
-                if reads & written:
-                    break  # refused on state the group is changing: decide again after it
-                job.fail(exc)
-                continue
+                error = exc
             finally:
                 self._reads.ids = None
-            if earlier is not None:
-                if reads & written:
-                    break
-                job.finish(earlier)
-                continue
-            ids = {a.id for a in to_save}
+            ids = {a.id for a in to_save} if earlier is None and error is None else set()
             if (reads | ids) & written:
-                break
-            written |= ids
-            prepared.append((job, target, to_save, extra))
+                break  # decided on state the group is changing: decide again after it
+            if error is not None:
+                job.fail(error)
+            elif earlier is not None:
+                job.finish(earlier)
+            else:
+                written |= ids
+                prepared.append((job, target, to_save, extra))
         if not prepared:
             return
         aggregates = [a for _, _, to_save, _ in prepared for a in to_save]
-        self._saving.aggregates = {a.id: a for a in aggregates}
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
@@ -241,9 +241,6 @@ class RegistryApp(Application[UUID]):
             for job, _, _, _ in prepared:
                 job.fail(for_another_thread(exc))
             return
-        finally:
-            self._saving.aggregates = {}
-        self._cache_saved(aggregates)
         positions: dict[UUID, list[int]] = {}
         for r in recordings:
             positions.setdefault(r.domain_event.originator_id, []).append(r.notification.id)
@@ -272,7 +269,18 @@ class RegistryApp(Application[UUID]):
                                              "version": target.version, "position": position})
         return CommandResult(target.id, target.version, position, extra)
 
-    def _cache_saved(self, saved: list[RecordedAggregate]) -> None:
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """The library's save, noting the aggregates being saved for :meth:`take_snapshot`, and
+        then putting the saved copies in the cache (:meth:`_cache_saved`)."""
+        self._saving.aggregates = {a.id: a for a in objs}
+        try:
+            recordings = super().save(*objs, **kwargs)
+        finally:
+            self._saving.aggregates = {}
+        self._cache_saved(objs)
+        return recordings
+
+    def _cache_saved(self, saved: tuple[RecordedAggregate, ...]) -> None:
         """Put the command's saved copy in the aggregate cache in place of the older cached one.
 
         Fast-forwarding, the library leaves the cached aggregate at the version it was loaded at
@@ -366,6 +374,7 @@ class RegistryApp(Application[UUID]):
         idempotency: Idempotency | None = None,
         expected_version: int | None = None,
         extra_key: str | None = None,
+        returns_extras: bool = False,
     ) -> CommandResult:
         """Load the platform, check ``If-Match``, apply the domain decision, and free the
         subfield when the platform ends while holding it (Art. 5)."""
@@ -379,8 +388,9 @@ class RegistryApp(Application[UUID]):
                 seat = self._seat(platform.subfield, act)
                 seat.release(platform.id, act)
                 changed.append(seat)
-            # A decision's result is reported under extra_key, or is itself the extras (a dict).
-            extra = {extra_key: outcome} if extra_key else dict(outcome) if isinstance(outcome, dict) else {}
+            # A decision's result is reported under extra_key, or is itself the extras when the
+            # command says so (returns_extras); otherwise it is not reported.
+            extra = {extra_key: outcome} if extra_key else dict(outcome) if returns_extras else {}
             return platform, changed, extra
 
         return self._run(command, work, act, idempotency)
@@ -533,9 +543,7 @@ class RegistryApp(Application[UUID]):
         except CalendarNotLoaded:
             assert platform.publicity is not None
             policy = self.policy_of(platform)
-            start = platform.publicity["start_date"]
-            first = (self.calendar.working_day_on_or_after(start) if policy.publicity_start_day_counts
-                     else self.calendar.first_working_day_after(start))
+            first = self.calendar.window_first_day(platform.publicity["start_date"], policy.publicity_start_day_counts)
             within = first <= received and (
                 self.calendar.working_days_between(first, received) <= policy.publicity_working_days)
             # Enough for the decision: inside the window up to ``received``, or closed before it.
@@ -550,7 +558,7 @@ class RegistryApp(Application[UUID]):
             objection_id = p.object(first, last, objector_name, contact, content, act)
             return {"objection_id": objection_id, "admissible": p.objections[objection_id]["admissible"]}
 
-        return self._platform_command("object", platform_id, act, decide, idempotency)
+        return self._platform_command("object", platform_id, act, decide, idempotency, returns_extras=True)
 
     def resolve_objection(
         self, platform_id: UUID, objection_id: str, act: Act, *, upheld: bool, handling_opinion: str,

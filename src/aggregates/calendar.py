@@ -266,8 +266,12 @@ class WorkingDayCalendar:
         ``start_counts``, else on the first working day after ``start``, and its last day is the
         ``working_days``-th working day. It closes at 00:00 Asia/Shanghai the next calendar day.
         """
-        first = self.working_day_on_or_after(start) if start_counts else self.first_working_day_after(start)
+        first = self.window_first_day(start, start_counts)
         return first, self.nth_working_day(first, working_days, start_counts=True)
+
+    def window_first_day(self, start: date, start_counts: bool) -> date:
+        """The first day of a publicity window starting ``start`` (see :meth:`publicity_window`)."""
+        return self.working_day_on_or_after(start) if start_counts else self.first_working_day_after(start)
 
     def acceptance_deadline(self, period_end: date, months: int) -> date:
         """Last day to apply for acceptance (验收申请, Art. 9(1): 在执行期满1个月内).

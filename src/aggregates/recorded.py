@@ -51,10 +51,9 @@ class RecordedAggregate(Aggregate):
         # The repository's cache hands out deep copies so a refused command never leaves its
         # half-applied changes behind: one copy per command, so it must be cheap.
         clone = object.__new__(type(self))
-        state = self.__dict__
         shared = self.replaced_records
-        clone.__dict__.update(copy_state({k: v for k, v in state.items() if k not in shared}))
-        clone.__dict__.update({k: state[k].copy() for k in shared if k in state})
+        clone.__dict__.update({k: v.copy() if k in shared else v if type(v) in _IMMUTABLE else copy_state(v)
+                               for k, v in self.__dict__.items()})
         return clone
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:

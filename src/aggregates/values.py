@@ -121,4 +121,4 @@ class Act:
         return act
 
 
-_ROLES: dict[object, Role] = {**{r.value: r for r in Role}, **{r: r for r in Role}}
+_ROLES: dict[object, Role] = {r.value: r for r in Role}  # Role is a str enum: a member looks itself up too

@@ -73,9 +73,13 @@ class RenderedReads:
         position = runner.position
         if min_position is not None and position < min_position:
             return None
+        return self._hit(key, position)
+
+    def _hit(self, key: Hashable, positions: Any) -> Any | None:
+        """The entry kept for ``key`` if it was rendered at ``positions`` (most recently used now)."""
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == position:
+            if hit is not None and hit[0] == positions:
                 self._entries.move_to_end(key)
                 return hit[1]
         return None
@@ -88,11 +92,9 @@ class RenderedReads:
             # The tables are past this process's runner (another process moved them, and
             # ``min_position`` was checked against them): answer fresh, keep nothing.
             return render()
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] == positions:
-                self._entries.move_to_end(key)
-                return hit[1]
+        hit = self._hit(key, positions)
+        if hit is not None:
+            return hit
         value = render()
         with self._lock:
             self._entries[key] = (positions, value)

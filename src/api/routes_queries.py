@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable, Hashable
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -101,6 +101,18 @@ class _RenderedPlatform:
     publicized: bool
 
 
+async def _cached_body(c: Container, key: Hashable, min_position: int | None,
+                       query: Callable[[Any], Any]) -> bytes:
+    """A read model's rendered JSON body: from memory when provably current, else (waiting for
+    ``min_position``) queried and rendered on the thread pool, and kept (:mod:`api.read_cache`)."""
+    def compute() -> bytes:
+        await_position(c, min_position)
+        with c.engine.connect() as conn:
+            return c.reads.body(conn, key, lambda: query(conn), min_position)
+
+    return await c.reads.respond(key, min_position, compute)
+
+
 @router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
             responses=problem_responses(401, 403, 404, 422, 503), summary="One platform")
 async def get_platform(platform_id: UUID, c: Wired, who: Readers,
@@ -174,15 +186,9 @@ async def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open"
                          cursor: Cursor = None, min_position: MinPosition = None) -> Response:
     today = today_in_shanghai()  # open/closed and days remaining depend on it
     key = ("publicity-list", open_only, limit, cursor, today)
-
-    def compute() -> bytes:
-        await_position(c, min_position)
-        with c.engine.connect() as conn:
-            return c.reads.body(conn, key, lambda: queries.publicity_list(
-                conn, open_only=open_only, today=today, limit=limit, cursor=cursor, calendar=c.app.calendar,
-                policies=c.app.policies), min_position)
-
-    return _rendered(await c.reads.respond(key, min_position, compute))
+    return _rendered(await _cached_body(c, key, min_position, lambda conn: queries.publicity_list(
+        conn, open_only=open_only, today=today, limit=limit, cursor=cursor, calendar=c.app.calendar,
+        policies=c.app.policies)))
 
 
 @router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
@@ -190,14 +196,8 @@ async def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open"
 async def subfields(c: Wired, min_position: MinPosition = None) -> Response:
     """The subfields of the latest policy version, each with its holder and history."""
     policy = c.app.policies.latest()
-    key = ("subfields", policy.policy)
-
-    def compute() -> bytes:
-        await_position(c, min_position)
-        with c.engine.connect() as conn:
-            return c.reads.body(conn, key, lambda: queries.subfield_registry(conn, policy), min_position)
-
-    return _rendered(await c.reads.respond(key, min_position, compute))
+    return _rendered(await _cached_body(c, ("subfields", policy.policy), min_position,
+                                        lambda conn: queries.subfield_registry(conn, policy)))
 
 
 @router.get("/policies", response_model=list[s.PolicyOut], summary="Policy versions, public")
@@ -209,15 +209,8 @@ def policies(c: Wired) -> JSONResponse:
 @router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger")
 async def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                          min_position: MinPosition = None) -> Response:
-    key = ("funding-ledger", fiscal_year)
-
-    def compute() -> bytes:
-        await_position(c, min_position)
-        with c.engine.connect() as conn:
-            return c.reads.body(conn, key, lambda: queries.funding_ledger(conn, fiscal_year=fiscal_year),
-                                min_position)
-
-    return _rendered(await c.reads.respond(key, min_position, compute))
+    return _rendered(await _cached_body(c, ("funding-ledger", fiscal_year), min_position,
+                                        lambda conn: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
 
 
 @router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},

@@ -107,6 +107,7 @@ def read_models_at(app: Any, position: int, models: Iterable[str] | None = None)
     from sqlalchemy.pool import StaticPool
 
     from projections.projector import Projector
+    from projections.runner import log_batches
     from projections.tables import LIVE, LIVE_MD, MODELS
 
     if position < 0:
@@ -116,14 +117,9 @@ def read_models_at(app: Any, position: int, models: Iterable[str] | None = None)
     LIVE_MD.create_all(engine)
     projector = Projector(app, chosen)
     projector.bind(LIVE)
-    start = 0
-    while start < position:
-        batch = app.recorder.select_notifications(start + 1, 5000, stop=position)
-        if not batch:
-            break
+    for batch in log_batches(app, upto=position):
         for n in batch:
             projector.process_notification(n)
-        start = batch[-1].id
     with engine.begin() as conn:
         projector.flush(conn)
     return engine

@@ -64,11 +64,11 @@ def max_position(app: Application) -> int:
     return int(app.recorder.max_notification_id() or 0)
 
 
-def log_batches(app: Application, after: int = 0, chunk: int = 5000) -> Iterator[list[Any]]:
+def log_batches(app: Application, after: int = 0, chunk: int = 5000, upto: int | None = None) -> Iterator[list[Any]]:
     """The notification log after position ``after``, in order, ``chunk`` notifications at a
-    time, until its current end."""
+    time, until its current end (or position ``upto``)."""
     while True:
-        batch = app.recorder.select_notifications(after + 1, chunk, inclusive_of_start=True)
+        batch = app.recorder.select_notifications(after + 1, chunk, stop=upto, inclusive_of_start=True)
         if not batch:
             return
         yield batch
