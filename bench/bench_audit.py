@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 NOW = "2024-01-05T03:00:00+00:00"
 CACHE = ROOT / "var" / "bench"
-FORMAT = "chain-v3"  # bump when the stored hash definition or the leaf encoding changes
+FORMAT = "chain-v4-sealed"  # bump when the stored hash definition or the leaf encoding changes
 
 
 def _app(url: str):  # noqa: ANN202
@@ -50,10 +50,12 @@ def _app(url: str):  # noqa: ANN202
 def generate(path: Path, events: int) -> None:
     """Real platforms as templates, cloned into many correctly chained synthetic streams: the
     template rows' bytes with the stream's own prev_hash spliced in (the hash is then that of
-    the new bytes, as the writer would have recorded it)."""
+    the new bytes, as the writer would have recorded it), each event sealed as a write of its
+    own (most commands write one event: the seal's worst case for the verifier)."""
     from freezegun import freeze_time
 
     from aggregates.hashing import GENESIS, stored_event_hash
+    from aggregates.log_seal import TABLE, seal_rows
     from audit.rows import iter_rows
     from scenario import Driver
 
@@ -67,7 +69,17 @@ def generate(path: Path, events: int) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     batch: list[tuple] = []
+    seals: list[tuple] = []
     done = len(rows)
+    seq = conn.execute(f"SELECT MAX(seq) FROM {TABLE}").fetchone()[0]
+
+    def flush() -> None:
+        with conn:
+            conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", batch)
+            conn.executemany(f"INSERT INTO {TABLE} VALUES (?,?,?,?,?,?,?)", seals)
+        batch.clear()
+        seals.clear()
+
     while done < events:
         oid = uuid.uuid4().hex
         prev = GENESIS
@@ -76,13 +88,13 @@ def generate(path: Path, events: int) -> None:
             data = t.state[:i] + prev.encode() + t.state[i + 64:]
             prev = stored_event_hash(t.topic, oid, t.version, data)
             batch.append((oid, t.version, t.topic, data))
+            (first, count, leaves, names, at), = seal_rows([(done + 1, oid, t.version, t.topic, data)], NOW)
+            seq += 1
+            seals.append((seq, done, first, count, leaves, names, at))
             done += 1
         if len(batch) >= 50000:
-            with conn:
-                conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", batch)
-            batch = []
-    with conn:
-        conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", batch)
+            flush()
+    flush()
     conn.close()
 
 

@@ -1,19 +1,20 @@
 """Tampering done directly in the database, on SQLite and PostgreSQL: each must be detected and
-pinpointed. Each test names what catches the tampering:
+pinpointed at the row it touched. Each test names what catches the tampering:
 
-* one byte changed            -> the hash chain: the next event's prev_hash no longer matches, reported
-                                 at the altered event (position) and detected at the next (detected_at)
-* one byte changed inside the row's own prev_hash -> still 64 hex digits: both links around the row
-                                 break, reported once at the row; not hex any more: bad_prev_hash at
-                                 the row itself
-* one byte making JSON invalid-> the chain at the altered event, which a re-read then shows no longer
-                                 decodes (undecodable), never a crash; --deep decodes every row
-* deleted in the middle       -> version gap in the stream, at the event after the hole
-* deleted at the end          -> the signed checkpoint (log shorter than a signed size)
-* swapped in one stream       -> version order; swapped across streams -> the checkpoint's Merkle root
-* forged append, naive        -> the hash chain (wrong prev_hash)
-* forged append, well chained -> back-dated: the "recorded before the checkpoint, not covered" rule;
-                                 a forged checkpoint to cover it -> key mismatch under the pinned key
+* any stored byte changed     -> the log seal: the row no longer hashes to what its write sealed
+                                 (event_altered at that row, the last event of a stream too); the
+                                 hash chain corroborates where a later event links to it
+* one byte changed inside the row's own prev_hash -> also both links around the row break (reported
+                                 once at the row); not hex any more: bad_prev_hash at the row itself
+* one byte making JSON invalid-> undecodable at the altered event, never a crash; --deep decodes every row
+* deleted anywhere            -> the seal: event_missing at the deleted row's own position, naming its
+                                 platform, version and kind (in the middle, the last of a stream, the
+                                 last row of the log); deleted with its seal row -> seal_broken, or at
+                                 the very end the signed checkpoint (log_truncated)
+* swapped                     -> the seal (event_altered at both rows) and the checkpoint's root
+* forged append or insert     -> not sealed (event_unsealed); sealed and well chained but back-dated
+                                 -> the "recorded before the checkpoint, not covered" rule; a forged
+                                 checkpoint to cover it -> key mismatch under the pinned key
 * checkpoint key replaced     -> key mismatch (and signing with the new key is refused)
 """
 
@@ -93,7 +94,11 @@ def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001
         assert report.streams == len({r.originator_id for r in iter_rows(app)})
 
 
-def test_one_byte_changed_is_pinpointed_by_the_chain(world) -> None:  # noqa: ANN001
+def _codes_at(report, position: int) -> set[str]:  # noqa: ANN001
+    return {f.code for f in report.failures if f.position == position}
+
+
+def test_one_byte_changed_is_pinpointed_by_the_seal_and_the_chain(world) -> None:  # noqa: ANN001
     app, a, *_ = world
     row = _row(app, a, 3)  # a Scored event, not the last of its stream
     assert b'"actor_id":"expert-0"' in row.state
@@ -102,11 +107,27 @@ def test_one_byte_changed_is_pinpointed_by_the_chain(world) -> None:  # noqa: AN
     report = _verify(app)
     assert not report.ok
     first = report.first_failure
-    assert first.code == "chain_broken" and first.position == row.position
-    assert first.platform_id == str(a) and first.version == 3
-    assert first.detected_at == _row(app, a, 4).position
-    assert {f.code for f in report.failures} == {"chain_broken", "checkpoint_mismatch"}
-    assert sum(f.code == "chain_broken" for f in report.failures) == 1
+    assert first.code == "event_altered" and first.position == row.position
+    assert first.platform_id == str(a) and first.version == 3 and "Scored" in first.reason
+    chain = [f for f in report.failures if f.code == "chain_broken"]
+    assert len(chain) == 1 and chain[0].position == row.position
+    assert chain[0].detected_at == _row(app, a, 4).position
+    assert {f.code for f in report.failures} == {"event_altered", "chain_broken", "checkpoint_mismatch"}
+
+
+def test_last_event_of_a_stream_changed_is_pinpointed(world) -> None:  # noqa: ANN001
+    """No later event links to a platform's last event: the seal alone pinpoints the change, also
+    after the last checkpoint."""
+    app, a, b, signer = world
+    funded = stream_rows(app, a)[-1]
+    assert funded.topic.endswith("/Funded") and funded.position < list(iter_rows(app))[-1].position
+    _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?",
+         (funded.state.replace(b"1000000", b"9000000"), funded.position))
+    report = _verify(app)
+    first = report.first_failure
+    assert (first.code, first.position, first.platform_id, first.version) == (
+        "event_altered", funded.position, str(a), funded.version)
+    assert not [f for f in report.failures if f.code == "chain_broken"]
 
 
 def _set_prev_hash(app: RegistryApp, pid: UUID, version: int, new: bytes) -> int:
@@ -128,7 +149,7 @@ def test_one_hex_digit_of_a_rows_own_prev_hash_changed_is_reported_at_that_row(w
     chain = [f for f in report.failures if f.code == "chain_broken"]
     assert len(chain) == 1, report.to_dict()
     assert chain[0].position == pos and chain[0].version == version and chain[0].platform_id == str(a)
-    assert report.first_failure == chain[0]
+    assert report.first_failure.position == pos and _codes_at(report, pos) == {"event_altered", "chain_broken"}
 
 
 @pytest.mark.parametrize("new", [b"zz" + b"0" * 62, b"short\"", b""])
@@ -139,8 +160,8 @@ def test_prev_hash_no_longer_64_hex_digits_is_reported_at_the_row_itself(world, 
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (row.state[:i] + new + row.state[i + 64:], row.position))
     report = _verify(app)
     first = report.first_failure
-    assert first.code in {"bad_prev_hash", "undecodable"} and first.position == row.position
-    assert first.detected_at == row.position and first.version == 5
+    assert first.position == row.position and first.detected_at == row.position and first.version == 5
+    assert _codes_at(report, row.position) & {"bad_prev_hash", "undecodable"}
     assert not [f for f in report.failures if f.code == "chain_broken"]  # the next link is explained
 
 
@@ -149,8 +170,10 @@ def test_prev_hash_key_removed_is_reported_not_crashing(world) -> None:  # noqa:
     row = _row(app, a, 5)
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?",
          (row.state.replace(b'"prev_hash":', b'"prev_hasx":'), row.position))
-    first = _verify(app).first_failure
-    assert first.code == "bad_prev_hash" and first.position == row.position and "no prev_hash" in first.reason
+    report = _verify(app)
+    assert report.first_failure.position == row.position
+    bad = [f for f in report.failures if f.code == "bad_prev_hash"]
+    assert len(bad) == 1 and bad[0].position == row.position and "no prev_hash" in bad[0].reason
 
 
 def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:  # noqa: ANN001
@@ -163,7 +186,7 @@ def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:  # 
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (spaced, row.position))
     report = _verify(app)
     # the row's own prev_hash is still read correctly (no bad_prev_hash); its bytes changed
-    assert [f.code for f in report.failures if f.code != "checkpoint_mismatch"] == ["chain_broken"]
+    assert sorted(f.code for f in report.failures if f.code != "checkpoint_mismatch") == ["chain_broken", "event_altered"]
     assert report.first_failure.position == row.position
 
 
@@ -192,7 +215,8 @@ def test_deep_mode_decodes_every_row(world) -> None:  # noqa: ANN001
     row = _row(app, a, 4)
     _sql(app, "UPDATE {T} SET topic=? WHERE {POS}=?", ("platform-registry/Platform/NoSuchEvent", row.position))
     full, deep = _verify(app), _verify(app, deep=True)
-    assert full.first_failure.code == "undecodable"  # found by the chain, then re-read
+    assert full.first_failure.position == row.position
+    assert "undecodable" in _codes_at(full, row.position)  # found by the seal and the chain, then re-read
     assert any(f.code == "undecodable" and f.detected_at == row.position for f in deep.failures)
 
 
@@ -202,7 +226,7 @@ def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> 
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (b"\xff" + row.state[1:], row.position))
     for deep in (False, True):
         report = _verify(app, deep)
-        assert report.first_failure.code == "undecodable", report.to_dict()
+        assert "undecodable" in _codes_at(report, row.position), report.to_dict()
         assert report.first_failure.position == row.position and report.first_failure.platform_id == str(a)
 
 
@@ -211,23 +235,86 @@ def test_missing_state_is_reported(world) -> None:  # noqa: ANN001
     row = _row(app, a, 6)
     _sql(app, "UPDATE {T} SET state=NULL WHERE {POS}=?", (row.position,))
     report = _verify(app)
-    assert report.first_failure.code == "undecodable" and report.first_failure.position == row.position
+    assert report.first_failure.position == row.position
+    assert "undecodable" in _codes_at(report, row.position)
 
 
-def test_event_deleted_in_the_middle_is_a_version_gap(world) -> None:  # noqa: ANN001
+def _seal_sql(app: RegistryApp, statement: str, params: tuple = ()) -> None:
+    """Tamper with the log seal itself: ``{S}`` is its table."""
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        with conn:
+            conn.execute(statement.format(S="audit_log_seal"), params)
+        conn.close()
+    else:
+        with app.recorder.datastore.transaction(commit=True) as cur:
+            cur.execute(statement.format(S=f'"{app.recorder.datastore.schema}".audit_log_seal').replace("?", "%s"),
+                        params)
+
+
+def test_event_deleted_in_the_middle_is_pinpointed_at_the_hole(world) -> None:  # noqa: ANN001
+    """Behind a checkpoint: reported where the event was removed, not as a truncation, nor at the
+    stream's next event."""
     app, a, *_ = world
     gone, after = _row(app, a, 5), _row(app, a, 6)
     _sql(app, "DELETE FROM {T} WHERE {POS}=?", (gone.position,))
     report = _verify(app)
     first = report.first_failure
-    assert first.code == "version_gap" and first.position == after.position
-    assert first.platform_id == str(a) and first.version == 6
+    assert (first.code, first.position, first.platform_id, first.version) == (
+        "event_missing", gone.position, str(a), 5)
+    assert gone.topic.rsplit("/", 1)[-1] in first.reason
+    gap = next(f for f in report.failures if f.code == "version_gap")
+    assert gap.position == after.position  # the stream's own view of the hole, as corroboration
+    assert not [f for f in report.failures if f.code == "log_truncated"]
 
 
-def test_event_deleted_at_the_end_is_caught_by_the_checkpoint(world) -> None:  # noqa: ANN001
+def test_last_event_of_a_stream_deleted_in_the_middle_of_the_log(world) -> None:  # noqa: ANN001
+    """A platform's Funded event, with other platforms' events after it: no chain link shows it."""
+    app, a, b, _ = world
+    funded = stream_rows(app, a)[-1]
+    assert funded.topic.endswith("/Funded") and funded.position < list(iter_rows(app))[-1].position
+    _sql(app, "DELETE FROM {T} WHERE {POS}=?", (funded.position,))
+    report = _verify(app)
+    first = report.first_failure
+    assert (first.code, first.position, first.platform_id, first.version) == (
+        "event_missing", funded.position, str(a), funded.version)
+    assert "Funded" in first.reason
+
+
+@pytest.mark.parametrize("checkpointed", [True, False])
+def test_last_row_of_the_log_deleted(world, checkpointed) -> None:  # noqa: ANN001
+    """Covered by a checkpoint or written after it: the seal names the deleted row."""
+    app, a, b, signer = world
+    if not checkpointed:
+        with freeze_time(NOW):
+            Driver(app, subfield="智能终端").to("applied")
+    last = list(iter_rows(app))[-1]
+    _sql(app, "DELETE FROM {T} WHERE {POS}=?", (last.position,))
+    report = _verify(app)
+    assert not report.ok
+    first = report.first_failure
+    assert first.code == "event_missing" and first.position == last.position
+    assert first.platform_id == last.originator_id and first.version == last.version
+
+
+def test_event_deleted_with_its_seal_row_in_the_middle(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    gone = _row(app, a, 5)
+    _sql(app, "DELETE FROM {T} WHERE {POS}=?", (gone.position,))
+    _seal_sql(app, "DELETE FROM {S} WHERE first_position=?", (gone.position,))
+    report = _verify(app)
+    broken = [f for f in report.failures if f.code == "seal_broken"]
+    assert len(broken) == 1 and broken[0].position == gone.position, report.to_dict()
+    assert report.first_failure.position == gone.position
+
+
+def test_tail_deleted_with_its_seal_rows_is_caught_by_the_checkpoint(world) -> None:  # noqa: ANN001
+    """The one deletion the store cannot show by itself: the last writes with their seal rows.
+    The signed checkpoint covers them: the log is shorter than a signed size."""
     app, *_ = world
     last = list(iter_rows(app))[-1]
     _sql(app, "DELETE FROM {T} WHERE {POS}=?", (last.position,))
+    _seal_sql(app, "DELETE FROM {S} WHERE first_position=?", (last.position,))
     report = _verify(app)
     assert not report.ok
     assert report.first_failure.code == "log_truncated"
@@ -244,8 +331,10 @@ def test_two_events_of_one_stream_swapped(world) -> None:  # noqa: ANN001
     app, a, *_ = world
     x, y = _row(app, a, 7), _row(app, a, 8)
     _swap(app, x.position, y.position)
-    first = _verify(app).first_failure
-    assert first.code == "version_gap" and first.position == x.position and first.platform_id == str(a)
+    report = _verify(app)
+    assert report.first_failure.position == x.position
+    assert _codes_at(report, x.position) >= {"event_altered", "version_gap"}
+    assert "event_altered" in _codes_at(report, y.position)
 
 
 def test_two_events_of_different_streams_swapped_breaks_the_merkle_root(world) -> None:  # noqa: ANN001
@@ -256,9 +345,10 @@ def test_two_events_of_different_streams_swapped_breaks_the_merkle_root(world) -
     _swap(app, x.position, y.position)
     report = _verify(app)
     assert not report.ok
-    # The chains are intact (each stream keeps its order); only the signed root sees the move.
-    assert {f.code for f in report.failures} == {"checkpoint_mismatch"}
-    assert report.first_failure.position >= y.position  # detected within the checkpointed prefix
+    # The chains are intact (each stream keeps its order); the seal and the signed root see the move.
+    assert {f.code for f in report.failures} == {"event_altered", "checkpoint_mismatch"}
+    assert [f.position for f in report.failures if f.code == "event_altered"] == [x.position, y.position]
+    assert report.first_failure.position == x.position
 
 
 def _forge_next(app: RegistryApp, pid: UUID, timestamp: str, chained: bool) -> int:
@@ -274,24 +364,52 @@ def _forge_next(app: RegistryApp, pid: UUID, timestamp: str, chained: bool) -> i
     return list(iter_rows(app))[-1].position
 
 
-def test_naively_forged_append_breaks_the_chain(world) -> None:  # noqa: ANN001
+def _seal_forgery(app: RegistryApp, position: int) -> None:
+    """What a forger who knows the design adds: a seal row for the forged event."""
+    from aggregates.log_seal import seal_rows
+
+    row = next(r for r in iter_rows(app) if r.position == position)
+    (first, count, leaves, names, at), = seal_rows(
+        [(row.position, row.id_hex.decode(), row.version, row.topic, row.state)], NOW)
+    _seal_sql(app, "INSERT INTO {S} (seq, first_index, first_position, count, leaves, streams, sealed_at) "
+              "SELECT MAX(seq) + 1, MAX(first_index + count), ?, ?, ?, ?, ? FROM {S}", (first, count, leaves, names, at))
+
+
+def test_naively_forged_append_is_unsealed_and_breaks_the_chain(world) -> None:  # noqa: ANN001
     app, a, *_ = world
     forged = _forge_next(app, a, NOW, chained=False)
-    first = _verify(app).first_failure
-    assert first.code == "chain_broken" and first.detected_at == forged and first.platform_id == str(a)
+    report = _verify(app)
+    assert report.first_failure.code == "event_unsealed" and report.first_failure.position == forged
+    chain = next(f for f in report.failures if f.code == "chain_broken")
+    assert chain.detected_at == forged and chain.platform_id == str(a)
 
 
-def test_well_chained_backdated_forgery_is_caught(world) -> None:  # noqa: ANN001
+def test_event_inserted_behind_the_applications_back_is_unsealed(world) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    forged = _forge_next(app, a, NOW, chained=True)
+    report = _verify(app)
+    assert [(f.code, f.position) for f in report.failures] == [("event_unsealed", forged)]
+
+
+def test_well_chained_sealed_backdated_forgery_is_caught(world) -> None:  # noqa: ANN001
     app, a, *_ = world
     forged = _forge_next(app, a, "2023-12-25T03:00:00+00:00", chained=True)
+    _seal_forgery(app, forged)
     report = _verify(app)
     assert [f.code for f in report.failures] == ["uncovered_backdated"]
     assert report.first_failure.position == forged
 
 
+def test_a_store_without_a_seal_is_not_ok(world) -> None:  # noqa: ANN001
+    app, *_ = world
+    _seal_sql(app, "DROP TABLE {S}")
+    report = _verify(app)
+    assert not report.ok and report.first_failure.code == "seal_missing"
+
+
 def test_forged_checkpoint_without_the_key_is_a_key_mismatch(world, tmp_path) -> None:  # noqa: ANN001
     app, a, *_ = world
-    _forge_next(app, a, NOW, chained=True)
+    _seal_forgery(app, _forge_next(app, a, NOW, chained=True))
     # Appended after the last checkpoint with a current timestamp, it cannot be told from a
     # legitimate write until a checkpoint covers it; the forger's own checkpoint does not verify.
     intruder = CheckpointSigner.load_or_create(tmp_path / "intruder.pem", create=True)

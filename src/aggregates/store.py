@@ -56,6 +56,7 @@ class StoreConfig:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedSQLiteRecorder",
             }
         if self.is_postgres:
             parts = urlsplit(self.url)
@@ -68,6 +69,7 @@ class StoreConfig:
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_POOL_SIZE": "10",
                 "POSTGRES_MAX_OVERFLOW": "10",
+                "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedPostgresRecorder",
             }
             if self.schema:
                 env["POSTGRES_SCHEMA"] = self.schema

@@ -31,15 +31,19 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from itertools import islice
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from uuid import UUID
+
+from aggregates.log_seal import TABLE as SEAL_TABLE
 
 __all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "chain_digest", "leaf_hash_of", "log_size",
            "stream_rows", "id_text", "BATCH"]
 
 _sha256 = hashlib.sha256
 BATCH = 20000
+_SEAL_COLUMNS = "seq, first_index, first_position, count, leaves, streams"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +118,22 @@ def store_kind(app: Any) -> str:
 
 
 def iter_raw_batches(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None,
-                     batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+                     batch: int = BATCH, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists of
-    up to ``batch``, read in one consistent snapshot."""
+    up to ``batch``, read in one consistent snapshot.
+
+    ``seals``: a list to which, before the first batch, an iterator over the log seal's rows
+    (:mod:`aggregates.log_seal`: ``seq, first_index, first_position, count, leaves, streams``,
+    in ``seq`` order) read in the same snapshot is appended; ``None`` is appended where the store
+    has no seal table (an in-memory store, or a store the sealing code never opened)."""
     kind = store_kind(app)
     if kind == "sqlite":
-        yield from _sqlite_batches(app, after, upto, limit, batch)
+        yield from _sqlite_batches(app, after, upto, limit, batch, seals)
     elif kind == "postgres":
-        yield from _postgres_batches(app, after, upto, limit, batch)
+        yield from _postgres_batches(app, after, upto, limit, batch, seals)
     else:
+        if seals is not None:
+            seals.append(None)
         yield from _generic_batches(app, after, upto, limit, batch)
 
 
@@ -155,11 +166,12 @@ def _sqlite_connect(app: Any) -> sqlite3.Connection:
 
 
 def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None,
-                    batch: int) -> Iterator[list[tuple[Any, ...]]]:
+                    batch: int, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     table = app.recorder.events_table_name
     conn = _sqlite_connect(app)
     try:
         conn.execute("BEGIN")  # one snapshot for the whole scan (WAL readers do not block writers)
+        reader = _seal_reader(seals, _sqlite_seals(conn) if seals is not None else None)
         where, params = _where(after, upto, limit, "rowid", "?")
         cur = conn.execute(
             f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}{where}", params)
@@ -169,8 +181,46 @@ def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None,
             if not rows:
                 break
             yield rows
+        if reader is not None:
+            reader.detach()
     finally:
         conn.close()
+
+
+class SealRows:
+    """The log seal's rows, read beside the events in their snapshot, in ``seq`` order, in
+    chunks (``fetch``). Those not read when the events end (sealed events missing at the end of
+    the log) are read into memory before the snapshot closes (:meth:`detach`)."""
+
+    def __init__(self, fetchmany: Callable[[int], list[tuple[Any, ...]]], close: Callable[[], None]) -> None:
+        self._fetchmany = fetchmany
+        self._close = close
+
+    def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        return self._fetchmany(size)
+
+    def detach(self) -> None:
+        rest: list[tuple[Any, ...]] = []
+        while chunk := self._fetchmany(BATCH):
+            rest.extend(chunk)
+        self._close()
+        left = iter(rest)
+        self._fetchmany = lambda size: list(islice(left, size))
+        self._close = lambda: None
+
+
+def _seal_reader(seals: list[Any] | None, reader: SealRows | None) -> SealRows | None:
+    if seals is not None:
+        seals.append(reader)
+    return reader
+
+
+def _sqlite_seals(conn: sqlite3.Connection) -> SealRows | None:
+    """The seal rows in ``seq`` order, read in the events' snapshot (None: no seal table)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SEAL_TABLE,)).fetchone() is None:
+        return None
+    cur = conn.execute(f"SELECT {_SEAL_COLUMNS} FROM {SEAL_TABLE} ORDER BY seq")
+    return SealRows(cur.fetchmany, cur.close)
 
 
 def _pg_select(app: Any) -> Any:
@@ -185,7 +235,7 @@ def _pg_select(app: Any) -> Any:
 
 
 def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
-                      batch: int) -> Iterator[list[tuple[Any, ...]]]:
+                      batch: int, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL
 
@@ -195,6 +245,7 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
     with datastore.get_connection() as conn:
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            reader = _seal_reader(seals, _postgres_seals(app, conn, batch) if seals is not None else None)
             with conn.cursor(name="audit_scan", row_factory=tuple_row) as cur:
                 cur.itersize = batch
                 cur.execute(query, params)
@@ -203,6 +254,25 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
                     if not rows:
                         break
                     yield rows
+            if reader is not None:
+                reader.detach()
+
+
+def _postgres_seals(app: Any, conn: Any, batch: int) -> SealRows | None:
+    """The seal rows in ``seq`` order, read in the events' snapshot (None: no seal table)."""
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL, Identifier
+
+    schema = app.recorder.datastore.schema
+    with conn.cursor(row_factory=tuple_row) as probe:
+        found = probe.execute("SELECT to_regclass(%s)", (f'"{schema}".{SEAL_TABLE}',)).fetchone()
+    if not found or found[0] is None:
+        return None
+    cur = conn.cursor(name="audit_seal", row_factory=tuple_row)
+    cur.itersize = batch
+    cur.execute(SQL(f"SELECT {_SEAL_COLUMNS} FROM {{}}.{{}} ORDER BY seq").format(
+        Identifier(schema), Identifier(SEAL_TABLE)))
+    return SealRows(cur.fetchmany, cur.close)
 
 
 def _generic_batches(app: Any, after: int, upto: int | None, limit: int | None,

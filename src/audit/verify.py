@@ -37,6 +37,7 @@ import hashlib
 import json
 import re
 from binascii import hexlify
+from itertools import chain
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -46,7 +47,8 @@ from aggregates.hashing import GENESIS
 from .checkpoint_store import load_checkpoints
 from .keys import pinned_public_key
 from .merkle import EMPTY_ROOT
-from .rows import _as_bytes, id_text, iter_raw_batches, iter_rows
+from .rows import _as_bytes, id_text, iter_raw_batches, iter_rows, store_kind
+from .seal_check import SealCheck
 from .signing import SignedCheckpoint, key_id_of, verify_checkpoint
 
 __all__ = ["Failure", "VerifyReport", "verify_log", "read_prev_hash"]
@@ -57,6 +59,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(rb"[0-9a-f]{32}")
 _ALTERED = "altered"  # tip marker: this row is already reported as altered
 _BLOCKED = b"\x00never in a state\x00"
+_SEAL_CODES = frozenset({"event_missing", "event_altered", "event_unsealed", "seal_broken", "seal_missing"})
 
 
 def _needle(hex_digest: bytes) -> bytes:
@@ -125,7 +128,9 @@ class _Findings:
     def first(self) -> Failure | None:
         if not self.items:
             return None
-        return min(self.items, key=lambda f: (f.position is None, f.position or 0))
+        # At one position the seal's statement (deleted, altered, not written by the application)
+        # comes first: the chain's and the decoder's findings there corroborate it.
+        return min(self.items, key=lambda f: (f.position is None, f.position or 0, f.code not in _SEAL_CODES))
 
 
 def read_prev_hash(state: bytes | None) -> tuple[str | None, str]:
@@ -185,6 +190,8 @@ def _check_signatures(
 class _Scan:
     """State and slow paths of one verification pass; the hot loop lives in :meth:`run`."""
 
+    seal: SealCheck
+
     def __init__(self, app: Any, deep: bool, valid: list[tuple[int, SignedCheckpoint]],
                  findings: _Findings, grace_seconds: int) -> None:
         self.app = app
@@ -233,8 +240,14 @@ class _Scan:
         beyond = self.latest.size if self.latest is not None and self.cutoff is not None else 1 << 62
         marks = self.marks
         pos = 0
-        for batch in iter_raw_batches(self.app):
+        feed: list[Any] = []
+        batches = iter_raw_batches(self.app, seals=feed)
+        first = next(batches, None)  # opens the snapshot: the seal rows are read in it too
+        seal = self.seal = SealCheck(feed[0] if feed else None, self._seal_finding, store_kind(self.app) != "generic")
+        for batch in chain([first] if first is not None else [], batches):
             start = size
+            digests: list[bytes] = []
+            keep = digests.append
             for pos, oid, ver, topic, state in batch:
                 try:
                     h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
@@ -243,6 +256,7 @@ class _Scan:
                 except TypeError:  # a NULL or mistyped column: hashed as documented, reported
                     oid, ver, topic, state, digest = odd(pos, oid, ver, topic, state)
                 push(digest)  # the chain hash is the row's RFC 9162 leaf hash
+                keep(digest)
                 size += 1
                 n = size
                 while not n & 1:
@@ -256,8 +270,9 @@ class _Scan:
                 else:
                     slow(pos, oid, ver, state, tip, needle)
                 if size == next_cp:
-                    self._compare(size, self._root(stack), (pos, oid, ver))
+                    self._compare(size, self._root(stack), pos)
                     next_cp = sizes.pop(0)
+            seal.check([row[0] for row in batch], digests)
             if deep or size > beyond:
                 self._batch_checks(batch, start, beyond)
             if progress is not None:
@@ -265,6 +280,7 @@ class _Scan:
         self.size = size
         self.root = self._root(stack)
         self.last_position = pos
+        seal.finish(pos)
 
     @staticmethod
     def _root(stack: list[bytes]) -> bytes:
@@ -276,6 +292,10 @@ class _Scan:
         return acc
 
     # ------------------------------------------------------------------ slow paths (rare)
+    def _seal_finding(self, code: str, reason: str, position: int | None, pid: str | None, version: int | None,
+                      detected_at: int | None) -> None:
+        self.findings.add(Failure(code, reason, position, pid, version, detected_at))
+
     def _odd(self, pos: int, oid: Any, ver: Any, topic: Any, state: Any) -> tuple[Any, ...]:
         missing = [name for name, value in (("originator_id", oid), ("originator_version", ver),
                                              ("topic", topic), ("state", state)) if value is None]
@@ -378,16 +398,17 @@ class _Scan:
             if index >= beyond:
                 self._check_backdated(pos, oid, ver, state)
 
-    def _compare(self, size: int, root: bytes, where: tuple[Any, ...] | None) -> None:
+    def _compare(self, size: int, root: bytes, pos: int | None) -> None:
+        # The root covers every row up to here: the row the scan stands on is where the mismatch
+        # showed (detected_at), not what it is about; the seal and the chains name the rows.
         current = root.hex()
-        pos, oid, ver = where if where is not None else (None, b"", None)
         for cp_id, cp in self.by_size[size]:
             if cp.root_hex != current:
                 self.findings.add(Failure(
                     "checkpoint_mismatch",
                     f"the first {size} events have Merkle root {current}, but checkpoint #{cp_id} signed "
                     f"{cp.signed_at} says {cp.root_hex}: a covered event was altered, removed, inserted "
-                    f"or reordered", pos, id_text(oid) if oid else None, ver))
+                    f"or reordered", None, None, None, pos))
 
     def _decode(self, pos: int, oid: bytes, ver: Any, topic: Any, state: bytes) -> None:
         from uuid import UUID
@@ -435,6 +456,21 @@ def _version_failure(pos: int, pid: str, ver: Any, expected: int, tip: tuple[Any
     return Failure(code, why, pos, pid, ver if isinstance(ver, int) else None, pos)
 
 
+def _attribute_links(findings: _Findings, flagged: set[int]) -> None:
+    """A broken link blames the event before it unless the seal shows that event intact: then the
+    event that records the wrong ``prev_hash`` (forged, or its own ``prev_hash`` altered) is the
+    one reported."""
+    for i, failure in enumerate(findings.items):
+        if (failure.code == "chain_broken" and failure.position not in flagged
+                and failure.detected_at is not None and failure.detected_at in flagged):
+            at = failure.detected_at
+            findings.items[i] = replace(
+                failure, position=at, version=failure.version + 1 if failure.version is not None else None,
+                reason=f"the event at position {at} records a prev_hash that does not match the event before it in "
+                       f"its stream (position {failure.position}, which its seal shows intact): the event at "
+                       f"position {at} was altered or forged")
+
+
 def _diagnose(app: Any, findings: _Findings) -> None:
     """For each row reported altered, say whether it still decodes (one read per finding)."""
     from uuid import UUID
@@ -477,8 +513,12 @@ def verify_log(
     scan.run(progress)
     scan.finish_pending()
     count = scan.size
+    _attribute_links(findings, scan.seal.flagged)
+    # Sealed events missing from the log are named by the seal; a checkpoint larger than both the
+    # log and the seal means the last writes went with their seal rows.
+    known = max(count, scan.seal.sealed)
     for cp_id, cp in valid:
-        if cp.size > count:
+        if cp.size > known:
             findings.add(Failure(
                 "log_truncated",
                 f"the log holds {count} events but checkpoint #{cp_id} signed {cp.signed_at} covers {cp.size}: "

@@ -1,0 +1,141 @@
+"""The log seal (日志封存记录): what each committed write put in the log, written in the same
+transaction as its events, so that removing or changing any stored event is caught where it
+happened.
+
+The per-stream hash chain (:mod:`aggregates.hashing`) catches a changed or removed event only
+when a later event of the same stream links to it: the last event of a stream (a platform's
+``Funded``), and the last row of the whole log, have no successor. The seal closes that gap. For
+every transaction that stores events, the recorder adds one row to ``audit_log_seal``:
+
+* ``seq``: 1, 2, 3... without gaps (one per committed write);
+* ``first_index``, ``count``: the events' ordinals in the log (the Merkle leaf indices), so
+  ``first_index`` of each row is ``first_index + count`` of the one before;
+* ``first_position``: the log position of the first; the write's positions are contiguous;
+* ``leaves``: the events' leaf hashes (32 bytes each, :func:`~aggregates.hashing.chain_bytes`),
+  the same hashes the verifier recomputes from the stored rows;
+* ``streams``: for each event ``"<id hex> <version> <topic>"``, one per line, so that a removed
+  event can be named (which platform, which version, which kind of event);
+* ``sealed_at``: when the write was sealed (UTC).
+
+The verifier (:mod:`audit.verify`) reads the seal beside the events in one snapshot: a sealed
+event missing from the log is a deletion at its position, a stored event whose hash differs
+from its seal was altered, an event with no seal was written behind the application's back,
+and a gap in ``seq`` or ``first_index`` means seal rows were removed. Only the last seal rows
+together with their events can vanish without a trace in the store itself: that is what the
+signed checkpoints and their witnesses are for (docs/AUDIT.md, "What catches what").
+
+The recorders here are the library's own, with the seal added inside their insert: on SQLite in
+the same write transaction, on PostgreSQL after the insert under the library's
+``LOCK TABLE ... IN EXCLUSIVE MODE``, so seal rows are written in commit order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+__all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_rows", "stream_line"]
+
+TABLE = "audit_log_seal"
+_COLUMNS = "seq, first_index, first_position, count, leaves, streams, sealed_at"
+
+# One statement computes the row's place from the row before, so the write needs no round trip
+# to read it first (and in PostgreSQL's pipeline mode nothing waits for a result).
+_INSERT = (
+    "INSERT INTO {table} (" + _COLUMNS + ") "
+    "SELECT COALESCE(l.seq, 0) + 1, COALESCE(l.first_index + l.count, 0), {p}, {p}, {p}, {p}, {p} "
+    "FROM (SELECT 1 AS one) AS o LEFT JOIN "
+    "(SELECT seq, first_index, count FROM {table} ORDER BY seq DESC LIMIT 1) AS l ON 1 = 1"
+)
+
+
+def stream_line(oid: bytes | str, version: int, topic: bytes | str) -> str:
+    """How the seal names one event: ``"<id hex> <version> <topic>"``."""
+    o = oid.decode("ascii", "replace") if isinstance(oid, bytes) else oid
+    t = topic.decode("utf-8", "replace") if isinstance(topic, bytes) else topic
+    return f"{o} {version} {t}"
+
+
+def _hex(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
+
+
+def seal_rows(events: Sequence[tuple[int, str, int, str, bytes]], sealed_at: str) -> list[tuple[Any, ...]]:
+    """The seal rows for one write: ``events`` are ``(position, id hex, version, topic, state)``
+    in position order; one row per run of contiguous positions (a write's positions are
+    contiguous on both stores; a run break is sealed correctly all the same)."""
+    sha256 = hashlib.sha256
+    rows: list[tuple[Any, ...]] = []
+    first = prev = None
+    leaves: list[bytes] = []
+    names: list[str] = []
+    for pos, oid, ver, topic, state in events:
+        if prev is not None and pos != prev + 1:
+            rows.append((first, len(leaves), b"".join(leaves), "\n".join(names), sealed_at))
+            first, leaves, names = None, [], []
+        if first is None:
+            first = pos
+        leaves.append(sha256(b"\x00%b\n%b\n%d\n%b" % (topic.encode(), oid.encode(), ver, state)).digest())
+        names.append(stream_line(oid, ver, topic))
+        prev = pos
+    if leaves:
+        rows.append((first, len(leaves), b"".join(leaves), "\n".join(names), sealed_at))
+    return rows
+
+
+def _events(stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> list[tuple[int, str, int, str, bytes]]:
+    if ids is None or len(ids) != len(stored):
+        raise RuntimeError("the event store did not report a position for every event: cannot seal the write")
+    return sorted((int(i), _hex(s.originator_id), s.originator_version, s.topic, s.state)
+                  for i, s in zip(ids, stored))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class SealedSQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, sealing each write in its own transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (seq INTEGER PRIMARY KEY, first_index INTEGER NOT NULL, "
+                "first_position INTEGER NOT NULL, count INTEGER NOT NULL, leaves BLOB NOT NULL, "
+                "streams TEXT NOT NULL, sealed_at TEXT NOT NULL)"]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events:
+            statement = _INSERT.format(table=TABLE, p="?")
+            for row in seal_rows(_events(stored_events, ids), _now()):
+                c.execute(statement, row)
+        return ids
+
+
+class SealedPostgresRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, sealing each write under its table lock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from psycopg.sql import SQL, Identifier
+
+        table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(TABLE))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, first_index bigint NOT NULL, "
+            "first_position bigint NOT NULL, count integer NOT NULL, leaves bytea NOT NULL, "
+            "streams text NOT NULL, sealed_at text NOT NULL)").format(table))
+        self._seal_statement = SQL(_INSERT.replace("{table}", "{t}").replace("{p}", "%s")).format(t=table)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if stored_events:
+            for row in seal_rows(_events(stored_events, ids), _now()):
+                curs.execute(self._seal_statement, row, prepare=True)
+        return ids
