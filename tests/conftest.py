@@ -33,7 +33,8 @@ def _pg_reachable() -> str | None:
         ) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"PostgreSQL at {PG_URL} is unreachable ({exc.__class__.__name__}: {exc})"
+        store = StoreConfig(PG_URL)
+        return f"PostgreSQL at {store.masked} is unreachable ({exc.__class__.__name__}: {store.redact(str(exc))})"
     return None
 
 
