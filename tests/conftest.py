@@ -38,6 +38,14 @@ def _pg_reachable() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _var_dir_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file a test's code keeps by default (PLATFORMS_VAR_DIR) goes under that test's own
+    directory, never the checkout's ./var, where a checkpoint key left by one run would be
+    pinned against the next."""
+    monkeypatch.setenv("PLATFORMS_VAR_DIR", str(tmp_path / "var"))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     reason = _pg_reachable()
