@@ -33,8 +33,17 @@ def _pg_reachable() -> str | None:
         ) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"PostgreSQL at {PG_URL} is unreachable ({exc.__class__.__name__}: {exc})"
+        store = StoreConfig(PG_URL)
+        return f"PostgreSQL at {store.masked} is unreachable ({exc.__class__.__name__}: {store.redact(str(exc))})"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _var_dir_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file a test's code keeps by default (PLATFORMS_VAR_DIR) goes under that test's own
+    directory, never the checkout's ./var, where a checkpoint key left by one run would be
+    pinned against the next."""
+    monkeypatch.setenv("PLATFORMS_VAR_DIR", str(tmp_path / "var"))
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_pri
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.signing import (
-    DEFAULT_KEY_PATH,
+    DEFAULT_KEY_NAME,
     CheckpointSigner,
     SignedCheckpoint,
     key_path_from_env,
@@ -213,7 +213,11 @@ def test_from_dict_rejects_malformed():
 
 
 def test_key_path_from_env(monkeypatch, tmp_path):
+    """Default under PLATFORMS_VAR_DIR (./var when unset); PLATFORMS_CHECKPOINT_KEY wins."""
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_KEY", raising=False)
-    assert key_path_from_env() == DEFAULT_KEY_PATH == Path("var/keys/checkpoint-ed25519.pem")
+    monkeypatch.delenv("PLATFORMS_VAR_DIR", raising=False)
+    assert key_path_from_env() == Path("var") / DEFAULT_KEY_NAME == Path("var/keys/checkpoint-ed25519.pem")
+    monkeypatch.setenv("PLATFORMS_VAR_DIR", str(tmp_path / "state"))
+    assert key_path_from_env() == tmp_path / "state" / "keys" / "checkpoint-ed25519.pem"
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "k.pem"))
     assert key_path_from_env() == tmp_path / "k.pem"

@@ -1,18 +1,58 @@
-"""Where events live: one URL (``PLATFORMS_DATABASE_URL``) chooses SQLite or PostgreSQL.
+"""Where the system keeps what it keeps: one URL (``PLATFORMS_DATABASE_URL``) chooses SQLite or
+PostgreSQL for the events, and one directory (``PLATFORMS_VAR_DIR``, default ``./var``) holds every
+file whose own variable is not set.
 
-The embedded default is a SQLite file under ``./var/`` so a newcomer needs no server;
+The embedded default is a SQLite file in that directory so a newcomer needs no server;
 PostgreSQL (``postgresql+psycopg://user@host:port/db``) is the production store. An optional
 ``?schema=NAME`` puts the tables in their own PostgreSQL schema (used by the tests).
+
+Messages name a store by :attr:`StoreConfig.label`, never by its raw URL: a PostgreSQL URL may
+carry a password, and error output ends up in terminals, logs and tickets.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
-DEFAULT_URL = "sqlite:///var/platforms.sqlite3"
+URL_ENV = "PLATFORMS_DATABASE_URL"
+VAR_DIR_ENV = "PLATFORMS_VAR_DIR"
+EVENTS_FILE = "platforms.sqlite3"
+POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg")
+MASK = "***"
+# scheme://userinfo@host...: userinfo ends at the last "@" before the path, as urlsplit reads it.
+_AUTHORITY = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<netloc>[^/?#]*)(?P<rest>.*)$", re.S)
+
+
+class StoreUrlError(ValueError):
+    """A store URL that cannot name any store (a typo, not an absent store): a configuration
+    error, reported before anything is opened."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store (or its read models) is missing, empty or does not answer. The message is one
+    line and names the store with its password masked, fit to print as it is."""
+
+
+def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The directory of the files the system keeps: ``$PLATFORMS_VAR_DIR``, else ``./var``.
+
+    It holds the SQLite event store and its read models, the development token key, the
+    checkpoint keys and the development policies; a variable that names one of those files
+    (``PLATFORMS_DATABASE_URL``, ``PLATFORMS_CHECKPOINT_KEY``...) still wins for that file. Every
+    default location derives from here so that one variable moves them all.
+    """
+    env = os.environ if env is None else env
+    return Path(env.get(VAR_DIR_ENV, "").strip() or "var")
+
+
+def default_url(directory: Path | None = None) -> str:
+    """The embedded store: ``platforms.sqlite3`` in ``directory`` (default :func:`var_dir`)."""
+    return f"sqlite:///{(var_dir() if directory is None else directory) / EVENTS_FILE}"
 
 
 @dataclass(frozen=True)
@@ -21,7 +61,7 @@ class StoreConfig:
 
     @classmethod
     def from_env(cls) -> "StoreConfig":
-        return cls(os.environ.get("PLATFORMS_DATABASE_URL", DEFAULT_URL))
+        return cls(os.environ.get(URL_ENV, "").strip() or default_url())
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,8 +86,78 @@ class StoreConfig:
         """The URL without our own query parameters, for SQLAlchemy."""
         return self.url.split("?", 1)[0]
 
+    @property
+    def masked(self) -> str:
+        """The URL with its password (if any) replaced by ``***``; never raises, even on a
+        malformed URL, since it is what error messages about malformed URLs print."""
+        match = _AUTHORITY.match(self.url)
+        if not match:
+            return self.url
+        userinfo, at, host = match["netloc"].rpartition("@")
+        if not at or ":" not in userinfo:
+            return self.url
+        return f"{match['scheme']}{userinfo.split(':', 1)[0]}:{MASK}@{host}{match['rest']}"
+
+    @property
+    def label(self) -> str:
+        """How a message names this store: the variable that chose it, password masked."""
+        if self.url == os.environ.get(URL_ENV, "").strip():
+            return f"{URL_ENV}={self.masked}"
+        if self.url == default_url():
+            if os.environ.get(VAR_DIR_ENV, "").strip():
+                return f"{URL_ENV} not set: the default in {VAR_DIR_ENV}={var_dir()}"
+            return f"{URL_ENV} and {VAR_DIR_ENV} not set: the default in ./{var_dir()}"
+        return self.masked
+
+    def redact(self, text: str) -> str:
+        """``text`` (an error from a driver or a library) with this store's password masked
+        wherever it appears, as written in the URL or percent-decoded."""
+        text = text.replace(self.url, self.masked)
+        match = _AUTHORITY.match(self.url)
+        userinfo = match["netloc"].rpartition("@")[0] if match else ""
+        password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
+        for form in sorted({password, unquote(password)} - {""}, key=len, reverse=True):
+            text = text.replace(form, MASK)
+        return text
+
+    def check(self) -> None:
+        """Refuse a URL that cannot name a store, before anything is opened or created."""
+        if self.url == "memory:":
+            return
+        try:
+            parts = urlsplit(self.url)
+            parts.port  # noqa: B018 - parsing the port is the check (a non-number raises)
+        except ValueError as exc:
+            raise StoreUrlError(f"malformed store URL ({self.label}): {self.redact(str(exc))}") from None
+        if parts.scheme == "sqlite" or parts.scheme.startswith("sqlite+"):
+            if not self.url.startswith("sqlite:///") or not self.sqlite_path:
+                raise StoreUrlError(f"malformed SQLite store URL ({self.label}): write sqlite:///relative/path "
+                                    "or sqlite:////absolute/path")
+            return
+        if parts.scheme in POSTGRES_SCHEMES:
+            if not parts.path.strip("/"):
+                raise StoreUrlError(f"the store URL names no database ({self.label}): write "
+                                    "postgresql+psycopg://user@host:port/database")
+            return
+        raise StoreUrlError(f"unsupported store URL ({self.label}): use sqlite:///path or "
+                            "postgresql+psycopg://user@host:port/database")
+
+    def postgres_params(self) -> dict[str, Any]:
+        """libpq connection parameters (host, port, dbname, user, password) of a PostgreSQL URL."""
+        parts = urlsplit(self.url)
+        return {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "dbname": parts.path.lstrip("/"),
+            "user": unquote(parts.username or "postgres"),
+            "password": unquote(parts.password or ""),
+        }
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The ``eventsourcing`` library's persistence settings for this store."""
+        self.check()
+        if self.url == "memory:":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.is_sqlite:
             path = self.sqlite_path
             if path != ":memory:":
@@ -58,22 +168,18 @@ class StoreConfig:
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedSQLiteRecorder",
             }
-        if self.is_postgres:
-            parts = urlsplit(self.url)
-            env = {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": parts.path.lstrip("/"),
-                "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-                "POSTGRES_PORT": str(parts.port or 5432),
-                "POSTGRES_USER": unquote(parts.username or "postgres"),
-                "POSTGRES_PASSWORD": unquote(parts.password or ""),
-                "POSTGRES_POOL_SIZE": "10",
-                "POSTGRES_MAX_OVERFLOW": "10",
-                "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedPostgresRecorder",
-            }
-            if self.schema:
-                env["POSTGRES_SCHEMA"] = self.schema
-            return env
-        if self.url == "memory:":
-            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-        raise ValueError(f"unsupported PLATFORMS_DATABASE_URL: {self.url!r}")
+        params = self.postgres_params()
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": params["dbname"],
+            "POSTGRES_HOST": params["host"],
+            "POSTGRES_PORT": str(params["port"]),
+            "POSTGRES_USER": params["user"],
+            "POSTGRES_PASSWORD": params["password"],
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedPostgresRecorder",
+        }
+        if self.schema:
+            env["POSTGRES_SCHEMA"] = self.schema
+        return env

@@ -90,15 +90,18 @@ def build_calendar(settings: Settings) -> WorkingDayCalendar:
     return WorkingDayCalendar()
 
 
-def build_container(settings: Settings | None = None) -> Container:
-    """Wire everything for ``settings`` (default: from the environment)."""
+def build_container(settings: Settings | None = None, app: RegistryApp | None = None) -> Container:
+    """Wire everything for ``settings`` (default: from the environment) around ``app``, or a new
+    registry that creates its store if need be (the read-only commands pass one opened on an
+    existing store, :func:`aggregates.existing_store.open_existing`)."""
     from projections.db import make_engine
     from projections.runner import ReadModelRunner
 
     settings = settings or Settings.from_env()
-    store = StoreConfig(settings.database_url)
-    app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
-    engine = make_engine(store)
+    if app is None:
+        store = StoreConfig(settings.database_url)
+        app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
+    engine = make_engine(app.store)
     users = UserRepository(engine)
     users.create_table()
     runner = ReadModelRunner(app, engine)

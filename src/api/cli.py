@@ -1,7 +1,9 @@
 """The ``platforms`` command line (typer): serve, users, demo, projections, ledger, audit.
 
-Exit codes: 0 success, 1 the work failed (a refusal, an unreachable store), 2 a usage or
-configuration error (bad option, production without a secret key).
+Exit codes: 0 success, 1 the work failed (a refusal, a missing, empty or unreachable store), 2 a
+usage or configuration error (bad option, a malformed store URL, production without a secret key).
+Commands that only read the events open an existing store or stop (:mod:`api.cli_store`); messages
+name a store with its password masked.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -17,10 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from aggregates.errors import DomainError
+from aggregates.store import StoreConfig, StoreUrlError
 from aggregates.values import Role
 
 from .cli_audit import audit_app
+from .cli_store import existing_registry, fail
 from .settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from aggregates.application import RegistryApp
 
 app = typer.Typer(help="Changsha AI Open Innovation Platform registry (长科发〔2021〕36号).",
                   no_args_is_help=True, add_completion=False)
@@ -43,16 +50,29 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _container(settings: Settings | None = None):  # noqa: ANN202
+def _container(settings: Settings | None = None, registry: "RegistryApp | None" = None):  # noqa: ANN202
     from .bootstrap import build_container
 
+    settings = settings or _settings()
+    store = StoreConfig(settings.database_url)
     try:
-        return build_container(settings or _settings())
-    except typer.Exit:
-        raise
+        return build_container(settings, registry)
+    except StoreUrlError as exc:
+        fail(str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - a store we cannot open is reported, not traced
-        console.print(f"[red]cannot open the store:[/] {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(1) from None
+        fail(f"cannot open the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
+
+
+def _existing_container():  # noqa: ANN202
+    """The container on the existing store, for commands that read the events but never write
+    one. The store is checked before the settings, so a wrong directory creates nothing, not even
+    the development token key."""
+    registry = existing_registry()
+    try:
+        return _container(_settings(), registry)
+    except typer.Exit:
+        registry.close()
+        raise
 
 
 # ---------------------------------------------------------------------------- serve
@@ -75,7 +95,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     if workers > 1 and settings.run_projections:
         console.print("[yellow]note:[/] every worker will also run the read-model runner "
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
-    console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs")
+    console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
+                  f"store {StoreConfig(settings.database_url).masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips)
@@ -194,7 +215,7 @@ def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="R
     """Rebuild read models from the event log and swap them in."""
     from projections.rebuild import rebuild
 
-    c = _container()
+    c = _existing_container()
     try:
         with Progress(TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as progress:
@@ -221,7 +242,7 @@ def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only thi
     """Export the funding ledger as CSV (UTF-8 with BOM, opens in Excel)."""
     from projections import queries
 
-    c = _container()
+    c = _existing_container()
     try:
         c.runner.catch_up()
         with c.engine.connect() as conn:

@@ -24,10 +24,11 @@ err = Console(stderr=True)
 
 
 def _registry() -> Any:
-    from aggregates.application import RegistryApp
-    from aggregates.store import StoreConfig
+    """The registry on the existing store; a missing, empty or unreachable one is a one-line
+    error (exit 1), never a new empty store that would verify as "OK 0 events"."""
+    from .cli_store import existing_registry
 
-    return RegistryApp(StoreConfig.from_env())
+    return existing_registry()
 
 
 def _progress(total: int, what: str) -> Progress:
@@ -91,12 +92,12 @@ def checkpoint() -> None:
 @audit_app.command()
 def reconcile() -> None:
     """Rebuild every read model in memory and compare it with the stored one."""
-    from aggregates.store import StoreConfig
     from audit.reconcile import reconcile_read_models
-    from projections.db import make_engine
+
+    from .cli_store import existing_read_models
 
     app = _registry()
-    engine = make_engine(StoreConfig.from_env())
+    engine = existing_read_models(app.store)
     report = reconcile_read_models(app, engine)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     if not report["ok"]:

@@ -3,7 +3,8 @@
 ``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
 without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
 log everybody out on each restart. Development keeps a random key in ``var/secret.key`` (mode
-0600) so tokens survive restarts and nothing secret comes from the repository.
+0600) so tokens survive restarts and nothing secret comes from the repository. ``var`` is
+``PLATFORMS_VAR_DIR`` (:func:`aggregates.store.var_dir`), which also moves the default store.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from aggregates.store import DEFAULT_URL
+from aggregates.store import URL_ENV, default_url, var_dir
 
 
 class SettingsError(RuntimeError):
@@ -55,15 +56,15 @@ class Settings:
         mode = (env.get("PLATFORMS_MODE") or "development").strip().lower()
         if mode not in {"development", "production"}:
             raise SettingsError(f"PLATFORMS_MODE must be 'development' or 'production', not {mode!r}")
-        var_dir = Path(str(overrides.pop("var_dir", None) or env.get("PLATFORMS_VAR_DIR") or "var"))
-        url = str(overrides.pop("database_url", None) or env.get("PLATFORMS_DATABASE_URL") or DEFAULT_URL)
+        var = Path(str(overrides.pop("var_dir", None) or var_dir(env)))
+        url = str(overrides.pop("database_url", None) or env.get(URL_ENV, "").strip() or default_url(var))
 
         secret = str(overrides.pop("secret_key", None) or env.get("PLATFORMS_SECRET_KEY") or "")
         if not secret:
             if mode == "production":
                 raise SettingsError("PLATFORMS_SECRET_KEY is required in production mode "
                                     "(at least 32 random characters); refusing to start")
-            secret = _development_secret(var_dir / "secret.key")
+            secret = _development_secret(var / "secret.key")
         elif mode == "production" and len(secret) < 32:
             raise SettingsError("PLATFORMS_SECRET_KEY must be at least 32 characters in production")
 
@@ -72,7 +73,7 @@ class Settings:
         if policy_dir is None and mode == "development":
             # Development default: var/policies, where `platforms demo` puts its demonstration
             # policy. Production loads only what the operator names.
-            candidate = var_dir / "policies"
+            candidate = var / "policies"
             policy_dir = candidate if candidate.is_dir() else None
         calendar_raw = env.get("PLATFORMS_CALENDAR_FILE", "").strip()
         try:
@@ -85,7 +86,7 @@ class Settings:
         values = dict(
             database_url=url, mode=mode, secret_key=secret, policy_dir=policy_dir,
             calendar_file=Path(calendar_raw) if calendar_raw else None, token_minutes=token_minutes,
-            run_projections=run_projections, var_dir=var_dir,
+            run_projections=run_projections, var_dir=var,
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -2,10 +2,11 @@
 verifying.
 
 The private key is a file outside the event store (``PLATFORMS_CHECKPOINT_KEY``, default
-``var/keys/checkpoint-ed25519.pem``). Verifying a checkpoint with "whatever key is in that file
-now" would prove nothing if someone replaced the file, so the verifier checks against a pinned
-public key: ``PLATFORMS_CHECKPOINT_PUBKEY`` (a PEM file the operator or the auditors keep), or by
-default ``<private key>.pub``, written once when the key is first created and never rewritten.
+``keys/checkpoint-ed25519.pem`` under ``PLATFORMS_VAR_DIR``). Verifying a checkpoint with
+"whatever key is in that file now" would prove nothing if someone replaced the file, so the
+verifier checks against a pinned public key: ``PLATFORMS_CHECKPOINT_PUBKEY`` (a PEM file the
+operator or the auditors keep), or by default ``<private key>.pub``, written once when the key is
+first created and never rewritten.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ key (first 8 bytes of SHA-256 over the raw 32-byte public key, hex) and the
 verifier checks that it matches the key it was given.
 
 Key custody: the PKCS#8 PEM private key lives in its own file outside the
-event store (``PLATFORMS_CHECKPOINT_KEY``), created with mode 0600, so that
-whoever can write events cannot also re-sign history.
+event store (``PLATFORMS_CHECKPOINT_KEY``, default ``keys/checkpoint-ed25519.pem`` under
+``PLATFORMS_VAR_DIR``), created with mode 0600, so that whoever can write events cannot also
+re-sign history.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from aggregates.store import var_dir
+
 __all__ = [
     "CHECKPOINT_HEADER",
-    "DEFAULT_KEY_PATH",
+    "DEFAULT_KEY_NAME",
     "KEY_PATH_ENV",
     "CheckpointSigner",
     "SignedCheckpoint",
@@ -72,7 +75,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_HEADER = "platform-registry checkpoint v1"
 KEY_PATH_ENV = "PLATFORMS_CHECKPOINT_KEY"
-DEFAULT_KEY_PATH = Path("var/keys/checkpoint-ed25519.pem")
+DEFAULT_KEY_NAME = Path("keys/checkpoint-ed25519.pem")  # under PLATFORMS_VAR_DIR
 
 _ROOT_SIZE = 32
 _SIGNATURE_SIZE = 64
@@ -80,9 +83,10 @@ _LOWER_HEX = frozenset("0123456789abcdef")
 
 
 def key_path_from_env() -> Path:
-    """Private key location: ``$PLATFORMS_CHECKPOINT_KEY`` or ``./var/keys/checkpoint-ed25519.pem``."""
+    """Private key location: ``$PLATFORMS_CHECKPOINT_KEY``, else ``keys/checkpoint-ed25519.pem``
+    under ``PLATFORMS_VAR_DIR`` (default ``./var``)."""
     value = os.environ.get(KEY_PATH_ENV, "").strip()
-    return Path(value) if value else DEFAULT_KEY_PATH
+    return Path(value) if value else var_dir() / DEFAULT_KEY_NAME
 
 
 def key_id_of(public_key: Ed25519PublicKey) -> str:

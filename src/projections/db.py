@@ -12,13 +12,15 @@ read models and no rebuild touches them.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from aggregates.store import StoreConfig
+from aggregates.store import StoreConfig, StoreUnavailable
 
 # How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
 # the API's own tables) before giving up.
@@ -79,7 +81,25 @@ def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
         if store.schema:
             connect_args["options"] = f"-csearch_path={store.schema}"
         return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
-    raise ValueError(f"read models need a SQLite or PostgreSQL store, not {store.url!r}")
+    raise ValueError(f"read models need a SQLite or PostgreSQL store, not {store.masked!r}")
+
+
+def existing_engine(store: StoreConfig) -> sa.Engine:
+    """An engine on read models that must already exist, for reconciliation, which compares them
+    with the log: a missing read-model file or table raises :class:`StoreUnavailable` (one line,
+    password masked) rather than being created empty and reported as a difference or a traceback."""
+    from .tables import POSITIONS
+
+    hint = f"({store.label}); build them with `platforms projections rebuild`"
+    if store.is_sqlite:
+        path = Path(os.path.abspath(read_model_path(store.sqlite_path)))
+        if not path.is_file():
+            raise StoreUnavailable(f"no read models at {path} {hint}")
+    engine = make_engine(store)
+    if not sa.inspect(engine).has_table(POSITIONS):
+        engine.dispose()
+        raise StoreUnavailable(f"the read-model database has no {POSITIONS} table {hint}")
+    return engine
 
 
 @contextmanager
@@ -91,4 +111,4 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
-__all__ = ["make_engine", "write_transaction", "SQLITE_BUSY_TIMEOUT_S"]
+__all__ = ["existing_engine", "make_engine", "write_transaction", "SQLITE_BUSY_TIMEOUT_S"]

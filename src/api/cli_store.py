@@ -1,0 +1,54 @@
+"""How the command line opens the store and reports that it cannot.
+
+The commands that only read the events (``audit verify|export|proof|reconcile|checkpoint``,
+``ledger export``, ``projections rebuild``) open an existing store or stop with one line on
+stderr, never a traceback and never a new empty store: exit 2 for a URL that cannot name a
+store, exit 1 for a store that is missing, empty or does not answer (and, for ``audit
+reconcile``, read models that were never built). Every message names the store with its
+password masked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from aggregates.store import StoreConfig, StoreUnavailable, StoreUrlError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from aggregates.application import RegistryApp
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print ``message`` as one plain line on stderr (no markup, no wrapping) and exit ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def existing_registry() -> "RegistryApp":
+    """The registry on the existing store that ``PLATFORMS_DATABASE_URL`` (or the default under
+    ``PLATFORMS_VAR_DIR``) names; exits 2 or 1 with one line if there is none."""
+    from aggregates.existing_store import open_existing
+
+    store = StoreConfig.from_env()
+    try:
+        return open_existing(store)
+    except StoreUrlError as exc:
+        fail(str(exc), 2)
+    except StoreUnavailable as exc:
+        fail(str(exc), 1)
+    except Exception as exc:  # noqa: BLE001 - a store that passed the checks but will not open
+        fail(f"cannot open the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
+
+
+def existing_read_models(store: StoreConfig) -> "Engine":
+    """An engine on the read models of ``store``, which must exist; exits 1 with one line if not."""
+    from projections.db import existing_engine
+
+    try:
+        return existing_engine(store)
+    except StoreUnavailable as exc:
+        fail(str(exc), 1)
