@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from audit.checkpoint_store import load_checkpoints
 from audit.checkpoints import sign_checkpoint
-from audit.history import EXPORT_FORMAT, export_lines
+from audit.history import EXPORT_FORMAT, export_chunks, export_lines
 from audit.keys import load_signer, pinned_public_key_path
 from audit.rows import iter_rows, log_size
 from audit.verify import verify_log
@@ -135,6 +136,25 @@ def test_the_export_is_one_snapshot_while_writes_go_on(site: Api, tmp_path: Path
     rest = [json.loads(line) for line in lines]
     assert log_size(app)[0] > before == header["size"] == rest[-1]["size"]
     assert sum(o["kind"] == "event" for o in rest) == before
+
+
+def test_each_chunk_may_be_read_on_another_thread(site: Api) -> None:
+    """Starlette reads a streamed body one chunk at a time on whichever worker thread is free."""
+    chunks = export_chunks(site.container.app, chunk_bytes=256)
+    read: list[bytes] = []
+
+    def next_chunk() -> None:
+        read.append(next(chunks, b"<end>"))
+
+    while read[-1:] != [b"<end>"]:
+        before = len(read)
+        worker = threading.Thread(target=next_chunk)
+        worker.start()
+        worker.join()
+        assert len(read) == before + 1, "reading the next chunk on a new thread failed"
+    assert len(read) > 10
+    streamed = objects(b"".join(read[:-1]).decode("utf-8"))
+    assert streamed[1:] == objects(download(site).text)[1:]
 
 
 def test_the_cli_writes_the_same_export(site: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
