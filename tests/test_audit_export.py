@@ -127,7 +127,7 @@ def test_a_row_altered_in_the_database_fails_offline_at_its_position(site: Api, 
     assert "Merkle root" in result.stdout  # both checkpoints cover the altered row
 
 
-def test_the_export_is_one_snapshot_while_writes_go_on(site: Api, tmp_path: Path) -> None:
+def test_the_export_is_one_snapshot_while_writes_go_on(site: Api) -> None:
     app = site.container.app
     before, _ = log_size(app)
     lines = export_lines(app)
