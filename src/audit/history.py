@@ -111,11 +111,10 @@ def entry(row: StoredRow, with_bytes: bool = False) -> dict[str, Any]:
     }
 
 
-def log_entries(app: Any, after: int = 0, limit: int | None = None,
-                with_bytes: bool = False) -> Iterator[dict[str, Any]]:
+def log_entries(app: Any, after: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """The global log in order from position ``after`` (exclusive)."""
     for row in iter_rows(app, after=after, limit=limit):
-        yield entry(row, with_bytes)
+        yield entry(row)
 
 
 def platform_history(app: Any, platform_id: UUID) -> list[dict[str, Any]]:
