@@ -7,6 +7,7 @@ also show the independent re-implementation in the tool agrees with it.
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import subprocess
 import sys
@@ -204,44 +205,107 @@ def test_chain_of_an_export_verifies_against_the_signed_checkpoint(tmp_path, exp
     assert "match the signed checkpoint root" in result.stdout
 
 
-def _rewrite(export: Path, index: int, change) -> None:  # noqa: ANN001
-    lines = export.read_text(encoding="utf-8").splitlines()
-    item = json.loads(lines[index])
-    change(item)
-    lines[index] = json.dumps(item, ensure_ascii=False)
+def _lines(export: Path) -> list[str]:
+    return export.read_text(encoding="utf-8").splitlines()
+
+
+def _write(export: Path, lines: list[str]) -> None:
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _at(lines: list[str], kind: str, index: int = 0) -> int:
+    """The line number (0-based) of the index-th line of that kind."""
+    return [i for i, line in enumerate(lines) if json.loads(line)["kind"] == kind][index]
+
+
+def _rewrite(export: Path, index: int, change) -> None:  # noqa: ANN001
+    """Rewrite the index-th event line of the export."""
+    lines = _lines(export)
+    at = _at(lines, "event", index)
+    item = json.loads(lines[at])
+    change(item)
+    lines[at] = json.dumps(item, ensure_ascii=False)
+    _write(export, lines)
+
+
+def _flip(item) -> None:  # noqa: ANN001
+    state = bytearray(base64.b64decode(item["state_b64"]))
+    state[-3] ^= 0x01
+    item["state_b64"] = base64.b64encode(bytes(state)).decode()
+
+
 def test_chain_catches_one_changed_byte_and_a_dropped_row(tmp_path, exported):
-    import base64
-
     export, cp, pub = exported
-    original = export.read_text(encoding="utf-8")
-
-    def flip(item):  # noqa: ANN001, ANN202
-        state = bytearray(base64.b64decode(item["state_b64"]))
-        state[-3] ^= 0x01
-        item["state_b64"] = base64.b64encode(bytes(state)).decode()
-
-    _rewrite(export, 2, flip)
+    original = _lines(export)
+    _rewrite(export, 0, _flip)
     result = run_tool("chain", "--export", export, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout.startswith("FAILED")
-    export.write_text(original, encoding="utf-8")
-    lines = original.splitlines()
-    export.write_text("\n".join(lines[:4] + lines[5:]) + "\n", encoding="utf-8")
+    dropped = _at(original, "event", 2)
+    _write(export, original[:dropped] + original[dropped + 1:])
     result = run_tool("chain", "--export", export, "--checkpoint", cp, "--public-key", pub, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout.startswith("FAILED")
 
 
 def test_chain_with_a_malformed_prev_hash_fails_cleanly(tmp_path, exported):
-    import base64
-
     export, *_ = exported
 
     def drop_key(item):  # noqa: ANN001, ANN202
         state = base64.b64decode(item["state_b64"]).replace(b'"prev_hash":', b'"prev_hasx":')
         item["state_b64"] = base64.b64encode(state).decode()
 
-    _rewrite(export, 3, drop_key)
+    _rewrite(export, 1, drop_key)
     result = run_tool("chain", "--export", export, cwd=tmp_path)
     assert result.returncode == 1 and "no well-formed prev_hash" in result.stdout
+
+
+def run_export(export: Path, pub: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return run_tool("export", "--export", export, "--public-key", pub, cwd=tmp_path)
+
+
+def test_export_verifies_end_to_end(tmp_path, exported):
+    export, _, pub = exported
+    result = run_export(export, pub, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 signed checkpoint(s) verified and matched" in result.stdout
+    assert "not yet attested" in result.stdout  # the second platform came after the checkpoint
+
+
+def test_export_names_the_row_whose_bytes_changed(tmp_path, exported):
+    export, _, pub = exported
+    _rewrite(export, 0, _flip)
+    first = json.loads(_lines(export)[_at(_lines(export), "event", 0)])
+    result = run_export(export, pub, tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith("FAILED")
+    assert f"of the event before it at position {first['position']}" in result.stdout
+    assert "Merkle root" in result.stdout
+
+
+def test_a_cut_download_lacks_the_trailer(tmp_path, exported):
+    export, _, pub = exported
+    lines = _lines(export)
+    for cut in (lines[:-1], lines[:-4]):
+        _write(export, cut)
+        result = run_export(export, pub, tmp_path)
+        assert result.returncode == 1 and "truncated: no trailer line" in result.stdout, result.stdout
+    _write(export, lines + [lines[-2]])
+    result = run_export(export, pub, tmp_path)
+    assert result.returncode == 1 and "after the trailer" in result.stdout
+
+
+def test_export_checkpoints_are_judged_by_the_given_key_only(tmp_path, exported):
+    export, _, pub = exported
+    other = CheckpointSigner.load_or_create(tmp_path / "other.pem", create=True)
+    other_pub = tmp_path / "other.pub.pem"
+    other_pub.write_bytes(other.public_key_pem())
+    result = run_export(export, other_pub, tmp_path)
+    assert result.returncode == 1 and "the given key is" in result.stdout
+    lines = _lines(export)
+    at = _at(lines, "checkpoint")
+    forged = {**json.loads(lines[at]), "size": json.loads(lines[at])["size"] - 1}
+    _write(export, lines[:at] + [json.dumps(forged)] + lines[at + 1:])
+    result = run_export(export, pub, tmp_path)
+    assert result.returncode == 1 and "signature does not match" in result.stdout
+    _write(export, lines[:at] + lines[at + 1:])
+    result = run_export(export, pub, tmp_path)
+    assert result.returncode == 1 and "announced 1 checkpoints, 0 verified" in result.stdout
+    assert "nothing in it is attested" in result.stdout

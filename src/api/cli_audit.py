@@ -59,7 +59,8 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
 
 @audit_app.command()
 def export(out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
-    """Export the whole log as JSON Lines, with the integrity fields."""
+    """Export the whole log as JSON Lines, as GET /audit/export does: a header, the signed
+    checkpoints, every event with its stored bytes, a trailer (tools/verify_offline.py export)."""
     from audit.history import export_jsonl
     from audit.rows import log_size
 

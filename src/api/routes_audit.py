@@ -9,18 +9,20 @@ Handlers are plain ``def``: the event store is synchronous.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from aggregates.errors import NotFound
 from aggregates.values import Role
 from audit import proofs, timetravel
 from audit.checkpoint_store import latest_checkpoint
 from audit.checkpoints import LogNotIntact, sign_checkpoint
-from audit.history import log_entries
+from audit.history import export_chunks, log_entries
 from audit.keys import ensure_pinned
 from audit.verify import verify_log
 
@@ -98,3 +100,20 @@ def publicity_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -
 @router.get("/audit/funding-ledger", summary="The funding ledger as it stood at a log position")
 def ledger_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -> JSONResponse:
     return JSONResponse({"position": position, **timetravel.funding_ledger_at(c.app, position)})
+
+
+@router.get("/audit/export", summary="The whole log as JSON Lines, verifiable offline (auditor, bureau)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}},
+                             "description": "a header, the signed checkpoints, one line per event, a trailer"}})
+def audit_export(c: Wired, _: Auditors) -> StreamingResponse:
+    """Streamed from one snapshot of the log in bounded memory (audit.history.export_lines);
+    ``tools/verify_offline.py export`` checks it with the public key alone. An error after the
+    first bytes can only cut the stream short: the missing trailer line tells the reader."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    disposition = f'attachment; filename="platform-registry-log-{stamp}.jsonl"'
+    chunks = export_chunks(c.app)
+    # Closing the generator after the response ends (or the client leaves) ends the read
+    # transaction at once instead of whenever the generator is collected.
+    return StreamingResponse(chunks, media_type="application/x-ndjson", background=BackgroundTask(chunks.close),
+                             headers={"Content-Disposition": disposition})

@@ -32,14 +32,15 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from itertools import islice
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 from uuid import UUID
 
 from aggregates.log_seal import TABLE as SEAL_TABLE
 
-__all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "chain_digest", "leaf_hash_of", "log_size",
-           "stream_rows", "id_text", "BATCH"]
+__all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "log_snapshot", "chain_digest", "leaf_hash_of",
+           "log_size", "stream_rows", "id_text", "BATCH"]
 
 _sha256 = hashlib.sha256
 BATCH = 20000
@@ -157,30 +158,38 @@ def _where(after: int, upto: int | None, limit: int | None, col: str, ph: str) -
     return sql, params
 
 
-def _sqlite_connect(app: Any) -> sqlite3.Connection:
+def _sqlite_connect(app: Any, any_thread: bool = False) -> sqlite3.Connection:
     # Our own read-only connection returning plain tuples with text as bytes: the library's pool
     # uses sqlite3.Row, and decoding text would cost time and could fail on a tampered column.
-    conn = sqlite3.connect(f"file:{app.store.sqlite_path}?mode=ro", uri=True, timeout=30)
+    # ``any_thread``: a streamed HTTP response reads each chunk on whichever worker thread is free
+    # (one at a time, never concurrently), which sqlite3 refuses unless told.
+    conn = sqlite3.connect(f"file:{app.store.sqlite_path}?mode=ro", uri=True, timeout=30,
+                           check_same_thread=not any_thread)
     conn.text_factory = bytes
     return conn
 
 
+def _fetched(fetch: Callable[[int], list[Any]], batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    """A cursor's rows in lists of up to ``batch``, until it runs dry."""
+    while True:
+        rows = fetch(batch)
+        if not rows:
+            return
+        yield rows
+
+
+def _sqlite_select(app: Any) -> str:
+    return f"SELECT rowid, originator_id, originator_version, topic, state FROM {app.recorder.events_table_name}"
+
+
 def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None,
                     batch: int, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
-    table = app.recorder.events_table_name
     conn = _sqlite_connect(app)
     try:
         conn.execute("BEGIN")  # one snapshot for the whole scan (WAL readers do not block writers)
         reader = _seal_reader(seals, _sqlite_seals(conn) if seals is not None else None)
         where, params = _where(after, upto, limit, "rowid", "?")
-        cur = conn.execute(
-            f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}{where}", params)
-        fetch = cur.fetchmany
-        while True:
-            rows = fetch(batch)
-            if not rows:
-                break
-            yield rows
+        yield from _fetched(conn.execute(_sqlite_select(app) + where, params).fetchmany, batch)
         if reader is not None:
             reader.detach()
     finally:
@@ -200,9 +209,7 @@ class SealRows:
         return self._fetchmany(size)
 
     def detach(self) -> None:
-        rest: list[tuple[Any, ...]] = []
-        while chunk := self._fetchmany(BATCH):
-            rest.extend(chunk)
+        rest = [row for chunk in _fetched(self._fetchmany, BATCH) for row in chunk]
         self._close()
         left = iter(rest)
         self._fetchmany = lambda size: list(islice(left, size))
@@ -249,11 +256,7 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
             with conn.cursor(name="audit_scan", row_factory=tuple_row) as cur:
                 cur.itersize = batch
                 cur.execute(query, params)
-                while True:
-                    rows = cur.fetchmany(batch)
-                    if not rows:
-                        break
-                    yield rows
+                yield from _fetched(cur.fetchmany, batch)
             if reader is not None:
                 reader.detach()
 
@@ -292,6 +295,55 @@ def _generic_batches(app: Any, after: int, upto: int | None, limit: int | None,
         if len(notes) < batch or (limit is not None and seen >= limit):
             return
         start = notes[-1].id
+
+
+@contextmanager
+def log_snapshot(app: Any, batch: int = BATCH) -> Iterator[tuple[int, Iterator[list[tuple[Any, ...]]]]]:
+    """The whole log as one consistent snapshot: ``(number of rows, the raw rows in log order in
+    lists of up to batch)``, counted and read in the same read transaction, so a reader can
+    announce how many rows follow before streaming them while writers carry on. The rows must
+    be read inside the ``with``; leaving it ends the transaction."""
+    kind = store_kind(app)
+    if kind == "sqlite":
+        with _sqlite_snapshot(app, batch) as snapshot:
+            yield snapshot
+    elif kind == "postgres":
+        with _postgres_snapshot(app, batch) as snapshot:
+            yield snapshot
+    else:
+        # In-memory stores (tests, demos) have no transactions; writes happen in this process.
+        count, top = log_size(app)
+        yield count, _generic_batches(app, 0, top, None, batch)
+
+
+@contextmanager
+def _sqlite_snapshot(app: Any, batch: int) -> Iterator[tuple[int, Iterator[list[tuple[Any, ...]]]]]:
+    conn = _sqlite_connect(app, any_thread=True)
+    try:
+        conn.execute("BEGIN")  # the snapshot starts at the first read and holds until close
+        (count,) = conn.execute(f"SELECT COUNT(*) FROM {app.recorder.events_table_name}").fetchone()
+        cur = conn.execute(_sqlite_select(app) + " ORDER BY rowid")
+        yield int(count), _fetched(cur.fetchmany, batch)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _postgres_snapshot(app: Any, batch: int) -> Iterator[tuple[int, Iterator[list[tuple[Any, ...]]]]]:
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL, Identifier
+
+    datastore = app.recorder.datastore
+    table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(app.recorder.events_table_name))
+    with datastore.get_connection() as conn, conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(SQL("SELECT COUNT(*) FROM {}").format(table))
+            (count,) = cur.fetchone()  # type: ignore[misc]
+        with conn.cursor(name="audit_snapshot", row_factory=tuple_row) as cur:
+            cur.itersize = batch
+            cur.execute(_pg_select(app) + SQL(" ORDER BY notification_id"))  # type: ignore[operator]
+            yield int(count), _fetched(cur.fetchmany, batch)
 
 
 def log_size(app: Any) -> tuple[int, int]:

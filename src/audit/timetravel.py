@@ -1,8 +1,8 @@
 """Time travel: a platform, or the read models, as they stood at a past moment.
 
 A platform is rebuilt with one repository load: ``repository.get(id, version=N)`` starts from
-the nearest snapshot at or below N (the application snapshots platforms every 100 events) and
-replays only the events after it, so any version of a long history costs at most ~100 events.
+the nearest snapshot at or below N (the application snapshots platforms every 50 events) and
+replays only the events after it, so any version of a long history replays at most 49 events.
 As of a recorded instant (events whose ``timestamp`` is at or before it) or a business date
 (events whose act's ``business_date`` is on or before it; the business date is when the act
 happened, which clerks may record later), the version is first found from the stream's stored
