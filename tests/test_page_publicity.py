@@ -354,6 +354,13 @@ def test_footer_shows_the_latest_checkpoint_on_every_page(site: Site, checkpoint
         footer = html.split("<footer")[1]
         assert f"<dt>日志条数</dt><dd>{cp.size}</dd>" in footer and cp.root_hex in footer, path
         assert f'datetime="{cp.signed_at}"' in footer and "（北京时间）" in footer
+        assert "<dt>尚未纳入的新记录</dt><dd>0 条</dd>" in footer
         assert 'href="/checkpoint"' in footer
+    assert site.object(_open_form(site)).status_code == 200  # events written since: not yet covered
+    from audit.rows import log_size
+
+    newer = log_size(site.container.app)[0] - cp.size
+    footer = site.get("/").text.split("<footer")[1]
+    assert newer > 0 and f"<dd>{cp.size}</dd>" in footer and f"<dt>尚未纳入的新记录</dt><dd>{newer} 条</dd>" in footer
     explained = pages["/checkpoint"]
     assert cp.signature_b64 in explained and "verify_offline.py" in explained

@@ -62,7 +62,7 @@ def make_container(store: DemoStore) -> Any:
     from api.settings import Settings
 
     settings = Settings.from_env(env={}, database_url=store.url, var_dir=store.var_dir, secret_key=SECRET,
-                                 policy_dir=store.policy_dir)
+                                 policy_dir=store.policy_dir, checkpoint_signer=False)
     return build_container(settings)
 
 

@@ -38,21 +38,44 @@ class Container:
     users: UserRepository
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
     reads: RenderedReads = field(default_factory=RenderedReads)
+    # The integrity watch (audit.watch): checks the log, and signs checkpoints where this
+    # process is the signer; its status is part of /readyz.
+    watch: Any = None
     _signer: Any = None
     _signer_lock: threading.Lock = field(default_factory=threading.Lock)
     _background: bool = False
 
     def checkpoint_signer(self) -> Any:
-        """The audit checkpoint signer, loaded (or created, 0600) on first use."""
+        """The audit checkpoint signer, loaded (or created, 0600, its public key pinned) on first use."""
         with self._signer_lock:
             if self._signer is None:
-                from audit.signing import CheckpointSigner, key_path_from_env
+                from audit.keys import load_signer
 
-                self._signer = CheckpointSigner.load_or_create(key_path_from_env(), create=True)
+                self._signer = load_signer(create=True)
             return self._signer
 
+    def start_watch(self, signs: bool) -> None:
+        """Check the log now and then periodically; sign checkpoints on a schedule if ``signs``
+        (unless PLATFORMS_CHECKPOINT_SIGNER says otherwise). The first check runs before this
+        returns where the process signs, so a log from before the seal is sealed before any
+        command of this process writes."""
+        from audit.watch import IntegrityWatch, WatchConfig
+
+        if self.watch is not None:
+            return
+        s = self.settings
+        sign = s.checkpoint_signer if s.checkpoint_signer is not None else signs
+        self.watch = IntegrityWatch(self.app, WatchConfig(
+            sign=sign, every_seconds=s.checkpoint_seconds, every_events=s.checkpoint_events,
+            check_seconds=s.integrity_check_seconds), self.checkpoint_signer)
+        if sign:
+            self.watch.tick()
+        self.watch.start()
+
     def start(self) -> None:
-        """Bring the read models up to date and, where this process runs them, keep them so."""
+        """Bring the read models up to date and, where this process runs them, keep them so; watch
+        the log's integrity (signing checkpoints where this process writes and follows the log)."""
+        self.start_watch(signs=self.settings.run_projections)
         if self.settings.run_projections:
             self.runner.catch_up()
             # Queued commands tell the runner that more events are on their way (SQLite's group
@@ -68,7 +91,11 @@ class Container:
             self.runner.notify()
 
     def stop_background(self) -> None:
-        """Stop following the log in this process (cached reads go back to the positions table)."""
+        """Stop following and watching the log in this process (cached reads go back to the
+        positions table)."""
+        if self.watch is not None:
+            self.watch.stop()
+            self.watch = None
         if self._background:
             self.runner.stop()
             self._background = False

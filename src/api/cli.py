@@ -197,6 +197,8 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
     stop = lambda *_: c.runner.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
     try:
+        # The process that follows the log on PostgreSQL is the checkpoint signer there.
+        c.start_watch(signs=True)
         console.print("catching up...")
         position = c.runner.catch_up()
         console.print(f"read models at position {position}; following the log (Ctrl-C to stop)")

@@ -157,16 +157,19 @@ def find_batch(c: Container, today: date, batch_ref: str) -> dict[str, Any] | No
 
 
 def _checkpoint(c: Container) -> dict[str, Any]:
-    """The latest signed checkpoint for the footer: ``{"cp": {...}}``, ``{"cp": None}`` when none
-    has been signed, ``{"error": True}`` when it cannot be read now."""
+    """The latest signed checkpoint for the footer: ``{"cp": {...}, "uncovered": N}`` (N events
+    written since, which it does not cover yet), ``{"cp": None}`` when none has been signed,
+    ``{"error": True}`` when it cannot be read now."""
     from audit.checkpoint_store import latest_checkpoint
+    from audit.rows import sealed_size
 
     try:
         cp = latest_checkpoint(c.app)
+        uncovered = max(0, sealed_size(c.app) - cp.size) if cp is not None else None
     except Exception:  # noqa: BLE001 - the page still renders; the log says why
         log.exception("cannot read the latest checkpoint")
         return {"cp": None, "error": True}
-    return {"cp": cp.to_dict() if cp is not None else None, "error": False}
+    return {"cp": cp.to_dict() if cp is not None else None, "uncovered": uncovered, "error": False}
 
 
 # ------------------------------------------------------------------------- rendering

@@ -246,14 +246,18 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=s.Readiness, tags=["operations"], responses=problem_responses(503),
             summary="Readiness, with projection lag")
 def readyz(c: Wired) -> JSONResponse:
-    """503 when the database does not answer or a read model lags too far behind the log."""
+    """503 when the database does not answer, a read model lags too far behind the log, or the
+    event log does not verify against its signed checkpoints (the integrity watch, audit.watch)."""
     try:
         models = c.runner.status()
     except Exception as exc:  # noqa: BLE001 - any failure to read the store means "not ready"
         return _json({"status": "unavailable", "database": f"error: {exc.__class__.__name__}",
                       "projections": {}}, 503)
     worst = max((m["lag"] for m in models), default=0)
-    ready = worst <= c.settings.ready_max_lag
-    body = {"status": "ready" if ready else "lagging", "database": "ok",
-            "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag}}
+    audit = c.watch.status() if c.watch is not None else None
+    broken = c.watch is not None and c.watch.intact is False
+    ready = worst <= c.settings.ready_max_lag and not broken
+    body = {"status": "broken" if broken else "ready" if ready else "lagging", "database": "ok",
+            "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag},
+            "audit": audit}
     return _json(body, 200 if ready else 503)

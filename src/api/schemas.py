@@ -428,9 +428,15 @@ class Health(Open):
 
 
 class Readiness(Open):
+    """``status``: ``ready``, ``lagging`` (a read model too far behind), ``broken`` (the event log
+    does not verify) or ``unavailable`` (the database does not answer)."""
+
     status: str
     database: str
     projections: dict[str, Any]
+    audit: dict[str, Any] | None = Field(None, description=(
+        "the integrity watch: `status` intact/broken/unchecked, `checked_at`, `first_failure`, "
+        "`latest_checkpoint`, `signing` (whether this process signs checkpoints)"))
 
 
 class Problem(Open):

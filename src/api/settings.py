@@ -40,6 +40,12 @@ class Settings:
     max_body_bytes: int = 1_000_000
     ready_max_lag: int = 1000
     min_position_timeout: float = 5.0
+    # The integrity watch (audit.watch): None = this process signs checkpoints when it is the
+    # one that writes and follows the log (serve on SQLite, `projections run` on PostgreSQL).
+    checkpoint_signer: bool | None = None
+    checkpoint_seconds: float = 60.0
+    checkpoint_events: int = 1000
+    integrity_check_seconds: float = 600.0
 
     @property
     def is_production(self) -> bool:
@@ -83,13 +89,33 @@ class Settings:
         # SQLite has no subscriptions and one writer: the one API process runs the read-model
         # runner itself. On PostgreSQL `platforms projections run` is a process of its own.
         run_projections = _flag(env.get("PLATFORMS_RUN_PROJECTIONS"), default=url.startswith(("sqlite", "memory")))
+        signer_raw = env.get("PLATFORMS_CHECKPOINT_SIGNER", "").strip()
         values = dict(
             database_url=url, mode=mode, secret_key=secret, policy_dir=policy_dir,
             calendar_file=Path(calendar_raw) if calendar_raw else None, token_minutes=token_minutes,
             run_projections=run_projections, var_dir=var,
+            checkpoint_signer=_flag(signer_raw, False) if signer_raw else None,
+            checkpoint_seconds=_positive(env, "PLATFORMS_CHECKPOINT_SECONDS", 60.0),
+            checkpoint_events=int(_positive(env, "PLATFORMS_CHECKPOINT_EVENTS", 1000, whole=True)),
+            integrity_check_seconds=_positive(env, "PLATFORMS_INTEGRITY_CHECK_SECONDS", 600.0),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _positive(env: dict[str, str], name: str, default: float, whole: bool = False) -> float:
+    """A positive number from ``env[name]`` (ASCII digits), else ``default``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = 0
+    if not raw.isascii() or not value > 0:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind} greater than 0, not {raw!r}")
+    return value
 
 
 def _development_secret(path: Path) -> str:

@@ -1,0 +1,162 @@
+"""The integrity watch (完整性守护): the serving process checks the log by itself and, where it is
+the designated signer, signs checkpoints on a schedule.
+
+A checkpoint only protects what it covers, and nobody remembers to ask for one: so the process
+that writes (``platforms serve`` on SQLite, ``platforms projections run`` on PostgreSQL; see the
+README) signs one within ``every_seconds`` of the first event it does not cover, or as soon as
+``every_events`` are uncovered, and at start-up when the log has grown. Every serving process
+also verifies the whole log against its checkpoints at start-up and every ``check_seconds``. A
+failure is an alarm at ERROR in the log, makes ``/readyz`` answer not ready with the finding,
+and stops the signing: signing over a broken log would launder the tampering.
+
+:meth:`IntegrityWatch.tick` is one step of the loop, driven by the caller's clock, so tests run
+it without threads or sleeping; :meth:`start` runs it in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .checkpoint_store import latest_checkpoint
+from .checkpoints import LogNotIntact, sign_checkpoint
+from .rows import sealed_size
+from .seal_upgrade import needs_sealing, seal_existing_log
+from .signing import CheckpointSigner
+from .verify import VerifyReport, verify_log
+
+__all__ = ["WatchConfig", "IntegrityWatch"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """When to sign and when to check (``PLATFORMS_CHECKPOINT_*``, ``PLATFORMS_INTEGRITY_CHECK_SECONDS``)."""
+
+    sign: bool
+    every_seconds: float = 60.0
+    every_events: int = 1000
+    check_seconds: float = 600.0
+    poll_seconds: float = 1.0
+
+
+class IntegrityWatch:
+    """Checks the log against its checkpoints, and signs new ones where this process is the signer."""
+
+    def __init__(self, app: Any, config: WatchConfig, signer: Callable[[], CheckpointSigner],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.config = config
+        self._signer = signer
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._checked_at: float | None = None  # clock time of the last full verification
+        self._pending_since: float | None = None  # clock time the log was first seen uncovered
+        self._started = False  # whether a signing opportunity has come since start-up
+        self.report: VerifyReport | None = None
+        self.checked_instant: str | None = None
+        self.error: str | None = None  # the watch itself could not run (store unreachable)
+
+    # ------------------------------------------------------------------ what /readyz shows
+    @property
+    def intact(self) -> bool | None:
+        """True: verified; False: a finding; None: not verified yet."""
+        return None if self.report is None else self.report.ok
+
+    def status(self) -> dict[str, Any]:
+        report = self.report
+        first = report.first_failure if report is not None else None
+        return {
+            "status": "unchecked" if report is None else "intact" if report.ok else "broken",
+            "checked_at": self.checked_instant,
+            "events_checked": report.events_checked if report is not None else None,
+            "first_failure": first.to_dict() if first is not None else None,
+            "failure_count": report.failure_count if report is not None else 0,
+            "latest_checkpoint": report.latest_checkpoint if report is not None else None,
+            "signing": self.config.sign and (report is None or report.ok),
+            "error": self.error,
+        }
+
+    # ------------------------------------------------------------------ the loop
+    def tick(self) -> None:
+        """One step: verify when due, then sign when due. Never raises."""
+        with self._lock:
+            now = self._clock()
+            try:
+                if self._checked_at is None or now - self._checked_at >= self.config.check_seconds:
+                    self._check(now)
+                if self.config.sign and self.report is not None and self.report.ok:
+                    self._maybe_sign(now)
+                self.error = None
+            except Exception as exc:  # noqa: BLE001 - a store that does not answer now may answer later
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.warning("integrity watch could not run", exc_info=True)
+
+    def _check(self, now: float) -> None:
+        report = verify_log(self.app)
+        if self.config.sign and needs_sealing(report):
+            stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+            if seal_existing_log(self.app, report.events_checked, stamp):
+                report = verify_log(self.app)
+        self._record(report, now)
+
+    def _record(self, report: VerifyReport, now: float) -> None:
+        was = self.report
+        self.report = report
+        self._checked_at = now
+        self.checked_instant = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if not report.ok:
+            first = report.first_failure
+            log.error("AUDIT ALARM: the event log does not verify; checkpoint signing stopped",
+                      extra={"failure_count": report.failure_count,
+                             "first_failure": first.to_dict() if first is not None else None})
+        elif was is not None and not was.ok:
+            log.warning("the event log verifies again", extra={"events_checked": report.events_checked})
+
+    def _maybe_sign(self, now: float) -> None:
+        latest = latest_checkpoint(self.app)
+        uncovered = sealed_size(self.app) - (latest.size if latest is not None else 0)
+        if uncovered <= 0:
+            self._pending_since = None
+            self._started = True
+            return
+        starting, self._started = not self._started, True  # at start-up, a grown log is signed at once
+        if self._pending_since is None:
+            self._pending_since = now
+        due = (starting or uncovered >= self.config.every_events
+               or now - self._pending_since >= self.config.every_seconds)
+        if not due:
+            return
+        try:
+            checkpoint = sign_checkpoint(self.app, self._signer())
+        except LogNotIntact as exc:
+            self._record(exc.report, now)
+            return
+        self._pending_since = None
+        log.info("checkpoint signed", extra={"size": checkpoint.size, "root": checkpoint.root_hex})
+
+    # ------------------------------------------------------------------ the thread
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="integrity-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self.config.poll_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None

@@ -1,0 +1,254 @@
+"""The integrity watch: checkpoints signed on a schedule by the process that writes, the log
+checked against them at start-up and periodically, a broken log reported by /readyz and never
+signed over, and a log from before the seal sealed once at start-up.
+
+The schedule is tested with a clock the test moves (no sleeping); the processes are tested as
+they run: the serving app (SQLite) and `platforms projections run` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aggregates.application import RegistryApp
+from aggregates.store import StoreConfig
+from audit.checkpoint_store import latest_checkpoint, load_checkpoints
+from audit.keys import load_signer
+from audit.rows import iter_rows
+from audit.watch import IntegrityWatch, WatchConfig
+from scenario import Driver
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    key = tmp_path / "keys" / "cp.pem"
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(key))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    return key
+
+
+def _watch(app: RegistryApp, clock: Clock, sign: bool = True, **config: Any) -> IntegrityWatch:
+    return IntegrityWatch(app, WatchConfig(sign=sign, **config), lambda: load_signer(create=True), clock)
+
+
+def _tamper(app: RegistryApp, position: int) -> None:
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        with conn:
+            conn.execute(f"UPDATE {app.recorder.events_table_name} SET state = CAST(state || ' ' AS BLOB) "
+                         "WHERE rowid = ?", (position,))
+        conn.close()
+    else:
+        table = f'"{app.recorder.datastore.schema}".{app.recorder.events_table_name}'
+        with app.recorder.datastore.transaction(commit=True) as cur:
+            cur.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = %s", (position,))
+
+
+def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp, keys: Path) -> None:
+    clock = Clock()
+    a = Driver(registry, subfield="智能芯片")
+    a.to("applied")
+    watch = _watch(registry, clock, every_seconds=60, every_events=1000)
+    watch.tick()
+    first = latest_checkpoint(registry)
+    assert first is not None and first.size == len(list(iter_rows(registry)))  # at start-up, at once
+    assert watch.status()["status"] == "intact" and watch.status()["signing"] is True
+
+    a.to("accepted")  # not yet 1,000 events
+    watch.tick()  # the watch polls every second: it sees them now
+    clock.now += 59
+    watch.tick()
+    assert latest_checkpoint(registry) == first
+    clock.now += 1
+    watch.tick()  # 60 s after the watch first saw them uncovered
+    second = latest_checkpoint(registry)
+    assert second.size == len(list(iter_rows(registry))) > first.size
+
+    clock.now += 3600
+    watch.tick()  # nothing new: nothing signed
+    assert len(load_checkpoints(registry)) == 2
+
+
+def test_many_new_events_are_signed_without_waiting(registry: RegistryApp, keys: Path) -> None:
+    clock = Clock()
+    a = Driver(registry, subfield="智能芯片")
+    a.to("applied")
+    watch = _watch(registry, clock, every_seconds=60, every_events=2)
+    watch.tick()
+    size = latest_checkpoint(registry).size
+    a.to("reviewed")
+    assert len(list(iter_rows(registry))) - size >= 2
+    watch.tick()  # same instant: the event threshold alone
+    assert latest_checkpoint(registry).size == len(list(iter_rows(registry)))
+
+
+def test_empty_log_is_not_signed(registry: RegistryApp, keys: Path) -> None:
+    watch = _watch(registry, Clock())
+    watch.tick()
+    assert latest_checkpoint(registry) is None and watch.status()["status"] == "intact"
+
+
+def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, keys: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    a = Driver(registry, subfield="智能芯片")
+    a.to("applied")
+    watch = _watch(registry, clock, every_seconds=60, check_seconds=600)
+    watch.tick()
+    signed = len(load_checkpoints(registry))
+    victim = list(iter_rows(registry))[0].position
+    _tamper(registry, victim)
+    a.to("accepted")
+    clock.now += 600  # the periodic check is due
+    with caplog.at_level(logging.ERROR, logger="audit.watch"):
+        watch.tick()
+    status = watch.status()
+    assert status["status"] == "broken" and status["signing"] is False
+    assert status["first_failure"]["position"] == victim and status["first_failure"]["code"] == "event_altered"
+    assert any(r.levelno == logging.ERROR and "AUDIT ALARM" in r.getMessage() for r in caplog.records)
+    clock.now += 3600
+    watch.tick()
+    assert len(load_checkpoints(registry)) == signed  # no checkpoint over the tampered log
+
+
+def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, keys: Path) -> None:
+    Driver(registry, subfield="智能芯片").to("applied")
+    watch = _watch(registry, Clock(), sign=False)
+    watch.tick()
+    assert watch.status()["status"] == "intact" and latest_checkpoint(registry) is None
+    _tamper(registry, 1)
+    watch.tick()  # not due yet: the last result stands
+    assert watch.status()["status"] == "intact"
+
+
+def _unseal(app: RegistryApp) -> None:
+    """The store as an earlier version of the registry left it: events, no seal rows."""
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        with conn:
+            conn.execute("DELETE FROM audit_log_seal")
+        conn.close()
+    else:
+        with app.recorder.datastore.transaction(commit=True) as cur:
+            cur.execute(f'DELETE FROM "{app.recorder.datastore.schema}".audit_log_seal')
+
+
+def test_a_log_from_before_the_seal_is_sealed_once_at_start_up(registry: RegistryApp, keys: Path) -> None:
+    Driver(registry, subfield="智能芯片").to("funded")
+    _unseal(registry)
+    from audit.verify import verify_log
+
+    assert {f.code for f in verify_log(registry).failures} == {"event_unsealed"}
+    watch = _watch(registry, Clock())
+    watch.tick()
+    assert watch.status()["status"] == "intact"
+    assert verify_log(registry).ok
+    assert latest_checkpoint(registry).size == len(list(iter_rows(registry)))
+
+
+def test_a_partly_sealed_log_is_reported_not_sealed_over(registry: RegistryApp, keys: Path) -> None:
+    """Unsealed events beside sealed ones were written behind the application's back."""
+    Driver(registry, subfield="智能芯片").to("applied")
+    _unseal(registry)
+    Driver(registry, subfield="智能传感器").to("applied")  # sealed by the current code
+    watch = _watch(registry, Clock())
+    watch.tick()
+    assert watch.status()["status"] == "broken"
+    assert watch.status()["first_failure"]["code"] == "event_unsealed"
+    assert latest_checkpoint(registry) is None
+
+
+# ------------------------------------------------------------------ through the processes
+def _serving(tmp_path: Path, url: str, **overrides: Any) -> Any:
+    from api.bootstrap import build_container
+    from api.settings import Settings
+
+    settings = Settings.from_env(env={}, database_url=url, var_dir=tmp_path / "var", secret_key="s" * 40,
+                                 **overrides)
+    return build_container(settings)
+
+
+def _until(condition: Any, seconds: float = 20.0) -> Any:
+    """Poll ``condition`` until it holds (bounded; the watch's thread works in the background)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, keys: Path) -> None:
+    """`platforms serve` on SQLite: the footer and /audit/checkpoint have a checkpoint without
+    anyone asking; after tampering, /readyz is not ready and says where."""
+    from api.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    seed = RegistryApp(StoreConfig(url))
+    Driver(seed, subfield="智能芯片").to("applied")
+    seed.close()
+    c = _serving(tmp_path, url, checkpoint_seconds=0.5, integrity_check_seconds=1.0)
+    try:
+        with TestClient(create_app(c)) as client:
+            cp = client.get("/api/v1/audit/checkpoint")
+            assert cp.status_code == 200 and cp.json()["size"] == len(list(iter_rows(c.app)))  # at start-up
+            ready = client.get("/api/v1/readyz").json()
+            assert ready["audit"]["status"] == "intact" and ready["audit"]["signing"] is True
+            Driver(c.app, subfield="智能传感器").to("applied")
+            total = len(list(iter_rows(c.app)))
+            _until(lambda: client.get("/api/v1/audit/checkpoint").json()["size"] == total)
+            _tamper(c.app, 2)
+            r = _until(lambda: (lambda r: r if r.status_code == 503 else None)(client.get("/api/v1/readyz")))
+            body = r.json()
+            assert body["status"] == "broken" and body["audit"]["first_failure"]["position"] == 2
+    finally:
+        c.close()
+
+
+@pytest.mark.postgres
+def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path: Path, keys: Path) -> None:
+    from conftest import drop_schema, fresh_schema
+
+    url, schema = fresh_schema(postgres_url)
+    try:
+        app = RegistryApp(StoreConfig(url))
+        Driver(app, subfield="智能芯片").to("applied")
+        env = {**os.environ, "PLATFORMS_DATABASE_URL": url, "PLATFORMS_VAR_DIR": str(tmp_path / "var"),
+               "PLATFORMS_CHECKPOINT_SECONDS": "0.5", "PYTHONPATH": str(ROOT / "src")}
+        proc = subprocess.Popen([sys.executable, "-c", "from api.cli import app; app()", "projections", "run"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            _until(lambda: (latest_checkpoint(app) or None) and latest_checkpoint(app).size
+                   == len(list(iter_rows(app))))
+            Driver(app, subfield="智能传感器").to("applied")  # an API worker's writes
+            total = len(list(iter_rows(app)))
+            _until(lambda: latest_checkpoint(app).size == total)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out.decode(errors="replace")
+        app.close()
+    finally:
+        drop_schema(postgres_url, schema)
