@@ -109,6 +109,16 @@ def test_empty_log_is_not_signed(registry: RegistryApp, keys: Path) -> None:
     assert latest_checkpoint(registry) is None and watch.status()["status"] == "intact"
 
 
+def test_verifying_an_empty_store_is_not_ok(registry: RegistryApp) -> None:
+    """A verifier pointed at the wrong (empty) store must not say OK; the watch of a fresh
+    deployment, whose log is empty, reports it intact."""
+    from audit.verify import verify_log
+
+    report = verify_log(registry)
+    assert not report.ok and report.first_failure.code == "empty_log"
+    assert verify_log(registry, allow_empty=True).ok
+
+
 def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, keys: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()

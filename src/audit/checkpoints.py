@@ -1,4 +1,5 @@
-"""Signing checkpoints: on demand and periodically.
+"""Signing checkpoints: on demand (``platforms audit checkpoint``, ``POST /audit/checkpoints``)
+and on a schedule (:mod:`audit.watch`).
 
 A checkpoint is signed only after the verifier has passed over the log it covers, so a valid
 signature attests "these exact bytes, whose chains were checked". The signed tree head is the
@@ -11,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from .checkpoint_store import latest_checkpoint, store_checkpoint
-from .rows import log_size
+from .checkpoint_store import store_checkpoint
 from .signing import CheckpointSigner, SignedCheckpoint
 from .verify import VerifyReport, verify_log
 
-__all__ = ["LogNotIntact", "sign_checkpoint", "maybe_checkpoint"]
+__all__ = ["LogNotIntact", "sign_checkpoint"]
 
 
 class LogNotIntact(Exception):
@@ -47,33 +47,3 @@ def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = N
     checkpoint = signer.sign(report.size, bytes.fromhex(report.root), now or datetime.now(timezone.utc))
     store_checkpoint(app, checkpoint)
     return checkpoint
-
-
-def maybe_checkpoint(
-    app: Any,
-    engine: Any,
-    signer: CheckpointSigner,
-    every_events: int = 1000,
-    every_seconds: int = 3600,
-    now: datetime | None = None,
-) -> SignedCheckpoint | None:
-    """Sign a checkpoint if ``every_events`` events arrived since the last one, or if any did and
-    ``every_seconds`` have passed; for the API's background loop. ``engine`` is accepted for the
-    caller's convenience and not used: checkpoints are stored through the event store's own
-    connection, so they always land in the events' database and schema."""
-    del engine
-    now = now or datetime.now(timezone.utc)
-    count, _ = log_size(app)
-    latest = latest_checkpoint(app)
-    if latest is None:
-        return sign_checkpoint(app, signer, now) if count else None
-    fresh = count - latest.size
-    if fresh <= 0:
-        return None
-    try:
-        age = (now - datetime.fromisoformat(latest.signed_at)).total_seconds()
-    except ValueError:
-        age = float("inf")
-    if fresh >= every_events or age >= every_seconds:
-        return sign_checkpoint(app, signer, now)
-    return None

@@ -496,10 +496,15 @@ def verify_log(
     public_key_pem: bytes | None = None,
     progress: Callable[[int], None] | None = None,
     grace_seconds: int = 300,
+    allow_empty: bool = False,
 ) -> VerifyReport:
     """Verify the whole stored log (every hash of every row, every run). ``deep`` also decodes
     every event through the application's mapper. ``public_key_pem`` defaults to the pinned key;
     ``progress`` is called with the number of events checked so far after each batch.
+
+    ``allow_empty``: a log with no events is a finding (``empty_log``: there is nothing to vouch
+    for, and a verifier pointed at the wrong store must not say OK), except for the integrity
+    watch of a fresh deployment, which passes True.
 
     ``grace_seconds``: an event recorded this long before a checkpoint was signed yet not
     covered by it was appended behind the checkpoint's back (back-dated); a shorter gap is an
@@ -513,6 +518,9 @@ def verify_log(
     scan.run(progress)
     scan.finish_pending()
     count = scan.size
+    if count == 0 and not allow_empty:
+        findings.add(Failure("empty_log", "the store holds no events: there is nothing to verify (is this the "
+                             "right store?)"))
     _attribute_links(findings, scan.seal.flagged)
     # Sealed events missing from the log are named by the seal; a checkpoint larger than both the
     # log and the seal means the last writes went with their seal rows.
