@@ -52,6 +52,7 @@ def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
     witness_file = tmp_path / "witnesses.txt"
     witness_file.write_text("# the registry's witnesses\n", encoding="utf-8")
     monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(witness_file))
+    load_signer(create=True)  # the log's key, and its public half pinned beside it
     return Keys(tmp_path, witness_file)
 
 
@@ -66,14 +67,18 @@ def sign(api: Api) -> SignedCheckpoint:
     return sign_checkpoint(api.container.app, load_signer(create=True))
 
 
-def witness_for(api: Api, keys: Keys, name: str, **kw: Any) -> Any:
-    """The witness ``name`` (see :meth:`Keys.add_witness`) watching the registry behind ``api``."""
+def witness_for(client: Any, keys: Keys, name: str, **kw: Any) -> Any:
+    """The witness ``name`` (see :meth:`Keys.add_witness`) watching the registry behind ``client``
+    (an httpx client: the API's TestClient, or one on a fake log); its state beside its key."""
     from audit.witness import Witness, load_log_key, load_witness_key
 
     key_path = keys.witnesses[name]
     key_name, key = load_witness_key(key_path)
-    return Witness(api.client, load_log_key(keys.log_public_key), key_name, key,
-                   key_path.with_name("state.json"), **kw)
+    return Witness(client, load_log_key(keys.log_public_key), key_name, key, state_of(keys, name), **kw)
+
+
+def state_of(keys: Keys, name: str) -> Path:
+    return keys.witnesses[name].with_name("state.json")
 
 
 def sql(app: Any, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
