@@ -157,16 +157,17 @@ def find_batch(c: Container, today: date, batch_ref: str) -> dict[str, Any] | No
 
 
 def _checkpoint(c: Container) -> dict[str, Any]:
-    """The latest signed checkpoint for the footer: ``{"cp": {...}}``, ``{"cp": None}`` when none
-    has been signed, ``{"error": True}`` when it cannot be read now."""
-    from audit.checkpoint_store import latest_checkpoint
+    """The latest signed checkpoint for the footer: ``{"cp": {...}}`` (as ``GET
+    /api/v1/audit/checkpoint`` gives it, with its witnesses' ``cosignatures``), ``{"cp": None}``
+    when none has been signed, ``{"error": True}`` when it cannot be read now."""
+    from audit.published import latest_view
 
     try:
-        cp = latest_checkpoint(c.app)
+        cp = latest_view(c.app)
     except Exception:  # noqa: BLE001 - the page still renders; the log says why
         log.exception("cannot read the latest checkpoint")
         return {"cp": None, "error": True}
-    return {"cp": cp.to_dict() if cp is not None else None, "error": False}
+    return {"cp": cp, "error": False}
 
 
 # ------------------------------------------------------------------------- rendering
