@@ -8,6 +8,7 @@ import base64
 import hashlib
 import struct
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -179,3 +180,24 @@ def test_signer_keys_round_trip_and_refuse_a_wrong_key_id() -> None:
     forged[3] = "00000000"
     with pytest.raises(note.NoteError, match="does not match"):
         note.parse_signer_key("+".join(forged))
+
+
+def test_the_example_in_docs_audit_md() -> None:
+    log = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"platform-registry example log key").digest())
+    wit = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"platform-registry example witness key").digest())
+    origin, witness = "kjj.changsha.gov.cn/platform-registry", "sjj.changsha.example/witness"
+    text = note.checkpoint_text(origin, 8, ROOT)
+    signed = note.format_note(text, [note.sign_ed25519(text, origin, log), note.cosign(text, witness, wit, 1764085267)])
+    assert signed == (
+        "kjj.changsha.gov.cn/platform-registry\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
+        "— kjj.changsha.gov.cn/platform-registry 3TP3gGvRF8n7TwHps/qu0FH7EYd66F067okRoQ52z1Z8O6/LrD7alhCioxPaM9urgCo6"
+        "jvkcI0W6B14AX9bBmXhEqQM=\n"
+        "— sjj.changsha.example/witness GJ4XiAAAAABpJc4T0PXCAUYjH/+I88o/Z3j2AweOHh8Jlf0bzRPQsBWXV8JdBG2d8x8Dup/F6XIjZi"
+        "XHpFXKPPdCQlntX38BHXVTDA==\n")
+    assert note.VerifierKey.ed25519(origin, log.public_key()).encode() == (
+        "kjj.changsha.gov.cn/platform-registry+dd33f780+AfOj11KihPVJVItssk/ElL1+QWR48uGCgpdAesTUky4K")
+    assert note.VerifierKey.ed25519(witness, wit.public_key(), note.ALG_COSIGNATURE_V1).encode() == (
+        "sjj.changsha.example/witness+189e1788+BO7WhQzokFMqQwiTji6fl2rmU7gZ4U09wW8bZ3LPFZdU")
+    docs = (Path(__file__).parents[1] / "docs" / "AUDIT.md").read_text(encoding="utf-8")
+    for line in signed.splitlines()[4:]:
+        assert line in docs
