@@ -8,18 +8,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from typer.testing import CliRunner
 
 from aggregates.application import RegistryApp
 from aggregates.store import StoreConfig
+from api.cli import app as cli
 from api.routes_audit import wants_note
 from audit import note
 from audit.checkpoint_store import checkpoints_after, latest_checkpoint, store_checkpoint
 from audit.checkpoints import sign_checkpoint
 from audit.keys import load_signer
-from audit.published import latest_view, views_after
-from audit.signing import CheckpointSigner
 from audit.merkle import root_from_leaf_hashes
 from audit.proofs import leaf_hashes
+from audit.published import latest_view, views_after
+from audit.signing import CheckpointSigner
 from test_api_helpers import Api, api  # noqa: F401 - fixture
 from witness_support import ORIGIN, Keys, grow, keys, sign, sql  # noqa: F401 - fixture
 
@@ -36,6 +38,13 @@ def _columns(app: RegistryApp) -> set[str]:
         return {r[1] for r in sql(app, "PRAGMA table_info(audit_checkpoints)")}
     return {r[0] for r in sql(app, "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
                                    "AND table_name = 'audit_checkpoints'", (app.recorder.datastore.schema,))}
+
+
+def _log_key_line() -> str:
+    """What `platforms audit log-key` prints: the verifier key standard note tools are given."""
+    result = CliRunner().invoke(cli, ["audit", "log-key"])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
 
 
 def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
@@ -66,7 +75,7 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         new = sign_checkpoint(app, signer)
         views = views_after(app, 0, 10)
         assert [v["id"] for v in views] == [1, 2] and views[0]["note"] is None
-        text, sigs = note.open_note(views[1]["note"], [note.VerifierKey.parse(signer.note_verifier_key(ORIGIN))])
+        text, sigs = note.open_note(views[1]["note"], [note.VerifierKey.parse(_log_key_line())])
         assert note.parse_checkpoint(text) == note.Checkpoint(ORIGIN, new.size, bytes.fromhex(new.root_hex))
         assert [s.name for s in sigs] == [ORIGIN]
     finally:
@@ -97,6 +106,8 @@ def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> No
     r = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/plain"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert r.text == body["note"]
+    text, _ = note.open_note(r.text, [note.VerifierKey.parse(_log_key_line())])
+    assert note.parse_checkpoint(text) == note.Checkpoint(ORIGIN, cp.size, bytes.fromhex(cp.root_hex))
     assert r.text.startswith(f"{ORIGIN}\n{cp.size}\n") and f"\n\n\u2014 {ORIGIN} " in r.text
     # A browser's Accept (JSON via */*) still gets JSON.
     browser = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/html,*/*;q=0.8"})

@@ -87,6 +87,9 @@ def checkpoint() -> None:
     except LogNotIntact as exc:
         err.print(f"[red]refused[/red]: {exc}")
         raise typer.Exit(1) from None
+    except ValueError as exc:  # PLATFORMS_LOG_ORIGIN is not a valid origin
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(cp.to_dict(), indent=2))
 
 

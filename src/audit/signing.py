@@ -249,11 +249,6 @@ class CheckpointSigner:
         """Hex of the first 8 bytes of SHA-256 over the raw public key."""
         return key_id_of(self._public_key)
 
-    def note_verifier_key(self, origin: str) -> str:
-        """The verifier key line (``<origin>+<key ID>+<base64>``) that note verifiers and
-        witnesses configure for this log."""
-        return note.VerifierKey.ed25519(origin, self._public_key).encode()
-
     def sign_note(self, origin: str, size: int, root: bytes) -> note.NoteSignature:
         """The C2SP note signature (Ed25519, type 0x01, key name ``origin``) of the checkpoint
         text ``origin / size / base64(root)``."""

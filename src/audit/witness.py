@@ -89,7 +89,8 @@ class WitnessState:
             data = json.loads(path.read_text(encoding="utf-8"))
             state = cls(str(data["origin"]), int(data["size"]), str(data["root"]), str(data["note"]),
                         int(data["cosigned_at"]))
-            base64.b64decode(state.root, validate=True)
+            if len(base64.b64decode(state.root, validate=True)) != 32:
+                raise ValueError("the root is not 32 bytes")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"witness state {path} is unreadable: {exc}") from None
         return state
