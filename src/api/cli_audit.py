@@ -1,8 +1,9 @@
-"""``platforms audit ...``: verify, export, checkpoint, reconcile, proofs.
+"""``platforms audit ...``: verify, export, checkpoint, reconcile, proofs, and the witness.
 
-Each command builds the registry from the environment (``PLATFORMS_DATABASE_URL``); nothing here
-changes an event. ``verify`` and ``reconcile`` exit 1 when they find a problem, so scripts and
-cron jobs can alert on the exit status.
+Each registry command builds the registry from the environment (``PLATFORMS_DATABASE_URL``);
+nothing here changes an event. ``verify`` and ``reconcile`` exit 1 when they find a problem, so
+scripts and cron jobs can alert on the exit status. ``witness`` and ``witness-key`` run on
+another office's machine and never open a store: the witness talks to the registry over HTTP.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-audit_app = typer.Typer(help="Audit the event log: verify, export, checkpoint, reconcile.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit the event log: verify, export, checkpoint, reconcile, witness.",
+                        no_args_is_help=True)
 proof_app = typer.Typer(help="Merkle proofs for offline verification.", no_args_is_help=True)
 audit_app.add_typer(proof_app, name="proof")
 
@@ -87,6 +89,9 @@ def checkpoint() -> None:
     except LogNotIntact as exc:
         err.print(f"[red]refused[/red]: {exc}")
         raise typer.Exit(1) from None
+    except ValueError as exc:  # PLATFORMS_LOG_ORIGIN is not a valid origin
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(cp.to_dict(), indent=2))
 
 
@@ -119,3 +124,100 @@ def proof_consistency(old_size: int = typer.Option(...), new_size: Optional[int]
     from audit.proofs import consistency
 
     typer.echo(json.dumps(consistency(_registry(), old_size, new_size), indent=2))
+
+
+@audit_app.command("log-key")
+def log_key() -> None:
+    """Print the log's note verifier key (origin+key ID+base64) for standard note verifiers."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from audit.keys import pinned_public_key, pinned_public_key_path
+    from audit.note import VerifierKey
+    from audit.signing import log_origin_from_env
+
+    pem = pinned_public_key()
+    if pem is None:
+        err.print(f"[red]no pinned public key[/red] at {pinned_public_key_path()}: sign a checkpoint first")
+        raise typer.Exit(1)
+    public = serialization.load_pem_public_key(pem)
+    if not isinstance(public, Ed25519PublicKey):
+        err.print(f"[red]{pinned_public_key_path()} is not an Ed25519 public key[/red]")
+        raise typer.Exit(1)
+    try:
+        origin = log_origin_from_env()
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(VerifierKey.ed25519(origin, public).encode())
+
+
+@audit_app.command("witness-key")
+def witness_key(out: Path = typer.Option(..., "--out", help="the private key file to create (0600)"),
+                name: str = typer.Option(..., "--name", help="the witness's key name, e.g. "
+                                         "sjj.changsha.example/witness (no spaces, no '+')")) -> None:
+    """Create a witness key; print the verifier key line to give the registry's operator."""
+    from audit.witness import create_witness_key
+
+    try:
+        vkey = create_witness_key(out, name)
+    except FileExistsError:
+        err.print(f"[red]{out} exists[/red]: a witness key is never overwritten")
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(vkey)
+    err.print(f"wrote {out} (secret, 0600) and {out}.pub; the registry's operator adds the line above, "
+              "followed by the office's name, to the file named by PLATFORMS_WITNESS_KEYS")
+
+
+@audit_app.command()
+def witness(log_url: str = typer.Option(..., "--log", help="the registry's address, e.g. https://host"),
+            key: Path = typer.Option(..., "--key", help="this witness's key (from witness-key, or PKCS#8 PEM)"),
+            log_key_pem: Path = typer.Option(..., "--log-key", help="the log's public key PEM, obtained from "
+                                             "its operator through a channel you trust"),
+            name: Optional[str] = typer.Option(None, help="the witness's key name (required with a PEM key)"),
+            state: Optional[Path] = typer.Option(None, help="state file (default: KEY.state.json)"),
+            origin: Optional[str] = typer.Option(None, help="the log's origin line (default: the first one "
+                                                 "seen, then pinned in the state)"),
+            once: bool = typer.Option(False, "--once", help="one round, then exit (the default)"),
+            interval: Optional[float] = typer.Option(None, "--interval", min=1.0,
+                                                     help="a round every SECONDS, for ever")) -> None:
+    """Check each new checkpoint against the last one cosigned, then cosign it. Exits 1 when a
+    round refuses the log (fork, rollback, bad signature) or fails."""
+    import logging
+
+    import httpx
+
+    from audit.witness import Outcome, Witness, load_log_key, load_witness_key
+
+    from .logging import configure
+
+    if once and interval is not None:
+        err.print("[red]--once and --interval exclude each other[/red]")
+        raise typer.Exit(2)
+    try:
+        key_name, private = load_witness_key(key, name)
+        public = load_log_key(log_key_pem)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]cannot load a key:[/red] {exc}")
+        raise typer.Exit(2) from None
+    configure()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    def report(outcome: Outcome) -> None:
+        colour = "green" if outcome.ok else "red"
+        label = outcome.status.upper() + (f" ({outcome.code})" if outcome.code else "")
+        err.print(f"[{colour}]{label}[/{colour}] {outcome.detail}")
+
+    with httpx.Client(base_url=log_url, timeout=60) as client:
+        w = Witness(client, public, key_name, private, state or key.with_name(key.name + ".state.json"), origin)
+        if interval is None:
+            outcome = w.once()
+            report(outcome)
+            raise typer.Exit(0 if outcome.ok else 1)
+        try:
+            w.run(interval, report=report)
+        except KeyboardInterrupt:
+            err.print("stopped")

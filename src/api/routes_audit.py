@@ -1,35 +1,44 @@
 """Audit routes (审计): the global log, verification, signed checkpoints, Merkle proofs, diffs and
 the read models at a past position.
 
-Only auditors and the bureau read the log; the latest checkpoint is public (anyone may hold the
-registry to it). Nothing here changes an event: signing a checkpoint adds a statement about the
-log in its own table. ``GET /platforms/{id}/history`` and ``?as_of`` live in routes_queries.
-Handlers are plain ``def``: the event store is synchronous.
+Only auditors and the bureau read the log. Public, so that anyone may hold the registry to what
+it signed: the latest checkpoint (JSON, or with ``Accept: text/plain`` the C2SP signed note with
+the witnesses' cosignatures), every checkpoint ever signed, consistency proofs (hashes only,
+what a witness needs), and the submission of a cosignature (kept only if it verifies under a
+witness key the operator configured). Nothing here changes an event: checkpoints and
+cosignatures are statements about the log in tables of their own. ``GET
+/platforms/{id}/history`` and ``?as_of`` live in routes_queries. Handlers are plain ``def``:
+the event store is synchronous.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from aggregates.errors import NotFound
 from aggregates.values import Role
 from audit import proofs, timetravel
-from audit.checkpoint_store import latest_checkpoint
 from audit.checkpoints import LogNotIntact, sign_checkpoint
+from audit.cosigning import WitnessConfigError, accept_cosignature, configured_witnesses
 from audit.history import export_chunks, log_entries
 from audit.keys import ensure_pinned
+from audit.published import latest_view, views_after
 from audit.verify import verify_log
 
 from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container, require_roles
-from .errors import ProblemException
+from .errors import ProblemException, problem_responses
+from .schemas import CosignatureIn
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["audit"])
 
@@ -54,12 +63,81 @@ def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
     return JSONResponse(verify_log(c.app, deep=deep).to_dict())
 
 
-@router.get("/audit/checkpoint", summary="The latest signed checkpoint (public)")
-def audit_checkpoint(c: Wired) -> JSONResponse:
-    cp = latest_checkpoint(c.app)
-    if cp is None:
+def _quality(accept: str, media: str) -> float:
+    """The q-value ``accept`` gives ``media`` (``type/sub``): its best match, wildcards included."""
+    kind = media.split("/")[0]
+    best = 0.0
+    for item in accept.split(","):
+        name, *params = (p.strip() for p in item.split(";"))
+        if name.lower() not in (media, f"{kind}/*", "*/*"):
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best
+
+
+def wants_note(accept: str | None) -> bool:
+    """Whether the client asked for ``text/plain`` by name and prefers it to JSON (the default)."""
+    if not accept or "text/plain" not in accept.lower():
+        return False
+    return _quality(accept, "text/plain") > _quality(accept, "application/json")
+
+
+@router.get("/audit/checkpoint", summary="The latest signed checkpoint (public)",
+            responses={200: {"description": "JSON, or with `Accept: text/plain` the C2SP tlog-checkpoint "
+                                            "signed note with the witnesses' cosignature lines",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}},
+                       **problem_responses(404, 406)})
+def audit_checkpoint(c: Wired, accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
+    """`size`, `root`, `signed_at`, `key_id`, `signature` (the registry's v1 signature), `id`,
+    `origin`, `note` (the signed note, or null for a checkpoint signed before notes existed) and
+    `cosignatures` [{`witness`, `key_name`, `key_id`, `timestamp`, `cosigned_at`, `signature`,
+    `line`, `received_at`}]."""
+    view = latest_view(c.app)
+    if view is None:
         raise NotFound("no_checkpoint", "no checkpoint has been signed yet")
-    return JSONResponse(cp.to_dict())
+    if wants_note(accept):
+        if view["note"] is None:
+            raise ProblemException(406, "no_signed_note", "the latest checkpoint was signed before the registry "
+                                   "published signed notes; ask for JSON, or wait for the next checkpoint")
+        return PlainTextResponse(view["note"])
+    return JSONResponse(view)
+
+
+@router.get("/audit/checkpoints", summary="Every checkpoint ever signed, in order (public)")
+def audit_checkpoints(c: Wired, after: Annotated[int, Query(ge=0, description="the last `id` already seen")] = 0,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+    """`{items, next_after}`: checkpoints with `id > after`, each as `GET /audit/checkpoint`
+    gives the latest; `next_after` is the `after` of the next page, null on the last."""
+    items = views_after(c.app, after, limit)
+    next_after = items[-1]["id"] if len(items) == limit else None
+    return JSONResponse({"items": items, "next_after": next_after})
+
+
+@router.post("/audit/cosignatures", status_code=201, summary="A witness's cosignature of a checkpoint (public)",
+             responses=problem_responses(400, 403, 404, 413, 422, 503))
+def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
+    """Kept only if the signature line's key is one of the witnesses the operator lists in
+    `PLATFORMS_WITNESS_KEYS` (else 403) and it verifies over `checkpoint` (else 422), a tree
+    head this registry signed (else 404). 201 when new; 200 with the one already held when this
+    witness had cosigned this tree head before."""
+    try:
+        witnesses = configured_witnesses()
+    except WitnessConfigError as exc:
+        log.error("witness keys unreadable: %s", exc, extra={"error": str(exc)})
+        raise ProblemException(503, "witness_config_invalid", "the registry's list of witnesses cannot be "
+                               "read; its operator has been told") from None
+    stored, created = accept_cosignature(c.app, body.checkpoint, body.cosignature, witnesses,
+                                         datetime.now(timezone.utc))
+    return JSONResponse({"origin": stored.origin, "size": stored.size, "root": stored.root_hex, **stored.to_dict()},
+                        status_code=201 if created else 200)
 
 
 @router.post("/audit/checkpoints", status_code=201, summary="Verify the log and sign a checkpoint now")
@@ -79,9 +157,12 @@ def audit_inclusion(c: Wired, _: Auditors, position: Annotated[int, Query(ge=1)]
     return JSONResponse(proofs.inclusion(c.app, position, size))
 
 
-@router.get("/audit/proofs/consistency", summary="Merkle consistency proof between two log sizes")
-def audit_consistency(c: Wired, _: Auditors, old_size: Annotated[int, Query(ge=0)],
+@router.get("/audit/proofs/consistency", summary="Merkle consistency proof between two log sizes (public)")
+def audit_consistency(c: Wired, old_size: Annotated[int, Query(ge=0)],
                       new_size: Annotated[int | None, Query(ge=0)] = None) -> JSONResponse:
+    """Public, so that witnesses need no account: it holds sizes and hashes only, nothing of any
+    event's content (the inclusion proof, which names an event's position and leaf, stays with
+    auditors and the bureau)."""
     return JSONResponse(proofs.consistency(c.app, old_size, new_size))
 
 

@@ -157,19 +157,20 @@ def find_batch(c: Container, today: date, batch_ref: str) -> dict[str, Any] | No
 
 
 def _checkpoint(c: Container) -> dict[str, Any]:
-    """The latest signed checkpoint for the footer: ``{"cp": {...}, "uncovered": N}`` (N events
-    written since, which it does not cover yet), ``{"cp": None}`` when none has been signed,
+    """The latest signed checkpoint for the footer: ``{"cp": {...}, "uncovered": N}`` (as ``GET
+    /api/v1/audit/checkpoint`` gives it, with its witnesses' ``cosignatures``; N events written
+    since, which it does not cover yet), ``{"cp": None}`` when none has been signed,
     ``{"error": True}`` when it cannot be read now."""
-    from audit.checkpoint_store import latest_checkpoint
+    from audit.published import latest_view
     from audit.rows import sealed_size
 
     try:
-        cp = latest_checkpoint(c.app)
-        uncovered = max(0, sealed_size(c.app) - cp.size) if cp is not None else None
+        cp = latest_view(c.app)
+        uncovered = max(0, sealed_size(c.app) - cp["size"]) if cp is not None else None
     except Exception:  # noqa: BLE001 - the page still renders; the log says why
         log.exception("cannot read the latest checkpoint")
         return {"cp": None, "error": True}
-    return {"cp": cp.to_dict() if cp is not None else None, "uncovered": uncovered, "error": False}
+    return {"cp": cp, "uncovered": uncovered, "error": False}
 
 
 # ------------------------------------------------------------------------- rendering

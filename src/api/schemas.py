@@ -457,3 +457,14 @@ class Problem(Open):
 StatusName = Literal["applied", "accepted", "reviewed", "inspected", "approved", "in_publicity", "notified",
                      "under_construction", "acceptance_applied", "qualified", "recognized", "funded",
                      "not_accepted", "rejected", "terminated", "withdrawn", "revoked"]
+
+
+class CosignatureIn(Body):
+    """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature), as it would append
+    it to the signed note."""
+
+    checkpoint: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
+        description="the checkpoint text the witness cosigned: origin, size and base64 root, each line "
+                    "ending in a newline (the signed note without its signature lines)")
+    cosignature: Annotated[str, StringConstraints(min_length=1, max_length=1000)] = Field(
+        description="the witness's signature line, '— <key name> <base64(key ID || timestamp || signature)>'")

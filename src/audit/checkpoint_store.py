@@ -1,97 +1,124 @@
-"""Signed checkpoints are kept in their own table, ``audit_checkpoints``, beside the event table.
+"""Signed checkpoints are kept forever in their own table, ``audit_checkpoints``, beside the event
+table (:mod:`audit.tables`).
 
 They are not events: a checkpoint is a statement *about* the log, and putting it in the log
 would change the log it describes. The table lives in the same database (and PostgreSQL schema)
 as the events, so a backup holds both; its rows prove nothing by themselves, only their
 signatures under the pinned public key do.
+
+A row holds the checkpoint's v1 signature (:mod:`audit.signing`) and, for checkpoints signed
+since the registry publishes C2SP signed notes, the note's ``origin`` and ``note_signature``
+(the base64 field of the log's signature line: key ID and Ed25519 signature, :mod:`audit.note`).
+Rows from before have neither and are published without a note.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
+from . import tables
+from .note import NoteSignature
 from .rows import store_kind
 from .signing import SignedCheckpoint
 
-__all__ = ["TABLE", "store_checkpoint", "load_checkpoints", "latest_checkpoint"]
+__all__ = ["StoredCheckpoint", "checkpoints_after", "has_tree_head", "latest_checkpoint", "latest_stored",
+           "load_checkpoints", "store_checkpoint"]
 
-TABLE = "audit_checkpoints"
-_COLUMNS = "id, size, root, signed_at, key_id, signature"
-
-
-def _sqlite(app: Any) -> sqlite3.Connection:
-    conn = sqlite3.connect(app.store.sqlite_path, timeout=30)
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, "
-        "root TEXT NOT NULL, signed_at TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL)")
-    return conn
+_COLUMNS = "id, size, root, signed_at, key_id, signature, origin, note_signature"
+_MEMORY = "_audit_checkpoints"
 
 
-def _pg_table(app: Any) -> Any:
-    from psycopg.sql import SQL, Identifier
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A stored checkpoint: its id (the order of signing), the signed checkpoint, and its note's
+    origin and signature when it has one."""
 
-    return SQL("{}.{}").format(Identifier(app.recorder.datastore.schema), Identifier(TABLE))
-
-
-def _pg_ensure(app: Any, cur: Any) -> None:
-    from psycopg.sql import SQL
-
-    cur.execute(SQL(
-        "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, size bigint NOT NULL, root text NOT NULL, "
-        "signed_at text NOT NULL, key_id text NOT NULL, signature text NOT NULL)").format(_pg_table(app)))
+    id: int
+    checkpoint: SignedCheckpoint
+    origin: str | None = None
+    note_signature: str | None = None
 
 
-def store_checkpoint(app: Any, cp: SignedCheckpoint) -> int:
-    """Append a signed checkpoint; returns its id."""
-    values = (cp.size, cp.root_hex, cp.signed_at, cp.key_id, cp.signature_b64)
+def store_checkpoint(app: Any, cp: SignedCheckpoint, origin: str | None = None,
+                     note_signature: NoteSignature | None = None) -> int:
+    """Append a signed checkpoint (with its note's origin and signature, when given); returns its id."""
+    note_b64 = note_signature.b64 if note_signature is not None else None
+    values = (cp.size, cp.root_hex, cp.signed_at, cp.key_id, cp.signature_b64, origin, note_b64)
+    insert = (f"INSERT INTO {{}} (size, root, signed_at, key_id, signature, origin, note_signature) "
+              "VALUES (?,?,?,?,?,?,?)")
     kind = store_kind(app)
     if kind == "sqlite":
-        conn = _sqlite(app)
-        try:
-            with conn:
-                cur = conn.execute(f"INSERT INTO {TABLE} (size, root, signed_at, key_id, signature) "
-                                   "VALUES (?,?,?,?,?)", values)
-                return int(cur.lastrowid or 0)
-        finally:
-            conn.close()
+        with tables.sqlite(app) as conn, conn:
+            return int(conn.execute(insert.format(tables.CHECKPOINTS), values).lastrowid or 0)
     if kind == "postgres":
         from psycopg.sql import SQL
 
-        with app.recorder.datastore.transaction(commit=True) as cur:
-            _pg_ensure(app, cur)
-            cur.execute(SQL("INSERT INTO {} (size, root, signed_at, key_id, signature) "
-                            "VALUES (%s,%s,%s,%s,%s) RETURNING id").format(_pg_table(app)), values)
+        with tables.postgres(app) as cur:
+            cur.execute(SQL(insert.replace("?", "%s") + " RETURNING id").format(
+                tables.pg_table(app, tables.CHECKPOINTS)), values)
             return int(cur.fetchone()["id"])
-    held = app.__dict__.setdefault("_audit_checkpoints", [])
-    held.append(cp)
+    held = app.__dict__.setdefault(_MEMORY, [])
+    held.append(StoredCheckpoint(len(held) + 1, cp, origin, note_b64))
     return len(held)
 
 
-def load_checkpoints(app: Any) -> list[tuple[int, SignedCheckpoint]]:
-    """Every stored checkpoint as (id, checkpoint), oldest first. Rows are returned as stored,
-    even malformed ones: judging them is the verifier's job."""
-    kind = store_kind(app)
-    if kind == "sqlite":
-        conn = _sqlite(app)
-        try:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY id").fetchall()
-        finally:
-            conn.close()
-    elif kind == "postgres":
+def _select(app: Any, where: str, params: tuple[Any, ...], tail: str) -> list[StoredCheckpoint]:
+    """Rows of a SQLite or PostgreSQL store matching ``where`` (``?`` placeholders) with ``tail``
+    (ORDER BY / LIMIT), as stored, even malformed ones: judging them is the verifier's job."""
+    if store_kind(app) == "sqlite":
+        with tables.sqlite(app) as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM {tables.CHECKPOINTS} WHERE {where} {tail}",
+                                params).fetchall()
+    else:
         from psycopg.sql import SQL
 
-        with app.recorder.datastore.transaction(commit=True) as cur:
-            _pg_ensure(app, cur)
-            cur.execute(SQL(f"SELECT {_COLUMNS} FROM {{}} ORDER BY id").format(_pg_table(app)))
+        with tables.postgres(app) as cur:
+            sql = f"SELECT {_COLUMNS} FROM {{}} WHERE {where} {tail}".replace("?", "%s")
+            cur.execute(SQL(sql).format(tables.pg_table(app, tables.CHECKPOINTS)), params)
             rows = [tuple(r.values()) for r in cur.fetchall()]
-    else:
-        return list(enumerate(app.__dict__.get("_audit_checkpoints", []), start=1))
-    return [(int(i), SignedCheckpoint(int(size), str(root), str(at), str(kid), str(sig)))
-            for i, size, root, at, kid, sig in rows]
+    return [StoredCheckpoint(int(i), SignedCheckpoint(int(size), str(root), str(at), str(kid), str(sig)),
+                             origin, note)
+            for i, size, root, at, kid, sig, origin, note in rows]
+
+
+def _memory(app: Any) -> list[StoredCheckpoint]:
+    return list(app.__dict__.get(_MEMORY, []))
+
+
+def checkpoints_after(app: Any, after: int = 0, limit: int | None = None) -> list[StoredCheckpoint]:
+    """Stored checkpoints with ``id > after``, oldest first, at most ``limit``."""
+    if store_kind(app) == "generic":
+        found = [s for s in _memory(app) if s.id > after]
+        return found[:limit] if limit is not None else found
+    tail = "ORDER BY id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    return _select(app, "id > ?", (after,), tail)
+
+
+def load_checkpoints(app: Any) -> list[tuple[int, SignedCheckpoint]]:
+    """Every stored checkpoint as (id, checkpoint), oldest first (what the verifier checks)."""
+    return [(s.id, s.checkpoint) for s in checkpoints_after(app)]
+
+
+def latest_stored(app: Any) -> StoredCheckpoint | None:
+    """The most recently stored checkpoint with its note, or None."""
+    if store_kind(app) == "generic":
+        held = _memory(app)
+        return held[-1] if held else None
+    found = _select(app, "1 = 1", (), "ORDER BY id DESC LIMIT 1")
+    return found[0] if found else None
 
 
 def latest_checkpoint(app: Any) -> SignedCheckpoint | None:
     """The most recently stored checkpoint, or None."""
-    stored = load_checkpoints(app)
-    return stored[-1][1] if stored else None
+    stored = latest_stored(app)
+    return stored.checkpoint if stored is not None else None
+
+
+def has_tree_head(app: Any, origin: str, size: int, root_hex: str) -> bool:
+    """Whether a checkpoint with this note origin, size and root was signed here."""
+    if store_kind(app) == "generic":
+        return any((s.origin, s.checkpoint.size, s.checkpoint.root_hex) == (origin, size, root_hex)
+                   for s in _memory(app))
+    return bool(_select(app, "origin = ? AND size = ? AND root = ? AND note_signature IS NOT NULL",
+                        (origin, size, root_hex), "LIMIT 1"))

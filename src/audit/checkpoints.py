@@ -4,7 +4,8 @@ and on a schedule (:mod:`audit.watch`).
 A checkpoint is signed only after the verifier has passed over the log it covers, so a valid
 signature attests "these exact bytes, whose chains were checked". The signed tree head is the
 verifier's own size and root for the snapshot it read, so writes that land meanwhile are simply
-left for the next checkpoint.
+left for the next checkpoint. Each checkpoint is signed twice by the same key: the registry's
+v1 message, and the C2SP signed note that witnesses cosign (origin ``PLATFORMS_LOG_ORIGIN``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .checkpoint_store import store_checkpoint
-from .signing import CheckpointSigner, SignedCheckpoint
+from .signing import CheckpointSigner, SignedCheckpoint, log_origin_from_env
 from .verify import VerifyReport, verify_log
 
 __all__ = ["LogNotIntact", "sign_checkpoint"]
@@ -29,9 +30,11 @@ class LogNotIntact(Exception):
 
 
 def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = None) -> SignedCheckpoint:
-    """Verify the log, then sign and store ``{size, root, signed_at}``. The checkpoint's key must
-    be the pinned one (a replaced key is refused by the verifier, which reports key mismatch
-    for the checkpoints it signs, so it is checked here before anything is stored)."""
+    """Verify the log, then sign and store ``{size, root, signed_at}`` and its signed note. The
+    checkpoint's key must be the pinned one (a replaced key is refused by the verifier, which
+    reports key mismatch for the checkpoints it signs, so it is checked here before anything is
+    stored). Raises ``ValueError`` for an invalid ``PLATFORMS_LOG_ORIGIN`` before any work."""
+    origin = log_origin_from_env()
     report = verify_log(app)
     if not report.ok:
         raise LogNotIntact(report)
@@ -44,6 +47,7 @@ def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = N
         report.ok = False
         report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")
         raise LogNotIntact(report)
-    checkpoint = signer.sign(report.size, bytes.fromhex(report.root), now or datetime.now(timezone.utc))
-    store_checkpoint(app, checkpoint)
+    root = bytes.fromhex(report.root)
+    checkpoint = signer.sign(report.size, root, now or datetime.now(timezone.utc))
+    store_checkpoint(app, checkpoint, origin, signer.sign_note(origin, report.size, root))
     return checkpoint

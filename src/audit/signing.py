@@ -36,6 +36,11 @@ Key custody: the PKCS#8 PEM private key lives in its own file outside the
 event store (``PLATFORMS_CHECKPOINT_KEY``, default ``keys/checkpoint-ed25519.pem`` under
 ``PLATFORMS_VAR_DIR``), created with mode 0600, so that whoever can write events cannot also
 re-sign history.
+
+The same key also signs the tree head as a C2SP ``tlog-checkpoint`` signed note
+(:meth:`CheckpointSigner.sign_note`, formats in :mod:`audit.note`), under the key
+name = the log's origin (``PLATFORMS_LOG_ORIGIN``), so that standard
+transparency-log verifiers and witnesses can check and cosign it.
 """
 
 from __future__ import annotations
@@ -59,15 +64,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from aggregates.store import var_dir
 
+from . import note
+
 __all__ = [
     "CHECKPOINT_HEADER",
     "DEFAULT_KEY_NAME",
+    "DEFAULT_ORIGIN",
     "KEY_PATH_ENV",
+    "ORIGIN_ENV",
     "CheckpointSigner",
     "SignedCheckpoint",
     "format_signed_at",
     "key_id_of",
     "key_path_from_env",
+    "log_origin_from_env",
     "verify_checkpoint",
 ]
 
@@ -76,6 +86,11 @@ log = logging.getLogger(__name__)
 CHECKPOINT_HEADER = "platform-registry checkpoint v1"
 KEY_PATH_ENV = "PLATFORMS_CHECKPOINT_KEY"
 DEFAULT_KEY_NAME = Path("keys/checkpoint-ed25519.pem")  # under PLATFORMS_VAR_DIR
+ORIGIN_ENV = "PLATFORMS_LOG_ORIGIN"
+# The registry's operator, 长沙市科学技术局 (kjj.changsha.gov.cn), and this log: a schema-less URL as
+# c2sp.org/tlog-checkpoint recommends; it need not be reachable. Set PLATFORMS_LOG_ORIGIN to the
+# deployment's own name before the first checkpoint: witnesses pin it.
+DEFAULT_ORIGIN = "kjj.changsha.gov.cn/platform-registry"
 
 _ROOT_SIZE = 32
 _SIGNATURE_SIZE = 64
@@ -87,6 +102,17 @@ def key_path_from_env() -> Path:
     under ``PLATFORMS_VAR_DIR`` (default ``./var``)."""
     value = os.environ.get(KEY_PATH_ENV, "").strip()
     return Path(value) if value else var_dir() / DEFAULT_KEY_NAME
+
+
+def log_origin_from_env() -> str:
+    """The log's origin line (and note key name): ``$PLATFORMS_LOG_ORIGIN`` or :data:`DEFAULT_ORIGIN`.
+
+    Raises ``ValueError`` for a name the note format forbids (empty, spaces, ``+``).
+    """
+    origin = os.environ.get(ORIGIN_ENV, "").strip() or DEFAULT_ORIGIN
+    if not note.valid_name(origin):
+        raise ValueError(f"{ORIGIN_ENV}={origin!r} is not a valid origin: non-empty, without spaces or '+'")
+    return origin
 
 
 def key_id_of(public_key: Ed25519PublicKey) -> str:
@@ -226,6 +252,11 @@ class CheckpointSigner:
     def key_id(self) -> str:
         """Hex of the first 8 bytes of SHA-256 over the raw public key."""
         return key_id_of(self._public_key)
+
+    def sign_note(self, origin: str, size: int, root: bytes) -> note.NoteSignature:
+        """The C2SP note signature (Ed25519, type 0x01, key name ``origin``) of the checkpoint
+        text ``origin / size / base64(root)``."""
+        return note.sign_ed25519(note.checkpoint_text(origin, size, root), origin, self._private_key)
 
     def sign(self, size: int, root: bytes, signed_at: datetime) -> SignedCheckpoint:
         """Sign the tree head (``size``, ``root``) as of ``signed_at`` (timezone-aware)."""

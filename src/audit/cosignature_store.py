@@ -1,0 +1,127 @@
+"""Witness cosignatures are kept forever in ``audit_cosignatures``, beside ``audit_checkpoints``
+(:mod:`audit.tables`).
+
+A cosignature (c2sp.org/tlog-cosignature) signs a tree head, ``origin / size / root``, not a
+row: it is stored under that head and served with every checkpoint that has it. One per witness
+key and tree head: a witness that sends the same head again gets the one already stored. Rows
+hold what the signature line holds (key name, key ID, the base64 of key ID || timestamp ||
+signature), the operator's name for the witness at the time it was accepted, and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from . import tables
+from .note import NoteSignature, parse_signature_line
+from .rows import store_kind
+
+__all__ = ["Head", "StoredCosignature", "cosignatures_for", "store_cosignature"]
+
+Head = tuple[str, int, str]  # (origin, size, root hex), as in audit_checkpoints
+_COLUMNS = "origin, size, root, witness, key_name, key_id, timestamp, signature, received_at"
+_MEMORY = "_audit_cosignatures"
+
+
+@dataclass(frozen=True)
+class StoredCosignature:
+    """One accepted cosignature of the tree head ``(origin, size, root_hex)``."""
+
+    origin: str
+    size: int
+    root_hex: str
+    witness: str
+    key_name: str
+    key_id: str
+    timestamp: int
+    signature_b64: str
+    received_at: str
+
+    @property
+    def head(self) -> Head:
+        return (self.origin, self.size, self.root_hex)
+
+    def note_signature(self) -> NoteSignature:
+        return parse_signature_line(f"\u2014 {self.key_name} {self.signature_b64}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: who (``witness``, the operator's name; ``key_name``, ``key_id``), when
+        (``timestamp``, POSIX seconds as signed; ``cosigned_at``, the same instant in ISO 8601),
+        the signature line's base64 and the whole ``line``."""
+        return {"witness": self.witness, "key_name": self.key_name, "key_id": self.key_id,
+                "timestamp": self.timestamp,
+                "cosigned_at": datetime.fromtimestamp(self.timestamp, timezone.utc).isoformat(),
+                "signature": self.signature_b64, "line": self.note_signature().line().rstrip("\n"),
+                "received_at": self.received_at}
+
+
+def _row(values: Iterable[Any]) -> StoredCosignature:
+    origin, size, root, witness, key_name, key_id, timestamp, signature, received_at = values
+    return StoredCosignature(str(origin), int(size), str(root), str(witness), str(key_name), str(key_id),
+                             int(timestamp), str(signature), str(received_at))
+
+
+def store_cosignature(app: Any, cos: StoredCosignature) -> tuple[StoredCosignature, bool]:
+    """Keep ``cos`` unless this witness key already cosigned this head; returns the stored
+    cosignature and whether it is the one just given."""
+    values = (cos.origin, cos.size, cos.root_hex, cos.witness, cos.key_name, cos.key_id, cos.timestamp,
+              cos.signature_b64, cos.received_at)
+    insert = f"INSERT INTO {{}} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+    find = f"SELECT {_COLUMNS} FROM {{}} WHERE origin = ? AND size = ? AND root = ? AND key_name = ? AND key_id = ?"
+    key = (cos.origin, cos.size, cos.root_hex, cos.key_name, cos.key_id)
+    kind = store_kind(app)
+    if kind == "sqlite":
+        with tables.sqlite(app) as conn, conn:
+            created = conn.execute(insert.format(tables.COSIGNATURES), values).rowcount == 1
+            stored = _row(conn.execute(find.format(tables.COSIGNATURES), key).fetchone())
+        return stored, created
+    if kind == "postgres":
+        from psycopg.sql import SQL
+
+        table = tables.pg_table(app, tables.COSIGNATURES)
+        with tables.postgres(app) as cur:
+            cur.execute(SQL(insert.replace("?", "%s")).format(table), values)
+            created = cur.rowcount == 1
+            cur.execute(SQL(find.replace("?", "%s")).format(table), key)
+            stored = _row(cur.fetchone().values())
+        return stored, created
+    held: list[StoredCosignature] = app.__dict__.setdefault(_MEMORY, [])
+    for other in held:
+        if (other.origin, other.size, other.root_hex, other.key_name, other.key_id) == key:
+            return other, False
+    held.append(cos)
+    return cos, True
+
+
+def cosignatures_for(app: Any, heads: Iterable[Head]) -> dict[Head, list[StoredCosignature]]:
+    """The cosignatures of each of ``heads``, oldest first (one query per origin)."""
+    wanted = set(heads)
+    found: dict[Head, list[StoredCosignature]] = {h: [] for h in wanted}
+    kind = store_kind(app)
+    if kind == "generic":
+        rows = [c for c in app.__dict__.get(_MEMORY, []) if c.head in wanted]
+    else:
+        rows = []
+        for origin in {h[0] for h in wanted}:
+            sizes = sorted({h[1] for h in wanted if h[0] == origin})
+            where = f"origin = ? AND size IN ({','.join('?' * len(sizes))}) ORDER BY timestamp, id"
+            rows.extend(_select(app, kind, where, (origin, *sizes)))
+    for cos in sorted(rows, key=lambda c: c.timestamp):
+        if cos.head in found:
+            found[cos.head].append(cos)
+    return found
+
+
+def _select(app: Any, kind: str, where: str, params: tuple[Any, ...]) -> list[StoredCosignature]:
+    if kind == "sqlite":
+        with tables.sqlite(app) as conn:
+            return [_row(r) for r in conn.execute(
+                f"SELECT {_COLUMNS} FROM {tables.COSIGNATURES} WHERE {where}", params).fetchall()]
+    from psycopg.sql import SQL
+
+    with tables.postgres(app) as cur:
+        cur.execute(SQL(f"SELECT {_COLUMNS} FROM {{}} WHERE {where}".replace("?", "%s")).format(
+            tables.pg_table(app, tables.COSIGNATURES)), params)
+        return [_row(r.values()) for r in cur.fetchall()]

@@ -1,0 +1,97 @@
+"""Shared set-up for the signed-note and witness tests (no tests here): keys under the test's own
+directory, the registry's witness list, a growing log, raw SQL on either store, and a witness
+driving the registry in-process through the API test client."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.checkpoints import sign_checkpoint
+from audit.keys import load_signer
+from audit.signing import SignedCheckpoint
+from test_api_helpers import Api, application
+
+ORIGIN = "registry.test/platforms"
+
+
+@dataclass
+class Keys:
+    """The checkpoint key and the witnesses this test's registry knows."""
+
+    root: Path
+    witness_file: Path
+    witnesses: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def log_public_key(self) -> Path:
+        return self.root / "keys" / "checkpoint.pub"
+
+    def add_witness(self, name: str, label: str | None = None, listed: bool = True) -> Path:
+        """A new witness key; listed in PLATFORMS_WITNESS_KEYS (with ``label``) unless not ``listed``."""
+        from audit.witness import create_witness_key
+
+        path = self.root / "witnesses" / name.replace("/", "_") / "witness.key"
+        vkey = create_witness_key(path, name)
+        if listed:
+            with self.witness_file.open("a", encoding="utf-8") as fh:
+                fh.write(f"{vkey} {label}\n" if label else f"{vkey}\n")
+        self.witnesses[name] = path
+        return path
+
+
+@pytest.fixture
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "checkpoint.pem"))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    monkeypatch.setenv("PLATFORMS_LOG_ORIGIN", ORIGIN)
+    witness_file = tmp_path / "witnesses.txt"
+    witness_file.write_text("# the registry's witnesses\n", encoding="utf-8")
+    monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(witness_file))
+    load_signer(create=True)  # the log's key, and its public half pinned beside it
+    return Keys(tmp_path, witness_file)
+
+
+def grow(api: Api, n: int = 1) -> None:
+    """Append events: ``n`` new applications."""
+    for i in range(n):
+        r = api.post("/platforms", "applicant", application(name=f"见证测试平台{api.last_position}-{i}"))
+        assert r.status_code == 201, r.text
+
+
+def sign(api: Api) -> SignedCheckpoint:
+    return sign_checkpoint(api.container.app, load_signer(create=True))
+
+
+def witness_for(client: Any, keys: Keys, name: str, **kw: Any) -> Any:
+    """The witness ``name`` (see :meth:`Keys.add_witness`) watching the registry behind ``client``
+    (an httpx client: the API's TestClient, or one on a fake log); its state beside its key."""
+    from audit.witness import Witness, load_log_key, load_witness_key
+
+    key_path = keys.witnesses[name]
+    key_name, key = load_witness_key(key_path)
+    return Witness(client, load_log_key(keys.log_public_key), key_name, key, state_of(keys, name), **kw)
+
+
+def state_of(keys: Keys, name: str) -> Path:
+    return keys.witnesses[name].with_name("state.json")
+
+
+def sql(app: Any, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run ``statement`` straight on the store (``{schema}`` prefixes table names on PostgreSQL,
+    ``?`` placeholders); returns the rows it selects."""
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        try:
+            with conn:
+                return conn.execute(statement.format(schema=""), params).fetchall()
+        finally:
+            conn.close()
+    schema = f'"{app.recorder.datastore.schema}".'
+    with app.recorder.datastore.transaction(commit=True) as cur:
+        cur.execute(statement.format(schema=schema).replace("?", "%s"), params)
+        return [tuple(r.values()) for r in cur.fetchall()] if cur.description else []
