@@ -28,6 +28,7 @@ from audit.keys import load_signer
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
 from scenario import Driver
+from test_page_support import checkpoint_key  # noqa: F401 - the test's own keys, never ./var
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,14 +39,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    key = tmp_path / "keys" / "cp.pem"
-    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(key))
-    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
-    return key
 
 
 def _watch(app: RegistryApp, clock: Clock, sign: bool = True, **config: Any) -> IntegrityWatch:
@@ -65,7 +58,7 @@ def _tamper(app: RegistryApp, position: int) -> None:
             cur.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = %s", (position,))
 
 
-def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp, keys: Path) -> None:
+def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp, checkpoint_key: Path) -> None:
     clock = Clock()
     a = Driver(registry, subfield="智能芯片")
     a.to("applied")
@@ -90,7 +83,7 @@ def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp,
     assert len(load_checkpoints(registry)) == 2
 
 
-def test_many_new_events_are_signed_without_waiting(registry: RegistryApp, keys: Path) -> None:
+def test_many_new_events_are_signed_without_waiting(registry: RegistryApp, checkpoint_key: Path) -> None:
     clock = Clock()
     a = Driver(registry, subfield="智能芯片")
     a.to("applied")
@@ -103,7 +96,7 @@ def test_many_new_events_are_signed_without_waiting(registry: RegistryApp, keys:
     assert latest_checkpoint(registry).size == len(list(iter_rows(registry)))
 
 
-def test_empty_log_is_not_signed(registry: RegistryApp, keys: Path) -> None:
+def test_empty_log_is_not_signed(registry: RegistryApp, checkpoint_key: Path) -> None:
     watch = _watch(registry, Clock())
     watch.tick()
     assert latest_checkpoint(registry) is None and watch.status()["status"] == "intact"
@@ -119,7 +112,7 @@ def test_verifying_an_empty_store_is_not_ok(registry: RegistryApp) -> None:
     assert verify_log(registry, allow_empty=True).ok
 
 
-def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, keys: Path,
+def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, checkpoint_key: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     a = Driver(registry, subfield="智能芯片")
@@ -142,7 +135,7 @@ def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, key
     assert len(load_checkpoints(registry)) == signed  # no checkpoint over the tampered log
 
 
-def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, keys: Path) -> None:
+def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, checkpoint_key: Path) -> None:
     Driver(registry, subfield="智能芯片").to("applied")
     watch = _watch(registry, Clock(), sign=False)
     watch.tick()
@@ -164,7 +157,7 @@ def _unseal(app: RegistryApp) -> None:
             cur.execute(f'DELETE FROM "{app.recorder.datastore.schema}".audit_log_seal')
 
 
-def test_a_log_from_before_the_seal_is_sealed_once_at_start_up(registry: RegistryApp, keys: Path) -> None:
+def test_a_log_from_before_the_seal_is_sealed_once_at_start_up(registry: RegistryApp, checkpoint_key: Path) -> None:
     Driver(registry, subfield="智能芯片").to("funded")
     _unseal(registry)
     from audit.verify import verify_log
@@ -177,7 +170,7 @@ def test_a_log_from_before_the_seal_is_sealed_once_at_start_up(registry: Registr
     assert latest_checkpoint(registry).size == len(list(iter_rows(registry)))
 
 
-def test_a_partly_sealed_log_is_reported_not_sealed_over(registry: RegistryApp, keys: Path) -> None:
+def test_a_partly_sealed_log_is_reported_not_sealed_over(registry: RegistryApp, checkpoint_key: Path) -> None:
     """Unsealed events beside sealed ones were written behind the application's back."""
     Driver(registry, subfield="智能芯片").to("applied")
     _unseal(registry)
@@ -210,7 +203,7 @@ def _until(condition: Any, seconds: float = 20.0) -> Any:
     raise AssertionError("condition not reached in time")
 
 
-def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, keys: Path) -> None:
+def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, checkpoint_key: Path) -> None:
     """`platforms serve` on SQLite: the footer and /audit/checkpoint have a checkpoint without
     anyone asking; after tampering, /readyz is not ready and says where."""
     from api.app import create_app
@@ -238,7 +231,7 @@ def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, ke
 
 
 @pytest.mark.postgres
-def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path: Path, keys: Path) -> None:
+def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path: Path, checkpoint_key: Path) -> None:
     from conftest import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
