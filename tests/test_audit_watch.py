@@ -42,6 +42,7 @@ class Clock:
 
 
 def _watch(app: RegistryApp, clock: Clock, sign: bool = True, **config: Any) -> IntegrityWatch:
+    """A watch on the test's clock."""
     return IntegrityWatch(app, WatchConfig(sign=sign, **config), lambda: load_signer(create=True), clock)
 
 
@@ -133,6 +134,25 @@ def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, che
     clock.now += 3600
     watch.tick()
     assert len(load_checkpoints(registry)) == signed  # no checkpoint over the tampered log
+
+
+def test_a_long_log_is_verified_in_a_worker_process(registry: RegistryApp, checkpoint_key: Path) -> None:
+    """What a long log takes (here from the first event): the same findings, and the worker is
+    kept between checks and ended with the watch."""
+    clock = Clock()
+    Driver(registry, subfield="智能芯片").to("applied")
+    watch = _watch(registry, clock, isolate_from=0, check_seconds=10)
+    watch.tick()
+    assert watch.status()["status"] == "intact" and latest_checkpoint(registry) is not None
+    worker = watch._pool
+    assert worker is not None
+    _tamper(registry, 1)
+    clock.now += 10
+    watch.tick()
+    assert watch.status()["status"] == "broken" and watch.status()["first_failure"]["code"] == "event_altered"
+    assert watch._pool is worker
+    watch.stop()
+    assert watch._pool is None
 
 
 def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, checkpoint_key: Path) -> None:

@@ -11,7 +11,7 @@ v1 message, and the C2SP signed note that witnesses cosign (origin ``PLATFORMS_L
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from .checkpoint_store import store_checkpoint
 from .signing import CheckpointSigner, SignedCheckpoint, log_origin_from_env
@@ -29,13 +29,15 @@ class LogNotIntact(Exception):
         self.report = report
 
 
-def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = None) -> SignedCheckpoint:
+def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = None,
+                    verify: Callable[[Any], VerifyReport] = verify_log) -> SignedCheckpoint:
     """Verify the log, then sign and store ``{size, root, signed_at}`` and its signed note. The
     checkpoint's key must be the pinned one (a replaced key is refused by the verifier, which
     reports key mismatch for the checkpoints it signs, so it is checked here before anything is
-    stored). Raises ``ValueError`` for an invalid ``PLATFORMS_LOG_ORIGIN`` before any work."""
+    stored). Raises ``ValueError`` for an invalid ``PLATFORMS_LOG_ORIGIN`` before any work.
+    ``verify`` is how the log is verified (the integrity watch does it in a process of its own)."""
     origin = log_origin_from_env()
-    report = verify_log(app)
+    report = verify(app)
     if not report.ok:
         raise LogNotIntact(report)
     from .keys import pinned_public_key
