@@ -328,6 +328,8 @@ class _Scan:
     def _judge(self, pos: int, oid: bytes, ver: Any, state: bytes, tip: tuple[Any, ...] | None,
                pending: Any) -> Any:
         """Judge one row; returns the new tip's mark (None for a sound row)."""
+        if tip is None and pending is None and ver == 1 and read_prev_hash(state)[0] == GENESIS and _ID.fullmatch(oid):
+            return None  # a new stream, as it should begin (the common case: no finding to name)
         pid = id_text(oid)
         add = self.findings.add
         if tip is None and not _ID.fullmatch(oid):
