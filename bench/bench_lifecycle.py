@@ -103,6 +103,21 @@ def run_registry(url: str, platforms: int, sealed: bool = True) -> tuple[float, 
     return seconds, app.per_tx
 
 
+def seal_cost(kind: str, workdir: Path, platforms: int, sealed_seconds: float) -> tuple[float, float]:
+    """The best of two sealed runs (the first already done) and of two runs through the library's
+    own recorder, in the order unsealed, sealed, unsealed: this machine's speed drifts by more
+    than the seal costs, so a single pair would measure the drift."""
+    best = {True: sealed_seconds, False: float("inf")}
+    for sealed in (False, True, False):
+        url, cleanup = store_url(kind, workdir)
+        try:
+            seconds, _ = run_registry(url, platforms, sealed=sealed)
+        finally:
+            cleanup()
+        best[sealed] = min(best[sealed], seconds)
+    return best[True], best[False]
+
+
 def run_baseline(url: str, per_tx: list[int], platforms: int) -> float:
     """The bare library: the same events in the same transactions, one aggregate per platform
     kept in memory (no loading, no rules, no hashing)."""
@@ -174,18 +189,15 @@ def main() -> None:
                 finally:
                     base_cleanup()
                 load_ms = time_load_with_snapshots(url)
-                plain_url, plain_cleanup = store_url(kind, Path(tmp))
-                try:
-                    plain_seconds, _ = run_registry(plain_url, args.platforms, sealed=False)
-                finally:
-                    plain_cleanup()
             finally:
                 cleanup()
+            sealed_seconds, plain_seconds = seal_cost(kind, Path(tmp), args.platforms, seconds)
             ratio = (events / seconds) / (events / base_seconds)
             table.add_row(kind, f"{commands / seconds:,.0f}", f"{events / seconds:,.0f}",
                           f"{events / base_seconds:,.0f}", f"{ratio:.2f}",
                           "ok" if ratio >= 0.5 and load_ms < 10 else "MISSED (≥0.5, <10 ms)", f"{load_ms:.2f}",
-                          f"{commands / plain_seconds:,.0f}", f"{(seconds - plain_seconds) / commands * 1e6:,.0f}")
+                          f"{commands / plain_seconds:,.0f}",
+                          f"{(sealed_seconds - plain_seconds) / commands * 1e6:,.0f}")
     console.print(table)
 
 
