@@ -46,12 +46,14 @@ TABLE = "audit_log_seal"
 _COLUMNS = "seq, first_index, first_position, count, leaves, streams, sealed_at"
 
 # One statement computes the row's place from the row before, so the write needs no round trip
-# to read it first (and in PostgreSQL's pipeline mode nothing waits for a result).
+# to read it first (and in PostgreSQL's pipeline mode nothing waits for a result). Two scalar
+# subqueries, each one index lookup: on SQLite a join with the last row as a subquery cost twice
+# as much per write (92 µs against 46 µs, measured inside the lifecycle benchmark).
 _INSERT = (
-    "INSERT INTO {table} (" + _COLUMNS + ") "
-    "SELECT COALESCE(l.seq, 0) + 1, COALESCE(l.first_index + l.count, 0), {p}, {p}, {p}, {p}, {p} "
-    "FROM (SELECT 1 AS one) AS o LEFT JOIN "
-    "(SELECT seq, first_index, count FROM {table} ORDER BY seq DESC LIMIT 1) AS l ON 1 = 1"
+    "INSERT INTO {table} (" + _COLUMNS + ") VALUES ("
+    "COALESCE((SELECT MAX(seq) FROM {table}), 0) + 1, "
+    "COALESCE((SELECT first_index + count FROM {table} ORDER BY seq DESC LIMIT 1), 0), "
+    "{p}, {p}, {p}, {p}, {p})"
 )
 
 
