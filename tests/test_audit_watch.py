@@ -155,6 +155,32 @@ def test_a_long_log_is_verified_in_a_worker_process(registry: RegistryApp, check
     assert watch._pool is None
 
 
+def test_a_store_that_does_not_answer_is_reported_and_asked_again_later(registry: RegistryApp,
+                                                                        checkpoint_key: Path) -> None:
+    clock = Clock()
+    Driver(registry, subfield="智能芯片").to("applied")
+    watch = _watch(registry, clock)
+    calls = []
+
+    def down(app: Any, allow_empty: bool = False) -> Any:
+        calls.append(clock.now)
+        raise OSError("database unreachable")
+
+    watch._verify = down  # type: ignore[method-assign]
+    watch.tick()
+    assert watch.status()["error"] == "OSError: database unreachable" and watch.status()["status"] == "unchecked"
+    clock.now += 1
+    watch.tick()  # backing off: not asked again yet
+    assert len(calls) == 1
+    clock.now += 1
+    watch.tick()
+    assert len(calls) == 2
+    del watch._verify  # the store answers again
+    clock.now += 4
+    watch.tick()
+    assert watch.status()["error"] is None and watch.status()["status"] == "intact"
+
+
 def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, checkpoint_key: Path) -> None:
     Driver(registry, subfield="智能芯片").to("applied")
     watch = _watch(registry, Clock(), sign=False)

@@ -70,6 +70,8 @@ class IntegrityWatch:
         self._checked_at: float | None = None  # clock time of the last full verification
         self._pending_since: float | None = None  # clock time the log was first seen uncovered
         self._started = False  # whether a signing opportunity has come since start-up
+        self._failures = 0  # ticks in a row that could not run
+        self._retry_at = 0.0  # after a failure, no tick before this clock time (backing off)
         self._pool: ProcessPoolExecutor | None = None
         self.report: VerifyReport | None = None
         self.checked_instant: str | None = None
@@ -100,15 +102,21 @@ class IntegrityWatch:
         """One step: verify when due, then sign when due. Never raises."""
         with self._lock:
             now = self._clock()
+            if now < self._retry_at:
+                return
             try:
                 if self._checked_at is None or now - self._checked_at >= self.config.check_seconds:
                     self._check(now)
                 if self.config.sign and self.report is not None and self.report.ok:
                     self._maybe_sign(now)
-                self.error = None
+                self.error, self._failures = None, 0
             except Exception as exc:  # noqa: BLE001 - a store that does not answer now may answer later
+                # Back off (2, 4 ... 60 s) so that a store that is down is not asked every second.
+                self._failures += 1
+                self._retry_at = now + min(60.0, 2.0 ** self._failures)
                 self.error = f"{type(exc).__name__}: {exc}"
-                log.warning("integrity watch could not run", exc_info=True)
+                log.warning("integrity watch could not run", exc_info=True,
+                            extra={"failures": self._failures, "retry_in_s": self._retry_at - now})
 
     def _verify(self, app: Any, allow_empty: bool = False) -> VerifyReport:
         """The whole log verified, in the worker process where there is one."""
