@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Callable, Iterator
 from uuid import UUID
 

@@ -11,6 +11,11 @@ stream plus O(log n) Merkle hashes):
   Only a row where that fails (key missing, not 64 hex digits, other spacing) is parsed with
   :mod:`json`, to tell a malformed field from a mismatch.
 * **Versions**: each stream's versions run 1, 2, 3... in log order, without gaps.
+* **The log seal** (:mod:`aggregates.log_seal`, checked by :mod:`audit.seal_check`), read in the
+  same snapshot: every stored row hashes to what its write sealed, every sealed event is there,
+  every stored event is sealed, and the seal rows follow on without a gap; so a deletion or a
+  change anywhere (the last event of a stream, the last row of the log) is reported at its own
+  position.
 * **Merkle root**: the RFC 9162 leaf of each row (:mod:`audit.rows`) is folded into a streaming
   root, compared with every stored signed checkpoint when the scan reaches its size; a
   checkpoint larger than the log means events were removed at the end.
@@ -37,9 +42,9 @@ import hashlib
 import json
 import re
 from binascii import hexlify
-from itertools import chain
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, Callable
 
 from aggregates.hashing import GENESIS
@@ -60,13 +65,6 @@ _ID = re.compile(rb"[0-9a-f]{32}")
 _ALTERED = "altered"  # tip marker: this row is already reported as altered
 _BLOCKED = b"\x00never in a state\x00"
 _SEAL_CODES = frozenset({"event_missing", "event_altered", "event_unsealed", "seal_broken", "seal_missing"})
-
-
-def _needle(hex_digest: bytes) -> bytes:
-    return b'"prev_hash":"%b"' % hex_digest
-
-
-_GENESIS_NEEDLE = _needle(GENESIS.encode())
 
 
 @dataclass(frozen=True)
