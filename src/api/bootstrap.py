@@ -21,15 +21,16 @@ from aggregates.store import StoreConfig
 
 from .read_cache import RenderedReads
 from .settings import Settings
-from .users import UserRepository
+from .users import UserRepository, users_engine
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Container:
-    """The wired service: ``app`` (commands and the event store), ``engine`` (read models and
-    users, same database), ``runner`` (keeps the read models up to date), ``users``."""
+    """The wired service: ``app`` (commands and the event store), ``engine`` (read models),
+    ``runner`` (keeps the read models up to date), ``users`` (accounts, in the event store's
+    database)."""
 
     settings: Settings
     app: RegistryApp
@@ -105,6 +106,7 @@ class Container:
         self.stop_background()
         self.app.close()
         self.engine.dispose()
+        self.users.engine.dispose()
 
 
 def build_policies(settings: Settings) -> PolicyRegistry:
@@ -129,7 +131,8 @@ def build_container(settings: Settings | None = None, app: RegistryApp | None = 
         store = StoreConfig(settings.database_url)
         app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
     engine = make_engine(app.store)
-    users = UserRepository(engine)
+    users = UserRepository(users_engine(app.store))
     users.create_table()
+    users.move_from(engine)
     runner = ReadModelRunner(app, engine)
     return Container(settings=settings, app=app, engine=engine, runner=runner, users=users)

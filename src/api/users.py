@@ -1,26 +1,34 @@
-"""People who sign in (用户), kept in the same database as the events.
+"""People who sign in (用户), kept in the event store's database, beside the events.
 
-The table lives in this module's own ``MetaData``, never the read models': rebuilding a
-projection drops and refills read-model tables and must not log anybody out. Passwords are
-stored only as argon2id hashes (salted, deliberately slow).
+Accounts cannot be rebuilt from the log, so they must not live where the read models do: on
+SQLite that is a file of its own that may be deleted and rebuilt at any time. The ``users``
+table sits in the event file (SQLite) or the event store's schema (PostgreSQL), in this
+module's own ``MetaData``, so one backup holds the log and its accounts and no rebuild touches
+them. A deployment from before kept them in the read-model file; :meth:`UserRepository.move_from`
+moves them once. Passwords are stored only as argon2id hashes (salted, deliberately slow).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+import sqlalchemy as sa
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.credit_code import validate_credit_code
 from aggregates.errors import InvalidInput
+from aggregates.store import StoreConfig
 from aggregates.values import Role
 
+log = logging.getLogger(__name__)
 metadata = MetaData()
 
 users_table = Table(
@@ -59,6 +67,25 @@ class UserExists(Exception):
 RESERVED_USERNAMES = frozenset({"public", "system"})
 
 
+def users_engine(store: StoreConfig) -> Engine:
+    """An engine on the event store's own database: the event file on SQLite (a busy timeout
+    waits out the event writers' short transactions), the store's schema on PostgreSQL."""
+    from projections.db import SQLITE_BUSY_TIMEOUT_S, make_engine
+
+    if not store.is_sqlite:
+        return make_engine(store)
+    engine = sa.create_engine(f"sqlite:///{store.sqlite_path}",
+                              connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    return engine
+
+
 class UserRepository:
     """Create, find and authenticate users."""
 
@@ -67,6 +94,28 @@ class UserRepository:
 
     def create_table(self) -> None:
         metadata.create_all(self.engine)
+
+    def move_from(self, legacy: Engine) -> int:
+        """Move the accounts an older release kept in ``legacy`` (the read-model database) into
+        this store, once: rows are copied (a name already here keeps its row), then the old
+        table is dropped, so no password hash is left in a file meant to be thrown away. A
+        move cut short is finished by the next start. Returns the number of accounts copied."""
+        if legacy.url == self.engine.url or not sa.inspect(legacy).has_table(users_table.name):
+            return 0
+        with legacy.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(select(
+                users_table.c.username, users_table.c.role, users_table.c.credit_code,
+                users_table.c.password_hash, users_table.c.created_at))]
+        with self.engine.begin() as conn:
+            have = set(conn.execute(select(users_table.c.username)).scalars())
+            moved = [r for r in rows if r["username"] not in have]
+            if moved:
+                conn.execute(insert(users_table), moved)
+        with legacy.begin() as conn:
+            users_table.drop(conn)
+        log.warning("user accounts moved from the read-model database into the event store",
+                    extra={"moved": len(moved), "found": len(rows)})
+        return len(moved)
 
     def add(self, username: str, role: Role | str, password: str, credit_code: str | None = None) -> User:
         """A new user; applicants and experts need a credit code (host unit / affiliation)."""
