@@ -103,15 +103,29 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
 
 
 # ---------------------------------------------------------------------------- users
+PASSWORD_STDIN = typer.Option(False, "--password-stdin",
+                              help="Read the password from the first line of stdin instead of a prompt")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password typed twice at a hidden prompt, or the first line of stdin (for scripts).
+    Never an argument: the command line is visible to every user of the machine (ps, /proc)
+    and kept in shell histories."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password (at least 12 characters, not a common one)", hide_input=True,
+                        confirmation_prompt=True)
+
+
 @users_app.command("add")
 def users_add(name: str = typer.Argument(..., help="Username"),
               role: str = typer.Option(..., help="applicant, service_agency, expert, bureau, finance or auditor"),
-              password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                           help="At least 8 characters"),
-              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)")) -> None:
-    """Create a user."""
+              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)"),
+              password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Create a user; the password is asked for (hidden, twice) or read from stdin."""
     from .users import UserExists
 
+    password = _new_password(password_stdin)
     c = _container()
     try:
         user = c.users.add(name, role, password, credit_code)

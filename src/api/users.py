@@ -28,6 +28,8 @@ from aggregates.errors import InvalidInput
 from aggregates.store import StoreConfig
 from aggregates.values import Role
 
+from .password_policy import check_password
+
 log = logging.getLogger(__name__)
 metadata = MetaData()
 
@@ -129,8 +131,7 @@ class UserRepository:
         if role not in LOGIN_ROLES:
             raise InvalidInput("invalid_role", f"role must be one of {', '.join(r.value for r in LOGIN_ROLES)}",
                                "role")
-        if len(password or "") < 8:
-            raise InvalidInput("password_too_short", "a password has at least 8 characters", "password")
+        check_password(password or "")
         if credit_code:
             credit_code = validate_credit_code(credit_code, "credit_code")
         elif role is Role.APPLICANT:
