@@ -86,3 +86,24 @@ def test_accounts_in_an_old_read_model_file_are_moved_into_the_event_store(tmp_p
         assert c.users.authenticate("bob", PASSWORD) is not None
     finally:
         c.close()
+
+
+def test_an_accounts_table_from_before_revocation_gains_its_columns(store_url: str, tmp_path: Path) -> None:
+    from api.users import users_engine
+
+    engine = users_engine(StoreConfig(store_url))
+    old = sa.MetaData()
+    sa.Table("users", old, sa.Column("id", sa.Integer, primary_key=True), sa.Column("username", sa.String(64)),
+             sa.Column("role", sa.String(32)), sa.Column("credit_code", sa.String(18)),
+             sa.Column("password_hash", sa.String(255)), sa.Column("created_at", sa.DateTime(timezone=True)))
+    old.create_all(engine)
+    engine.dispose()
+
+    c = _container(store_url, tmp_path)
+    try:
+        c.users.add("carol", "auditor", PASSWORD)
+        c.users.disable("carol")
+        assert c.users.get("carol").disabled_at is not None
+        assert c.users.authenticate("carol", PASSWORD) is None
+    finally:
+        c.close()

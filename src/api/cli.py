@@ -142,15 +142,56 @@ def users_add(name: str = typer.Argument(..., help="Username"),
 
 @users_app.command("list")
 def users_list() -> None:
-    """List users (never their password hashes)."""
+    """List users and whether they are disabled (never their password hashes)."""
     c = _container()
     try:
-        table = Table("username", "role", "credit code", "created")
+        table = Table("username", "role", "credit code", "created", "disabled since")
         for u in c.users.all():
-            table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19])
+            table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19],
+                          str(u.disabled_at)[:19] if u.disabled_at else "")
         out.print(table)
     finally:
         c.close()
+
+
+def _change_user(name: str, change: str, *args: str) -> None:
+    """Apply ``UserRepository.<change>`` to ``name``: exit 1 for an unknown user, 2 for a refused
+    password."""
+    from .users import UnknownUser
+
+    c = _container()
+    try:
+        getattr(c.users, change)(name, *args)
+    except UnknownUser as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        c.close()
+
+
+@users_app.command("disable")
+def users_disable(name: str = typer.Argument(..., help="Username")) -> None:
+    """Refuse the user's sign-ins and revoke every token issued to it, at once."""
+    _change_user(name, "disable")
+    out.print(f"disabled {name}; its tokens are revoked")
+
+
+@users_app.command("enable")
+def users_enable(name: str = typer.Argument(..., help="Username")) -> None:
+    """Let a disabled user sign in again (tokens revoked by disabling stay revoked)."""
+    _change_user(name, "enable")
+    out.print(f"enabled {name}")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str = typer.Argument(..., help="Username"),
+                       password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Set a new password (asked for, or read from stdin); the user's tokens are revoked at once."""
+    _change_user(name, "set_password", _new_password(password_stdin))
+    out.print(f"password of {name} changed; its tokens are revoked")
 
 
 # ---------------------------------------------------------------------------- demo

@@ -29,5 +29,5 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
         raise ProblemException(401, "invalid_credentials", "wrong username or password",
                                headers={"WWW-Authenticate": "Bearer"})
     access, lifetime = issue_token(c.settings.secret_key, user.username, user.role, user.credit_code,
-                                   c.settings.token_minutes)
+                                   c.settings.token_minutes, version=user.token_version)
     return Token(access_token=access, expires_in=lifetime, role=user.role.value)

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 import sqlalchemy as sa
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,13 @@ users_table = Table(
     Column("credit_code", String(18), nullable=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Raised whenever the account's tokens must stop working (a new password, disabling): a
+    # token carries the value it was issued under and is refused once they differ.
+    Column("token_version", Integer, nullable=False, server_default="0"),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
 )
+# Columns added after the table was first released; added to an older table at start-up.
+_ADDED_COLUMNS = ("token_version", "disabled_at")
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 # Roles a person can sign in with: the public needs no account, the system is the registry itself.
@@ -59,10 +65,16 @@ class User:
     role: Role
     credit_code: str | None
     created_at: datetime
+    token_version: int = 0
+    disabled_at: datetime | None = None
 
 
 class UserExists(Exception):
     """A second user with the same name."""
+
+
+class UnknownUser(Exception):
+    """No user of that name."""
 
 
 # The anonymous public acts as "public": no account may take that name.
@@ -95,7 +107,23 @@ class UserRepository:
         self.engine = engine
 
     def create_table(self) -> None:
+        """The table, created or brought up to date (columns added since it was first released)."""
         metadata.create_all(self.engine)
+        have = {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}
+        for name in _ADDED_COLUMNS:
+            if name in have:
+                continue
+            column = users_table.c[name]
+            ddl = f"ALTER TABLE {users_table.name} ADD COLUMN {name} {column.type.compile(self.engine.dialect)}"
+            if column.server_default is not None:
+                ddl += f" NOT NULL DEFAULT {column.server_default.arg}"
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(ddl)
+            except sa.exc.DBAPIError:
+                # Another process starting at the same time added it first.
+                if name not in {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}:
+                    raise
 
     def move_from(self, legacy: Engine) -> int:
         """Move the accounts an older release kept in ``legacy`` (the read-model database) into
@@ -159,9 +187,10 @@ class UserRepository:
         return None if row is None else _user(row)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password matches, else None (same cost either way)."""
+        """The user if the password matches and the account is enabled, else None (same cost
+        either way)."""
         row = self._row(username)
-        if row is None:
+        if row is None or row.disabled_at is not None:
             try:
                 _hasher.verify(_DUMMY_HASH, password)
             except VerificationError:
@@ -172,6 +201,42 @@ class UserRepository:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return _user(row)
+
+    def set_password(self, username: str, password: str) -> None:
+        """A new password (under the policy); every token issued before stops working."""
+        check_password(password or "")
+        self._update(username, password_hash=_hasher.hash(password),
+                     token_version=users_table.c.token_version + 1)
+        log.info("password changed", extra={"username": username})
+
+    def disable(self, username: str) -> None:
+        """No sign-in and no token from now on; tokens issued before stay refused if the account
+        is enabled again."""
+        self._update(username, disabled_at=datetime.now(timezone.utc),
+                     token_version=users_table.c.token_version + 1)
+        log.warning("user disabled", extra={"username": username})
+
+    def enable(self, username: str) -> None:
+        """Sign-in allowed again (with a new token: the old ones were revoked by disabling)."""
+        self._update(username, disabled_at=None)
+        log.warning("user enabled", extra={"username": username})
+
+    def accepts(self, username: str, token_version: int) -> bool:
+        """Whether a token issued to ``username`` under ``token_version`` is still good: the
+        account exists, is enabled, and neither its password nor its state changed since.
+        Asked on every authenticated request, so that a change made by any process (the CLI,
+        another worker) takes effect at once."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_table.c.token_version, users_table.c.disabled_at)
+                               .where(users_table.c.username == username)).first()
+        return row is not None and row.disabled_at is None and row.token_version == token_version
+
+    def _update(self, username: str, **values: object) -> None:
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(users_table).where(users_table.c.username == username)
+                                   .values(**values)).rowcount
+        if not changed:
+            raise UnknownUser(f"no user {username!r}")
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -187,4 +252,5 @@ class UserRepository:
 
 
 def _user(row) -> User:  # noqa: ANN001
-    return User(row.username, Role(row.role), row.credit_code, row.created_at)
+    return User(row.username, Role(row.role), row.credit_code, row.created_at, row.token_version,
+                row.disabled_at)
