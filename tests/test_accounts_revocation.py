@@ -4,6 +4,7 @@ and this one had already verified the token."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,7 @@ def test_the_users_commands_disable_enable_and_reset(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}")
     monkeypatch.setenv("PLATFORMS_MODE", "development")
+    monkeypatch.setenv("COLUMNS", "200")  # the list's table on one line per user
     runner = CliRunner()
     assert runner.invoke(app, ["users", "add", "alice", "--role", "bureau", "--password-stdin"],
                          input=f"{PASSWORD}\n").exit_code == 0
@@ -90,7 +92,8 @@ def test_the_users_commands_disable_enable_and_reset(tmp_path: Path, monkeypatch
     r = runner.invoke(app, ["users", "disable", "alice"])
     assert r.exit_code == 0, r.output
     listed = runner.invoke(app, ["users", "list"]).output
-    assert "alice" in listed and "disabled since" in listed
+    alice = next(line for line in listed.splitlines() if "alice" in line)
+    assert "disabled since" in listed and alice.count(str(date.today().year)) == 2  # created, disabled
     engine = users_engine(StoreConfig(f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}"))
     users = UserRepository(engine)
     try:
