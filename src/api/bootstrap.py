@@ -21,6 +21,7 @@ from aggregates.store import StoreConfig
 
 from .read_cache import RenderedReads
 from .settings import Settings
+from .login_throttle import LoginThrottle, ThrottleLimits
 from .users import UserRepository, users_engine
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Container:
     engine: Engine
     runner: Any
     users: UserRepository
+    throttle: LoginThrottle  # failed sign-ins, beside the accounts
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
     reads: RenderedReads = field(default_factory=RenderedReads)
     # The integrity watch (audit.watch): checks the log, and signs checkpoints where this
@@ -135,4 +137,7 @@ def build_container(settings: Settings | None = None, app: RegistryApp | None = 
     users.create_table()
     users.move_from(engine)
     runner = ReadModelRunner(app, engine)
-    return Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
+    throttle = LoginThrottle(users.engine, ThrottleLimits(
+        settings.login_account_failures, settings.login_address_failures, settings.login_window))
+    throttle.create_table()
+    return Container(settings=settings, app=app, engine=engine, runner=runner, users=users, throttle=throttle)

@@ -145,10 +145,11 @@ def users_list() -> None:
     """List users and whether they are disabled (never their password hashes)."""
     c = _container()
     try:
-        table = Table("username", "role", "credit code", "created", "disabled since")
+        table = Table("username", "role", "credit code", "created", "disabled since", "last lockout")
         for u in c.users.all():
             table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19],
-                          str(u.disabled_at)[:19] if u.disabled_at else "")
+                          str(u.disabled_at)[:19] if u.disabled_at else "",
+                          str(u.last_lockout_at)[:19] if u.last_lockout_at else "")
         out.print(table)
     finally:
         c.close()

@@ -46,9 +46,11 @@ users_table = Table(
     # token carries the value it was issued under and is refused once they differ.
     Column("token_version", Integer, nullable=False, server_default="0"),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # The latest time too many wrong passwords locked the account (api.login_throttle).
+    Column("last_lockout_at", DateTime(timezone=True), nullable=True),
 )
 # Columns added after the table was first released; added to an older table at start-up.
-_ADDED_COLUMNS = ("token_version", "disabled_at")
+_ADDED_COLUMNS = ("token_version", "disabled_at", "last_lockout_at")
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 # Roles a person can sign in with: the public needs no account, the system is the registry itself.
@@ -67,6 +69,7 @@ class User:
     created_at: datetime
     token_version: int = 0
     disabled_at: datetime | None = None
+    last_lockout_at: datetime | None = None
 
 
 class UserExists(Exception):
@@ -253,4 +256,4 @@ class UserRepository:
 
 def _user(row) -> User:  # noqa: ANN001
     return User(row.username, Role(row.role), row.credit_code, row.created_at, row.token_version,
-                row.disabled_at)
+                row.disabled_at, row.last_lockout_at)
