@@ -265,9 +265,9 @@ def main() -> None:
     try:
         root = f"http://127.0.0.1:{port}/api/v1"
         wait_ready(f"{root}/readyz")
-        token = httpx.post(f"{root}/auth/token", data={"username": "finance", "password": "finance-demo"}).json()[
+        token = httpx.post(f"{root}/auth/token", data={"username": "finance", "password": "finance-demo-2021"}).json()[
             "access_token"]
-        bureau = httpx.post(f"{root}/auth/token", data={"username": "bureau", "password": "bureau-demo"}).json()[
+        bureau = httpx.post(f"{root}/auth/token", data={"username": "bureau", "password": "bureau-demo-2021"}).json()[
             "access_token"]
         publicity = httpx.get(f"{root}/publicity-list")
         live = publicity.json()["items"][0]["platforms"][0]["id"]

@@ -54,7 +54,7 @@ class Api:
             u = self.container.users.get(user)
             assert u is not None, user
             self._tokens[user] = issue_token(self.container.settings.secret_key, u.username, u.role,
-                                             u.credit_code, 5)[0]
+                                             u.credit_code, 5, version=u.token_version)[0]
         return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
 
     def post(self, path: str, user: str | None, body: Any = None, **headers: str):  # noqa: ANN201

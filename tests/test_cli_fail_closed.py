@@ -54,8 +54,8 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cwd
 
 
-def invoke(args: list[str]) -> Result:
-    return runner.invoke(app, args)
+def invoke(args: list[str], input: str | None = None) -> Result:  # noqa: A002 - CliRunner's name
+    return runner.invoke(app, args, input=input)
 
 
 def failed_closed(result: Result, code: int = 1) -> str:
@@ -217,7 +217,7 @@ def test_event_table_name_is_the_librarys(registry: RegistryApp) -> None:
 
 # ---------------------------------------------------------------------------- writers, masking, PLATFORMS_VAR_DIR
 def test_writing_commands_still_create_the_store(elsewhere: Path) -> None:
-    r = invoke(["users", "add", "alice", "--role", "bureau", "--password", "long-password"])
+    r = invoke(["users", "add", "alice", "--role", "bureau", "--password-stdin"], input="long-password\n")
     assert r.exit_code == 0, r.output
     assert (elsewhere / "var" / "platforms.sqlite3").is_file()
 

@@ -24,18 +24,16 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_users_add(env: Path) -> None:
-    r = runner.invoke(app, ["users", "add", "alice", "--role", "applicant", "--password", "long-password",
-                            "--credit-code", HOST])
+    def add(*args: str):  # noqa: ANN202
+        return runner.invoke(app, ["users", "add", *args, "--password-stdin"], input="long-password\n")
+
+    r = add("alice", "--role", "applicant", "--credit-code", HOST)
     assert r.exit_code == 0, r.output
-    assert runner.invoke(app, ["users", "add", "alice", "--role", "bureau", "--password", "long-password"]).exit_code == 1
-    r = runner.invoke(app, ["users", "add", "bob", "--role", "applicant", "--password", "long-password"])
-    assert r.exit_code == 2  # an applicant needs its host unit's credit code
-    r = runner.invoke(app, ["users", "add", "carol", "--role", "wizard", "--password", "long-password"])
-    assert r.exit_code == 2
-    r = runner.invoke(app, ["users", "add", "dave", "--role", "expert", "--password", "long-password"])
-    assert r.exit_code == 2  # Art. 8(3): recusal needs the expert's affiliation
-    r = runner.invoke(app, ["users", "add", "public", "--role", "bureau", "--password", "long-password"])
-    assert r.exit_code == 2  # the anonymous public's actor name is reserved
+    assert add("alice", "--role", "bureau").exit_code == 1
+    assert add("bob", "--role", "applicant").exit_code == 2  # an applicant needs its host unit's credit code
+    assert add("carol", "--role", "wizard").exit_code == 2
+    assert add("dave", "--role", "expert").exit_code == 2  # Art. 8(3): recusal needs the expert's affiliation
+    assert add("public", "--role", "bureau").exit_code == 2  # the anonymous public's actor name is reserved
     assert (env / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
 
 
@@ -48,7 +46,7 @@ def test_production_refuses_without_secret(env: Path, monkeypatch: pytest.Monkey
 def test_demo_then_ledger_export(env: Path) -> None:
     r = runner.invoke(app, ["demo", "--if-empty"])
     assert r.exit_code == 0, r.output
-    assert "bureau-demo" in r.output
+    assert "bureau-demo-2021" in r.output
     assert (env / "var" / "policies" / "demo-2025.json").exists()
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 1  # not empty any more
@@ -79,7 +77,7 @@ def test_demo_serves_a_live_batch(env: Path) -> None:
         r = client.post(f"/api/v1/platforms/{pid}/objections", json={"objector_name": "访客", "contact": "x",
                                                                        "content": "演示异议"})
         assert r.status_code == 200 and r.json()["admissible"] is True
-        token = client.post("/api/v1/auth/token", data={"username": "bureau", "password": "bureau-demo"}).json()
+        token = client.post("/api/v1/auth/token", data={"username": "bureau", "password": "bureau-demo-2021"}).json()
         assert client.get("/api/v1/funding-ledger",
                           headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
         assert "演示" in client.get("/").text

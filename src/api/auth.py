@@ -1,8 +1,11 @@
 """Tokens (OAuth2 password flow): signed HS256 JWTs with an expiry.
 
-A token names the user (``sub``), the role and, for applicants and experts, the credit code
-(host unit or affiliation). Events record ``sub`` as the actor: the identity comes from the
-signature, never from a request body.
+A token names the user (``sub``), the role, for applicants and experts the credit code (host
+unit or affiliation), and the account's token version (``ver``). Events record ``sub`` as the
+actor: the identity comes from the signature, never from a request body. A good signature is not
+enough: every request also asks the account (:meth:`api.users.UserRepository.accepts`) whether
+it still exists, is enabled and still has that version, so disabling it or changing its password
+revokes its tokens at once.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Principal:
     actor_id: str
     role: Role
     credit_code: str | None = None
+    token_version: int = 0
 
 
 PUBLIC = Principal(actor_id="public", role=Role.PUBLIC)
@@ -37,10 +41,11 @@ class InvalidToken(Exception):
     """A token that is malformed, badly signed, expired or names an unknown role."""
 
 
-def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None, minutes: int) -> tuple[str, int]:
-    """A signed token and its lifetime in seconds."""
+def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None, minutes: int,
+                version: int = 0) -> tuple[str, int]:
+    """A signed token under the account's token ``version``, and its lifetime in seconds."""
     now = datetime.now(timezone.utc)
-    claims = {"sub": actor_id, "role": role.value, "credit_code": credit_code, "iss": ISSUER,
+    claims = {"sub": actor_id, "role": role.value, "credit_code": credit_code, "ver": version, "iss": ISSUER,
               "iat": now, "exp": now + timedelta(minutes=minutes)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
@@ -54,8 +59,10 @@ def _decode(secret: str, token: str) -> tuple[Principal, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub"]})
+        if type(claims["ver"]) is not int:
+            raise ValueError("the token version is not a whole number")
         principal = Principal(actor_id=str(claims["sub"]), role=Role(claims["role"]),
-                              credit_code=claims.get("credit_code") or None)
+                              credit_code=claims.get("credit_code") or None, token_version=claims["ver"])
         return principal, int(claims["exp"])
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
@@ -66,9 +73,10 @@ class VerifiedTokens:
 
     A client sends the same token with every request until it expires; checking its HMAC and
     claims each time is most of an authenticated cached read. A token is immutable and only its
-    expiry can change its verdict, so a verified one is kept (bounded LRU, keyed by secret and
-    token) with its ``exp``, and re-checked against the clock on every use. Failures are never
-    kept: a bad token is decoded (and refused) every time."""
+    expiry can change what its signature proves, so a verified one is kept (bounded LRU, keyed by
+    secret and token) with its ``exp``, and re-checked against the clock on every use. Failures
+    are never kept: a bad token is decoded (and refused) every time. Whether its account still
+    accepts it is not kept here: that is asked on every request (:mod:`api.deps`)."""
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize

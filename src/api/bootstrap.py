@@ -21,21 +21,24 @@ from aggregates.store import StoreConfig
 
 from .read_cache import RenderedReads
 from .settings import Settings
-from .users import UserRepository
+from .login_throttle import LoginThrottle, ThrottleLimits
+from .users import UserRepository, users_engine
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Container:
-    """The wired service: ``app`` (commands and the event store), ``engine`` (read models and
-    users, same database), ``runner`` (keeps the read models up to date), ``users``."""
+    """The wired service: ``app`` (commands and the event store), ``engine`` (read models),
+    ``runner`` (keeps the read models up to date), ``users`` (accounts, in the event store's
+    database)."""
 
     settings: Settings
     app: RegistryApp
     engine: Engine
     runner: Any
     users: UserRepository
+    throttle: LoginThrottle  # failed sign-ins, beside the accounts
     # Rendered publicity list, subfield registry and ledger, reused until the read models move.
     reads: RenderedReads = field(default_factory=RenderedReads)
     # The integrity watch (audit.watch): checks the log, and signs checkpoints where this
@@ -105,6 +108,7 @@ class Container:
         self.stop_background()
         self.app.close()
         self.engine.dispose()
+        self.users.engine.dispose()
 
 
 def build_policies(settings: Settings) -> PolicyRegistry:
@@ -129,7 +133,11 @@ def build_container(settings: Settings | None = None, app: RegistryApp | None = 
         store = StoreConfig(settings.database_url)
         app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
     engine = make_engine(app.store)
-    users = UserRepository(engine)
+    users = UserRepository(users_engine(app.store))
     users.create_table()
+    users.move_from(engine)
     runner = ReadModelRunner(app, engine)
-    return Container(settings=settings, app=app, engine=engine, runner=runner, users=users)
+    throttle = LoginThrottle(users.engine, ThrottleLimits(
+        settings.login_account_failures, settings.login_address_failures, settings.login_window))
+    throttle.create_table()
+    return Container(settings=settings, app=app, engine=engine, runner=runner, users=users, throttle=throttle)

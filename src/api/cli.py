@@ -103,15 +103,29 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
 
 
 # ---------------------------------------------------------------------------- users
+PASSWORD_STDIN = typer.Option(False, "--password-stdin",
+                              help="Read the password from the first line of stdin instead of a prompt")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password typed twice at a hidden prompt, or the first line of stdin (for scripts).
+    Never an argument: the command line is visible to every user of the machine (ps, /proc)
+    and kept in shell histories."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password (at least 12 characters, not a common one)", hide_input=True,
+                        confirmation_prompt=True)
+
+
 @users_app.command("add")
 def users_add(name: str = typer.Argument(..., help="Username"),
               role: str = typer.Option(..., help="applicant, service_agency, expert, bureau, finance or auditor"),
-              password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                           help="At least 8 characters"),
-              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)")) -> None:
-    """Create a user."""
+              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)"),
+              password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Create a user; the password is asked for (hidden, twice) or read from stdin."""
     from .users import UserExists
 
+    password = _new_password(password_stdin)
     c = _container()
     try:
         user = c.users.add(name, role, password, credit_code)
@@ -128,15 +142,57 @@ def users_add(name: str = typer.Argument(..., help="Username"),
 
 @users_app.command("list")
 def users_list() -> None:
-    """List users (never their password hashes)."""
+    """List users and whether they are disabled (never their password hashes)."""
     c = _container()
     try:
-        table = Table("username", "role", "credit code", "created")
+        table = Table("username", "role", "credit code", "created", "disabled since", "last lockout")
         for u in c.users.all():
-            table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19])
+            table.add_row(u.username, u.role.value, u.credit_code or "", str(u.created_at)[:19],
+                          str(u.disabled_at)[:19] if u.disabled_at else "",
+                          str(u.last_lockout_at)[:19] if u.last_lockout_at else "")
         out.print(table)
     finally:
         c.close()
+
+
+def _change_user(name: str, change: str, *args: str) -> None:
+    """Apply ``UserRepository.<change>`` to ``name``: exit 1 for an unknown user, 2 for a refused
+    password."""
+    from .users import UnknownUser
+
+    c = _container()
+    try:
+        getattr(c.users, change)(name, *args)
+    except UnknownUser as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        c.close()
+
+
+@users_app.command("disable")
+def users_disable(name: str = typer.Argument(..., help="Username")) -> None:
+    """Refuse the user's sign-ins and revoke every token issued to it, at once."""
+    _change_user(name, "disable")
+    out.print(f"disabled {name}; its tokens are revoked")
+
+
+@users_app.command("enable")
+def users_enable(name: str = typer.Argument(..., help="Username")) -> None:
+    """Let a disabled user sign in again (tokens revoked by disabling stay revoked)."""
+    _change_user(name, "enable")
+    out.print(f"enabled {name}")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str = typer.Argument(..., help="Username"),
+                       password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Set a new password (asked for, or read from stdin); the user's tokens are revoked at once."""
+    _change_user(name, "set_password", _new_password(password_stdin))
+    out.print(f"password of {name} changed; its tokens are revoked")
 
 
 # ---------------------------------------------------------------------------- demo

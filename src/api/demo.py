@@ -68,8 +68,8 @@ EXPERTS = [
     ("expert3", _code("12430000444876002")), ("expert4", _code("12430000444876003")),
     ("expert5", _code("12430000444876004")), ("expert6", _code("12430000444876005")),
 ]
-PASSWORDS = {"bureau": "bureau-demo", "finance": "finance-demo", "auditor": "auditor-demo",
-             "agency": "agency-demo", "expert": "expert-demo", "applicant": "applicant-demo"}
+PASSWORDS = {"bureau": "bureau-demo-2021", "finance": "finance-demo-2021", "auditor": "auditor-demo-2021",
+             "agency": "agency-demo-2021", "expert": "expert-demo-2021", "applicant": "applicant-demo-2021"}
 
 
 def install_demo_policy(policy_dir: Path) -> Path:

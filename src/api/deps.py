@@ -1,6 +1,7 @@
 """FastAPI dependencies shared by every router: the container, the caller, role checks.
 
-They are ``async def`` on purpose: none of them blocks (a JWT check is microseconds of CPU), and
+They are ``async def`` on purpose: none of them blocks for long (a JWT check is microseconds of
+CPU, the account check one indexed row of the event store's database), and
 FastAPI runs a plain ``def`` dependency on the thread pool, so each would cost every request a
 thread hand-off and a turn at the GIL.
 
@@ -39,9 +40,13 @@ def _principal(container: Container, token: str | None) -> Principal | None:
     if not token:
         return None
     try:
-        return read_token(container.settings.secret_key, token)
+        principal = read_token(container.settings.secret_key, token)
     except InvalidToken:
         raise _unauthorized("the access token is invalid or has expired") from None
+    if not container.users.accepts(principal.actor_id, principal.token_version):
+        raise _unauthorized("the access token was revoked (the account was disabled or its password "
+                            "changed); sign in again")
+    return principal
 
 
 async def public_or_principal(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from .auth import issue_token
@@ -12,22 +12,38 @@ from .bootstrap import Container
 from .deps import get_container
 from .errors import ProblemException, problem_responses
 from .schemas import Token
+from .users import USERNAME
 
 router = APIRouter(tags=["authentication"])
 
 
-@router.post("/auth/token", response_model=Token, responses=problem_responses(401, 422),
+def _locked(seconds: int) -> ProblemException:
+    return ProblemException(429, "too_many_login_attempts",
+                            f"too many wrong passwords for this account or from this address; try again in "
+                            f"{seconds} seconds", headers={"Retry-After": str(seconds)})
+
+
+@router.post("/auth/token", response_model=Token, responses=problem_responses(401, 422, 429),
              summary="Sign in (OAuth2 password flow)")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request,
           c: Annotated[Container, Depends(get_container)]) -> Token:
-    """Exchange a username and password for a signed bearer token that expires."""
-    if len(form.username) > 64 or len(form.password) > 1024:
-        raise ProblemException(401, "invalid_credentials", "wrong username or password",
-                               headers={"WWW-Authenticate": "Bearer"})
-    user = c.users.authenticate(form.username, form.password)
+    """Exchange a username and password for a signed bearer token that expires. Too many wrong
+    passwords for one account or from one client address lock further attempts for a while
+    (429 with ``Retry-After``), the right password included."""
+    address = request.client.host if request.client else "unknown"
+    wait = c.throttle.retry_after(form.username, address)
+    if wait:
+        raise _locked(wait)
+    user = None
+    if USERNAME.match(form.username) and len(form.password) <= 1024:  # no account has another name
+        user = c.users.authenticate(form.username, form.password)
     if user is None:
+        wait = c.throttle.failed(form.username, address)
+        if wait:
+            raise _locked(wait)
         raise ProblemException(401, "invalid_credentials", "wrong username or password",
                                headers={"WWW-Authenticate": "Bearer"})
+    c.throttle.succeeded(user.username)
     access, lifetime = issue_token(c.settings.secret_key, user.username, user.role, user.credit_code,
-                                   c.settings.token_minutes)
+                                   c.settings.token_minutes, version=user.token_version)
     return Token(access_token=access, expires_in=lifetime, role=user.role.value)

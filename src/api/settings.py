@@ -46,6 +46,11 @@ class Settings:
     checkpoint_seconds: float = 60.0
     checkpoint_events: int = 1000
     integrity_check_seconds: float = 600.0
+    # Login throttling (api.login_throttle): wrong passwords per account and per client address
+    # within the window (seconds), which is also how long a lockout lasts.
+    login_account_failures: int = 5
+    login_address_failures: int = 20
+    login_window: float = 900.0
 
     @property
     def is_production(self) -> bool:
@@ -98,6 +103,9 @@ class Settings:
             checkpoint_seconds=_positive(env, "PLATFORMS_CHECKPOINT_SECONDS", 60.0),
             checkpoint_events=int(_positive(env, "PLATFORMS_CHECKPOINT_EVENTS", 1000, whole=True)),
             integrity_check_seconds=_positive(env, "PLATFORMS_INTEGRITY_CHECK_SECONDS", 600.0),
+            login_account_failures=int(_positive(env, "PLATFORMS_LOGIN_ACCOUNT_FAILURES", 5, whole=True)),
+            login_address_failures=int(_positive(env, "PLATFORMS_LOGIN_ADDRESS_FAILURES", 20, whole=True)),
+            login_window=_positive(env, "PLATFORMS_LOGIN_WINDOW", 900.0),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

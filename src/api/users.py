@@ -1,26 +1,36 @@
-"""People who sign in (用户), kept in the same database as the events.
+"""People who sign in (用户), kept in the event store's database, beside the events.
 
-The table lives in this module's own ``MetaData``, never the read models': rebuilding a
-projection drops and refills read-model tables and must not log anybody out. Passwords are
-stored only as argon2id hashes (salted, deliberately slow).
+Accounts cannot be rebuilt from the log, so they must not live where the read models do: on
+SQLite that is a file of its own that may be deleted and rebuilt at any time. The ``users``
+table sits in the event file (SQLite) or the event store's schema (PostgreSQL), in this
+module's own ``MetaData``, so one backup holds the log and its accounts and no rebuild touches
+them. A deployment from before kept them in the read-model file; :meth:`UserRepository.move_from`
+moves them once. Passwords are stored only as argon2id hashes (salted, deliberately slow).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+import sqlalchemy as sa
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.credit_code import validate_credit_code
 from aggregates.errors import InvalidInput
+from aggregates.store import StoreConfig
 from aggregates.values import Role
 
+from .password_policy import check_password
+
+log = logging.getLogger(__name__)
 metadata = MetaData()
 
 users_table = Table(
@@ -32,7 +42,15 @@ users_table = Table(
     Column("credit_code", String(18), nullable=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Raised whenever the account's tokens must stop working (a new password, disabling): a
+    # token carries the value it was issued under and is refused once they differ.
+    Column("token_version", Integer, nullable=False, server_default="0"),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # The latest time too many wrong passwords locked the account (api.login_throttle).
+    Column("last_lockout_at", DateTime(timezone=True), nullable=True),
 )
+# Columns added after the table was first released; added to an older table at start-up.
+_ADDED_COLUMNS = ("token_version", "disabled_at", "last_lockout_at")
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 # Roles a person can sign in with: the public needs no account, the system is the registry itself.
@@ -49,14 +67,40 @@ class User:
     role: Role
     credit_code: str | None
     created_at: datetime
+    token_version: int = 0
+    disabled_at: datetime | None = None
+    last_lockout_at: datetime | None = None
 
 
 class UserExists(Exception):
     """A second user with the same name."""
 
 
+class UnknownUser(Exception):
+    """No user of that name."""
+
+
 # The anonymous public acts as "public": no account may take that name.
 RESERVED_USERNAMES = frozenset({"public", "system"})
+
+
+def users_engine(store: StoreConfig) -> Engine:
+    """An engine on the event store's own database: the event file on SQLite (a busy timeout
+    waits out the event writers' short transactions), the store's schema on PostgreSQL."""
+    from projections.db import SQLITE_BUSY_TIMEOUT_S, make_engine
+
+    if not store.is_sqlite:
+        return make_engine(store)
+    engine = sa.create_engine(f"sqlite:///{store.sqlite_path}",
+                              connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    return engine
 
 
 class UserRepository:
@@ -66,7 +110,45 @@ class UserRepository:
         self.engine = engine
 
     def create_table(self) -> None:
+        """The table, created or brought up to date (columns added since it was first released)."""
         metadata.create_all(self.engine)
+        have = {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}
+        for name in _ADDED_COLUMNS:
+            if name in have:
+                continue
+            column = users_table.c[name]
+            ddl = f"ALTER TABLE {users_table.name} ADD COLUMN {name} {column.type.compile(self.engine.dialect)}"
+            if column.server_default is not None:
+                ddl += f" NOT NULL DEFAULT {column.server_default.arg}"
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(ddl)
+            except sa.exc.DBAPIError:
+                # Another process starting at the same time added it first.
+                if name not in {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}:
+                    raise
+
+    def move_from(self, legacy: Engine) -> int:
+        """Move the accounts an older release kept in ``legacy`` (the read-model database) into
+        this store, once: rows are copied (a name already here keeps its row), then the old
+        table is dropped, so no password hash is left in a file meant to be thrown away. A
+        move cut short is finished by the next start. Returns the number of accounts copied."""
+        if legacy.url == self.engine.url or not sa.inspect(legacy).has_table(users_table.name):
+            return 0
+        with legacy.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(select(
+                users_table.c.username, users_table.c.role, users_table.c.credit_code,
+                users_table.c.password_hash, users_table.c.created_at))]
+        with self.engine.begin() as conn:
+            have = set(conn.execute(select(users_table.c.username)).scalars())
+            moved = [r for r in rows if r["username"] not in have]
+            if moved:
+                conn.execute(insert(users_table), moved)
+        with legacy.begin() as conn:
+            users_table.drop(conn)
+        log.warning("user accounts moved from the read-model database into the event store",
+                    extra={"moved": len(moved), "found": len(rows)})
+        return len(moved)
 
     def add(self, username: str, role: Role | str, password: str, credit_code: str | None = None) -> User:
         """A new user; applicants and experts need a credit code (host unit / affiliation)."""
@@ -80,8 +162,7 @@ class UserRepository:
         if role not in LOGIN_ROLES:
             raise InvalidInput("invalid_role", f"role must be one of {', '.join(r.value for r in LOGIN_ROLES)}",
                                "role")
-        if len(password or "") < 8:
-            raise InvalidInput("password_too_short", "a password has at least 8 characters", "password")
+        check_password(password or "")
         if credit_code:
             credit_code = validate_credit_code(credit_code, "credit_code")
         elif role is Role.APPLICANT:
@@ -109,9 +190,10 @@ class UserRepository:
         return None if row is None else _user(row)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password matches, else None (same cost either way)."""
+        """The user if the password matches and the account is enabled, else None (same cost
+        either way)."""
         row = self._row(username)
-        if row is None:
+        if row is None or row.disabled_at is not None:
             try:
                 _hasher.verify(_DUMMY_HASH, password)
             except VerificationError:
@@ -122,6 +204,42 @@ class UserRepository:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return _user(row)
+
+    def set_password(self, username: str, password: str) -> None:
+        """A new password (under the policy); every token issued before stops working."""
+        check_password(password or "")
+        self._update(username, password_hash=_hasher.hash(password),
+                     token_version=users_table.c.token_version + 1)
+        log.info("password changed", extra={"username": username})
+
+    def disable(self, username: str) -> None:
+        """No sign-in and no token from now on; tokens issued before stay refused if the account
+        is enabled again."""
+        self._update(username, disabled_at=datetime.now(timezone.utc),
+                     token_version=users_table.c.token_version + 1)
+        log.warning("user disabled", extra={"username": username})
+
+    def enable(self, username: str) -> None:
+        """Sign-in allowed again (with a new token: the old ones were revoked by disabling)."""
+        self._update(username, disabled_at=None)
+        log.warning("user enabled", extra={"username": username})
+
+    def accepts(self, username: str, token_version: int) -> bool:
+        """Whether a token issued to ``username`` under ``token_version`` is still good: the
+        account exists, is enabled, and neither its password nor its state changed since.
+        Asked on every authenticated request, so that a change made by any process (the CLI,
+        another worker) takes effect at once."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_table.c.token_version, users_table.c.disabled_at)
+                               .where(users_table.c.username == username)).first()
+        return row is not None and row.disabled_at is None and row.token_version == token_version
+
+    def _update(self, username: str, **values: object) -> None:
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(users_table).where(users_table.c.username == username)
+                                   .values(**values)).rowcount
+        if not changed:
+            raise UnknownUser(f"no user {username!r}")
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -137,4 +255,5 @@ class UserRepository:
 
 
 def _user(row) -> User:  # noqa: ANN001
-    return User(row.username, Role(row.role), row.credit_code, row.created_at)
+    return User(row.username, Role(row.role), row.credit_code, row.created_at, row.token_version,
+                row.disabled_at, row.last_lockout_at)

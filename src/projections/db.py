@@ -5,9 +5,8 @@ SQLite they live in a sibling file (``platforms.sqlite3`` → ``platforms.read.s
 has one writer per file, and sharing it made every command wait, in the driver's sleeping busy
 handler, for the runner's batch writes (and the runner for the commands). Either way a model's
 rows and its position are written in one transaction of that database (exactly once, issue 3),
-and the read side can be dropped and rebuilt from the events at any time. The API uses
-:func:`make_engine` for its own small tables too (users, signed checkpoints); those are not
-read models and no rebuild touches them.
+and the read side can be dropped and rebuilt from the events at any time. User accounts are
+not read models and live with the events (:mod:`api.users`).
 """
 
 from __future__ import annotations
