@@ -8,6 +8,7 @@ name a store with its password masked.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -193,6 +194,12 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (ex
 @projections_app.command("run")
 def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls when idle")) -> None:
     """Keep the read models up to date until interrupted (one process per store)."""
+    from .logging import configure
+
+    # Every connection of this process (events, read models, LISTEN) is named in
+    # pg_stat_activity, so an operator can tell the runner's sessions from the API's.
+    os.environ.setdefault("PGAPPNAME", "platforms-projections")
+    configure()
     c = _container()
     stop = lambda *_: c.runner.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
