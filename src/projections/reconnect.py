@@ -11,6 +11,7 @@ short is rolled back and the next attempt resumes from the stored positions.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from typing import Callable
 
@@ -26,7 +27,10 @@ MAX_DELAY_S = 10.0
 def is_connection_loss(exc: BaseException) -> bool:
     """Whether ``exc`` says the database could not be reached or dropped the connection (or
     another transient operational failure that a later attempt may not meet), as opposed to a
-    fault of the work itself (bad data, a bug), which retrying cannot mend."""
+    fault of the work itself (bad data, a bug), which retrying cannot mend. SQLite has no
+    connection to lose: its errors (a lock, a read-only file) are left to the caller."""
+    if isinstance(getattr(exc, "orig", None), sqlite3.Error) or isinstance(exc, sqlite3.Error):
+        return False
     if isinstance(exc, (es.OperationalError, es.InterfaceError, sa.exc.OperationalError, sa.exc.InterfaceError)):
         return True
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
