@@ -95,7 +95,7 @@ def test_art5_concurrent_approvals_in_one_subfield_admit_exactly_one(registry):
     for t in threads:
         t.join()
     assert outcomes.count("approved") == 1, outcomes
-    assert set(outcomes) <= {"approved", "subfield_taken", "conflict"}
+    assert set(outcomes) <= {"approved", "subfield_taken"}  # what a lone request gets; never "conflict"
     statuses = [drv.platform.status for drv in drivers]
     assert statuses.count("approved") == 1 and statuses.count("inspected") == 7
     winner = next(drv for drv in drivers if drv.platform.status == "approved")

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aggregates.clock import today_in_shanghai
+from aggregates.errors import ConcurrentModification
 from api.page_security import CSRF_COOKIE, Csrf, SlidingWindowLimiter
 from api.routes_page import valid_contact
 from test_page_support import (DemoStore, checkpoint_key, demo_store, demo_template,  # noqa: F401 - fixtures
@@ -206,6 +207,28 @@ def test_resubmitting_the_same_form_files_once(site: Site) -> None:
     changed = dict(data, content=CONTENT + "补充")  # same form id, different content
     r = site.client.post(action, data=changed)
     assert r.status_code == 409 and "这份表单已经提交过" in r.text
+
+
+def test_a_busy_platform_asks_to_try_again_and_keeps_the_form(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write conflicts until the retry deadline are "busy, try again", never "this platform does
+    not accept objections"; the filled-in form comes back and a second press files it once."""
+    form = _open_form(site)
+    action, data = site.form(form)
+    data.update({"objector_name": NAME, "contact": PHONE, "content": CONTENT})
+    before = sum(objection_counts(site.get("/").text))
+    with monkeypatch.context() as m:
+        def lost_every_race(*_: Any, **__: Any) -> Any:
+            raise ConcurrentModification()
+
+        m.setattr(site.container.app, "object", lost_every_race)
+        r = site.client.post(action, data=data)
+    assert r.status_code == 503 and r.headers["retry-after"]
+    assert "系统繁忙" in r.text and "不接受异议" not in r.text
+    assert CONTENT in r.text and hidden(r.text, "submission_id") == data["submission_id"]
+    assert sum(objection_counts(site.get("/").text)) == before
+    again = site.client.post(action, data=dict(data, csrf_token=hidden(r.text, "csrf_token")))
+    assert again.status_code == 200 and "异议已收到" in again.text
+    assert sum(objection_counts(site.get("/").text)) == before + 1
 
 
 def test_invalid_form_shows_messages_beside_the_fields(site: Site) -> None:

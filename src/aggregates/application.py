@@ -39,6 +39,7 @@ from .group_commit import GroupCommit, Job, for_another_thread
 from .idempotency import IdempotencyRecord
 from .platform import Platform, default_period_end
 from .policy import Policy, PolicyRegistry
+from .race import RaceRetry
 from .recorded import RecordedAggregate
 from .seat import SubfieldSeat
 from .store import StoreConfig
@@ -47,7 +48,6 @@ from .values import Act, ChangeKind, RevocationGround
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 5
 # Years a task book's execution period may fall in (beyond them date arithmetic would overflow).
 PLAUSIBLE_YEARS = (2000, 2100)
 
@@ -170,12 +170,14 @@ class RegistryApp(Application[UUID]):
         return self._run_alone(queued)
 
     def _run_alone(self, c: _Command) -> CommandResult:
-        """One command in its own transaction, retrying on a lost race."""
+        """One command in its own transaction, retrying a lost race on fresh state, after a jittered
+        pause, until it is decided without losing one (:class:`RaceRetry`)."""
         if c.idempotency is not None:
             earlier = self._replay(c.act.actor_id, c.idempotency)
             if earlier is not None:
                 return earlier
-        for attempt in range(1, ATTEMPTS + 1):
+        retry = RaceRetry()
+        while True:
             target, changed, extra = c.work()
             to_save = self._with_record(c, target, changed, extra)
             try:
@@ -185,10 +187,13 @@ class RegistryApp(Application[UUID]):
                     earlier = self._replay(c.act.actor_id, c.idempotency)
                     if earlier is not None:
                         return earlier
-                log.info("write conflict", extra={"command": c.command, "attempt": attempt})
-                continue
+                log.info("write conflict", extra={"command": c.command, "attempt": retry.attempts})
+                if retry.again():
+                    continue
+                log.warning("write conflicts until the deadline", extra={"command": c.command,
+                                                                          "attempts": retry.attempts})
+                raise ConcurrentModification() from None
             return self._recorded(c.command, target, extra, [r.notification.id for r in recordings])
-        raise ConcurrentModification()
 
     def _process_group(self, group: list[Job[_Command]]) -> None:
         """Run queued commands in order and save them in one transaction (group commit).
@@ -487,6 +492,10 @@ class RegistryApp(Application[UUID]):
             raise InvalidInput("duplicate_platform", "a platform is listed twice", "platform_ids")
 
         def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
+            # Checked on the state each attempt sees: a rival that took the reference first makes
+            # the retry answer this, as a lone request would, not a write conflict.
+            if self._exists(PublicityBatch.create_id(batch_ref)):
+                raise RuleViolation("batch_ref_taken", f"publicity batch {batch_ref} already exists", "Art. 8(6)")
             platforms = [self.get_platform(pid) for pid in platform_ids]
             policies = {p.policy_ref: self.policy_of(p) for p in platforms}
             rules = {(p.publicity_working_days, p.publicity_start_day_counts) for p in policies.values()}
@@ -505,13 +514,7 @@ class RegistryApp(Application[UUID]):
                 platform.publicize(batch.id, batch_ref, media, start_date, first_day, last_day, act)
             return batch, [batch, *platforms], {}
 
-        try:
-            return self._run("publicize", work, act, idempotency)
-        except ConcurrentModification:
-            if self._exists(PublicityBatch.create_id(batch_ref)):
-                raise RuleViolation("batch_ref_taken", f"publicity batch {batch_ref} already exists",
-                                    "Art. 8(6)") from None
-            raise
+        return self._run("publicize", work, act, idempotency)
 
     def _exists(self, aggregate_id: UUID) -> bool:
         try:

@@ -8,6 +8,7 @@ name a store with its password masked.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -249,6 +250,14 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (ex
 @projections_app.command("run")
 def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls when idle")) -> None:
     """Keep the read models up to date until interrupted (one process per store)."""
+    from projections.reconnect import is_connection_loss
+
+    from .logging import configure
+
+    # Every connection of this process (events, read models, LISTEN) is named in
+    # pg_stat_activity, so an operator can tell the runner's sessions from the API's.
+    os.environ.setdefault("PGAPPNAME", "platforms-projections")
+    configure()
     c = _container()
     stop = lambda *_: c.runner.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
@@ -256,8 +265,14 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
         # The process that follows the log on PostgreSQL is the checkpoint signer there.
         c.start_watch(signs=True)
         console.print("catching up...")
-        position = c.runner.catch_up()
-        console.print(f"read models at position {position}; following the log (Ctrl-C to stop)")
+        try:
+            position = c.runner.catch_up()
+            console.print(f"read models at position {position}; following the log (Ctrl-C to stop)")
+        except Exception as exc:
+            if not is_connection_loss(exc):
+                raise
+            # The loop below reconnects and resumes from the stored positions.
+            console.print("connection lost while catching up; following the log (Ctrl-C to stop)")
         c.runner.run_forever(poll)
     except KeyboardInterrupt:
         console.print("stopped")

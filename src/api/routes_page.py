@@ -33,7 +33,7 @@ from fastapi.templating import Jinja2Templates
 from aggregates.application import Idempotency
 from aggregates.calendar import WorkingDayCalendar
 from aggregates.clock import SHANGHAI, today_in_shanghai
-from aggregates.errors import CalendarNotLoaded, DomainError, IdempotencyKeyReused, NotFound
+from aggregates.errors import CalendarNotLoaded, ConcurrentModification, DomainError, IdempotencyKeyReused, NotFound
 from projections import queries
 
 from .auth import PUBLIC
@@ -222,15 +222,16 @@ def _locate(c: Container, batch_ref: str, platform_id: str) -> tuple[dict[str, A
 
 
 def _form(request: Request, c: Container, batch: dict[str, Any], platform: dict[str, Any],
-          values: dict[str, str], errors: dict[str, str], status: int = 200) -> HTMLResponse:
+          values: dict[str, str], errors: dict[str, str], status: int = 200, busy: bool = False) -> HTMLResponse:
+    """The form; ``busy``: the last submission was not recorded because the system was busy."""
     csrf = csrf_for(request)
     nonce, new = csrf.nonce_of(request)
     submission = values.get("submission_id") or uuid.uuid4().hex
     response = render(request, c, "objection_form.html", {
         "batch": batch, "platform": platform, "values": values, "errors": errors,
         "csrf_field": CSRF_FIELD, "csrf_token": csrf.token(nonce), "submission_id": submission,
-        "action": f"{batch['url']}/platforms/{platform['id']}/objections",
-    }, status, no_store=True)
+        "action": f"{batch['url']}/platforms/{platform['id']}/objections", "busy": busy,
+    }, status, no_store=True, headers={"Retry-After": "2"} if busy else None)
     if new:
         csrf.set_cookie(request, response, nonce)
     return response
@@ -354,6 +355,12 @@ def file_objection(
             "请稍后再试，或以书面形式向长沙市科学技术局提出异议。"], [(batch["url"], "返回公示批次")])
     except NotFound:
         return not_found(request, c, "平台")
+    except ConcurrentModification:
+        # Busy, not refused: the platform accepts objections, the write lost races until the
+        # deadline. The form comes back filled in, with the same submission id, so a second
+        # press files it once.
+        log.warning("objection not recorded: write conflicts until the deadline")
+        return _form(request, c, batch, platform, values, {}, 503, busy=True)
     except DomainError as exc:
         log.info("objection refused by the domain: %s", exc.code)
         return message(request, c, 409, "暂时无法受理异议", [

@@ -34,6 +34,7 @@ from eventsourcing.application import Application
 
 from .db import write_transaction
 from .projector import Projector
+from .reconnect import Backoff, is_connection_loss
 from .tables import LIVE, MODELS, ensure_schema, positions_table
 
 log = logging.getLogger(__name__)
@@ -207,15 +208,21 @@ class ReadModelRunner:
     def run_forever(self, poll_interval: float = 0.2) -> None:
         """Follow the log until :meth:`stop` (the loop of ``platforms projections run``)."""
         listener = _PgListener(self.app) if self.engine.dialect.name == "postgresql" else None
+        database = Backoff("read models")
         try:
             while not self._stop.is_set():
                 try:
                     self.catch_up()
-                except Exception:  # noqa: BLE001 - keep following; the failed batch is retried
+                except Exception as exc:  # noqa: BLE001 - keep following; the failed batch is retried
+                    if is_connection_loss(exc):
+                        # Rolled back with its positions: the next attempt resumes from them.
+                        self._stop.wait(database.failed(exc))
+                        continue
                     log.exception("projection batch failed; retrying")
                     self._stop.wait(poll_interval)
                     continue
-                if listener is not None and listener.conn is not None:
+                database.succeeded()
+                if listener is not None:
                     woken = listener.wait(poll_interval, self._wake)
                 else:
                     woken = self._wake.wait(poll_interval)
@@ -234,36 +241,70 @@ class ReadModelRunner:
 
 class _PgListener:
     """LISTEN on the recorder's NOTIFY channel: the eventsourcing PostgreSQL recorder NOTIFYs in
-    every insert transaction, delivered at commit, so the loop wakes as soon as events commit."""
+    every insert transaction, delivered at commit, so the loop wakes as soon as events commit.
 
-    def __init__(self, app: Application) -> None:
-        self.conn = None
+    A lost LISTEN connection is reopened with backoff; meanwhile the loop follows by polling,
+    and the wait after a loss or a reconnection reports a wake-up, so the events whose
+    notifications were missed are read at once."""
+
+    def __init__(self, app: Application, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.conn: Any = None
+        self.clock = clock
+        self.backoff = Backoff("LISTEN")
+        self.retry_at = 0.0
+        self._connect()
+
+    def _connect(self) -> bool:
+        import psycopg
+        from psycopg import sql
+
+        recorder: Any = self.app.recorder
         try:
-            import psycopg
-            from psycopg import sql
+            conn = psycopg.connect(autocommit=True, **_pg_params(self.app))
+            try:
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name)))
+            except BaseException:
+                conn.close()
+                raise
+        except Exception as exc:  # noqa: BLE001 - polling still works without notifications
+            self.retry_at = self.clock() + self.backoff.failed(exc)
+            return False
+        self.conn = conn
+        self.backoff.succeeded()
+        return True
 
-            recorder: Any = app.recorder
-            self.conn = psycopg.connect(autocommit=True, **_pg_params(app))
-            self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name)))
-        except Exception:  # noqa: BLE001 - polling still works without notifications
-            log.warning("LISTEN unavailable; following by polling", exc_info=True)
-            self.conn = None
+    def _lost(self, exc: BaseException) -> None:
+        self.close()
+        self.retry_at = self.clock() + self.backoff.failed(exc)
 
     def wait(self, timeout: float, wake: threading.Event) -> bool:
-        """Wait (at most ``timeout``) for a notification or ``wake``: True if one came."""
-        assert self.conn is not None
+        """Wait (at most ``timeout``) for a notification or ``wake``: True if one came, or if the
+        connection was lost or reopened (notifications may have been missed)."""
+        if self.conn is None:
+            if self.clock() < self.retry_at or not self._connect():
+                return wake.wait(timeout)
+            return True
         step = min(timeout, 0.05)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if wake.is_set():
-                return True
-            for _ in self.conn.notifies(timeout=step, stop_after=1):
-                return True
+        try:
+            while time.monotonic() < deadline:
+                if wake.is_set():
+                    return True
+                for _ in self.conn.notifies(timeout=step, stop_after=1):
+                    return True
+        except Exception as exc:  # noqa: BLE001 - is_connection_loss or not, the connection is unusable
+            self._lost(exc)
+            return True
         return False
 
     def close(self) -> None:
         if self.conn is not None:
-            self.conn.close()
+            conn, self.conn = self.conn, None
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection may complain; it is gone either way
+                log.debug("closing the LISTEN connection failed", exc_info=True)
 
 
 def _pg_params(app: Application) -> dict[str, Any]:
