@@ -5,6 +5,7 @@ and the JSON objection obeys the public form's rules. Nothing refused is written
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -104,3 +105,27 @@ def test_json_objection_follows_the_forms_rules(api: Api) -> None:
     assert len(api.get(f"/platforms/{pid}", "bureau").json()["objections"]) == before
     r = api.post(f"/platforms/{pid}/objections", None, {**GOOD_OBJECTION, "contact": " +86 138-0013-8000 "})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("ref", ["长科公示〔2022〕1/2号", "..", "."])
+def test_a_batch_ref_that_cannot_be_a_path_segment_is_refused(api: Api, ref: str) -> None:
+    pid, _ = to_in_publicity(api)
+    r = api.post("/publicity-batches", "bureau", {"batch_ref": ref, "media": "长沙晚报",
+                                                  "start_date": "2022-09-29", "platform_ids": [pid]})
+    assert _refused_domain(r, "batch_ref")["code"] == "batch_ref_not_a_path_segment"
+
+
+def test_a_batch_ref_with_url_characters_reaches_its_page_and_form(api: Api) -> None:
+    ref = "长科公示〔2022〕1号 #1?a=b&c \\ 附"  # no "%": the test client decodes a path twice
+    pid = to_in_publicity(api, batch_ref=ref)[0]
+    assert ref in [b["batch_ref"] for b in api.get("/publicity-list", None).json()["items"]]  # read model caught up
+    url = f"/publicity/{quote(ref, safe='')}"
+    page = api.client.get(url)
+    assert page.status_code == 200 and "附" in page.text
+    assert api.client.get(f"{url}/platforms/{pid}/objections/new").status_code == 200
+
+
+def _refused_domain(r, field: str) -> dict:  # noqa: ANN001
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field, r.json()
+    return r.json()
