@@ -440,8 +440,10 @@ class Health(Open):
 
 
 class Readiness(Open):
-    """``status``: ``ready``, ``lagging`` (a read model too far behind), ``broken`` (the event log
-    does not verify) or ``unavailable`` (the database does not answer)."""
+    """``status``: ``ready``, ``lagging`` (a read model too far behind), ``stalled`` (a read model
+    stopped at an event it cannot apply: ``projections.stalled`` gives each one's ``position``,
+    ``event``, ``reason`` and ``failed_at``), ``broken`` (the event log does not verify) or
+    ``unavailable`` (the database does not answer)."""
 
     status: str
     database: str
