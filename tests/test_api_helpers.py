@@ -130,7 +130,7 @@ def scores(api: Api) -> dict[str, int]:
     return {c.criterion: c.max_points - 3 for c in policy.rubric}
 
 
-def to_in_publicity(api: Api, **apply_over: Any) -> tuple[str, int]:
+def to_in_publicity(api: Api, batch_ref: str | None = None, **apply_over: Any) -> tuple[str, int]:
     """A platform applied 2022-03-01 and publicized from 2022-09-29 (window → 2022-10-10)."""
     r = api.post("/platforms", "applicant", application(**apply_over))
     assert r.status_code == 201, r.text
@@ -146,7 +146,7 @@ def to_in_publicity(api: Api, **apply_over: Any) -> tuple[str, int]:
         "party_group_meeting_ref": "PG-1", "vice_mayor_approval_ref": "VM-1", "funding_plan_ref": "FP-1",
         "business_date": "2022-09-01"})
     assert r.status_code == 200, r.text
-    r = api.post("/publicity-batches", "bureau", {"batch_ref": f"公示-{pid[:8]}", "media": "长沙晚报",
+    r = api.post("/publicity-batches", "bureau", {"batch_ref": batch_ref or f"公示-{pid[:8]}", "media": "长沙晚报",
                                                   "start_date": "2022-09-29", "platform_ids": [pid],
                                                   "business_date": "2022-09-28"})
     assert r.status_code == 201, r.text

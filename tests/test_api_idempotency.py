@@ -40,7 +40,7 @@ def test_retry_acts_once_and_survives_restart(api: Api, store_url: str, tmp_path
 
 
 def test_keys_are_per_user(api: Api) -> None:
-    body = {"objector_name": "n", "contact": "c", "content": "x"}
+    body = {"objector_name": "n", "contact": "n@example.com", "content": "x" * 10}
     pid = api.post("/platforms", "applicant", application()).json()["id"]
     r = api.post(f"/platforms/{pid}/withdrawal", "applicant", {"reasons": "r"}, **{"Idempotency-Key": "same"})
     assert r.status_code == 200

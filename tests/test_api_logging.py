@@ -39,7 +39,7 @@ def test_a_commands_request_line_says_what_it_recorded(tmp_path, monkeypatch) ->
     try:
         with client_api.client:
             pid, _ = to_in_publicity(client_api)
-            body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问"}
+            body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请核实"}
             answer = client_api.post(f"/platforms/{pid}/objections", None, body).json()
             client_api.get("/publicity-list", None)
     finally:

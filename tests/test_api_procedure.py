@@ -16,7 +16,7 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
 
     # The bureau records a paper objection received in the window; the public objects today (late).
     r = api.post(f"/platforms/{pid}/objections", "bureau",
-                 {"objector_name": "张三", "contact": "138", "content": "数据不实", "business_date": "2022-10-09"})
+                 {"objector_name": "张三", "contact": "13800138000", "content": "申报数据不实，请予核查", "business_date": "2022-10-09"})
     assert r.status_code == 200 and r.json()["admissible"] is True
     first = r.json()["objection_id"]
 
@@ -128,7 +128,7 @@ def test_applicants_are_bound_to_their_host_unit(api: Api) -> None:
 
 def test_upheld_objection_rescinds_and_notice_is_refused(api: Api) -> None:
     pid, _ = to_in_publicity(api)
-    oid = api.post(f"/platforms/{pid}/objections", "bureau", {"objector_name": "王五", "contact": "x", "content": "y",
+    oid = api.post(f"/platforms/{pid}/objections", "bureau", {"objector_name": "王五", "contact": "x@example.com", "content": "依托单位存在失信记录",
                                                               "business_date": "2022-09-30"}).json()["objection_id"]
     r = api.post(f"/platforms/{pid}/objections/{oid}/resolution", "bureau",
                  {"outcome": "upheld", "handling_opinion": "属实", "vice_mayor_decision_ref": "VMD-2",
@@ -139,7 +139,7 @@ def test_upheld_objection_rescinds_and_notice_is_refused(api: Api) -> None:
     # The public objects without an account, always today (a body business_date is ignored):
     # long after this window, so it is recorded but not admissible.
     r = api.post(f"/platforms/{pid}/objections", None,
-                 {"objector_name": "李四", "contact": "139", "content": "迟到的意见", "business_date": "2022-10-09"})
+                 {"objector_name": "李四", "contact": "13900139000", "content": "迟到的意见：数据不实", "business_date": "2022-10-09"})
     assert r.status_code == 200 and r.json()["admissible"] is False
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     assert history[-1]["actor"] == "public" and history[-1]["business_date"] != "2022-10-09"

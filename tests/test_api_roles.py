@@ -21,7 +21,7 @@ ROUTES = [
                                           "funding_plan_ref": "c"}, {"bureau"}),
     ("POST", "/publicity-batches", {"batch_ref": "x", "media": "m", "start_date": "2022-01-04",
                                     "platform_ids": ["{id}"]}, {"bureau"}),
-    ("POST", "/platforms/{id}/objections", {"objector_name": "n", "contact": "c", "content": "x"}, ALL),
+    ("POST", "/platforms/{id}/objections", {"objector_name": "n", "contact": "n@example.com", "content": "x" * 10}, ALL),
     ("POST", "/platforms/{id}/objections/1/resolution", {"outcome": "dismissed", "handling_opinion": "h",
                                                          "vice_mayor_decision_ref": "v"}, {"bureau"}),
     ("POST", "/platforms/{id}/notice", {"document_ref": "d"}, {"bureau"}),

@@ -74,8 +74,8 @@ def test_demo_serves_a_live_batch(env: Path) -> None:
         batches = client.get("/api/v1/publicity-list", params={"open": "true"}).json()["items"]
         assert batches and batches[0]["open"] is True
         pid = batches[0]["platforms"][0]["id"]
-        r = client.post(f"/api/v1/platforms/{pid}/objections", json={"objector_name": "访客", "contact": "x",
-                                                                       "content": "演示异议"})
+        r = client.post(f"/api/v1/platforms/{pid}/objections", json={"objector_name": "访客", "contact": "x@example.com",
+                                                                       "content": "演示异议：申报数据有误"})
         assert r.status_code == 200 and r.json()["admissible"] is True
         token = client.post("/api/v1/auth/token", data={"username": "bureau", "password": "bureau-demo-2021"}).json()
         assert client.get("/api/v1/funding-ledger",

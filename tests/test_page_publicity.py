@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from aggregates.clock import today_in_shanghai
 from aggregates.errors import ConcurrentModification
+from api.inputs import valid_contact
 from api.page_security import CSRF_COOKIE, Csrf, SlidingWindowLimiter
-from api.routes_page import valid_contact
 from test_page_support import (DemoStore, checkpoint_key, demo_store, demo_template,  # noqa: F401 - fixtures
                                hidden, make_container, objection_counts, open_platform_links,
                                sign_checkpoint_now)
@@ -252,6 +252,17 @@ def test_invalid_form_shows_messages_beside_the_fields(site: Site) -> None:
     r = site.client.post(action, data=dict(data, objector_name="<b>张</b>", contact="", content=""))
     assert "&lt;b&gt;张&lt;/b&gt;" in r.text and "<b>张</b>" not in r.text  # escaped
     assert "请填写联系电话或电子邮箱" in r.text and "请填写异议内容。" in r.text
+    assert sum(objection_counts(site.get("/").text)) == before  # nothing filed
+
+
+def test_form_refuses_control_characters_and_bidi_overrides_instead_of_filing_them(site: Site) -> None:
+    form = _open_form(site)
+    before = sum(objection_counts(site.get("/").text))
+    for field, value in (("objector_name", "张\u202e三"), ("contact", "13800138000\x00"),
+                         ("content", "申报数据与事实不符\x1b[31m，请核查")):
+        r = site.object(form, **{field: value})
+        assert r.status_code == 422
+        assert f'id="{field}-error"' in r.text and "不可见的控制字符" in r.text
     assert sum(objection_counts(site.get("/").text)) == before  # nothing filed
 
 

@@ -19,8 +19,9 @@ from projections.tables import dump_tables
 NOW = "2026-06-01T02:00:00Z"
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """The process dying mid-batch (like SystemExit), not an event the runner cannot apply,
+    which stops its models instead (tests/test_projections_failures.py)."""
 
 
 @pytest.fixture

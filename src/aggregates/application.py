@@ -490,6 +490,11 @@ class RegistryApp(Application[UUID]):
             raise InvalidInput("platform_ids_required", "a batch lists at least one platform", "platform_ids")
         if len(set(platform_ids)) != len(platform_ids):
             raise InvalidInput("duplicate_platform", "a platform is listed twice", "platform_ids")
+        if "/" in batch_ref or batch_ref in {".", ".."}:
+            # The batch's public page is /publicity/{batch_ref}: a ref that cannot be one path
+            # segment would be published with a page and an objection form nobody can reach.
+            raise InvalidInput("batch_ref_not_a_path_segment",
+                               "a batch reference may not contain '/' nor be '.' or '..'", "batch_ref")
 
         def work() -> tuple[RecordedAggregate, list[RecordedAggregate], dict[str, Any]]:
             # Checked on the state each attempt sees: a rival that took the reference first makes

@@ -280,6 +280,32 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
         c.close()
 
 
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each read model's position and lag, and where and why a stopped one stopped (exit 1 then)."""
+    from projections.failures import Failures
+    from projections.runner import max_position, read_positions
+    from projections.tables import MODELS
+
+    c = _existing_container()
+    try:
+        with c.engine.connect() as conn:
+            positions = read_positions(conn, MODELS)
+        head = max_position(c.app)
+        stopped = Failures(c.engine, MODELS).recorded()
+    finally:
+        c.close()
+    for model, position in positions.items():
+        line = f"{model}: at position {position} of {head}, lag {max(0, head - position)}"
+        failure = stopped.get(model)
+        if failure is not None:
+            line += (f"; STOPPED at position {failure['position']} since {failure['failed_at']}: "
+                     f"cannot apply {failure['event']}: {failure['reason']}")
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    if stopped:
+        raise typer.Exit(1)
+
+
 @projections_app.command("rebuild")
 def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="Read models (default: all)"),
                         workers: Optional[int] = typer.Option(

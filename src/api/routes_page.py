@@ -40,6 +40,7 @@ from .auth import PUBLIC
 from .bootstrap import Container
 from .commands_support import make_act, note_recorded
 from .deps import get_container
+from .inputs import CONTACT_MAX, CONTENT_MAX, CONTENT_MIN, NAME_MAX, clean, objection_problems
 from .page_security import (CSRF_FIELD, CsrfError, client_address, csrf_for, limiter_for,
                             secure_headers)
 
@@ -50,11 +51,6 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 Wired = Annotated[Container, Depends(get_container)]
-
-# Form limits (characters, after trimming).
-NAME_MAX = 50
-CONTACT_MAX = 100
-CONTENT_MIN, CONTENT_MAX = 10, 2000
 
 WEEKDAYS = "一二三四五六日"
 STATUS_CN = {
@@ -248,44 +244,10 @@ def objection_form(batch_ref: str, platform_id: str, request: Request, c: Wired)
 
 
 # ------------------------------------------------------------------------- the form's rules
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^(?:\+?86)?0\d{2,3}\d{7,8}(?:(?:转|ext\.?|x)\d{1,6})?$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9\u00a0-\uffff](?:[A-Za-z0-9\u00a0-\uffff-]*[A-Za-z0-9\u00a0-\uffff])?"
-                    r"(?:\.[A-Za-z0-9\u00a0-\uffff](?:[A-Za-z0-9\u00a0-\uffff-]*[A-Za-z0-9\u00a0-\uffff])?)+$")
-
-
-def clean(text: str | None) -> str:
-    return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
-def valid_contact(contact: str) -> bool:
-    """A mobile number, a landline with its area code (0731-88888888), or an e-mail address."""
-    phone = re.sub(r"[\s\-()（）]", "", contact)
-    return bool(_MOBILE.match(phone) or _LANDLINE.match(phone) or _EMAIL.match(contact))
-
-
 def validate(values: dict[str, str]) -> dict[str, str]:
-    """Chinese messages per field; empty when the form may be filed."""
-    errors: dict[str, str] = {}
-    name, contact, content = values["objector_name"], values["contact"], values["content"]
-    if not name:
-        errors["objector_name"] = "请填写姓名或单位名称。"
-    elif len(name) > NAME_MAX:
-        errors["objector_name"] = f"姓名或单位名称不能超过 {NAME_MAX} 个字（现为 {len(name)} 个字）。"
-    if not contact:
-        errors["contact"] = "请填写联系电话或电子邮箱，以便核实异议。"
-    elif len(contact) > CONTACT_MAX:
-        errors["contact"] = f"联系方式不能超过 {CONTACT_MAX} 个字符。"
-    elif not valid_contact(contact):
-        errors["contact"] = "请填写有效的手机号码、带区号的固定电话（如 0731-88888888）或电子邮箱。"
-    if not content:
-        errors["content"] = "请填写异议内容。"
-    elif len(content) < CONTENT_MIN:
-        errors["content"] = f"异议内容至少 {CONTENT_MIN} 个字，请写明具体事实和理由（现为 {len(content)} 个字）。"
-    elif len(content) > CONTENT_MAX:
-        errors["content"] = f"异议内容不能超过 {CONTENT_MAX} 个字（现为 {len(content)} 个字）。"
-    return errors
+    """Chinese messages per field; empty when the form may be filed. The rules are the JSON
+    objection's too (api.inputs): one rule, in one place."""
+    return {field: refusal.zh for field, refusal in objection_problems(values).items()}
 
 
 def _fingerprint(platform_id: str, values: dict[str, str]) -> str:
@@ -411,4 +373,4 @@ def checkpoint_page(request: Request, c: Wired) -> HTMLResponse:
     return render(request, c, "checkpoint.html", {})
 
 
-__all__ = ["router", "STATIC_DIR", "validate", "valid_contact", "batch_url"]
+__all__ = ["router", "STATIC_DIR", "validate", "batch_url"]

@@ -246,7 +246,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=s.Readiness, tags=["operations"], responses=problem_responses(503),
             summary="Readiness, with projection lag")
 def readyz(c: Wired) -> JSONResponse:
-    """503 when the database does not answer, a read model lags too far behind the log, or the
+    """503 when the database does not answer, a read model lags too far behind the log or has
+    stopped at an event it cannot apply (``stalled``, with the position, event and reason), or the
     event log does not verify against its signed checkpoints (the integrity watch, audit.watch)."""
     try:
         models = c.runner.status()
@@ -256,8 +257,11 @@ def readyz(c: Wired) -> JSONResponse:
     worst = max((m["lag"] for m in models), default=0)
     audit = c.watch.status() if c.watch is not None else None
     broken = c.watch is not None and c.watch.intact is False
-    ready = worst <= c.settings.ready_max_lag and not broken
-    body = {"status": "broken" if broken else "ready" if ready else "lagging", "database": "ok",
-            "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag},
+    stalled = {m["name"]: m["failure"] for m in models if "failure" in m}
+    ready = worst <= c.settings.ready_max_lag and not broken and not stalled
+    status = "broken" if broken else "stalled" if stalled else "ready" if ready else "lagging"
+    body = {"status": status, "database": "ok",
+            "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag,
+                            "stalled": stalled},
             "audit": audit}
     return _json(body, 200 if ready else 503)

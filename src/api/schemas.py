@@ -1,8 +1,10 @@
 """Request and response bodies of API.md, as pydantic models (they are also the OpenAPI schemas).
 
 Bodies are strict (``extra="forbid"``: a misspelt field is a 422 naming it, not silently
-ignored), strings are bounded (a huge string is a 422, not a huge event), dates are ISO dates and
-money is a decimal string in yuan with at most two places. Rules of the regulation (credit-code
+ignored), strings are bounded (a huge string is a 422, not a huge event) and free of control
+characters and bidi overrides, dates are ISO dates (not date-times) and money is a decimal string
+in yuan with at most two places, in ASCII digits: every text, number and date goes through the
+one set of rules of :mod:`api.inputs`. Rules of the regulation (credit-code
 check character, subfields, certificate validity, score ranges...) stay in the domain, which
 answers with the article it applies.
 """
@@ -16,14 +18,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .inputs import ASCII_DECIMAL, AsciiNumber, IsoDate, line, objection_field, text
+
 # ---------------------------------------------------------------------------- building blocks
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-OptShort = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=4000)]
-LongText = Annotated[str, StringConstraints(max_length=20000)]
-DocRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-CreditCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=18, max_length=18)]
-Money = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+Short = line(200, min_length=1)
+OptShort = line(200)
+Text = text(4000)
+LongText = text(20000)
+DocRef = line(120, min_length=1)
+CreditCode = line(18, min_length=18)
+Money = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ASCII_DECIMAL)]
+Score = Annotated[float | int | str, AsciiNumber]
+Criterion = line(64)
+ObjectorName = objection_field("objector_name")
+Contact = objection_field("contact")
+ObjectionContent = objection_field("content")
 
 
 class Body(BaseModel):
@@ -31,7 +40,7 @@ class Body(BaseModel):
 
 
 class CommandBody(Body):
-    business_date: date | None = Field(
+    business_date: IsoDate | None = Field(
         None, description="The business date of the act (Asia/Shanghai); defaults to today. May be "
         "back-dated for paper records, never in the future nor before the platform's previous act.")
 
@@ -47,7 +56,7 @@ def money(value: str) -> Decimal:
 # ---------------------------------------------------------------------------- Art. 8(1)
 class HighTechCertificate(Body):
     number: Short = Field(description="高新技术企业证书编号")
-    valid_until: date
+    valid_until: IsoDate
 
 
 class HostUnit(Body):
@@ -91,7 +100,7 @@ class IntakeBody(WithDocumentRef):
 
 
 class ScoresBody(CommandBody):
-    scores: dict[Annotated[str, StringConstraints(max_length=64)], float | int | str] = Field(
+    scores: dict[Criterion, Score] = Field(
         description="criterion → points, per the policy's rubric (GET /policies)", max_length=30)
     comment: Text = ""
 
@@ -112,14 +121,17 @@ class ApprovalBody(CommandBody):
 class PublicityBatchBody(CommandBody):
     batch_ref: DocRef
     media: Short
-    start_date: date
+    start_date: IsoDate
     platform_ids: list[UUID] = Field(min_length=1, max_length=100)
 
 
 class ObjectionBody(CommandBody):
-    objector_name: Short
-    contact: Short
-    content: LongText = Field(min_length=1)
+    """The public form's rules (api.inputs): a name, a phone number or e-mail, a real text."""
+
+    objector_name: ObjectorName
+    contact: Contact = Field(description="A mobile number, a landline with its area code, "
+                                                "or an e-mail address")
+    content: ObjectionContent = Field(description="At least 10 characters, at most 2000")
 
 
 class ObjectionResolutionBody(CommandBody):
@@ -140,8 +152,8 @@ class Indicator(Body):
 class TaskBookBody(CommandBody):
     task_book_ref: DocRef
     indicators: list[Indicator] = Field(min_length=1, max_length=100)
-    period_start: date
-    period_end: date | None = None
+    period_start: IsoDate
+    period_end: IsoDate | None = None
 
 
 class MajorChangeBody(WithDocumentRef):
@@ -428,8 +440,10 @@ class Health(Open):
 
 
 class Readiness(Open):
-    """``status``: ``ready``, ``lagging`` (a read model too far behind), ``broken`` (the event log
-    does not verify) or ``unavailable`` (the database does not answer)."""
+    """``status``: ``ready``, ``lagging`` (a read model too far behind), ``stalled`` (a read model
+    stopped at an event it cannot apply: ``projections.stalled`` gives each one's ``position``,
+    ``event``, ``reason`` and ``failed_at``), ``broken`` (the event log does not verify) or
+    ``unavailable`` (the database does not answer)."""
 
     status: str
     database: str
@@ -463,8 +477,8 @@ class CosignatureIn(Body):
     """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature), as it would append
     it to the signed note."""
 
-    checkpoint: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
+    checkpoint: text(4000, min_length=1) = Field(
         description="the checkpoint text the witness cosigned: origin, size and base64 root, each line "
                     "ending in a newline (the signed note without its signature lines)")
-    cosignature: Annotated[str, StringConstraints(min_length=1, max_length=1000)] = Field(
+    cosignature: text(1000, min_length=1) = Field(
         description="the witness's signature line, '— <key name> <base64(key ID || timestamp || signature)>'")

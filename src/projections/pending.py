@@ -27,7 +27,8 @@ class _Sql:
         self.cols = [c.name for c in table.columns]
         self.pk = [c.name for c in table.primary_key.columns]
         self.procs: dict[str, Callable[[Any], Any] | None] = {
-            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns}
+            c.name: _safe_text(c, dialect, c.type.dialect_impl(dialect).bind_processor(dialect))
+            for c in table.columns}
         q = prep.quote
         name = prep.format_table(table)
         where = " AND ".join(f"{q(k)} = {mark}" for k in self.pk)
@@ -62,6 +63,25 @@ class _Sql:
 
     def key(self, key: tuple) -> list[Any]:
         return self.values(self.pk, dict(zip(self.pk, key)).get)
+
+
+# What a NUL in the log's text becomes in a read-model row on PostgreSQL, whose ``text`` cannot
+# hold U+0000: the replacement character, visibly not the original. The event keeps the NUL.
+NUL_STAND_IN = "\ufffd"
+
+
+def _safe_text(column: sa.Column, dialect: sa.Dialect, proc: Callable[[Any], Any] | None,
+               ) -> Callable[[Any], Any] | None:
+    """The bind processor of a text column, made safe for anything already in the event log
+    (input is checked at the edge, but the log is forever: no event may stall a projection)."""
+    if dialect.name != "postgresql" or not isinstance(column.type, sa.String):
+        return proc
+
+    def safe(value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            value = value.replace("\x00", NUL_STAND_IN)
+        return value if proc is None else proc(value)
+    return safe
 
 
 # A table's statements per dialect, built once: a projection batch makes fresh Pending buffers,
@@ -139,4 +159,4 @@ class Pending:
         self.updates.clear()
 
 
-__all__ = ["Pending"]
+__all__ = ["Pending", "NUL_STAND_IN"]

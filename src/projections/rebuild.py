@@ -30,6 +30,7 @@ from audit.rows import iter_raw_batches, store_kind
 
 from .db import make_engine, write_transaction
 from .projector import IGNORED_TOPIC_PREFIXES, Projector
+from .failures import clear as clear_failures
 from .runner import log_batches, max_position, read_positions, write_positions
 from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
 
@@ -105,6 +106,7 @@ def rebuild(
                     conn.execute(sa.text(f'ALTER INDEX "{table}{SHADOW}_pkey" RENAME TO "{table}_pkey"'))
             create_indexes(conn, list(MODEL_TABLES[model]))
         write_positions(conn, {m: position for m in models})
+        clear_failures(conn, models)  # rebuilt from the whole log: past any event a runner stopped at
     if progress is not None:
         progress(position, max(end, position))
     log.info("read models rebuilt", extra={"models": list(models), "position": position, "processes": parts,

@@ -35,6 +35,7 @@ from eventsourcing.application import Application
 from .db import write_transaction
 from .projector import Projector
 from .reconnect import Backoff, is_connection_loss
+from .failures import Failures, is_transient
 from .tables import LIVE, MODELS, ensure_schema, positions_table
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,9 @@ class ReadModelRunner:
         self._processed = threading.Condition()
         self.position = 0
         self.on_batch: Callable[[int], None] | None = None  # observers (tests, benchmarks)
+        # Models stopped at an event they cannot apply: never retried by this runner, reported
+        # in /readyz and `platforms projections status` until a fixed runner or a rebuild passes it.
+        self.failures = Failures(engine, self.models)
 
     # ------------------------------------------------------------------ one pass
     def catch_up(self) -> int:
@@ -113,28 +117,77 @@ class ReadModelRunner:
     def _one_batch(self) -> tuple[bool, int]:
         projector = self.projector
         projector.reset()
+        notifications: list[Any] = []
         try:
             with write_transaction(self.engine) as conn:
                 positions = read_positions(conn, self.models, lock=True)
-                start = min(positions.values())
+                live = {m: p for m, p in positions.items() if m not in self.failures.stopped}
+                if not live:
+                    return True, min(positions.values())
+                start = min(live.values())
                 notifications = self.app.recorder.select_notifications(
                     start + 1, self.batch_size, inclusive_of_start=True)
                 if not notifications:
-                    self._publish(start)
+                    self._publish(min(positions.values()))
                     return True, start
                 for n in notifications:
-                    behind = tuple(m for m in self.models if positions[m] < n.id)
+                    behind = tuple(m for m in live if live[m] < n.id)
                     projector.process_notification(n, behind)
                 last = notifications[-1].id
                 projector.flush(conn)
-                write_positions(conn, {m: last for m in self.models if positions[m] < last})
+                advanced = [m for m in live if live[m] < last]
+                write_positions(conn, {m: last for m in advanced})
+                self.failures.clear_passed(conn, advanced, last)
+        except Exception as exc:
+            projector.reset()
+            if not notifications or is_transient(exc):
+                raise
+            # Something in this batch cannot be applied: find the event, one at a time, and
+            # stop the models that cannot apply it instead of retrying the batch forever.
+            self._isolate(notifications)
+            return False, start
         except BaseException:
             projector.reset()
             raise
-        self._publish(last)
+        self._publish(min({**positions, **{m: last for m in advanced}}.values()))
         if self.on_batch is not None:
             self.on_batch(last)
         return len(notifications) < self.batch_size, last
+
+    def _isolate(self, notifications: list[Any]) -> None:
+        """Apply ``notifications`` one by one; at one that fails, apply it model by model and
+        stop (:meth:`Failures.stop`) each model that still cannot. Healthy models go on."""
+        for n in notifications:
+            try:
+                self._apply_one(n, self.models)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if is_transient(exc):
+                    raise
+                for model in self.models:
+                    try:
+                        self._apply_one(n, (model,))
+                    except Exception as why:  # noqa: BLE001 - classified below
+                        if is_transient(why):
+                            raise
+                        self.failures.stop(model, n, why)
+
+    def _apply_one(self, n: Any, models: tuple[str, ...]) -> None:
+        """One notification, for those of ``models`` still following and behind it, in its own
+        transaction (with their positions)."""
+        projector = self.projector
+        projector.reset()
+        try:
+            with write_transaction(self.engine) as conn:
+                positions = read_positions(conn, self.models, lock=True)
+                behind = tuple(m for m in models if positions[m] < n.id and m not in self.failures.stopped)
+                if not behind:
+                    return
+                projector.process_notification(n, behind)
+                projector.flush(conn)
+                write_positions(conn, {m: n.id for m in behind})
+                self.failures.clear_passed(conn, list(behind), n.id)
+        finally:
+            projector.reset()
 
     def _publish(self, position: int) -> None:
         with self._processed:
@@ -147,9 +200,12 @@ class ReadModelRunner:
             return read_positions(conn, self.models)
 
     def status(self) -> list[dict[str, Any]]:
-        """Each model's position and lag (events recorded but not yet applied)."""
+        """Each model's position and lag (events recorded but not yet applied), and for a model
+        stopped at an event it cannot apply, ``failure``: its position, event and reason."""
         head = max_position(self.app)
-        return [{"name": n, "position": p, "lag": max(0, head - p)} for n, p in self.positions().items()]
+        recorded = self.failures.recorded()
+        return [{"name": n, "position": p, "lag": max(0, head - p),
+                 **({"failure": recorded[n]} if n in recorded else {})} for n, p in self.positions().items()]
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Block (at most ``timeout`` seconds) until every model has processed ``position``,
@@ -218,6 +274,8 @@ class ReadModelRunner:
                         # Rolled back with its positions: the next attempt resumes from them.
                         self._stop.wait(database.failed(exc))
                         continue
+                    # Otherwise only a transient failure (the store unreachable) gets here: an
+                    # event that cannot be applied stops its models in _one_batch.
                     log.exception("projection batch failed; retrying")
                     self._stop.wait(poll_interval)
                     continue

@@ -107,6 +107,18 @@ positions_table = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
+# A model the runner stopped because it could not apply an event (never a read model: it says
+# why one is not current). Cleared when the model gets past that event (a fixed runner, a rebuild).
+FAILURES = "projection_failures"
+failures_table = sa.Table(
+    FAILURES, POSITIONS_MD,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("failed_at", sa.String(40), nullable=False),
+)
+
 LIVE_MD, LIVE = build_metadata()
 
 
@@ -145,7 +157,7 @@ def ensure_schema(engine: sa.Engine) -> None:
             conn.execute(positions_table.insert(), missing)
 
 
-__all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "build_metadata", "ensure_schema", "dump_tables",
+__all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "failures_table", "FAILURES", "build_metadata", "ensure_schema", "dump_tables",
            "create_indexes", "SHADOW", "POSITIONS"]
 
 
