@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from aggregates.errors import DomainError
+from aggregates.private_files import open_private
 from aggregates.store import StoreConfig, StoreUrlError
 from aggregates.values import Role
 
@@ -254,7 +255,8 @@ def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only thi
     if out_file is None:
         sys.stdout.write(text)
         return
-    out_file.write_text(text, encoding="utf-8", newline="")
+    with open_private(out_file) as fh:
+        fh.write(text)
     rows = text.count("\r\n") - 1
     console.print(f"wrote {rows} entries to {out_file}")
 

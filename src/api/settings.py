@@ -2,7 +2,7 @@
 
 ``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
 without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
-log everybody out on each restart. Development keeps a random key in ``var/secret.key`` (mode
+log everybody out on each restart. A key given in either mode must be at least 32 characters. Development keeps a random key in ``var/secret.key`` (mode
 0600) so tokens survive restarts and nothing secret comes from the repository. ``var`` is
 ``PLATFORMS_VAR_DIR`` (:func:`aggregates.store.var_dir`), which also moves the default store.
 """
@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aggregates.store import URL_ENV, default_url, var_dir
+
+
+MIN_SECRET_CHARS = 32
 
 
 class SettingsError(RuntimeError):
@@ -71,8 +74,11 @@ class Settings:
                 raise SettingsError("PLATFORMS_SECRET_KEY is required in production mode "
                                     "(at least 32 random characters); refusing to start")
             secret = _development_secret(var / "secret.key")
-        elif mode == "production" and len(secret) < 32:
-            raise SettingsError("PLATFORMS_SECRET_KEY must be at least 32 characters in production")
+        elif len(secret) < MIN_SECRET_CHARS:
+            # Development too: a short key signs tokens anyone can forge offline, and a
+            # development store on a shared machine holds real-looking personal data.
+            raise SettingsError(f"PLATFORMS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
+                                f"({mode} mode); refusing to start")
 
         policy_raw = env.get("PLATFORMS_POLICY_DIR", "").strip()
         policy_dir: Path | None = Path(policy_raw) if policy_raw else None

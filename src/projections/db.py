@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
+from aggregates.private_files import ensure_private_file
 from aggregates.store import StoreConfig, StoreUnavailable
 
 # How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
@@ -46,6 +47,8 @@ def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
     """
     if store.is_sqlite:
         path = read_model_path(store.sqlite_path)
+        if path != ":memory:" and not path.startswith("file:"):
+            ensure_private_file(path)
         engine = sa.create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
