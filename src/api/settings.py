@@ -9,6 +9,7 @@ log everybody out on each restart. A key given in either mode must be at least 3
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ class Settings:
     checkpoint_seconds: float = 60.0
     checkpoint_events: int = 1000
     integrity_check_seconds: float = 600.0
+    # Proxies whose X-Forwarded-For `platforms serve` believes: addresses or CIDR networks.
+    # None by default: a client that is not a named proxy cannot choose the address it is
+    # counted (and rate-limited) as.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -104,9 +109,24 @@ class Settings:
             checkpoint_seconds=_positive(env, "PLATFORMS_CHECKPOINT_SECONDS", 60.0),
             checkpoint_events=int(_positive(env, "PLATFORMS_CHECKPOINT_EVENTS", 1000, whole=True)),
             integrity_check_seconds=_positive(env, "PLATFORMS_INTEGRITY_CHECK_SECONDS", 600.0),
+            trusted_proxies=trusted_proxies(env.get("PLATFORMS_TRUSTED_PROXIES", "")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def trusted_proxies(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of proxy addresses or CIDR networks, each checked (``*`` and host
+    names are refused: trusting every peer is what this setting exists to prevent)."""
+    proxies = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"PLATFORMS_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network") from None
+    return tuple(proxies)
 
 
 def _positive(env: dict[str, str], name: str, default: float, whole: bool = False) -> float:
