@@ -166,7 +166,7 @@ class StoreConfig:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 ensure_private_file(path)
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "aggregates.writable:RecoveringSQLiteFactory",
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedSQLiteRecorder",

@@ -429,7 +429,8 @@ class Health(Open):
 
 class Readiness(Open):
     """``status``: ``ready``, ``lagging`` (a read model too far behind), ``broken`` (the event log
-    does not verify) or ``unavailable`` (the database does not answer)."""
+    does not verify), ``not_writable`` (the event store refuses writes) or ``unavailable`` (the
+    database does not answer)."""
 
     status: str
     database: str
@@ -437,6 +438,8 @@ class Readiness(Open):
     audit: dict[str, Any] | None = Field(None, description=(
         "the integrity watch: `status` intact/broken/unchecked, `checked_at`, `first_failure`, "
         "`latest_checkpoint`, `signing` (whether this process signs checkpoints)"))
+    store: str | None = Field(None, description="`writable`, or `not writable: <reason>` (a probe write "
+                              "to the event store did not commit)")
 
 
 class Problem(Open):

@@ -22,6 +22,7 @@ from sqlalchemy import event as sa_event
 
 from aggregates.private_files import ensure_private_file
 from aggregates.store import StoreConfig, StoreUnavailable
+from aggregates.writable import is_read_only
 
 # How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
 # the API's own tables) before giving up.
@@ -65,6 +66,13 @@ def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
+
+        @sa_event.listens_for(engine, "handle_error")
+        def _on_error(context: Any) -> None:
+            # A connection opened while the file could not be written stays read-only: treat
+            # it as lost, so the pool opens new ones once the file is writable again.
+            if is_read_only(context.original_exception):
+                context.is_disconnect = True
 
         @sa_event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
