@@ -17,7 +17,7 @@ from aggregates.store import StoreConfig
 from projections.synthetic import Programme
 from test_api_helpers import Api, api, application  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
 def _chattr(flag: str, path: Path) -> None:
@@ -50,6 +50,7 @@ def _thaw(held: list[Path], path: Path) -> None:
     held.remove(path)
 
 
+@SQLITE
 def test_a_store_opened_unwritable_is_written_once_it_is_writable(store_url: str, immutable: list[Path]) -> None:
     path = Path(StoreConfig(store_url).sqlite_path)
     first = RegistryApp(StoreConfig(store_url))
@@ -69,6 +70,7 @@ def test_a_store_opened_unwritable_is_written_once_it_is_writable(store_url: str
         app.close()
 
 
+@SQLITE
 def test_readyz_reports_a_store_that_refuses_writes(api: Api, store_url: str, immutable: list[Path]) -> None:
     ready = api.client.get("/api/v1/readyz")
     assert ready.status_code == 200 and ready.json()["store"] == "writable"
@@ -83,6 +85,7 @@ def test_readyz_reports_a_store_that_refuses_writes(api: Api, store_url: str, im
     assert api.post("/platforms", "applicant", application()).status_code == 201
 
 
+@SQLITE
 def test_read_models_opened_unwritable_are_written_once_they_are_writable(
         store_url: str, immutable: list[Path]) -> None:
     from projections.db import make_engine, read_model_path
@@ -108,3 +111,24 @@ def test_read_models_opened_unwritable_are_written_once_they_are_writable(
     finally:
         engine.dispose()
         app.close()
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_readyz_reports_a_postgresql_store_in_read_only_transactions(api: Api, store_url: str) -> None:  # noqa: F811
+    import sqlalchemy as sa
+
+    ready = api.client.get("/api/v1/readyz")
+    assert ready.status_code == 200 and ready.json()["store"] == "writable"
+    store = StoreConfig(store_url)
+    container = api.container
+    writable_engine = container.engine
+    container.engine = sa.create_engine(
+        store.sqlalchemy_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        connect_args={"options": f"-csearch_path={store.schema} -cdefault_transaction_read_only=on"})
+    try:
+        refused = api.client.get("/api/v1/readyz")
+        assert refused.status_code == 503 and refused.json()["status"] == "not_writable"
+        assert "read-only transaction" in refused.json()["store"]
+    finally:
+        container.engine.dispose()
+        container.engine = writable_engine

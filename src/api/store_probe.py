@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 PROBE_TABLE = "store_write_probe"
 BUSY_TIMEOUT_S = 1.0
+PROBE_LOCK = 0x57B0E  # the advisory lock of the probe on PostgreSQL
 
 
 def store_write_error(container: Any) -> str | None:
@@ -32,6 +33,8 @@ def store_write_error(container: Any) -> str | None:
             _probe_sqlite(store.sqlite_path, now)
         elif store.is_postgres:
             with container.engine.begin() as conn:
+                # Workers probing at once would race to create the table: one at a time.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c)"), {"c": PROBE_LOCK})
                 conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id integer PRIMARY KEY, at text)"))
                 conn.execute(sa.text(f"INSERT INTO {PROBE_TABLE} VALUES (1, :at) "
                                      "ON CONFLICT (id) DO UPDATE SET at = excluded.at"), {"at": now})
