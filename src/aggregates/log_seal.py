@@ -40,6 +40,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from .writable import insert_retrying_read_only
+
 __all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_rows", "stream_line"]
 
 TABLE = "audit_log_seal"
@@ -110,6 +112,11 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (seq INTEGER PRIMARY KEY, first_index INTEGER NOT NULL, "
                 "first_position INTEGER NOT NULL, count INTEGER NOT NULL, leaves BLOB NOT NULL, "
                 "streams TEXT NOT NULL, sealed_at TEXT NOT NULL)"]
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Tried again on another connection while one opened read-only refuses it
+        (:mod:`aggregates.writable`): a store made writable again is written at once."""
+        return insert_retrying_read_only(self.datastore, super().insert_events, stored_events, **kwargs)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .private_files import ensure_private_file
+
 URL_ENV = "PLATFORMS_DATABASE_URL"
 VAR_DIR_ENV = "PLATFORMS_VAR_DIR"
 EVENTS_FILE = "platforms.sqlite3"
@@ -160,10 +162,11 @@ class StoreConfig:
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.is_sqlite:
             path = self.sqlite_path
-            if path != ":memory:":
+            if path != ":memory:" and not path.startswith("file:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                ensure_private_file(path)
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "aggregates.writable:RecoveringSQLiteFactory",
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedSQLiteRecorder",

@@ -20,12 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from aggregates.errors import DomainError
+from aggregates.private_files import open_private
 from aggregates.store import StoreConfig, StoreUrlError
 from aggregates.values import Role
 
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, trusted_proxies
 
 if TYPE_CHECKING:
     from aggregates.application import RegistryApp
@@ -82,13 +83,18 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),
           workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL only)"),
           log_level: str = typer.Option("info", help="uvicorn log level"),
-          forwarded_allow_ips: str = typer.Option(
-              "127.0.0.1", help="Proxies trusted to set X-Forwarded-For (the objection rate limit keys on "
-                                "the client address they report)")) -> None:
+          forwarded_allow_ips: Optional[str] = typer.Option(
+              None, help="Proxies trusted to set X-Forwarded-For, comma-separated addresses or CIDRs "
+                         "(overrides PLATFORMS_TRUSTED_PROXIES; default: none)")) -> None:
     """Serve the API (/api/v1), the OpenAPI docs (/docs) and the public publicity page (/)."""
     import uvicorn
 
     settings = _settings()
+    try:
+        proxies = trusted_proxies(forwarded_allow_ips) if forwarded_allow_ips is not None else settings.trusted_proxies
+    except SettingsError as exc:
+        console.print(f"[red]--forwarded-allow-ips:[/] {exc}")
+        raise typer.Exit(2) from None
     if workers > 1 and settings.is_sqlite:
         console.print("[red]--workers > 1 needs PostgreSQL:[/] SQLite has one writer and no "
                       "notifications; set PLATFORMS_DATABASE_URL=postgresql+psycopg://...")
@@ -99,8 +105,16 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
                   f"store {StoreConfig(settings.database_url).masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, proxy_headers=True,
-                forwarded_allow_ips=forwarded_allow_ips)
+                log_level=log_level, access_log=False, **uvicorn_proxy_options(proxies))
+
+
+def uvicorn_proxy_options(proxies: tuple[str, ...]) -> dict[str, object]:
+    """uvicorn's proxy settings: X-Forwarded-For believed from the named proxies only. With
+    none named, proxy headers are off altogether (uvicorn's own default would trust 127.0.0.1,
+    letting any local client choose its address)."""
+    if not proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(proxies)}
 
 
 # ---------------------------------------------------------------------------- users
@@ -351,7 +365,8 @@ def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only thi
     if out_file is None:
         sys.stdout.write(text)
         return
-    out_file.write_text(text, encoding="utf-8", newline="")
+    with open_private(out_file) as fh:
+        fh.write(text)
     rows = text.count("\r\n") - 1
     console.print(f"wrote {rows} entries to {out_file}")
 

@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aggregates.private_files import open_private
+
 audit_app = typer.Typer(help="Audit the event log: verify, export, checkpoint, reconcile, witness.",
                         no_args_is_help=True)
 proof_app = typer.Typer(help="Merkle proofs for offline verification.", no_args_is_help=True)
@@ -71,7 +73,7 @@ def export(out: Optional[Path] = typer.Option(None, "--out", help="file to write
     if out is None:
         export_jsonl(app, sys.stdout)
         return
-    with out.open("w", encoding="utf-8") as fh, _progress(total, "exporting") as bar:
+    with open_private(out) as fh, _progress(total, "exporting") as bar:
         task = bar.add_task("export", total=total)
         count = export_jsonl(app, fh, progress=lambda n: bar.update(task, completed=n))
     err.print(f"wrote {count} events to {out}")

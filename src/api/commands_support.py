@@ -8,6 +8,7 @@ call through :func:`execute` and the domain decides.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date
 from typing import Any, Callable
@@ -27,6 +28,7 @@ from projections.views import summarize
 from .auth import Principal
 from .bootstrap import Container
 from .errors import ProblemException
+from .page_security import client_address
 
 MAX_KEY = 200
 
@@ -68,6 +70,19 @@ def idempotency_of(request: Request, body: BaseModel | None) -> Idempotency | No
                            sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256("\n".join([request.method, request.url.path, canonical]).encode("utf-8"))
     return Idempotency(key=key, fingerprint=digest.hexdigest())
+
+
+def public_key_scope(secret_key: str, client: str, key: str) -> str:
+    """The stored key of an anonymous caller's ``Idempotency-Key``. Every anonymous caller acts
+    as "public", so one visitor's key must not replay another's answer: the key is scoped to the
+    client address. The record is kept forever and shown to auditors, and an address is
+    personal data, so what is stored is a keyed hash (HMAC with a key derived from the secret
+    key) of address and key: neither can be read back from the log, and two keys from one
+    address cannot be linked."""
+    scope_key = hmac.new(secret_key.encode("utf-8"), b"platform-registry public idempotency v1",
+                         hashlib.sha256).digest()
+    digest = hmac.new(scope_key, f"{client}\n{key}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"public:{digest}"
 
 
 def expected_version_of(request: Request) -> int | None:
@@ -141,9 +156,8 @@ def execute(
         kwargs["platform_id"] = platform_id
     idempotency = idempotency_of(request, body)
     if idempotency is not None and principal.role is Role.PUBLIC:
-        # Every anonymous caller acts as "public": scope their keys to the client address.
-        client = request.client.host if request.client else "unknown"
-        idempotency = Idempotency(f"{client}|{idempotency.key}", idempotency.fingerprint)
+        idempotency = Idempotency(public_key_scope(container.settings.secret_key, client_address(request),
+                                                   idempotency.key), idempotency.fingerprint)
     extra: dict[str, Any] = {"idempotency": idempotency}
     if if_match:
         extra["expected_version"] = expected_version_of(request)

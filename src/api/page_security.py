@@ -10,12 +10,14 @@ cookie is present, the field's signature matches that cookie's nonce, and the to
 than ``max_age`` seconds. Another site can neither read the cookie nor forge the signature, and
 with ``SameSite=Strict`` its cross-site post does not even carry the cookie.
 
-**Rate limit**: objections per client address in a sliding window (default 5 per 10 minutes),
-in memory: right for the single API process this service runs on SQLite; several processes
-would each count on their own (a shared store would be needed then). The client address is
-the connection's peer as the ASGI server reports it; behind a reverse proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips=<proxy>`` so that it is the visitor's address rather
-than the proxy's. The header ``X-Forwarded-For`` is never read here: anyone can send it.
+**Rate limit**: objections per client address in a sliding window (default 5 per 10 minutes).
+On SQLite, where one API process serves, the counts are in memory, for at most ``max_keys``
+addresses (the least recently seen are forgotten first, so a flood of addresses cannot exhaust
+memory). On PostgreSQL, where several workers serve, they are in a table all workers share
+(:mod:`api.shared_limiter`). The client address is the connection's peer as the ASGI server
+reports it; ``platforms serve`` lets uvicorn replace it with ``X-Forwarded-For`` only when the
+peer is a proxy named in ``PLATFORMS_TRUSTED_PROXIES``. The header is never read here: anyone
+can send it.
 Configure with ``PLATFORMS_OBJECTION_RATE_LIMIT`` (objections, default 5; 0 disables) and
 ``PLATFORMS_OBJECTION_RATE_WINDOW`` (seconds, default 600).
 """
@@ -28,9 +30,9 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 from fastapi import Request
 from starlette.responses import Response
@@ -42,6 +44,11 @@ CSRF_MAX_AGE = 4 * 3600  # a form left open over lunch still posts
 # No script at all; styles and images only from here; forms post only here; never framed.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
+
+
+class Limiter(Protocol):
+    def hit(self, key: str) -> float | None:
+        """None when allowed (and counted), else the seconds until a hit would be."""
 
 
 class CsrfError(Exception):
@@ -105,27 +112,34 @@ def _plausible_nonce(nonce: str) -> bool:
     return 16 <= len(nonce) <= 64 and all(ch.isalnum() or ch in "-_" for ch in nonce)
 
 
+def rate_from_env(env: dict[str, str] | None = None) -> tuple[int, float]:
+    """``(limit, window)`` from ``PLATFORMS_OBJECTION_RATE_LIMIT`` and ``…_WINDOW``."""
+    env = dict(os.environ if env is None else env)
+    try:
+        limit = int(env.get("PLATFORMS_OBJECTION_RATE_LIMIT") or 5)
+        window = float(env.get("PLATFORMS_OBJECTION_RATE_WINDOW") or 600)
+    except ValueError:
+        raise ValueError("PLATFORMS_OBJECTION_RATE_LIMIT must be a whole number and "
+                         "PLATFORMS_OBJECTION_RATE_WINDOW a number of seconds") from None
+    return max(0, limit), max(1.0, window)
+
+
 @dataclass
 class SlidingWindowLimiter:
-    """At most ``limit`` hits per key within any ``window`` seconds (0 = no limit)."""
+    """At most ``limit`` hits per key within any ``window`` seconds (0 = no limit), for at most
+    ``max_keys`` keys."""
 
     limit: int = 5
     window: float = 600.0
     clock: Callable[[], float] = time.monotonic
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
+    _hits: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     max_keys: int = 100_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "SlidingWindowLimiter":
-        env = dict(os.environ if env is None else env)
-        try:
-            limit = int(env.get("PLATFORMS_OBJECTION_RATE_LIMIT") or 5)
-            window = float(env.get("PLATFORMS_OBJECTION_RATE_WINDOW") or 600)
-        except ValueError:
-            raise ValueError("PLATFORMS_OBJECTION_RATE_LIMIT must be a whole number and "
-                             "PLATFORMS_OBJECTION_RATE_WINDOW a number of seconds") from None
-        return cls(limit=max(0, limit), window=max(1.0, window))
+        limit, window = rate_from_env(env)
+        return cls(limit=limit, window=window)
 
     def hit(self, key: str) -> float | None:
         """Count one hit for ``key``: None when allowed, else the seconds until the next one
@@ -138,13 +152,22 @@ class SlidingWindowLimiter:
             if hits is None:
                 if len(self._hits) >= self.max_keys:
                     self._prune(now)
+                while len(self._hits) >= self.max_keys:
+                    # Still full of live keys: forget the least recently seen.
+                    self._hits.popitem(last=False)
                 hits = self._hits[key] = deque()
+            else:
+                self._hits.move_to_end(key)
             while hits and hits[0] <= now - self.window:
                 hits.popleft()
             if len(hits) >= self.limit:
                 return max(1.0, hits[0] + self.window - now)
             hits.append(now)
             return None
+
+    def __len__(self) -> int:
+        """How many keys are counted now."""
+        return len(self._hits)
 
     def _prune(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
@@ -168,13 +191,21 @@ def csrf_for(request: Request) -> Csrf:
     return csrf
 
 
-def limiter_for(request: Request) -> SlidingWindowLimiter:
-    """This application's objection rate limiter (tests may set ``app.state.objection_limiter``)."""
+def limiter_for(request: Request) -> Limiter:
+    """This application's objection rate limiter: shared by all workers on PostgreSQL, in
+    memory on SQLite (tests may set ``app.state.objection_limiter``)."""
     state = request.app.state
     with _state_lock:
         limiter = getattr(state, "objection_limiter", None)
         if limiter is None:
-            limiter = state.objection_limiter = SlidingWindowLimiter.from_env()
+            container = state.container
+            if container.settings.is_sqlite:
+                limiter = SlidingWindowLimiter.from_env()
+            else:
+                from .shared_limiter import SharedWindowLimiter
+
+                limiter = SharedWindowLimiter(container.engine, *rate_from_env())
+            state.objection_limiter = limiter
     return limiter
 
 
@@ -193,5 +224,5 @@ def secure_headers(response: Response, *, no_store: bool = False) -> Response:
     return response
 
 
-__all__ = ["Csrf", "CsrfError", "SlidingWindowLimiter", "csrf_for", "limiter_for", "client_address",
+__all__ = ["Csrf", "CsrfError", "Limiter", "SlidingWindowLimiter", "rate_from_env", "csrf_for", "limiter_for", "client_address",
            "secure_headers", "CSRF_COOKIE", "CSRF_FIELD"]

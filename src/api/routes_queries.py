@@ -30,6 +30,7 @@ from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
 from .read_cache import render_json
+from .store_probe import store_write_error
 
 router = APIRouter(tags=["queries"])
 
@@ -247,8 +248,9 @@ def healthz() -> dict[str, str]:
             summary="Readiness, with projection lag")
 def readyz(c: Wired) -> JSONResponse:
     """503 when the database does not answer, a read model lags too far behind the log or has
-    stopped at an event it cannot apply (``stalled``, with the position, event and reason), or the
-    event log does not verify against its signed checkpoints (the integrity watch, audit.watch)."""
+    stopped at an event it cannot apply (``stalled``, with the position, event and reason), the
+    event log does not verify against its signed checkpoints (the integrity watch, audit.watch),
+    or the event store does not take a write (a read-only file or filesystem, a full disk)."""
     try:
         models = c.runner.status()
     except Exception as exc:  # noqa: BLE001 - any failure to read the store means "not ready"
@@ -264,4 +266,11 @@ def readyz(c: Wired) -> JSONResponse:
             "projections": {"max_lag": worst, "models": models, "threshold": c.settings.ready_max_lag,
                             "stalled": stalled},
             "audit": audit}
+    # The store must take a write too (api.store_probe): reads alone do not make it ready.
+    write_error = store_write_error(c)
+    body["store"] = "writable" if write_error is None else f"not writable: {write_error}"
+    if write_error is not None:
+        ready = False
+        if body["status"] == "ready":
+            body["status"] = "not_writable"
     return _json(body, 200 if ready else 503)

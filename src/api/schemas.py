@@ -442,8 +442,9 @@ class Health(Open):
 class Readiness(Open):
     """``status``: ``ready``, ``lagging`` (a read model too far behind), ``stalled`` (a read model
     stopped at an event it cannot apply: ``projections.stalled`` gives each one's ``position``,
-    ``event``, ``reason`` and ``failed_at``), ``broken`` (the event log does not verify) or
-    ``unavailable`` (the database does not answer)."""
+    ``event``, ``reason`` and ``failed_at``), ``broken`` (the event log does not verify),
+    ``not_writable`` (the event store refuses writes) or ``unavailable`` (the database does not
+    answer)."""
 
     status: str
     database: str
@@ -451,6 +452,8 @@ class Readiness(Open):
     audit: dict[str, Any] | None = Field(None, description=(
         "the integrity watch: `status` intact/broken/unchecked, `checked_at`, `first_failure`, "
         "`latest_checkpoint`, `signing` (whether this process signs checkpoints)"))
+    store: str | None = Field(None, description="`writable`, or `not writable: <reason>` (a probe write "
+                              "to the event store did not commit)")
 
 
 class Problem(Open):

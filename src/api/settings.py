@@ -2,19 +2,23 @@
 
 ``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
 without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
-log everybody out on each restart. Development keeps a random key in ``var/secret.key`` (mode
+log everybody out on each restart. A key given in either mode must be at least 32 characters. Development keeps a random key in ``var/secret.key`` (mode
 0600) so tokens survive restarts and nothing secret comes from the repository. ``var`` is
 ``PLATFORMS_VAR_DIR`` (:func:`aggregates.store.var_dir`), which also moves the default store.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from aggregates.store import URL_ENV, default_url, var_dir
+
+
+MIN_SECRET_CHARS = 32
 
 
 class SettingsError(RuntimeError):
@@ -51,6 +55,10 @@ class Settings:
     login_account_failures: int = 5
     login_address_failures: int = 20
     login_window: float = 900.0
+    # Proxies whose X-Forwarded-For `platforms serve` believes: addresses or CIDR networks.
+    # None by default: a client that is not a named proxy cannot choose the address it is
+    # counted (and rate-limited) as.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -76,8 +84,11 @@ class Settings:
                 raise SettingsError("PLATFORMS_SECRET_KEY is required in production mode "
                                     "(at least 32 random characters); refusing to start")
             secret = _development_secret(var / "secret.key")
-        elif mode == "production" and len(secret) < 32:
-            raise SettingsError("PLATFORMS_SECRET_KEY must be at least 32 characters in production")
+        elif len(secret) < MIN_SECRET_CHARS:
+            # Development too: a short key signs tokens anyone can forge offline, and a
+            # development store on a shared machine holds real-looking personal data.
+            raise SettingsError(f"PLATFORMS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
+                                f"({mode} mode); refusing to start")
 
         policy_raw = env.get("PLATFORMS_POLICY_DIR", "").strip()
         policy_dir: Path | None = Path(policy_raw) if policy_raw else None
@@ -106,9 +117,24 @@ class Settings:
             login_account_failures=int(_positive(env, "PLATFORMS_LOGIN_ACCOUNT_FAILURES", 5, whole=True)),
             login_address_failures=int(_positive(env, "PLATFORMS_LOGIN_ADDRESS_FAILURES", 20, whole=True)),
             login_window=_positive(env, "PLATFORMS_LOGIN_WINDOW", 900.0),
+            trusted_proxies=trusted_proxies(env.get("PLATFORMS_TRUSTED_PROXIES", "")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def trusted_proxies(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of proxy addresses or CIDR networks, each checked (``*`` and host
+    names are refused: trusting every peer is what this setting exists to prevent)."""
+    proxies = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"PLATFORMS_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network") from None
+    return tuple(proxies)
 
 
 def _positive(env: dict[str, str], name: str, default: float, whole: bool = False) -> float:

@@ -19,7 +19,9 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
+from aggregates.private_files import ensure_private_file
 from aggregates.store import StoreConfig, StoreUnavailable
+from aggregates.writable import is_read_only
 
 # How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
 # the API's own tables) before giving up.
@@ -45,6 +47,8 @@ def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
     """
     if store.is_sqlite:
         path = read_model_path(store.sqlite_path)
+        if path != ":memory:" and not path.startswith("file:"):
+            ensure_private_file(path)
         engine = sa.create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -61,6 +65,13 @@ def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
+
+        @sa_event.listens_for(engine, "handle_error")
+        def _on_error(context: Any) -> None:
+            # A connection opened while the file could not be written stays read-only: treat
+            # it as lost, so the pool opens new ones once the file is writable again.
+            if is_read_only(context.original_exception):
+                context.is_disconnect = True
 
         @sa_event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:

@@ -12,7 +12,6 @@ at query time, once the schedule is loaded; until then they stay ``null`` with `
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 from datetime import date
@@ -26,6 +25,7 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.errors import CalendarNotLoaded
 from aggregates.policy import Policy, PolicyRegistry
 
+from .csv_cells import SpreadsheetCsvWriter
 from .tables import LIVE
 from .views import objection_line
 
@@ -290,14 +290,15 @@ def ledger_totals_fen(conn: Any) -> dict[str, int]:
 
 def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
     """``GET /funding-ledger.csv``: the entries as CSV, UTF-8 with a BOM so Excel opens the
-    Chinese text correctly, CRLF line ends, amounts as plain two-place decimals."""
+    Chinese text correctly, CRLF line ends, amounts as plain two-place decimals (numbers, so
+    a spreadsheet sums them), text cells neutralised against formula injection (``csv_cells``)."""
     out = io.StringIO()
     out.write("\ufeff")
-    w = csv.writer(out, lineterminator="\r\n")
+    w = SpreadsheetCsvWriter(out)
     w.writerow(["entry_id", "kind", "platform_id", "host_unit", "host_credit_code", "amount",
                 "business_date", "fiscal_year", "document_ref", "event_position", "event_type"])
     for r in _ledger_rows(conn, fiscal_year):
-        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code, fen_to_money(r.amount_fen),
+        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code, Decimal(fen_to_money(r.amount_fen)),
                     _iso(_as_date(r.business_date)), r.fiscal_year, r.document_ref or "", r.position, r.event_type])
     return out.getvalue()
 
