@@ -15,7 +15,7 @@ from api.commands_support import public_key_scope
 from api.settings import Settings, SettingsError
 from test_api_helpers import api, to_in_publicity  # noqa: F401 - fixture
 
-OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问"}
+OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请予核查"}
 
 
 def _mode(path: Path) -> int:

@@ -24,7 +24,7 @@ from api.settings import Settings, SettingsError
 from api.shared_limiter import TABLE, SharedWindowLimiter
 from projections.db import make_engine
 
-OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问"}
+OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请予核查"}
 
 
 def _free_port() -> int:
