@@ -52,3 +52,5 @@ def test_a_commands_request_line_says_what_it_recorded(tmp_path, monkeypatch) ->
     assert batch["command"] == "publicize" and batch["status"] == 201 and batch["position"] > 0
     read = [ln for ln in lines.lines if ln["path"].endswith("/publicity-list")][-1]
     assert "position" not in read and "command" not in read
+    # Every line names the client's address (the test client's, as the server sees it).
+    assert {ln["client"] for ln in lines.lines} == {"testclient"}

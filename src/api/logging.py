@@ -82,6 +82,9 @@ class RequestLog:
             # A command route leaves what it recorded in the request state (commands_support):
             # one line per request says who was changed and at which log position.
             recorded = (scope.get("state") or {}).get("recorded") or {}
+            # The client's address as the server decided it (a trusted proxy's X-Forwarded-For,
+            # else the peer): who sent a request matters to the bureau's security officer.
+            client = (scope.get("client") or (None,))[0]
             self.log.info("request", method=scope["method"], path=scope["path"], status=status,
                           duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id,
-                          **recorded)
+                          client=client, **recorded)
