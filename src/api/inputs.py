@@ -208,6 +208,6 @@ def objection_field(field: str) -> Any:
     return Annotated[str, AfterValidator(check)]
 
 
-__all__ = ["line", "text", "IsoDate", "ascii_int", "AsciiNumber", "ASCII_DECIMAL", "objection_problems", "objection_field", "valid_contact", "clean",
-           "normalize_newlines", "forbidden_character", "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN",
+__all__ = ["line", "text", "IsoDate", "ascii_int", "AsciiNumber", "ASCII_DECIMAL", "objection_problems",
+           "objection_field", "valid_contact", "clean", "normalize_newlines", "forbidden_character", "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN",
            "CONTENT_MAX"]
