@@ -1,23 +1,42 @@
-"""Schemathesis over the live OpenAPI document: generated requests (with a bureau token, so
-commands are exercised) never get a 5xx. Bounded: a few examples per operation, no shrinking."""
+"""Schemathesis over the live OpenAPI document, in three runs: requests valid by the schema,
+requests that break it (negative mode: wrong types, missing and extra fields, odd headers and
+parameters), and stateful sequences that follow the links schemathesis infers from the
+responses (apply → intake → scores …, with the ids a command returned).
+
+After every request: no 5xx; a refused request (4xx) wrote nothing to the log (its position is
+unchanged: no partial write); and after a write, the read models catch up without stalling
+(no projection stopped at an event it cannot apply, ``/readyz`` not ``stalled``). Each request
+carries the token of the role its route admits, so commands get past authorization and reach
+validation and the rules. Bounded for CI (a few examples per operation, no shrinking).
+PostgreSQL's side of "no event stalls a projection" is tested in test_projections_failures."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis import GenerationMode
 
 from test_api_helpers import make_api
 
 _state: dict = {}
 
+# Who may send each command (API.md); reads go as the bureau, the audit routes as the auditor,
+# an objection as the anonymous public.
+ROLE_OF_COMMAND = {
+    "platforms": "applicant", "intake": "service_agency", "scores": "expert1", "major-changes": "applicant",
+    "acceptance-application": "applicant", "acceptance-review": "service_agency", "withdrawal": "applicant",
+    "funding": "finance", "recovery": "finance", "objections": None,
+}
+BOUNDED = settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.generate],
+                   suppress_health_check=list(HealthCheck))
+
 
 def _schema():  # noqa: ANN202
-    import tempfile
-
     tmp = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     api, container = make_api(f"sqlite:///{tmp / 'events.sqlite3'}", tmp)
     _state.update(api=api, container=container)
@@ -33,9 +52,82 @@ def _close():  # noqa: ANN202
     _state["container"].close()
 
 
+def _user_for(method: str, path: str) -> str | None:
+    if method.upper() != "POST":
+        return "auditor" if "/audit/" in path else "bureau"
+    return ROLE_OF_COMMAND.get(path.rstrip("/").rsplit("/", 1)[-1], "bureau")
+
+
+def _headers_for(case) -> dict[str, str]:  # noqa: ANN001
+    """The role's token, unless the case itself sends an Authorization header (a negative case)."""
+    sent = {k.lower(): v for k, v in (case.headers or {}).items()}
+    if "authorization" in sent:
+        return {}
+    return _state["api"].headers(_user_for(case.method, case.operation.path))
+
+
+def _position() -> int:
+    return _state["container"].app.recorder.max_notification_id() or 0
+
+
+def _read_models_follow(position: int) -> None:
+    container, api = _state["container"], _state["api"]
+    container.runner.wait_for(position, timeout=5.0)
+    failures = {m["name"]: m["failure"] for m in container.runner.status() if "failure" in m}
+    assert not failures, failures
+    ready = api.client.get("/api/v1/readyz").json()
+    assert ready["status"] != "stalled", ready
+
+
+def _checked(case, response: Any, before: int) -> None:  # noqa: ANN001
+    """What must hold after any request, valid or not."""
+    status = response.status_code
+    assert status < 500, (case.method, case.formatted_path, case.body, status, response.text[:500])
+    after = _position()
+    if 400 <= status < 500:
+        assert after == before, (case.method, case.formatted_path, status, "a refused request wrote",
+                                 before, after)
+    if after != before:
+        _read_models_follow(after)
+
+
+def _exercise(case) -> None:  # noqa: ANN001
+    before = _position()
+    _checked(case, case.call(headers=_headers_for(case)), before)
+
+
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@BOUNDED
 def test_no_server_errors(case) -> None:  # noqa: ANN001
-    headers = _state["api"].headers("bureau")
-    case.call_and_validate(headers=headers, checks=[not_a_server_error])
+    _exercise(case)
+
+
+negative = schemathesis.openapi.from_asgi("/openapi.json", _state["api"].client.app)
+negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+
+
+@negative.include(method="POST").parametrize()
+@BOUNDED
+def test_commands_that_break_the_schema_are_refused_without_writing(case) -> None:  # noqa: ANN001
+    _exercise(case)
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Sequences of calls along the inferred links, each checked as above."""
+
+    def setup(self) -> None:
+        self._before = _position()
+
+    def before_call(self, case) -> None:  # noqa: ANN001
+        self._before = _position()
+
+    def get_call_kwargs(self, case) -> dict[str, Any]:  # noqa: ANN001
+        return {"headers": _headers_for(case)}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs: Any) -> None:  # noqa: ANN001
+        _checked(case, response, self._before)
+
+
+def test_stateful_sequences_never_fail_stall_or_half_write() -> None:
+    Workflow.run(settings=settings(max_examples=8, stateful_step_count=8, deadline=None,
+                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck)))

@@ -316,6 +316,9 @@ def test_csrf_is_required(site: Site) -> None:
         post(dict(fields, csrf_token=fields["csrf_token"][:-1] + ("1" if fields["csrf_token"].endswith("0") else "0")),
              cookie),  # forged: one character changed
         post(fields, Csrf.new_nonce()),  # a token for another browser
+        # Issued-at in digits other than ASCII ("²" passes str.isdigit but not int): refused, not a 500.
+        *(post(dict(fields, csrf_token=odd + fields["csrf_token"]), cookie) for odd in ("\u00b2", "\uff11", "\u0661")),
+        post(dict(fields, csrf_token="1_" + fields["csrf_token"]), cookie),
     ]
     for r in attempts:
         assert r.status_code == 403

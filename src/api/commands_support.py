@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import date
 from typing import Any, Callable
 from uuid import UUID
@@ -28,9 +29,13 @@ from projections.views import summarize
 from .auth import Principal
 from .bootstrap import Container
 from .errors import ProblemException
+from .inputs import ascii_int
 from .page_security import client_address
 
 MAX_KEY = 200
+# A structured-field string, as the IETF Idempotency-Key draft defines it: printable ASCII. The
+# key is kept in the permanent log, so no control character or byte of another encoding gets in.
+_KEY = re.compile(f"[\\x20-\\x7e]{{1,{MAX_KEY}}}")
 
 
 # Those who act for themselves act today. Only the clerks of the bureau, the service agency and
@@ -63,9 +68,10 @@ def idempotency_of(request: Request, body: BaseModel | None) -> Idempotency | No
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_KEY:
+    if not _KEY.fullmatch(key):
         raise ProblemException(422, "invalid_idempotency_key",
-                               f"Idempotency-Key must be 1-{MAX_KEY} characters", field="Idempotency-Key")
+                               f"Idempotency-Key must be 1-{MAX_KEY} printable ASCII characters",
+                               field="Idempotency-Key")
     canonical = json.dumps(body.model_dump(mode="json") if body is not None else None,
                            sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256("\n".join([request.method, request.url.path, canonical]).encode("utf-8"))
@@ -94,10 +100,11 @@ def expected_version_of(request: Request) -> int | None:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    if not value.isdigit() or len(value) > 9:
+    version = ascii_int(value, 9)
+    if version is None:
         raise ProblemException(422, "invalid_if_match", "If-Match must be the platform's version, e.g. \"7\"",
                                field="If-Match")
-    return int(value)
+    return version
 
 
 def can_see(principal: Principal, platform: Platform) -> bool:

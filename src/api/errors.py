@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregates.errors import DomainError
 
+from .inputs import ascii_int
+
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
@@ -159,12 +161,11 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
-            try:
-                too_big = int(declared) > self.max_bytes
-            except ValueError:
+            length = ascii_int(declared.decode("latin-1"), 18)
+            if length is None:
                 await _send(send, problem(400, "bad_content_length", "Content-Length is not a number"))
                 return
-            if too_big:
+            if length > self.max_bytes:
                 await _send(send, _too_large(self.max_bytes))
                 return
             await self.app(scope, receive, send)

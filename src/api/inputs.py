@@ -101,6 +101,15 @@ def _ascii_number(value: Any) -> Any:
     return value
 
 
+def ascii_int(text: str, max_digits: int) -> int | None:
+    """The whole number ``text`` spells in 1 to ``max_digits`` ASCII digits, else None.
+
+    Headers, tokens and form fields are read with this, never ``str.isdigit()`` then ``int()``:
+    ``isdigit`` accepts ``"²"`` (which ``int`` then refuses, a 500) and ``int`` reads ``"３"``,
+    ``"٣"``, ``" 7 "`` and ``"1_0"``."""
+    return int(text) if re.fullmatch(f"[0-9]{{1,{max_digits}}}", text) else None
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 AsciiNumber = BeforeValidator(_ascii_number)
 
@@ -199,6 +208,6 @@ def objection_field(field: str) -> Any:
     return Annotated[str, AfterValidator(check)]
 
 
-__all__ = ["line", "text", "IsoDate", "AsciiNumber", "ASCII_DECIMAL", "objection_problems", "objection_field", "valid_contact", "clean",
-           "normalize_newlines", "forbidden_character", "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN",
+__all__ = ["line", "text", "IsoDate", "ascii_int", "AsciiNumber", "ASCII_DECIMAL", "objection_problems",
+           "objection_field", "valid_contact", "clean", "normalize_newlines", "forbidden_character", "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN",
            "CONTENT_MAX"]

@@ -6,6 +6,7 @@ echoed in the response so a client's report can be matched to the log line."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -52,6 +53,16 @@ def stdlib_json_formatter() -> logging.Formatter:
                            structlog.stdlib.ExtraAdder()])
 
 
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def _request_id(sent: bytes) -> str:
+    """The client's ``X-Request-ID`` if it is a plain token, else a new one: it is written to the
+    log and echoed in a response header, where a control character, NUL or another encoding's
+    bytes would forge log lines or break the response."""
+    return sent.decode("ascii") if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+
+
 class RequestLog:
     """ASGI middleware writing the access log line (cheap: no body is read)."""
 
@@ -65,7 +76,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        request_id = _request_id(headers.get(b"x-request-id", b""))
         status = 500
 
         async def send_with_id(message: Message) -> None:

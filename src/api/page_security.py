@@ -37,6 +37,8 @@ from typing import Callable, Protocol
 from fastapi import Request
 from starlette.responses import Response
 
+from .inputs import ascii_int
+
 CSRF_COOKIE = "csrf_nonce"
 CSRF_FIELD = "csrf_token"
 CSRF_MAX_AGE = 4 * 3600  # a form left open over lunch still posts
@@ -93,9 +95,9 @@ class Csrf:
         if not token or "." not in token or len(token) > 100:
             raise CsrfError("no csrf token")
         issued_raw, signature = token.split(".", 1)
-        if not issued_raw.isdigit():
+        issued = ascii_int(issued_raw, 12)
+        if issued is None:
             raise CsrfError("malformed csrf token")
-        issued = int(issued_raw)
         if not hmac.compare_digest(signature, self._sign(nonce, issued)):
             raise CsrfError("csrf token does not match the cookie")
         age = self.clock() - issued
