@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench browser clean
+.PHONY: run test bench soak browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| echo "wrk is not installed: bench_api.py falls back to its slower Python client"
 	$(BIN)/python bench/run_all.py
+
+# Ten minutes on PostgreSQL with the servers' sessions killed every minute (bench/soak.py);
+# neither in `make test` nor in `make bench`. SOAK_ARGS=--minutes 2 for a short one.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 .pytest_cache

@@ -173,7 +173,7 @@ class StoreConfig:
             }
         params = self.postgres_params()
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "aggregates.pg_pool:PurgingPostgresFactory",  # dead connections purged
             "POSTGRES_DBNAME": params["dbname"],
             "POSTGRES_HOST": params["host"],
             "POSTGRES_PORT": str(params["port"]),
