@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import psycopg  # noqa: F401 - imported before any test freezes time: its C types check datetime
 import pytest
@@ -115,3 +115,33 @@ def memory_registry():  # noqa: ANN201
     app = RegistryApp(StoreConfig("memory:"))
     yield app
     app.close()
+
+
+def wait_until(condition: Any, seconds: float = 30.0) -> Any:
+    """Poll ``condition`` until it returns something true, and return that (bounded: background
+    threads and processes work meanwhile); fails the test after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"condition not reached in {seconds} s")
+
+
+def terminate_backends(url: str, application_name: str) -> int:
+    """Terminate every PostgreSQL session of ``application_name`` in ``url``'s database (one
+    process's own, never another test's); returns how many were ended."""
+    import psycopg
+
+    from aggregates.store import StoreConfig
+
+    params = StoreConfig(url).postgres_params()
+    with psycopg.connect(host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"],
+                         password=params["password"] or None, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND application_name = %s", (application_name,)).fetchall()
+    return sum(1 for (done,) in rows if done)

@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from audit.checkpoint_store import latest_checkpoint, load_checkpoints
 from audit.keys import load_signer
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
+from conftest import wait_until
 from scenario import Driver
 from test_page_support import checkpoint_key  # noqa: F401 - the test's own keys, never ./var
 
@@ -238,17 +238,6 @@ def _serving(tmp_path: Path, url: str, **overrides: Any) -> Any:
     return build_container(settings)
 
 
-def _until(condition: Any, seconds: float = 20.0) -> Any:
-    """Poll ``condition`` until it holds (bounded; the watch's thread works in the background)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, checkpoint_key: Path) -> None:
     """`platforms serve` on SQLite: the footer and /audit/checkpoint have a checkpoint without
     anyone asking; after tampering, /readyz is not ready and says where."""
@@ -267,9 +256,9 @@ def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, ch
             assert ready["audit"]["status"] == "intact" and ready["audit"]["signing"] is True
             Driver(c.app, subfield="智能传感器").to("applied")
             total = len(list(iter_rows(c.app)))
-            _until(lambda: client.get("/api/v1/audit/checkpoint").json()["size"] == total)
+            wait_until(lambda: client.get("/api/v1/audit/checkpoint").json()["size"] == total)
             _tamper(c.app, 2)
-            r = _until(lambda: (lambda r: r if r.status_code == 503 else None)(client.get("/api/v1/readyz")))
+            r = wait_until(lambda: (lambda r: r if r.status_code == 503 else None)(client.get("/api/v1/readyz")))
             body = r.json()
             assert body["status"] == "broken" and body["audit"]["first_failure"]["position"] == 2
     finally:
@@ -289,11 +278,11 @@ def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path
         proc = subprocess.Popen([sys.executable, "-c", "from api.cli import app; app()", "projections", "run"],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            _until(lambda: (latest_checkpoint(app) or None) and latest_checkpoint(app).size
+            wait_until(lambda: (latest_checkpoint(app) or None) and latest_checkpoint(app).size
                    == len(list(iter_rows(app))))
             Driver(app, subfield="智能传感器").to("applied")  # an API worker's writes
             total = len(list(iter_rows(app)))
-            _until(lambda: latest_checkpoint(app).size == total)
+            wait_until(lambda: latest_checkpoint(app).size == total)
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=30)

@@ -15,9 +15,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 
 from aggregates.application import RegistryApp
@@ -26,31 +24,11 @@ from audit.reconcile import reconcile_read_models
 from projections.db import make_engine
 from projections.runner import max_position, read_positions
 from projections.tables import ensure_schema
+from conftest import terminate_backends, wait_until
 from scenario import Driver
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBFIELDS = ["智能芯片", "智能传感器", "智能算力", "智能终端"]
-
-
-def _until(condition: Any, seconds: float = 60.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
-def _terminate(url: str, application_name: str) -> int:
-    """Terminate every backend of ``application_name`` (the runner's, nobody else's)."""
-    params = StoreConfig(url).postgres_params()
-    with psycopg.connect(host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"],
-                         password=params["password"] or None, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND application_name = %s", (application_name,)).fetchall()
-    return sum(1 for (done,) in rows if done)
 
 
 @pytest.mark.postgres
@@ -75,16 +53,16 @@ def test_runner_reconnects_after_its_backends_are_terminated_and_matches_a_rebui
             with engine.connect() as conn:
                 return min(read_positions(conn).values()) >= max_position(app)
 
-        _until(applied_everything)
+        wait_until(applied_everything, 60)
         killed = 0
         for i in range(8):  # commands arrive while the runner's connections are cut under it
             Driver(app, subfield=SUBFIELDS[i % len(SUBFIELDS)]).to("reviewed")
-            killed += _terminate(url, name)
-        _until(applied_everything)
-        killed += _terminate(url, name)  # and while it idles
+            killed += terminate_backends(url, name)
+        wait_until(applied_everything, 60)
+        killed += terminate_backends(url, name)  # and while it idles
         time.sleep(0.5)
         Driver(app, subfield=SUBFIELDS[1]).to("accepted")
-        _until(applied_everything)
+        wait_until(applied_everything, 60)
         assert proc.poll() is None, "the runner exited"
         assert killed > 0
         report = reconcile_read_models(app, engine)

@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 import pytest
 
 from aggregates.application import RegistryApp
 from aggregates.store import StoreConfig
+from conftest import terminate_backends
 from scenario import Driver
-
-
-def _terminate(url: str, application_name: str) -> int:
-    params = StoreConfig(url).postgres_params()
-    with psycopg.connect(host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"],
-                         password=params["password"] or None, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND application_name = %s", (application_name,)).fetchall()
-    return sum(1 for (done,) in rows if done)
 
 
 @pytest.mark.postgres
@@ -41,7 +31,7 @@ def test_commands_are_recorded_right_after_every_session_of_the_store_is_killed(
     try:
         Driver(app, subfield="智能芯片").to("applied")
         for _ in range(3):
-            assert _terminate(url, name) > 0
+            assert terminate_backends(url, name) > 0
             driven = Driver(app, subfield="智能传感器").to("accepted")
             assert app.get_platform(driven.pid).status == "accepted"
     finally:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -138,20 +139,9 @@ def users_add(name: str = typer.Argument(..., help="Username"),
               credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)"),
               password_stdin: bool = PASSWORD_STDIN) -> None:
     """Create a user; the password is asked for (hidden, twice) or read from stdin."""
-    from .users import UserExists
-
     password = _new_password(password_stdin)
-    c = _container()
-    try:
-        user = c.users.add(name, role, password, credit_code)
-    except UserExists as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
-    except DomainError as exc:
-        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        c.close()
+    with _users_of() as users:
+        user = users.add(name, role, password, credit_code)
     out.print(f"created {user.username} ({user.role.value}{', ' + user.credit_code if user.credit_code else ''})")
 
 
@@ -170,15 +160,16 @@ def users_list() -> None:
         c.close()
 
 
-def _change_user(name: str, change: str, *args: str) -> None:
-    """Apply ``UserRepository.<change>`` to ``name``: exit 1 for an unknown user, 2 for a refused
-    password."""
-    from .users import UnknownUser
+@contextmanager
+def _users_of() -> Iterator[Any]:
+    """The accounts, for one ``users`` command: an unknown or existing user is exit 1, a refused
+    name or password exit 2."""
+    from .users import UnknownUser, UserExists
 
     c = _container()
     try:
-        getattr(c.users, change)(name, *args)
-    except UnknownUser as exc:
+        yield c.users
+    except (UnknownUser, UserExists) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     except DomainError as exc:
@@ -186,6 +177,12 @@ def _change_user(name: str, change: str, *args: str) -> None:
         raise typer.Exit(2) from None
     finally:
         c.close()
+
+
+def _change_user(name: str, change: str, *args: str) -> None:
+    """Apply ``UserRepository.<change>`` to ``name``."""
+    with _users_of() as users:
+        getattr(users, change)(name, *args)
 
 
 @users_app.command("disable")
