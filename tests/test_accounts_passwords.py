@@ -13,19 +13,10 @@ from aggregates.errors import InvalidInput
 from api.cli import app
 from api.password_policy import check_password
 from argon2 import PasswordHasher
+from test_cli_platforms import env  # noqa: F401 - a development store in the test's own directory
 
 api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}")
-    monkeypatch.setenv("PLATFORMS_MODE", "development")
-    for name in ("PLATFORMS_SECRET_KEY", "PLATFORMS_POLICY_DIR", "PLATFORMS_CALENDAR_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 @pytest.mark.parametrize("password, code", [
