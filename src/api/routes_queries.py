@@ -30,9 +30,10 @@ from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
 from .read_cache import render_json
+from .read_retry import RetryReadOnLostConnection
 from .store_probe import store_write_error
 
-router = APIRouter(tags=["queries"])
+router = APIRouter(tags=["queries"], route_class=RetryReadOnLostConnection)
 
 Wired = Annotated[Container, Depends(get_container)]
 MinPosition = Annotated[int | None, Query(ge=0, le=2**53, description="Wait until the read models have "

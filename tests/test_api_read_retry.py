@@ -1,0 +1,45 @@
+"""A read whose database connection is lost in flight is read once more and answered (the soak
+saw one ledger read answer 503 when its session was killed); a read that keeps failing is still
+a clear 503, and a write is never re-run here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import projections.queries
+from test_api_helpers import api  # noqa: F401 - fixture
+
+
+def _lost() -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"),
+                                   connection_invalidated=True)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_read_that_lost_its_connection_is_answered(api, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    real = projections.queries.funding_ledger
+    calls: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise _lost()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projections.queries, "funding_ledger", flaky)
+    r = api.get("/funding-ledger", "finance")
+    assert r.status_code == 200 and "entries" in r.json()
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_read_that_keeps_failing_is_a_503(api, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise _lost()
+
+    monkeypatch.setattr(projections.queries, "funding_ledger", down)
+    r = api.get("/funding-ledger", "finance")
+    assert r.status_code == 503 and r.json()["code"] == "store_unavailable"
