@@ -59,12 +59,18 @@ def _tamper(app: RegistryApp, position: int) -> None:
             cur.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = %s", (position,))
 
 
-def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp, checkpoint_key: Path) -> None:
+def _started(app: RegistryApp, **config: Any) -> tuple[Clock, Driver, IntegrityWatch]:
+    """A platform applied for, and a watch that has made its first tick (at start-up)."""
     clock = Clock()
-    a = Driver(registry, subfield="智能芯片")
+    a = Driver(app, subfield="智能芯片")
     a.to("applied")
-    watch = _watch(registry, clock, every_seconds=60, every_events=1000)
+    watch = _watch(app, clock, **config)
     watch.tick()
+    return clock, a, watch
+
+
+def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp, checkpoint_key: Path) -> None:
+    clock, a, watch = _started(registry, every_seconds=60, every_events=1000)
     first = latest_checkpoint(registry)
     assert first is not None and first.size == len(list(iter_rows(registry)))  # at start-up, at once
     assert watch.status()["status"] == "intact" and watch.status()["signing"] is True
@@ -85,11 +91,7 @@ def test_grown_log_is_signed_at_start_up_then_on_schedule(registry: RegistryApp,
 
 
 def test_many_new_events_are_signed_without_waiting(registry: RegistryApp, checkpoint_key: Path) -> None:
-    clock = Clock()
-    a = Driver(registry, subfield="智能芯片")
-    a.to("applied")
-    watch = _watch(registry, clock, every_seconds=60, every_events=2)
-    watch.tick()
+    clock, a, watch = _started(registry, every_seconds=60, every_events=2)
     size = latest_checkpoint(registry).size
     a.to("reviewed")
     assert len(list(iter_rows(registry))) - size >= 2
