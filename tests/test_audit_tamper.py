@@ -30,13 +30,14 @@ from freezegun import freeze_time
 from aggregates.application import RegistryApp
 from aggregates.hashing import event_hash
 from aggregates.store import StoreConfig
-from audit.checkpoint_store import store_checkpoint
+from audit.checkpoint_store import load_checkpoints, store_checkpoint
 from audit.checkpoints import LogNotIntact, sign_checkpoint
 from audit.keys import load_signer
 from audit.rows import iter_rows, stream_rows
 from audit.signing import CheckpointSigner
+from audit import verify_split
 from audit.verify import verify_log
-from scenario import Driver
+from scenario import STAGES, Driver
 
 NOW = "2024-01-05T03:00:00+00:00"
 
@@ -78,9 +79,71 @@ def _row(app: RegistryApp, pid: UUID, version: int):  # noqa: ANN202
     return next(r for r in stream_rows(app, pid) if r.version == version)
 
 
+@pytest.fixture(autouse=True)
+def small_parts(monkeypatch):  # noqa: ANN001, ANN201
+    """Parts of 4 events, so that the split scan cuts these small logs into many parts."""
+    monkeypatch.setattr(verify_split, "SMALLEST_PART", 4)
+
+
 def _verify(app: RegistryApp, deep: bool = False):  # noqa: ANN202
+    """The report of the one-pass scan, checked to be exactly the report of the scan split over
+    two processes: a split scan must never say OK where the one pass finds something, nor
+    change a finding."""
     with freeze_time(NOW):
-        return verify_log(app, deep=deep)
+        report = verify_log(app, deep=deep)
+        assert verify_log(app, deep=deep, workers=2).to_dict() == report.to_dict()
+        return report
+
+
+def test_split_scan_joins_its_parts_into_the_one_pass_figures(world) -> None:  # noqa: ANN001
+    """Checkpoints signed at a part's end and inside a part: the joined prefix roots are the
+    signed ones, and the size, root, streams and last position are the one pass's, reported
+    part by part as the progress."""
+    app, _a, _b, signer = world
+    with freeze_time(NOW):
+        d = Driver(app, subfield="智能终端")
+        for stage in STAGES:
+            d.to(stage)
+            sign_checkpoint(app, signer)
+            sizes = sorted({cp.size for _, cp in load_checkpoints(app)})
+            if {s % 4 == 0 for s in sizes} == {True, False}:
+                break
+        assert {s % 4 == 0 for s in sizes} == {True, False}, sizes  # both cases are exercised
+        report = verify_log(app)
+        seen: list[int] = []
+        joined = verify_split.split_scan(app, 2, sizes, 1 << 62, None, seen.append)
+    assert joined is not None, "an intact log is concluded by the split scan itself"
+    assert (joined.size, joined.root.hex(), joined.streams) == (report.size, report.root, report.streams)
+    assert joined.last_position == list(iter_rows(app))[-1].position
+    assert {size: root.hex() for size, root in joined.roots.items()} == {
+        cp.size: cp.root_hex for _, cp in load_checkpoints(app)}
+    assert seen == sorted(seen) and seen[-1] == report.size and len(seen) == -(-report.size // 4)
+
+
+@pytest.mark.parametrize("tamper", ["byte", "delete", "insert"])
+def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:  # noqa: ANN001
+    app, a, *_ = world
+    row = _row(app, a, 5)
+    if tamper == "byte":
+        _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (row.state.replace(b"prev_hash", b"prev_hasH", 1) + b" ",
+                                                          row.position))
+    elif tamper == "delete":
+        _sql(app, "DELETE FROM {T} WHERE {POS}=?", (row.position,))
+    else:
+        _forge_next(app, a, NOW, chained=True)
+    with freeze_time(NOW):
+        assert verify_split.split_scan(app, 2, [], 1 << 62, None) is None
+        assert not verify_log(app, workers=2).ok
+
+
+def test_split_scan_parts(monkeypatch) -> None:  # noqa: ANN001
+    """Four parts or so per process, each a power of two; one process below PARALLEL_FROM."""
+    monkeypatch.setattr(verify_split, "SMALLEST_PART", 4096)
+    assert verify_split.parts_for(1_000_000, 2) == (2, 65536)
+    assert verify_split.parts_for(verify_split.PARALLEL_FROM - 1, None)[0] == 1
+    assert verify_split.parts_for(10_000_000, 1)[0] == 1
+    workers, unit = verify_split.parts_for(1_000_000, 4)
+    assert workers == 4 and unit & (unit - 1) == 0 and 16 <= -(-1_000_000 // unit) < 32
 
 
 def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001

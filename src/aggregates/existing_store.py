@@ -23,7 +23,7 @@ from .calendar import WorkingDayCalendar
 from .policy import PolicyRegistry
 from .store import URL_ENV, VAR_DIR_ENV, StoreConfig, StoreUnavailable
 
-__all__ = ["check_existing", "events_table", "open_existing"]
+__all__ = ["check_existing", "events_table", "open_existing", "reopen_in_child"]
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +101,10 @@ def _check_postgres(store: StoreConfig) -> None:
         raise StoreUnavailable(f"cannot open the event store at {where} ({store.label}): {reason}") from None
     if not has_events:
         raise StoreUnavailable(f"the event store in {where} holds no events ({store.label})")
+
+
+def reopen_in_child(app: RegistryApp) -> RegistryApp:
+    """The same registry opened afresh in a forked helper process: its own connections (a
+    connection must not cross a fork), the parent's configuration, and no DDL (the parent has
+    the tables; on PostgreSQL helpers creating them at once race each other)."""
+    return type(app)(store=app.store, policies=app.policies, calendar=app.calendar, env={"CREATE_TABLE": "no"})

@@ -42,7 +42,10 @@ def _progress(total: int, what: str) -> Progress:
 
 @audit_app.command()
 def verify(deep: bool = typer.Option(False, help="also decode every event through the application, proving "
-                                                 "each row is still readable by the current code (slower)")) -> None:
+                                                 "each row is still readable by the current code (slower)"),
+           workers: Optional[int] = typer.Option(
+               None, min=1, help="processes scanning the log in parts (default: one per CPU on a long log)"),
+           ) -> None:
     """Recompute every hash from the stored bytes; check chains, versions and checkpoints."""
     from audit.rows import log_size
     from audit.verify import verify_log
@@ -51,7 +54,7 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
     total, _ = log_size(app)
     with _progress(total, "verifying") as bar:
         task = bar.add_task("verify", total=total)
-        report = verify_log(app, deep=deep, progress=lambda n: bar.update(task, completed=n))
+        report = verify_log(app, deep=deep, workers=workers, progress=lambda n: bar.update(task, completed=n))
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if not report.ok:
         first = report.first_failure

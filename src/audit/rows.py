@@ -30,9 +30,12 @@ leaves, in log order, commits to each row's place in the log.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from typing import Any, Callable, Iterator
 from uuid import UUID
@@ -40,10 +43,14 @@ from uuid import UUID
 from aggregates.log_seal import TABLE as SEAL_TABLE
 
 __all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "log_snapshot", "chain_digest", "leaf_hash_of",
-           "log_size", "sealed_size", "stream_rows", "id_text", "BATCH"]
+           "log_size", "sealed_size", "seal_layout", "SealLayout", "recorded_at", "PREV_HASH_KEY", "ID_HEX", "stream_rows", "id_text", "BATCH"]
 
 _sha256 = hashlib.sha256
 BATCH = 20000
+# How the transcoder writes an event's prev_hash (compact JSON, the first occurrence of the key,
+# near the start), and a stream id as the chain hash spells it.
+PREV_HASH_KEY = b'"prev_hash":"'
+ID_HEX = re.compile(rb"[0-9a-f]{32}")
 _SEAL_COLUMNS = "seq, first_index, first_position, count, leaves, streams"
 
 
@@ -102,6 +109,17 @@ def chain_digest(topic: Any, oid: Any, version: Any, state: Any) -> bytes:
     return _sha256(b"\x00%b\n%b\n%b\n%b" % (t, o, v, _as_bytes(state) or b"")).digest()
 
 
+def recorded_at(state: bytes) -> datetime | None:
+    """When a stored event says it was recorded (its ``timestamp``), None if that cannot be read
+    as an aware instant."""
+    try:
+        stamp = json.loads(state)["timestamp"]
+        when = datetime.fromisoformat(stamp["_data_"] if isinstance(stamp, dict) else stamp)
+    except Exception:  # noqa: BLE001 - an unreadable timestamp is for other checks to report
+        return None
+    return when if when.tzinfo is not None else None  # the application only writes aware instants
+
+
 def leaf_hash_of(row: StoredRow) -> bytes:
     """The Merkle leaf hash of a stored row: its chain hash, which is already RFC 9162's
     ``SHA-256(0x00 || row bytes)``."""
@@ -119,19 +137,21 @@ def store_kind(app: Any) -> str:
 
 
 def iter_raw_batches(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None,
-                     batch: int = BATCH, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+                     batch: int = BATCH, seals: list[Any] | None = None,
+                     seal_seqs: tuple[int, int] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists of
     up to ``batch``, read in one consistent snapshot.
 
     ``seals``: a list to which, before the first batch, an iterator over the log seal's rows
     (:mod:`aggregates.log_seal`: ``seq, first_index, first_position, count, leaves, streams``,
     in ``seq`` order) read in the same snapshot is appended; ``None`` is appended where the store
-    has no seal table (an in-memory store, or a store the sealing code never opened)."""
+    has no seal table (an in-memory store, or a store the sealing code never opened).
+    ``seal_seqs``: only the seal rows with ``lo <= seq <= hi`` (one part of a split scan)."""
     kind = store_kind(app)
     if kind == "sqlite":
-        yield from _sqlite_batches(app, after, upto, limit, batch, seals)
+        yield from _sqlite_batches(app, after, upto, limit, batch, seals, seal_seqs)
     elif kind == "postgres":
-        yield from _postgres_batches(app, after, upto, limit, batch, seals)
+        yield from _postgres_batches(app, after, upto, limit, batch, seals, seal_seqs)
     else:
         if seals is not None:
             seals.append(None)
@@ -182,12 +202,13 @@ def _sqlite_select(app: Any) -> str:
     return f"SELECT rowid, originator_id, originator_version, topic, state FROM {app.recorder.events_table_name}"
 
 
-def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None,
-                    batch: int, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None, batch: int,
+                    seals: list[Any] | None = None, seqs: tuple[int, int] | None = None,
+                    ) -> Iterator[list[tuple[Any, ...]]]:
     conn = _sqlite_connect(app)
     try:
         conn.execute("BEGIN")  # one snapshot for the whole scan (WAL readers do not block writers)
-        reader = _seal_reader(seals, _sqlite_seals(conn) if seals is not None else None)
+        reader = _seal_reader(seals, _sqlite_seals(conn, seqs) if seals is not None else None)
         where, params = _where(after, upto, limit, "rowid", "?")
         yield from _fetched(conn.execute(_sqlite_select(app) + where, params).fetchmany, batch)
         if reader is not None:
@@ -222,11 +243,16 @@ def _seal_reader(seals: list[Any] | None, reader: SealRows | None) -> SealRows |
     return reader
 
 
-def _sqlite_seals(conn: sqlite3.Connection) -> SealRows | None:
+def _seq_range(seqs: tuple[int, int] | None, ph: str) -> tuple[str, tuple[int, ...]]:
+    return ("", ()) if seqs is None else (f" WHERE seq BETWEEN {ph} AND {ph}", seqs)
+
+
+def _sqlite_seals(conn: sqlite3.Connection, seqs: tuple[int, int] | None = None) -> SealRows | None:
     """The seal rows in ``seq`` order, read in the events' snapshot (None: no seal table)."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SEAL_TABLE,)).fetchone() is None:
         return None
-    cur = conn.execute(f"SELECT {_SEAL_COLUMNS} FROM {SEAL_TABLE} ORDER BY seq")
+    where, params = _seq_range(seqs, "?")
+    cur = conn.execute(f"SELECT {_SEAL_COLUMNS} FROM {SEAL_TABLE}{where} ORDER BY seq", params)
     return SealRows(cur.fetchmany, cur.close)
 
 
@@ -241,8 +267,9 @@ def _pg_select(app: Any) -> Any:
         Identifier(datastore.schema), Identifier(app.recorder.events_table_name))
 
 
-def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
-                      batch: int, seals: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None, batch: int,
+                      seals: list[Any] | None = None, seqs: tuple[int, int] | None = None,
+                      ) -> Iterator[list[tuple[Any, ...]]]:
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL
 
@@ -252,7 +279,7 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
     with datastore.get_connection() as conn:
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            reader = _seal_reader(seals, _postgres_seals(app, conn, batch) if seals is not None else None)
+            reader = _seal_reader(seals, _postgres_seals(app, conn, batch, seqs) if seals is not None else None)
             with conn.cursor(name="audit_scan", row_factory=tuple_row) as cur:
                 cur.itersize = batch
                 cur.execute(query, params)
@@ -261,7 +288,7 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
                 reader.detach()
 
 
-def _postgres_seals(app: Any, conn: Any, batch: int) -> SealRows | None:
+def _postgres_seals(app: Any, conn: Any, batch: int, seqs: tuple[int, int] | None = None) -> SealRows | None:
     """The seal rows in ``seq`` order, read in the events' snapshot (None: no seal table)."""
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL, Identifier
@@ -273,8 +300,9 @@ def _postgres_seals(app: Any, conn: Any, batch: int) -> SealRows | None:
         return None
     cur = conn.cursor(name="audit_seal", row_factory=tuple_row)
     cur.itersize = batch
-    cur.execute(SQL(f"SELECT {_SEAL_COLUMNS} FROM {{}}.{{}} ORDER BY seq").format(
-        Identifier(schema), Identifier(SEAL_TABLE)))
+    where, params = _seq_range(seqs, "%s")
+    cur.execute(SQL(f"SELECT {_SEAL_COLUMNS} FROM {{}}.{{}}{where} ORDER BY seq").format(
+        Identifier(schema), Identifier(SEAL_TABLE)), params)
     return SealRows(cur.fetchmany, cur.close)
 
 
@@ -398,6 +426,76 @@ def sealed_size(app: Any) -> int:
             row = cur.fetchone()
         return int(row[0]) if row else 0
     return log_size(app)[0]
+
+
+@dataclass(frozen=True)
+class SealLayout:
+    """Where the log seal says things are, read in one snapshot: how many seal rows (the last
+    ``seq``) and sealed events there are, the highest stored position, and for each log index
+    asked about the seal row holding it and its position (a split scan cuts the log there)."""
+
+    seals: int
+    sealed: int
+    top: int
+    at: dict[int, tuple[int, int]]
+
+
+def seal_layout(app: Any, indices: list[int]) -> SealLayout | None:
+    """The :class:`SealLayout` of the log now, each of ``indices`` found by a binary search over
+    ``seq`` (a few indexed lookups each). None where the store has no seal, or where the seal is
+    not what an intact one would be (the caller then scans the log in one pass, which names it)."""
+    kind = store_kind(app)
+    events = app.recorder.events_table_name
+    if kind == "sqlite":
+        conn = _sqlite_connect(app)
+        try:
+            conn.execute("BEGIN")
+            return _layout(lambda sql, params: conn.execute(sql, params).fetchone(), events, "rowid", SEAL_TABLE,
+                           "?", indices)
+        except sqlite3.OperationalError:  # no seal table
+            return None
+        finally:
+            conn.close()
+    if kind != "postgres":
+        return None
+    from psycopg.rows import tuple_row
+
+    schema = app.recorder.datastore.schema
+    with app.recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with conn.cursor(row_factory=tuple_row) as cur:
+            if cur.execute("SELECT to_regclass(%s)", (f'"{schema}".{SEAL_TABLE}',)).fetchone()[0] is None:  # type: ignore[index]
+                return None
+            return _layout(lambda sql, params: cur.execute(sql, params).fetchone(), f'"{schema}".{events}',
+                           "notification_id", f'"{schema}".{SEAL_TABLE}', "%s", indices)
+
+
+def _layout(one: Callable[[str, tuple[Any, ...]], Any], events: str, pos: str, seal: str, ph: str,
+            indices: list[int]) -> SealLayout | None:
+    last = one(f"SELECT seq, first_index + count FROM {seal} ORDER BY seq DESC LIMIT 1", ())
+    (top,) = one(f"SELECT COALESCE(MAX({pos}), 0) FROM {events}", ())
+    if last is None or not all(isinstance(v, int) for v in last):
+        return None
+    row_sql = f"SELECT first_index, count, first_position FROM {seal} WHERE seq = {ph}"
+
+    def row_at(seq: int) -> tuple[int, int, int] | None:
+        row = one(row_sql, (seq,))
+        return row if row is not None and all(isinstance(v, int) for v in row) else None
+
+    at: dict[int, tuple[int, int]] = {}
+    for index in indices:
+        lo, hi = 1, last[0]
+        while lo < hi:  # the last seal row whose first_index <= index
+            mid = (lo + hi + 1) // 2
+            row = row_at(mid)
+            if row is None:
+                return None
+            lo, hi = (mid, hi) if row[0] <= index else (lo, mid - 1)
+        row = row_at(lo)
+        if row is None or not row[0] <= index < row[0] + row[1]:
+            return None
+        at[index] = (lo, row[2] + index - row[0])
+    return SealLayout(last[0], last[1], int(top), at)
 
 
 def stream_rows(app: Any, originator_id: UUID) -> list[StoredRow]:

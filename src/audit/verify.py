@@ -23,6 +23,10 @@ stream plus O(log n) Merkle hashes):
 * **Back-dating**: an event after the latest checkpoint recorded well before it was signed was
   appended behind its back.
 
+A long log may be scanned in parts by several processes (``workers``, :mod:`audit.verify_split`),
+which only ever conclude that the log is intact; anything else is left to the one pass, which
+names it. The report is the same either way.
+
 ``deep=True`` adds one thing the bytes cannot show: that the application can still *read* every
 event. Each row is decoded through the application's mapper (topic resolution, transcodings,
 upcasting), and the decoded ``prev_hash`` is compared with the one read from the bytes. An
@@ -52,16 +56,15 @@ from aggregates.hashing import GENESIS
 from .checkpoint_store import load_checkpoints
 from .keys import pinned_public_key
 from .merkle import EMPTY_ROOT
-from .rows import _as_bytes, id_text, iter_raw_batches, iter_rows, store_kind
+from .rows import ID_HEX, PREV_HASH_KEY, _as_bytes, id_text, iter_raw_batches, iter_rows, recorded_at, store_kind
 from .seal_check import SealCheck
 from .signing import SignedCheckpoint, key_id_of, verify_checkpoint
+from .verify_split import split_scan
 
 __all__ = ["Failure", "VerifyReport", "verify_log", "read_prev_hash"]
 
 MAX_FAILURES = 100
-_KEY = b'"prev_hash":"'
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_ID = re.compile(rb"[0-9a-f]{32}")
 _ALTERED = "altered"  # tip marker: this row is already reported as altered
 _BLOCKED = b"\x00never in a state\x00"
 _SEAL_CODES = frozenset({"event_missing", "event_altered", "event_unsealed", "seal_broken", "seal_missing"})
@@ -136,7 +139,7 @@ def read_prev_hash(state: bytes | None) -> tuple[str | None, str]:
     ``(hex, "")`` when well formed, else ``(None, why)``. Never raises."""
     if not state:
         return None, "the stored state is missing (NULL or empty)"
-    i = state.find(_KEY)
+    i = state.find(PREV_HASH_KEY)
     if i >= 0:
         value = state[i + 13:i + 77]
         if state[i + 77:i + 78] == b'"' and _HEX64.fullmatch(value.decode("latin-1")):
@@ -215,6 +218,27 @@ class _Scan:
         self.size = 0
         self.root = EMPTY_ROOT
         self.last_position = 0
+        self.streams = 0
+        self.sealed = 0  # events the seal accounts for
+        self.flagged: set[int] = set()  # positions the seal shows deleted, altered or unsealed
+        # rows past the latest checkpoint are also checked for back-dating
+        self.beyond = self.latest.size if self.latest is not None and self.cutoff is not None else 1 << 62
+
+    # ------------------------------------------------------------------ split over processes
+    def split(self, workers: int | None, progress: Callable[[int], None] | None) -> bool:
+        """Scan a long log in parts on several processes (:mod:`audit.verify_split`). True if it
+        shows the log intact, its figures then this scan's; False if the log is short, the
+        machine has one core, or anything is not intact: :meth:`run` then names it."""
+        if any(cp.root_hex != EMPTY_ROOT.hex() for _, cp in self.by_size.get(0, [])):
+            return False
+        joined = split_scan(self.app, workers, sorted(s for s in self.by_size if s > 0), self.beyond, self.cutoff,
+                            progress)
+        if joined is None or any(cp.root_hex != joined.roots[size].hex() for size, cps in self.by_size.items()
+                                 if size in joined.roots for _, cp in cps):
+            return False
+        self.size = self.sealed = joined.size
+        self.root, self.last_position, self.streams = joined.root, joined.last_position, joined.streams
+        return True
 
     # ------------------------------------------------------------------ the hot loop
     def run(self, progress: Callable[[int], None] | None) -> None:
@@ -225,7 +249,7 @@ class _Scan:
         pop = stack.pop
         push = stack.append
         size = 0
-        key = _KEY
+        key = PREV_HASH_KEY
         sizes = sorted(s for s in self.by_size if s > 0)
         if 0 in self.by_size:
             self._compare(0, EMPTY_ROOT, None)
@@ -234,8 +258,7 @@ class _Scan:
         slow = self._slow
         odd = self._odd
         deep = self.deep
-        # rows past the latest checkpoint are also checked for back-dating
-        beyond = self.latest.size if self.latest is not None and self.cutoff is not None else 1 << 62
+        beyond = self.beyond
         marks = self.marks
         pos = 0
         feed: list[Any] = []
@@ -279,6 +302,8 @@ class _Scan:
         self.root = self._root(stack)
         self.last_position = pos
         seal.finish(pos)
+        self.streams, self.sealed, self.flagged = len(tips), seal.sealed, seal.flagged
+        self.finish_pending()
 
     @staticmethod
     def _root(stack: list[bytes]) -> bytes:
@@ -326,11 +351,11 @@ class _Scan:
     def _judge(self, pos: int, oid: bytes, ver: Any, state: bytes, tip: tuple[Any, ...] | None,
                pending: Any) -> Any:
         """Judge one row; returns the new tip's mark (None for a sound row)."""
-        if tip is None and pending is None and ver == 1 and read_prev_hash(state)[0] == GENESIS and _ID.fullmatch(oid):
+        if tip is None and pending is None and ver == 1 and read_prev_hash(state)[0] == GENESIS and ID_HEX.fullmatch(oid):
             return None  # a new stream, as it should begin (the common case: no finding to name)
         pid = id_text(oid)
         add = self.findings.add
-        if tip is None and not _ID.fullmatch(oid):
+        if tip is None and not ID_HEX.fullmatch(oid):
             add(Failure("bad_originator_id", f"stream id {oid[:80]!r} is not 32 lowercase hex digits: the "
                         "application would not find this row in its stream", pos, pid, ver, pos))
         expected_version = 1 if tip is None else tip[0] + 1
@@ -430,17 +455,11 @@ class _Scan:
                 f"the application decodes ({str(decoded)[:16]}...)", pos, id_text(oid), ver, pos))
 
     def _check_backdated(self, pos: int, oid: bytes, ver: Any, state: bytes) -> None:
-        try:
-            doc = json.loads(state)
-            stamp = doc["timestamp"]
-            recorded_at = datetime.fromisoformat(stamp["_data_"] if isinstance(stamp, dict) else stamp)
-            late = recorded_at < self.cutoff  # type: ignore[operator]
-        except Exception:  # noqa: BLE001 - an unreadable timestamp is not this check's finding
-            return
-        if late:
+        stamp = recorded_at(state)
+        if stamp is not None and stamp < self.cutoff:  # type: ignore[operator]
             self.findings.add(Failure(
                 "uncovered_backdated",
-                f"recorded at {recorded_at.isoformat()}, before the latest checkpoint was signed, yet not covered "
+                f"recorded at {stamp.isoformat()}, before the latest checkpoint was signed, yet not covered "
                 f"by it: appended behind the checkpoint's back", pos, id_text(oid), ver))
 
 
@@ -497,6 +516,7 @@ def verify_log(
     progress: Callable[[int], None] | None = None,
     grace_seconds: int = 300,
     allow_empty: bool = False,
+    workers: int | None = 1,
 ) -> VerifyReport:
     """Verify the whole stored log (every hash of every row, every run). ``deep`` also decodes
     every event through the application's mapper. ``public_key_pem`` defaults to the pinned key;
@@ -509,22 +529,26 @@ def verify_log(
     ``grace_seconds``: an event recorded this long before a checkpoint was signed yet not
     covered by it was appended behind the checkpoint's back (back-dated); a shorter gap is an
     ordinary write that committed while the checkpoint was being signed.
+
+    ``workers``: processes scanning a long log in parts (:mod:`audit.verify_split`; None: one
+    per CPU on a long log). The default, one, is for a caller that must not fork (a serving
+    process); a split scan forks, and never changes the report, only how soon an OK comes.
     """
     findings = _Findings()
     stored = load_checkpoints(app)
     pinned = public_key_pem if public_key_pem is not None else pinned_public_key()
     valid = _check_signatures(stored, pinned, findings)
     scan = _Scan(app, deep, valid, findings, grace_seconds)
-    scan.run(progress)
-    scan.finish_pending()
+    if deep or not scan.split(workers, progress):
+        scan.run(progress)
     count = scan.size
     if count == 0 and not allow_empty:
         findings.add(Failure("empty_log", "the store holds no events: there is nothing to verify (is this the "
                              "right store?)"))
-    _attribute_links(findings, scan.seal.flagged)
+    _attribute_links(findings, scan.flagged)
     # Sealed events missing from the log are named by the seal; a checkpoint larger than both the
     # log and the seal means the last writes went with their seal rows.
-    known = max(count, scan.seal.sealed)
+    known = max(count, scan.sealed)
     for cp_id, cp in valid:
         if cp.size > known:
             findings.add(Failure(
@@ -538,5 +562,5 @@ def verify_log(
         ok=findings.count == 0, events_checked=count, first_failure=findings.first(), failures=findings.items,
         failure_count=findings.count, mode="deep" if deep else "full", size=count, root=scan.root.hex(),
         checkpoints_checked=len(stored), latest_checkpoint=latest.to_dict() if latest else None,
-        unattested_events=max(0, count - (latest.size if latest else 0)), streams=len(scan.tips),
+        unattested_events=max(0, count - (latest.size if latest else 0)), streams=scan.streams,
     )

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from aggregates.existing_store import reopen_in_child
 from audit.rows import iter_raw_batches, store_kind
 
 from .db import make_engine, write_transaction
@@ -172,11 +173,8 @@ def _start_helper(app: Application, models: tuple[str, ...], part: int, parts: i
 
 def _helper_main(parent_app: Any, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
                  flush_every: int, cache_size: int | None) -> None:
-    """A forked helper: its own connections (a connection must not cross a fork), the parent's
-    configuration. It only reads the store, whose tables the parent has: no DDL, which on
-    PostgreSQL would race the other helpers' ("tuple concurrently updated")."""
-    app = type(parent_app)(store=parent_app.store, policies=parent_app.policies, calendar=parent_app.calendar,
-                           env={"CREATE_TABLE": "n"})
+    """A forked helper, on the parent's store opened afresh (it only reads the store)."""
+    app = reopen_in_child(parent_app)
     engine = make_engine(app.store)
     try:
         projector = Projector(app, models, cache_size=cache_size)
