@@ -1,4 +1,4 @@
-"""HTTP benchmark (issue 4): uvicorn serving the demo programme plus a generated load, driven
+"""HTTP benchmark: uvicorn serving the demo programme plus a generated load, driven
 from a separate process at 32 concurrent connections.
 
 For each endpoint it prints requests/s, p50 and p99: the publicity list, the subfield registry,
@@ -89,7 +89,8 @@ def generate_load(url: str, platforms: int) -> list[str]:
         act = Act(f"applicant-load-{i}", Role.APPLICANT, day)
         r = app.apply(act, name=f"负载测试平台{i:04d}", subfield=subfields[i % len(subfields)],
                       host_unit={"name": f"负载测试单位{i:04d}", "credit_code": code,
-                                 "high_tech_certificate": {"number": f"GR{i}", "valid_until": day + timedelta(days=900)}},
+                                 "high_tech_certificate": {"number": f"GR{i}",
+                                                           "valid_until": day + timedelta(days=900)}},
                       commitments="持续投入", achievements=[{"title": "成果", "stage": "pilot"}],
                       basic_conditions={"technical_strength": "a", "open_sharing": "b", "service_mechanism": "c"})
         if i % 2 == 0:
@@ -314,8 +315,8 @@ def main() -> None:
             verdict = "ok" if r["p99_ms"] < 100 else "MISS (p99 ≥ 100 ms)"
         else:
             verdict = "ok" if ratio >= 0.5 and r["p99_ms"] < 50 else "MISS"
-        print(f"{name:40} {r['rps']:9.0f} {ratio:6.2f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}  {verdict}"
-              + (f"  statuses {r['statuses']}" if r["errors"] else ""))
+        print(f"{name:40} {r['rps']:9.0f} {ratio:6.2f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}"
+              f"  {verdict}" + (f"  statuses {r['statuses']}" if r["errors"] else ""))
 
 
 def method_is_command(name: str) -> bool:

@@ -10,7 +10,8 @@
 * **verify --deep**: the same plus every event decoded through the application's mapper.
 
 Each measurement runs in its own freshly spawned process, so its peak memory (max RSS, of the
-largest of it and the processes it forks) is its own. Also: a platform with 1,000 events rebuilt as of versions spread over its life.
+largest of it and the processes it forks) is its own. Also: a platform with 1,000 events rebuilt
+as of versions spread over its life.
 
 The generated store (real platforms as templates, cloned into many correctly chained streams)
 is cached under var/bench/ and reused; ``--events`` picks the size, ``--fresh`` regenerates.
@@ -250,11 +251,11 @@ def main() -> None:
         one_rates.append(one[0] / one[1])
     b, v = max(base_rates), max(ver_rates)
     # Each verify run is compared with the baseline run just before it (same machine load).
-    ratios = [vr / br for vr, br in zip(ver_rates, base_rates)]
+    ratios = [vr / br for vr, br in zip(ver_rates, base_rates, strict=True)]
     print(f"verify: best {v:,.0f} events/s (target >= 200,000); ratio to the adjacent baseline run "
           f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}, target >= 0.5); "
           f"best baseline {b:,.0f} events/s; in one process: best {max(one_rates):,.0f} events/s, ratio "
-          f"{', '.join(f'{o / br:.2f}' for o, br in zip(one_rates, base_rates))}")
+          f"{', '.join(f'{o / br:.2f}' for o, br in zip(one_rates, base_rates, strict=True))}")
     if not args.no_deep:
         deep = run("deep", "verify --deep", url)
         print(f"verify --deep: {deep[0] / deep[1]:,.0f} events/s, {deep[0] / deep[1] / b:.2f} of the baseline")

@@ -1,4 +1,4 @@
-"""Issue 2 benchmark: drive N platforms through the whole procedure, on SQLite and PostgreSQL.
+"""Lifecycle benchmark: drive N platforms through the whole procedure, on SQLite and PostgreSQL.
 
 Prints commands/s and events/s beside a baseline measured in the same run: the bare
 ``eventsourcing`` library saving the same number of events in the same number of
@@ -18,23 +18,23 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
-from eventsourcing.application import Application  # noqa: E402
-from eventsourcing.domain import Aggregate, event  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import Progress  # noqa: E402
-from rich.table import Table  # noqa: E402
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Recording
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
-from aggregates.application import RegistryApp  # noqa: E402
-from aggregates.store import StoreConfig  # noqa: E402
-from aggregates.values import ChangeKind, Role  # noqa: E402
-from scenario import Driver, STAGES, act  # noqa: E402
+from aggregates.application import RegistryApp
+from aggregates.store import StoreConfig
+from aggregates.values import ChangeKind, Role
+from scenario import STAGES, Driver, act
 
 PG = os.environ.get("PLATFORMS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 console = Console(width=150)
@@ -65,7 +65,7 @@ def store_url(kind: str, workdir: Path) -> tuple[str, callable]:
 class CountingRegistry(RegistryApp):
     """The registry, noting how many events each transaction wrote (for the baseline)."""
 
-    def _record(self, processing_event):  # type: ignore[no-untyped-def]
+    def _record(self, processing_event: ProcessingEvent) -> list[Recording]:
         self.per_tx.append(len(processing_event.events))
         return super()._record(processing_event)
 

@@ -1,4 +1,4 @@
-"""Benchmark of the read models (issue 3): rebuild throughput, memory and follow lag.
+"""Benchmark of the read models: rebuild throughput, memory and follow lag.
 
     .venv/bin/python bench/bench_projections.py [--events 200000] [--store sqlite|postgres|both]
 
@@ -204,7 +204,8 @@ def run(kind: str, events: int, repeat: int = 1) -> dict:
     url = store_url(kind, events)
     print(f"[{kind}] store {url}")
     total, gen_rate = generate(url, events)
-    print(f"[{kind}] {total:,} events in the log" + (f" (generated at {gen_rate:,.0f} events/s)" if gen_rate else " (cached)"))
+    print(f"[{kind}] {total:,} events in the log"
+          + (f" (generated at {gen_rate:,.0f} events/s)" if gen_rate else " (cached)"))
     # Baseline and rebuild back to back, ``repeat`` times each: on a shared machine single
     # runs wander; the medians are reported (and every run, for the record).
     bases, rebs = [], []

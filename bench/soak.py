@@ -41,7 +41,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,7 +173,7 @@ class Load:
         if roll < 0.30:
             return "objection", "POST", f"/platforms/{pid}/objections", {}, body
         if roll < 0.40:
-            today = (datetime.now(timezone.utc) + timedelta(hours=8)).date().isoformat()
+            today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
             return "paper-objection", "POST", f"/platforms/{pid}/objections", auth, body | {"business_date": today}
         if roll < 0.60:
             return "publicity", "GET", "/publicity-list", auth, None

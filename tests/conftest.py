@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import psycopg  # noqa: F401 - imported before any test freezes time: its C types check datetime
+import psycopg  # imported before any test freezes time: its C types check datetime
 import pytest
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
@@ -21,8 +22,6 @@ PG_URL = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://pos
 
 def _pg_reachable() -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
-    import psycopg
-
     from aggregates.store import StoreConfig
 
     env = StoreConfig(PG_URL).eventsourcing_env()
@@ -58,8 +57,6 @@ def postgres_url() -> str:
 
 def fresh_schema(base_url: str) -> tuple[str, str]:
     """A new, empty PostgreSQL schema; returns (url with ?schema=, schema name)."""
-    import psycopg
-
     from aggregates.store import StoreConfig
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -72,8 +69,6 @@ def fresh_schema(base_url: str) -> tuple[str, str]:
 
 
 def drop_schema(base_url: str, schema: str) -> None:
-    import psycopg
-
     from aggregates.store import StoreConfig
 
     env = StoreConfig(base_url).eventsourcing_env()
@@ -98,7 +93,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def registry(store_url: str):  # noqa: ANN201
+def registry(store_url: str):
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 
@@ -108,7 +103,7 @@ def registry(store_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def memory_registry():  # noqa: ANN201
+def memory_registry():
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 
@@ -134,8 +129,6 @@ def wait_until(condition: Any, seconds: float = 30.0) -> Any:
 def terminate_backends(url: str, application_name: str) -> int:
     """Terminate every PostgreSQL session of ``application_name`` in ``url``'s database (one
     process's own, never another test's); returns how many were ended."""
-    import psycopg
-
     from aggregates.store import StoreConfig
 
     params = StoreConfig(url).postgres_params()

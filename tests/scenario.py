@@ -80,7 +80,7 @@ class Driver:
     def act(self, role: Role, on: str, *refs: str, who: str | None = None) -> Act:
         return Act(who or f"{role.value}-1", role, self.d(on), tuple(refs))
 
-    def to(self, stage: str, exception: str | None = None, **application_overrides: Any) -> "Driver":
+    def to(self, stage: str, exception: str | None = None, **application_overrides: Any) -> Driver:
         """Take the platform to ``stage``; ``application_overrides`` shape the application,
         ``exception`` is the Art. 5 justification recorded at approval."""
         for step in STAGES[: STAGES.index(stage) + 1]:

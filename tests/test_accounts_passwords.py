@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 import api.users
 from aggregates.errors import InvalidInput
 from api.cli import app
 from api.password_policy import check_password
-from argon2 import PasswordHasher
 from test_cli_platforms import env  # noqa: F401 - a development store in the test's own directory
 
 api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

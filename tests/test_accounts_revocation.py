@@ -19,16 +19,16 @@ from test_api_helpers import PASSWORD, Api, api  # noqa: F401
 NEW_PASSWORD = "a-brand-new-passphrase"
 
 
-def sign_in(api: Api, username: str, password: str):  # noqa: ANN201
+def sign_in(api: Api, username: str, password: str):
     return api.client.post("/api/v1/auth/token", data={"username": username, "password": password})
 
 
-def platforms(api: Api, token: str):  # noqa: ANN201
+def platforms(api: Api, token: str):
     return api.client.get("/api/v1/platforms", headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture
-def elsewhere(api: Api):  # noqa: ANN201
+def elsewhere(api: Api):
     """The accounts as another process sees them: its own engine on the same store."""
     engine = users_engine(StoreConfig(api.container.settings.database_url))
     yield UserRepository(engine)

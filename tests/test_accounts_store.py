@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 import api.users
 from aggregates.store import StoreConfig
 from api.bootstrap import build_container
 from api.settings import Settings
-from argon2 import PasswordHasher
 from projections.db import make_engine, read_model_path
 
 api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -20,7 +20,7 @@ api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct-horse-battery"
 
 
-def _container(store_url: str, tmp_path: Path):  # noqa: ANN202
+def _container(store_url: str, tmp_path: Path):
     settings = Settings.from_env(env={}, database_url=store_url, var_dir=tmp_path / "var",
                                  secret_key="test-secret-key-of-at-least-32-characters!!",
                                  checkpoint_signer=False)

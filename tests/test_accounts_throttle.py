@@ -20,7 +20,7 @@ from test_api_helpers import PASSWORD, Api, api  # noqa: F401
 WRONG = "not-the-password-at-all"
 
 
-def sign_in(client: TestClient, username: str, password: str):  # noqa: ANN201
+def sign_in(client: TestClient, username: str, password: str):
     return client.post("/api/v1/auth/token", data={"username": username, "password": password})
 
 

@@ -9,7 +9,7 @@ from test_api_helpers import HOST, PASSWORD, Api, api, application  # noqa: F401
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
-def _problem(r, status: int, field: str | None = None) -> dict:  # noqa: ANN001
+def _problem(r, status: int, field: str | None = None) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
@@ -23,7 +23,8 @@ def test_bad_bodies(api: Api) -> None:
     cases = [
         (application(name=123), "name"),
         ({k: v for k, v in application().items() if k != "subfield"}, "subfield"),
-        (application(host_unit={**application()["host_unit"], "credit_code": HOST[:-1] + ("0" if HOST[-1] != "0" else "1")}),
+        (application(host_unit={**application()["host_unit"],
+                                "credit_code": HOST[:-1] + ("0" if HOST[-1] != "0" else "1")}),
          "host_unit.credit_code"),
         (application(subfield="量子计算"), "subfield"),
         (application(business_date="2022-02-30"), "business_date"),

@@ -3,18 +3,19 @@ client that signs in as any of them. (No tests here; imported by the test_api_* 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from unittest.mock import patch
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 import api.users
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
-from argon2 import PasswordHasher
 
 # Argon2 at its production cost takes ~0.3 s a hash here; tests create many users.
 api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -39,7 +40,7 @@ class Api:
         self.client = client
         self.container = container
         self._tokens: dict[str, str] = {}
-        # The read models follow the log in the background (eventually consistent, API.md).
+        # The read models follow the log in the background (eventually consistent, docs/API.md).
         # Like a careful client, reads wait for the last position a write returned, so a test
         # reads its own writes instead of racing the runner.
         self.last_position = 0
@@ -57,7 +58,7 @@ class Api:
                                              u.credit_code, 5, version=u.token_version)[0]
         return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
 
-    def post(self, path: str, user: str | None, body: Any = None, **headers: str):  # noqa: ANN201
+    def post(self, path: str, user: str | None, body: Any = None, **headers: str):
         """POST as ``user``. An applicant's or expert's past ``business_date`` is sent *on* that day
         (the API's "today" is set to it), since they may only act on the day they act."""
         day = body.get("business_date") if isinstance(body, dict) else None
@@ -72,14 +73,14 @@ class Api:
                                                            headers=self.headers(user, **headers)))
         return self._remember(self.client.post(f"/api/v1{path}", json=body, headers=self.headers(user, **headers)))
 
-    def _remember(self, response):  # noqa: ANN001, ANN202
+    def _remember(self, response):
         if response.is_success and "json" in response.headers.get("content-type", ""):
             position = response.json().get("position") if isinstance(response.json(), dict) else None
             if isinstance(position, int):
                 self.last_position = max(self.last_position, position)
         return response
 
-    def get(self, path: str, user: str | None, **params: Any):  # noqa: ANN201
+    def get(self, path: str, user: str | None, **params: Any):
         """GET as ``user``; waits for the last write's position unless the test passes its own."""
         if self.last_position and "min_position" not in params:
             params["min_position"] = self.last_position

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 GOOD_OBJECTION = {"objector_name": "市民", "contact": "13800138000", "content": "申报材料中的数据与事实不符"}
 
 
-def _refused(r, field: str) -> dict:  # noqa: ANN001
+def _refused(r, field: str) -> dict:
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
@@ -125,7 +125,7 @@ def test_a_batch_ref_with_url_characters_reaches_its_page_and_form(api: Api) -> 
     assert api.client.get(f"{url}/platforms/{pid}/objections/new").status_code == 200
 
 
-def _refused_domain(r, field: str) -> dict:  # noqa: ANN001
+def _refused_domain(r, field: str) -> dict:
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field, r.json()
     return r.json()

@@ -11,12 +11,13 @@ from test_api_helpers import api, to_in_publicity  # noqa: F401 - fixture
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
-def test_art8_6_public_objections_are_rate_limited_per_address(api):  # noqa: F811
+def test_art8_6_public_objections_are_rate_limited_per_address(api):
     pid, _ = to_in_publicity(api)
     api.client.app.state.objection_limiter = SlidingWindowLimiter(limit=2, window=600)
     body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请核实"}
     for _ in range(3):  # paper objections recorded by the bureau do not count against anyone
-        assert api.post(f"/platforms/{pid}/objections", "bureau", body | {"business_date": "2022-09-30"}).status_code == 200
+        paper = body | {"business_date": "2022-09-30"}
+        assert api.post(f"/platforms/{pid}/objections", "bureau", paper).status_code == 200
     # The public objects today (after the 2022 window: recorded, not admissible), twice at most.
     assert [api.post(f"/platforms/{pid}/objections", None, body).status_code for _ in range(2)] == [200, 200]
     refused = api.post(f"/platforms/{pid}/objections", None, body)
@@ -26,7 +27,7 @@ def test_art8_6_public_objections_are_rate_limited_per_address(api):  # noqa: F8
     assert len(detail["objections"]) == 5  # the refused one wrote nothing
 
 
-def test_art8_6_the_public_gets_a_receipt_not_the_platforms_file(api):  # noqa: F811
+def test_art8_6_the_public_gets_a_receipt_not_the_platforms_file(api):
     pid, _ = to_in_publicity(api)
     body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请核实"}
     receipt = api.post(f"/platforms/{pid}/objections", None, body)
@@ -34,7 +35,7 @@ def test_art8_6_the_public_gets_a_receipt_not_the_platforms_file(api):  # noqa: 
     assert set(receipt.json()) == {"objection_id", "admissible", "received_on", "position"}
 
 
-def test_art8_6_a_signed_in_non_bureau_objector_is_recorded_as_the_public(api):  # noqa: F811
+def test_art8_6_a_signed_in_non_bureau_objector_is_recorded_as_the_public(api):
     pid, _ = to_in_publicity(api)
     body = {"objector_name": "竞争对手的员工", "contact": "x@example.com", "content": "对申报数据有疑问，请核实"}
     assert api.post(f"/platforms/{pid}/objections", "other_applicant", body).status_code == 200

@@ -3,6 +3,8 @@ PostgreSQL; then every query, read-your-writes, history and time travel."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from test_api_helpers import HOST, Api, api, application, scores, to_in_publicity  # noqa: F401
 
 
@@ -16,12 +18,14 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
 
     # The bureau records a paper objection received in the window; the public objects today (late).
     r = api.post(f"/platforms/{pid}/objections", "bureau",
-                 {"objector_name": "张三", "contact": "13800138000", "content": "申报数据不实，请予核查", "business_date": "2022-10-09"})
+                 {"objector_name": "张三", "contact": "13800138000", "content": "申报数据不实，请予核查",
+                  "business_date": "2022-10-09"})
     assert r.status_code == 200 and r.json()["admissible"] is True
     first = r.json()["objection_id"]
 
     # Notice refused while an objection is pending, citing the article and policy.
-    r = api.post(f"/platforms/{pid}/notice", "bureau", {"document_ref": "长科发〔2022〕50号", "business_date": "2022-10-11"})
+    notice = {"document_ref": "长科发〔2022〕50号", "business_date": "2022-10-11"}
+    r = api.post(f"/platforms/{pid}/notice", "bureau", notice)
     assert r.status_code == 409
     problem = r.json()
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -34,11 +38,9 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
     assert r.status_code == 200, r.text
     version = r.json()["version"]
     # If-Match: a stale version is 412, the current one passes.
-    r = api.post(f"/platforms/{pid}/notice", "bureau", {"document_ref": "长科发〔2022〕50号", "business_date": "2022-10-11"},
-                 **{"If-Match": str(version - 1)})
+    r = api.post(f"/platforms/{pid}/notice", "bureau", notice, **{"If-Match": str(version - 1)})
     assert r.status_code == 412 and r.json()["code"] == "stale_version"
-    r = api.post(f"/platforms/{pid}/notice", "bureau", {"document_ref": "长科发〔2022〕50号", "business_date": "2022-10-11"},
-                 **{"If-Match": f'"{version}"'})
+    r = api.post(f"/platforms/{pid}/notice", "bureau", notice, **{"If-Match": f'"{version}"'})
     assert r.status_code == 200 and r.json()["status"] == "notified"
 
     r = api.post(f"/platforms/{pid}/task-book", "bureau", {
@@ -96,7 +98,7 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
     # History: every event, chained; the applicant does not see objectors' identities.
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     assert [e["sequence"] for e in history] == list(range(1, len(history) + 1))
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(history, history[1:]))
+    assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(history))
     assert [e["actor"] for e in history if e["type"] == "Objected"] == ["bureau"]
     own = api.get(f"/platforms/{pid}/history", "applicant").json()["items"]
     assert "张三" not in str(own)
@@ -120,7 +122,8 @@ def test_applicants_are_bound_to_their_host_unit(api: Api) -> None:
     assert api.get("/platforms", "other_applicant", host_credit_code=HOST).status_code == 403
     # A conflicted expert (affiliated with the host unit) must recuse.
     api.post(f"/platforms/{pid}/intake", "service_agency", {"decision": "accepted", "business_date": "2022-03-05"})
-    r = api.post(f"/platforms/{pid}/scores", "expert_conflicted", {"scores": scores(api), "business_date": "2022-03-10"})
+    r = api.post(f"/platforms/{pid}/scores", "expert_conflicted",
+                 {"scores": scores(api), "business_date": "2022-03-10"})
     assert r.status_code == 409 and r.json()["code"] == "expert_conflict_of_interest"
     r = api.post(f"/platforms/{pid}/withdrawal", "applicant", {"reasons": "调整方向"})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
@@ -128,8 +131,9 @@ def test_applicants_are_bound_to_their_host_unit(api: Api) -> None:
 
 def test_upheld_objection_rescinds_and_notice_is_refused(api: Api) -> None:
     pid, _ = to_in_publicity(api)
-    oid = api.post(f"/platforms/{pid}/objections", "bureau", {"objector_name": "王五", "contact": "x@example.com", "content": "依托单位存在失信记录",
-                                                              "business_date": "2022-09-30"}).json()["objection_id"]
+    oid = api.post(f"/platforms/{pid}/objections", "bureau",
+                   {"objector_name": "王五", "contact": "x@example.com", "content": "依托单位存在失信记录",
+                    "business_date": "2022-09-30"}).json()["objection_id"]
     r = api.post(f"/platforms/{pid}/objections/{oid}/resolution", "bureau",
                  {"outcome": "upheld", "handling_opinion": "属实", "vice_mayor_decision_ref": "VMD-2",
                   "business_date": "2022-10-12"})
@@ -139,7 +143,8 @@ def test_upheld_objection_rescinds_and_notice_is_refused(api: Api) -> None:
     # The public objects without an account, always today (a body business_date is ignored):
     # long after this window, so it is recorded but not admissible.
     r = api.post(f"/platforms/{pid}/objections", None,
-                 {"objector_name": "李四", "contact": "13900139000", "content": "迟到的意见：数据不实", "business_date": "2022-10-09"})
+                 {"objector_name": "李四", "contact": "13900139000", "content": "迟到的意见：数据不实",
+                  "business_date": "2022-10-09"})
     assert r.status_code == 200 and r.json()["admissible"] is False
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     assert history[-1]["actor"] == "public" and history[-1]["business_date"] != "2022-10-09"

@@ -19,7 +19,7 @@ def _lost() -> sa.exc.OperationalError:
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_a_read_that_lost_its_connection_is_answered(api, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_a_read_that_lost_its_connection_is_answered(api, monkeypatch: pytest.MonkeyPatch) -> None:
     real = projections.queries.funding_ledger
     calls: list[int] = []
 
@@ -36,7 +36,7 @@ def test_a_read_that_lost_its_connection_is_answered(api, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_a_read_that_keeps_failing_is_a_503(api, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_a_read_that_keeps_failing_is_a_503(api, monkeypatch: pytest.MonkeyPatch) -> None:
     def down(*args: Any, **kwargs: Any) -> Any:
         raise _lost()
 

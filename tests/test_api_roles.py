@@ -21,7 +21,8 @@ ROUTES = [
                                           "funding_plan_ref": "c"}, {"bureau"}),
     ("POST", "/publicity-batches", {"batch_ref": "x", "media": "m", "start_date": "2022-01-04",
                                     "platform_ids": ["{id}"]}, {"bureau"}),
-    ("POST", "/platforms/{id}/objections", {"objector_name": "n", "contact": "n@example.com", "content": "x" * 10}, ALL),
+    ("POST", "/platforms/{id}/objections", {"objector_name": "n", "contact": "n@example.com",
+                                            "content": "x" * 10}, ALL),
     ("POST", "/platforms/{id}/objections/1/resolution", {"outcome": "dismissed", "handling_opinion": "h",
                                                          "vice_mayor_decision_ref": "v"}, {"bureau"}),
     ("POST", "/platforms/{id}/notice", {"document_ref": "d"}, {"bureau"}),
@@ -54,7 +55,7 @@ ROUTES = [
 ]
 
 
-def _fill(value, pid: str):  # noqa: ANN001, ANN202
+def _fill(value, pid: str):
     if isinstance(value, str):
         return value.replace("{id}", pid)
     if isinstance(value, list):

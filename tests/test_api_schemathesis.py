@@ -25,7 +25,7 @@ from test_api_helpers import make_api
 
 _state: dict = {}
 
-# Who may send each command (API.md); reads go as the bureau, the audit routes as the auditor,
+# Who may send each command (docs/API.md); reads go as the bureau, the audit routes as the auditor,
 # an objection as the anonymous public.
 ROLE_OF_COMMAND = {
     "platforms": "applicant", "intake": "service_agency", "scores": "expert1", "major-changes": "applicant",
@@ -36,7 +36,7 @@ BOUNDED = settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.
                    suppress_health_check=list(HealthCheck))
 
 
-def _schema():  # noqa: ANN202
+def _schema():
     tmp = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     api, container = make_api(f"sqlite:///{tmp / 'events.sqlite3'}", tmp)
     _state.update(api=api, container=container)
@@ -47,7 +47,7 @@ schema = _schema()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _close():  # noqa: ANN202
+def _close():
     yield
     _state["container"].close()
 
@@ -58,7 +58,7 @@ def _user_for(method: str, path: str) -> str | None:
     return ROLE_OF_COMMAND.get(path.rstrip("/").rsplit("/", 1)[-1], "bureau")
 
 
-def _headers_for(case) -> dict[str, str]:  # noqa: ANN001
+def _headers_for(case) -> dict[str, str]:
     """The role's token, unless the case itself sends an Authorization header (a negative case)."""
     sent = {k.lower(): v for k, v in (case.headers or {}).items()}
     if "authorization" in sent:
@@ -79,7 +79,7 @@ def _read_models_follow(position: int) -> None:
     assert ready["status"] != "stalled", ready
 
 
-def _checked(case, response: Any, before: int) -> None:  # noqa: ANN001
+def _checked(case, response: Any, before: int) -> None:
     """What must hold after any request, valid or not."""
     status = response.status_code
     assert status < 500, (case.method, case.formatted_path, case.body, status, response.text[:500])
@@ -91,14 +91,14 @@ def _checked(case, response: Any, before: int) -> None:  # noqa: ANN001
         _read_models_follow(after)
 
 
-def _exercise(case) -> None:  # noqa: ANN001
+def _exercise(case) -> None:
     before = _position()
     _checked(case, case.call(headers=_headers_for(case)), before)
 
 
 @schema.parametrize()
 @BOUNDED
-def test_no_server_errors(case) -> None:  # noqa: ANN001
+def test_no_server_errors(case) -> None:
     _exercise(case)
 
 
@@ -108,7 +108,7 @@ negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 @negative.include(method="POST").parametrize()
 @BOUNDED
-def test_commands_that_break_the_schema_are_refused_without_writing(case) -> None:  # noqa: ANN001
+def test_commands_that_break_the_schema_are_refused_without_writing(case) -> None:
     _exercise(case)
 
 
@@ -118,13 +118,13 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
     def setup(self) -> None:
         self._before = _position()
 
-    def before_call(self, case) -> None:  # noqa: ANN001
+    def before_call(self, case) -> None:
         self._before = _position()
 
-    def get_call_kwargs(self, case) -> dict[str, Any]:  # noqa: ANN001
+    def get_call_kwargs(self, case) -> dict[str, Any]:
         return {"headers": _headers_for(case)}
 
-    def validate_response(self, response, case, additional_checks=None, **kwargs: Any) -> None:  # noqa: ANN001
+    def validate_response(self, response, case, additional_checks=None, **kwargs: Any) -> None:
         _checked(case, response, self._before)
 
 

@@ -91,5 +91,6 @@ def test_art9_1_acceptance_due_in_an_unloaded_year_is_pending_and_needed_only_af
                        indicators=[{"name": "开放接口数", "target": "20"}], period_start=d("2026-11-01"))
     assert drv.platform.task_book["period_end"] == d("2027-10-31")
     assert drv.platform.task_book["acceptance_due"] is None  # pending until 2027 is loaded
-    app.apply_for_acceptance(drv.pid, act(Role.APPLICANT, "2027-03-01"), summary="提前完成")  # early: no deadline needed
+    # early: no deadline needed
+    app.apply_for_acceptance(drv.pid, act(Role.APPLICANT, "2027-03-01"), summary="提前完成")
     assert drv.platform.acceptance["early"] is True

@@ -9,9 +9,8 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
-from scenario import Driver, act, application, credit_code, d
-
 from aggregates.values import Role
+from scenario import Driver, act, application, credit_code, d
 
 AFTER_ROUND = "2024-03-01T02:00:00Z"  # 10:00 Asia/Shanghai, after every date of the scenario
 

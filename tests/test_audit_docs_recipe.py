@@ -39,7 +39,7 @@ def the_block(language: str, containing: str) -> str:
 
 
 @pytest.fixture
-def workdir(site: Api, tmp_path: Path) -> Path:  # noqa: F811
+def workdir(site: Api, tmp_path: Path) -> Path:
     """An auditor's directory: the downloaded export, the public key and the recipe's program."""
     work = tmp_path / "auditor"
     work.mkdir()
@@ -56,7 +56,7 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=120, env={**os.environ, "PATH": path})
 
 
-def edit_line(export: Path, kind: str, change, last: bool = False) -> None:  # noqa: ANN001
+def edit_line(export: Path, kind: str, change, last: bool = False) -> None:
     """Rewrite the first (or last) line of that kind in the export."""
     lines = export.read_text(encoding="utf-8").splitlines()
     indexes = [i for i, line in enumerate(lines) if json.loads(line)["kind"] == kind]
@@ -65,7 +65,7 @@ def edit_line(export: Path, kind: str, change, last: bool = False) -> None:  # n
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_the_fetch_step_uses_real_routes(site: Api) -> None:  # noqa: F811
+def test_the_fetch_step_uses_real_routes(site: Api) -> None:
     fetch = the_block("sh", "curl")
     paths = re.findall(r"https://HOST(/\S+)", fetch)
     assert paths == ["/api/v1/auth/token", "/api/v1/audit/export"]

@@ -5,7 +5,7 @@ proofs public."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -48,7 +48,7 @@ def _log_key_line() -> str:
 
 
 def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
-        store_url: str, keys: Keys) -> None:  # noqa: F811
+        store_url: str, keys: Keys) -> None:
     from scenario import Driver
 
     first = RegistryApp(StoreConfig(store_url))
@@ -56,7 +56,7 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         Driver(first, subfield="智能芯片").to("accepted")
         signer = load_signer(create=True)
         leaves, _ = leaf_hashes(first)  # read without touching the audit tables
-        old = signer.sign(len(leaves), root_from_leaf_hashes(leaves), datetime(2025, 1, 2, tzinfo=timezone.utc))
+        old = signer.sign(len(leaves), root_from_leaf_hashes(leaves), datetime(2025, 1, 2, tzinfo=UTC))
         sql(first, OLD_DDL["sqlite" if first.store.is_sqlite else "postgres"])
         sql(first, "INSERT INTO {schema}audit_checkpoints (size, root, signed_at, key_id, signature) "
                    "VALUES (?,?,?,?,?)", (old.size, old.root_hex, old.signed_at, old.key_id, old.signature_b64))
@@ -82,9 +82,9 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         app.close()
 
 
-def test_the_in_memory_store_keeps_notes_too(memory_registry: RegistryApp, tmp_path) -> None:  # noqa: ANN001
+def test_the_in_memory_store_keeps_notes_too(memory_registry: RegistryApp, tmp_path) -> None:
     signer = CheckpointSigner.load_or_create(tmp_path / "k.pem", create=True)
-    plain = signer.sign(0, bytes(32), datetime(2025, 1, 2, tzinfo=timezone.utc))
+    plain = signer.sign(0, bytes(32), datetime(2025, 1, 2, tzinfo=UTC))
     store_checkpoint(memory_registry, plain)
     store_checkpoint(memory_registry, plain, ORIGIN, signer.sign_note(ORIGIN, 0, bytes(32)))
     stored = checkpoints_after(memory_registry)
@@ -93,7 +93,7 @@ def test_the_in_memory_store_keeps_notes_too(memory_registry: RegistryApp, tmp_p
     assert [s.id for s in checkpoints_after(memory_registry, after=1, limit=1)] == [2]
 
 
-def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> None:
     r = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/plain"})
     assert r.status_code == 404 and r.json()["code"] == "no_checkpoint"
     grow(api, 2)
@@ -114,9 +114,9 @@ def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> No
     assert browser.headers["content-type"].startswith("application/json")
 
 
-def test_an_old_latest_checkpoint_has_no_note_to_serve(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_an_old_latest_checkpoint_has_no_note_to_serve(api: Api, keys: Keys) -> None:
     grow(api)
-    cp = load_signer(create=True).sign(1, bytes(32), datetime.now(timezone.utc))
+    cp = load_signer(create=True).sign(1, bytes(32), datetime.now(UTC))
     store_checkpoint(api.container.app, cp)  # signed the old way: no note
     r = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/plain"})
     assert r.status_code == 406 and r.headers["content-type"].startswith("application/problem+json")
@@ -124,7 +124,7 @@ def test_an_old_latest_checkpoint_has_no_note_to_serve(api: Api, keys: Keys) -> 
     assert api.client.get("/api/v1/audit/checkpoint").json()["note"] is None
 
 
-def test_every_checkpoint_is_listed_in_order_and_paged(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_every_checkpoint_is_listed_in_order_and_paged(api: Api, keys: Keys) -> None:
     sizes = []
     for _ in range(3):
         grow(api)
@@ -137,7 +137,7 @@ def test_every_checkpoint_is_listed_in_order_and_paged(api: Api, keys: Keys) -> 
     assert api.client.get("/api/v1/audit/checkpoints", params={"limit": 0}).status_code == 422
 
 
-def test_consistency_proofs_are_public_inclusion_proofs_are_not(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_consistency_proofs_are_public_inclusion_proofs_are_not(api: Api, keys: Keys) -> None:
     grow(api, 2)
     first = sign(api)
     grow(api)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -126,7 +126,7 @@ def _spec_split(signed: str) -> tuple[str, list[tuple[str, bytes]]]:
     return signed[:cut + 1], out
 
 
-def test_a_checkpoint_note_signed_here_verifies_under_the_spec(tmp_path) -> None:  # noqa: ANN001
+def test_a_checkpoint_note_signed_here_verifies_under_the_spec(tmp_path) -> None:
     signer = CheckpointSigner.load_or_create(tmp_path / "cp.pem", create=True)
     origin = "kjj.changsha.gov.cn/platform-registry"
     sig = signer.sign_note(origin, 8, ROOT)
@@ -150,7 +150,7 @@ def test_cosignatures_agree_with_the_spec_both_ways() -> None:
     text = note.checkpoint_text("example.com/log", 8, ROOT)
     witness = Ed25519PrivateKey.generate()
     raw_public = witness.public_key().public_bytes_raw()
-    when = int(datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp())
+    when = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
 
     # Ours, checked by the spec's recipe: key ID with type 0x04; u64 big-endian time || Ed25519
     # over "cosignature/v1\ntime <t>\n" || the checkpoint text.

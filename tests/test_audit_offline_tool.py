@@ -11,7 +11,7 @@ import base64
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,7 @@ def test_tool_depends_only_on_stdlib_and_cryptography():
 def checkpoint_files(tmp_path: Path):
     signer = CheckpointSigner.load_or_create(tmp_path / "keys" / "k.pem", create=True)
     cp = signer.sign(
-        len(HASHES), root_from_leaf_hashes(HASHES), datetime(2025, 11, 25, tzinfo=timezone.utc)
+        len(HASHES), root_from_leaf_hashes(HASHES), datetime(2025, 11, 25, tzinfo=UTC)
     )
     pub = tmp_path / "pub.pem"
     pub.write_bytes(signer.public_key_pem())
@@ -218,7 +218,7 @@ def _at(lines: list[str], kind: str, index: int = 0) -> int:
     return [i for i, line in enumerate(lines) if json.loads(line)["kind"] == kind][index]
 
 
-def _rewrite(export: Path, index: int, change) -> None:  # noqa: ANN001
+def _rewrite(export: Path, index: int, change) -> None:
     """Rewrite the index-th event line of the export."""
     lines = _lines(export)
     at = _at(lines, "event", index)
@@ -228,7 +228,7 @@ def _rewrite(export: Path, index: int, change) -> None:  # noqa: ANN001
     _write(export, lines)
 
 
-def _flip(item) -> None:  # noqa: ANN001
+def _flip(item) -> None:
     state = bytearray(base64.b64decode(item["state_b64"]))
     state[-3] ^= 0x01
     item["state_b64"] = base64.b64encode(bytes(state)).decode()
@@ -249,7 +249,7 @@ def test_chain_catches_one_changed_byte_and_a_dropped_row(tmp_path, exported):
 def test_chain_with_a_malformed_prev_hash_fails_cleanly(tmp_path, exported):
     export, *_ = exported
 
-    def drop_key(item):  # noqa: ANN001, ANN202
+    def drop_key(item):
         state = base64.b64decode(item["state_b64"]).replace(b'"prev_hash":', b'"prev_hasx":')
         item["state_b64"] = base64.b64encode(state).decode()
 

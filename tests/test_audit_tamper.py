@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC
+from itertools import pairwise
 from uuid import UUID
 
 import pytest
@@ -30,12 +32,12 @@ from freezegun import freeze_time
 from aggregates.application import RegistryApp
 from aggregates.hashing import event_hash
 from aggregates.store import StoreConfig
+from audit import verify_split
 from audit.checkpoint_store import load_checkpoints, store_checkpoint
 from audit.checkpoints import LogNotIntact, sign_checkpoint
 from audit.keys import load_signer
 from audit.rows import iter_rows, stream_rows
 from audit.signing import CheckpointSigner
-from audit import verify_split
 from audit.verify import verify_log
 from scenario import STAGES, Driver
 
@@ -43,7 +45,7 @@ NOW = "2024-01-05T03:00:00+00:00"
 
 
 @pytest.fixture
-def world(store_url, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def world(store_url, tmp_path, monkeypatch):
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
     with freeze_time(NOW):
@@ -71,21 +73,21 @@ def _sql(app: RegistryApp, statement: str, params: tuple = ()) -> None:
             cur.execute(sql, params)
 
 
-def _oid(app: RegistryApp, pid: UUID):  # noqa: ANN202
+def _oid(app: RegistryApp, pid: UUID):
     return pid.hex if app.store.is_sqlite else pid
 
 
-def _row(app: RegistryApp, pid: UUID, version: int):  # noqa: ANN202
+def _row(app: RegistryApp, pid: UUID, version: int):
     return next(r for r in stream_rows(app, pid) if r.version == version)
 
 
 @pytest.fixture(autouse=True)
-def small_parts(monkeypatch):  # noqa: ANN001, ANN201
+def small_parts(monkeypatch):
     """Parts of 4 events, so that the split scan cuts these small logs into many parts."""
     monkeypatch.setattr(verify_split, "SMALLEST_PART", 4)
 
 
-def _verify(app: RegistryApp, deep: bool = False):  # noqa: ANN202
+def _verify(app: RegistryApp, deep: bool = False):
     """The report of the one-pass scan, checked to be exactly the report of the scan split over
     two processes: a split scan must never say OK where the one pass finds something, nor
     change a finding."""
@@ -95,7 +97,7 @@ def _verify(app: RegistryApp, deep: bool = False):  # noqa: ANN202
         return report
 
 
-def test_split_scan_joins_its_parts_into_the_one_pass_figures(world) -> None:  # noqa: ANN001
+def test_split_scan_joins_its_parts_into_the_one_pass_figures(world) -> None:
     """Checkpoints signed at a part's end and inside a part: the joined prefix roots are the
     signed ones, and the size, root, streams and last position are the one pass's, reported
     part by part as the progress."""
@@ -121,7 +123,7 @@ def test_split_scan_joins_its_parts_into_the_one_pass_figures(world) -> None:  #
 
 
 @pytest.mark.parametrize("tamper", ["byte", "delete", "insert"])
-def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:  # noqa: ANN001
+def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:
     app, a, *_ = world
     row = _row(app, a, 5)
     if tamper == "byte":
@@ -136,7 +138,7 @@ def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:  #
         assert not verify_log(app, workers=2).ok
 
 
-def test_split_scan_parts(monkeypatch) -> None:  # noqa: ANN001
+def test_split_scan_parts(monkeypatch) -> None:
     """Four parts or so per process, each a power of two; one process below PARALLEL_FROM."""
     monkeypatch.setattr(verify_split, "SMALLEST_PART", 4096)
     assert verify_split.parts_for(1_000_000, 2) == (2, 65536)
@@ -146,7 +148,7 @@ def test_split_scan_parts(monkeypatch) -> None:  # noqa: ANN001
     assert workers == 4 and unit & (unit - 1) == 0 and 16 <= -(-1_000_000 // unit) < 32
 
 
-def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001
+def test_intact_log_verifies_in_both_modes(world) -> None:
     app, *_ = world
     for deep in (False, True):
         report = _verify(app, deep)
@@ -157,11 +159,11 @@ def test_intact_log_verifies_in_both_modes(world) -> None:  # noqa: ANN001
         assert report.streams == len({r.originator_id for r in iter_rows(app)})
 
 
-def _codes_at(report, position: int) -> set[str]:  # noqa: ANN001
+def _codes_at(report, position: int) -> set[str]:
     return {f.code for f in report.failures if f.position == position}
 
 
-def test_one_byte_changed_is_pinpointed_by_the_seal_and_the_chain(world) -> None:  # noqa: ANN001
+def test_one_byte_changed_is_pinpointed_by_the_seal_and_the_chain(world) -> None:
     app, a, *_ = world
     row = _row(app, a, 3)  # a Scored event, not the last of its stream
     assert b'"actor_id":"expert-0"' in row.state
@@ -178,7 +180,7 @@ def test_one_byte_changed_is_pinpointed_by_the_seal_and_the_chain(world) -> None
     assert {f.code for f in report.failures} == {"event_altered", "chain_broken", "checkpoint_mismatch"}
 
 
-def test_last_event_of_a_stream_changed_is_pinpointed(world) -> None:  # noqa: ANN001
+def test_last_event_of_a_stream_changed_is_pinpointed(world) -> None:
     """No later event links to a platform's last event: the seal alone pinpoints the change, also
     after the last checkpoint."""
     app, a, b, signer = world
@@ -201,7 +203,7 @@ def _set_prev_hash(app: RegistryApp, pid: UUID, version: int, new: bytes) -> int
 
 
 @pytest.mark.parametrize("where", ["middle", "first"])
-def test_one_hex_digit_of_a_rows_own_prev_hash_changed_is_reported_at_that_row(world, where) -> None:  # noqa: ANN001
+def test_one_hex_digit_of_a_rows_own_prev_hash_changed_is_reported_at_that_row(world, where) -> None:
     app, a, *_ = world
     version = 4 if where == "middle" else 1
     old = _row(app, a, version).state
@@ -216,7 +218,7 @@ def test_one_hex_digit_of_a_rows_own_prev_hash_changed_is_reported_at_that_row(w
 
 
 @pytest.mark.parametrize("new", [b"zz" + b"0" * 62, b"short\"", b""])
-def test_prev_hash_no_longer_64_hex_digits_is_reported_at_the_row_itself(world, new) -> None:  # noqa: ANN001
+def test_prev_hash_no_longer_64_hex_digits_is_reported_at_the_row_itself(world, new) -> None:
     app, a, *_ = world
     row = _row(app, a, 5)
     i = row.state.index(b'"prev_hash":"') + 13
@@ -228,7 +230,7 @@ def test_prev_hash_no_longer_64_hex_digits_is_reported_at_the_row_itself(world, 
     assert not [f for f in report.failures if f.code == "chain_broken"]  # the next link is explained
 
 
-def test_prev_hash_key_removed_is_reported_not_crashing(world) -> None:  # noqa: ANN001
+def test_prev_hash_key_removed_is_reported_not_crashing(world) -> None:
     app, a, *_ = world
     row = _row(app, a, 5)
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?",
@@ -239,7 +241,7 @@ def test_prev_hash_key_removed_is_reported_not_crashing(world) -> None:  # noqa:
     assert len(bad) == 1 and bad[0].position == row.position and "no prev_hash" in bad[0].reason
 
 
-def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:  # noqa: ANN001
+def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:
     """Only the top-level key counts: a spaced or reordered (but intact) encoding still verifies
     through the JSON fallback, and its bytes change is caught by the next link."""
     app, a, *_ = world
@@ -249,11 +251,12 @@ def test_nested_prev_hash_key_is_not_mistaken_for_the_events(world) -> None:  # 
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (spaced, row.position))
     report = _verify(app)
     # the row's own prev_hash is still read correctly (no bad_prev_hash); its bytes changed
-    assert sorted(f.code for f in report.failures if f.code != "checkpoint_mismatch") == ["chain_broken", "event_altered"]
+    found = sorted(f.code for f in report.failures if f.code != "checkpoint_mismatch")
+    assert found == ["chain_broken", "event_altered"]
     assert report.first_failure.position == row.position
 
 
-def test_malformed_columns_are_reported_never_crash(world) -> None:  # noqa: ANN001
+def test_malformed_columns_are_reported_never_crash(world) -> None:
     app, a, b, _ = world
     row = _row(app, a, 9)
     _sql(app, "UPDATE {T} SET topic=NULL WHERE {POS}=?", (row.position,))
@@ -270,7 +273,7 @@ def test_malformed_columns_are_reported_never_crash(world) -> None:  # noqa: ANN
         assert any(f.code == "bad_originator_id" and f.position == third.position for f in report.failures)
 
 
-def test_deep_mode_decodes_every_row(world) -> None:  # noqa: ANN001
+def test_deep_mode_decodes_every_row(world) -> None:
     """The one thing bytes cannot show: that the application can still read every event."""
     app, a, *_ = world
     with freeze_time(NOW):
@@ -283,7 +286,7 @@ def test_deep_mode_decodes_every_row(world) -> None:  # noqa: ANN001
     assert any(f.code == "undecodable" and f.detected_at == row.position for f in deep.failures)
 
 
-def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> None:  # noqa: ANN001
+def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> None:
     app, a, *_ = world
     row = _row(app, a, 4)
     _sql(app, "UPDATE {T} SET state=? WHERE {POS}=?", (b"\xff" + row.state[1:], row.position))
@@ -293,7 +296,7 @@ def test_one_byte_making_the_row_undecodable_is_reported_not_crashing(world) -> 
         assert report.first_failure.position == row.position and report.first_failure.platform_id == str(a)
 
 
-def test_missing_state_is_reported(world) -> None:  # noqa: ANN001
+def test_missing_state_is_reported(world) -> None:
     app, a, *_ = world
     row = _row(app, a, 6)
     _sql(app, "UPDATE {T} SET state=NULL WHERE {POS}=?", (row.position,))
@@ -315,7 +318,7 @@ def _seal_sql(app: RegistryApp, statement: str, params: tuple = ()) -> None:
                         params)
 
 
-def test_event_deleted_in_the_middle_is_pinpointed_at_the_hole(world) -> None:  # noqa: ANN001
+def test_event_deleted_in_the_middle_is_pinpointed_at_the_hole(world) -> None:
     """Behind a checkpoint: reported where the event was removed, not as a truncation, nor at the
     stream's next event."""
     app, a, *_ = world
@@ -331,7 +334,7 @@ def test_event_deleted_in_the_middle_is_pinpointed_at_the_hole(world) -> None:  
     assert not [f for f in report.failures if f.code == "log_truncated"]
 
 
-def test_last_event_of_a_stream_deleted_in_the_middle_of_the_log(world) -> None:  # noqa: ANN001
+def test_last_event_of_a_stream_deleted_in_the_middle_of_the_log(world) -> None:
     """A platform's Funded event, with other platforms' events after it: no chain link shows it."""
     app, a, b, _ = world
     funded = stream_rows(app, a)[-1]
@@ -345,7 +348,7 @@ def test_last_event_of_a_stream_deleted_in_the_middle_of_the_log(world) -> None:
 
 
 @pytest.mark.parametrize("checkpointed", [True, False])
-def test_last_row_of_the_log_deleted(world, checkpointed) -> None:  # noqa: ANN001
+def test_last_row_of_the_log_deleted(world, checkpointed) -> None:
     """Covered by a checkpoint or written after it: the seal names the deleted row."""
     app, a, b, signer = world
     if not checkpointed:
@@ -360,7 +363,7 @@ def test_last_row_of_the_log_deleted(world, checkpointed) -> None:  # noqa: ANN0
     assert first.platform_id == last.originator_id and first.version == last.version
 
 
-def test_event_deleted_with_its_seal_row_in_the_middle(world) -> None:  # noqa: ANN001
+def test_event_deleted_with_its_seal_row_in_the_middle(world) -> None:
     app, a, *_ = world
     gone = _row(app, a, 5)
     _sql(app, "DELETE FROM {T} WHERE {POS}=?", (gone.position,))
@@ -371,7 +374,7 @@ def test_event_deleted_with_its_seal_row_in_the_middle(world) -> None:  # noqa: 
     assert report.first_failure.position == gone.position
 
 
-def test_tail_deleted_with_its_seal_rows_is_caught_by_the_checkpoint(world) -> None:  # noqa: ANN001
+def test_tail_deleted_with_its_seal_rows_is_caught_by_the_checkpoint(world) -> None:
     """The one deletion the store cannot show by itself: the last writes with their seal rows.
     The signed checkpoint covers them: the log is shorter than a signed size."""
     app, *_ = world
@@ -390,7 +393,7 @@ def _swap(app: RegistryApp, p: int, q: int) -> None:
     _sql(app, "UPDATE {T} SET {POS}=? WHERE {POS}=?", (q, -1))
 
 
-def test_two_events_of_one_stream_swapped(world) -> None:  # noqa: ANN001
+def test_two_events_of_one_stream_swapped(world) -> None:
     app, a, *_ = world
     x, y = _row(app, a, 7), _row(app, a, 8)
     _swap(app, x.position, y.position)
@@ -400,11 +403,11 @@ def test_two_events_of_one_stream_swapped(world) -> None:  # noqa: ANN001
     assert "event_altered" in _codes_at(report, y.position)
 
 
-def test_two_events_of_different_streams_swapped_breaks_the_merkle_root(world) -> None:  # noqa: ANN001
+def test_two_events_of_different_streams_swapped_breaks_the_merkle_root(world) -> None:
     app, *_ = world
     rows = list(iter_rows(app))
     # Adjacent rows of two streams: swapping them keeps each stream's own order.
-    x, y = next((r, s) for r, s in zip(rows, rows[1:]) if r.originator_id != s.originator_id)
+    x, y = next((r, s) for r, s in pairwise(rows) if r.originator_id != s.originator_id)
     _swap(app, x.position, y.position)
     report = _verify(app)
     assert not report.ok
@@ -435,10 +438,11 @@ def _seal_forgery(app: RegistryApp, position: int) -> None:
     (first, count, leaves, names, at), = seal_rows(
         [(row.position, row.id_hex.decode(), row.version, row.topic, row.state)], NOW)
     _seal_sql(app, "INSERT INTO {S} (seq, first_index, first_position, count, leaves, streams, sealed_at) "
-              "SELECT MAX(seq) + 1, MAX(first_index + count), ?, ?, ?, ?, ? FROM {S}", (first, count, leaves, names, at))
+              "SELECT MAX(seq) + 1, MAX(first_index + count), ?, ?, ?, ?, ? FROM {S}",
+              (first, count, leaves, names, at))
 
 
-def test_naively_forged_append_is_unsealed_and_breaks_the_chain(world) -> None:  # noqa: ANN001
+def test_naively_forged_append_is_unsealed_and_breaks_the_chain(world) -> None:
     app, a, *_ = world
     forged = _forge_next(app, a, NOW, chained=False)
     report = _verify(app)
@@ -447,14 +451,14 @@ def test_naively_forged_append_is_unsealed_and_breaks_the_chain(world) -> None: 
     assert chain.detected_at == forged and chain.platform_id == str(a)
 
 
-def test_event_inserted_behind_the_applications_back_is_unsealed(world) -> None:  # noqa: ANN001
+def test_event_inserted_behind_the_applications_back_is_unsealed(world) -> None:
     app, a, *_ = world
     forged = _forge_next(app, a, NOW, chained=True)
     report = _verify(app)
     assert [(f.code, f.position) for f in report.failures] == [("event_unsealed", forged)]
 
 
-def test_well_chained_sealed_backdated_forgery_is_caught(world) -> None:  # noqa: ANN001
+def test_well_chained_sealed_backdated_forgery_is_caught(world) -> None:
     app, a, *_ = world
     forged = _forge_next(app, a, "2023-12-25T03:00:00+00:00", chained=True)
     _seal_forgery(app, forged)
@@ -463,14 +467,14 @@ def test_well_chained_sealed_backdated_forgery_is_caught(world) -> None:  # noqa
     assert report.first_failure.position == forged
 
 
-def test_a_store_without_a_seal_is_not_ok(world) -> None:  # noqa: ANN001
+def test_a_store_without_a_seal_is_not_ok(world) -> None:
     app, *_ = world
     _seal_sql(app, "DROP TABLE {S}")
     report = _verify(app)
     assert not report.ok and report.first_failure.code == "seal_missing"
 
 
-def test_forged_checkpoint_without_the_key_is_a_key_mismatch(world, tmp_path) -> None:  # noqa: ANN001
+def test_forged_checkpoint_without_the_key_is_a_key_mismatch(world, tmp_path) -> None:
     app, a, *_ = world
     _seal_forgery(app, _forge_next(app, a, NOW, chained=True))
     # Appended after the last checkpoint with a current timestamp, it cannot be told from a
@@ -480,14 +484,14 @@ def test_forged_checkpoint_without_the_key_is_a_key_mismatch(world, tmp_path) ->
     from audit.rows import leaf_hash_of
 
     leaves = [leaf_hash_of(r) for r in iter_rows(app)]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    store_checkpoint(app, intruder.sign(len(leaves), root_from_leaf_hashes(leaves), datetime.now(timezone.utc)))
+    store_checkpoint(app, intruder.sign(len(leaves), root_from_leaf_hashes(leaves), datetime.now(UTC)))
     report = _verify(app)
     assert not report.ok and report.failures[0].code == "key_mismatch"
 
 
-def test_replaced_checkpoint_key(world, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_replaced_checkpoint_key(world, tmp_path, monkeypatch) -> None:
     app, *_ = world
     import os
 
@@ -497,9 +501,9 @@ def test_replaced_checkpoint_key(world, tmp_path, monkeypatch) -> None:  # noqa:
     with freeze_time(NOW), pytest.raises(LogNotIntact, match="key mismatch"):
         sign_checkpoint(app, replaced)
     with freeze_time(NOW):
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         report = verify_log(app)
-        store_checkpoint(app, replaced.sign(report.size, bytes.fromhex(report.root), datetime.now(timezone.utc)))
+        store_checkpoint(app, replaced.sign(report.size, bytes.fromhex(report.root), datetime.now(UTC)))
     report = _verify(app)
     assert report.first_failure.code == "key_mismatch" and "key mismatch" in report.first_failure.reason

@@ -4,8 +4,8 @@ writer's hash of the event object, on every event type."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from uuid import UUID
+from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import pytest
 from freezegun import freeze_time
@@ -22,7 +22,7 @@ from scenario import STAGES, Driver
 
 
 @pytest.fixture
-def recorded(tmp_path):  # noqa: ANN001, ANN201
+def recorded(tmp_path):
     """A platform driven through every stage, with its summary recorded after each command."""
     app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'tt.sqlite3'}"))
     states: dict[int, dict] = {}
@@ -36,25 +36,25 @@ def recorded(tmp_path):  # noqa: ANN001, ANN201
     app.close()
 
 
-def test_as_of_version_matches_every_recorded_state(recorded) -> None:  # noqa: ANN001
+def test_as_of_version_matches_every_recorded_state(recorded) -> None:
     app, pid, states = recorded
     for version, summary in states.items():
         assert timetravel.as_of_version(app, pid, version) == summary
 
 
-def test_as_of_date_and_instant(recorded) -> None:  # noqa: ANN001
+def test_as_of_date_and_instant(recorded) -> None:
     app, pid, states = recorded
     assert timetravel.as_of_date(app, pid, date(2022, 9, 30))["status"] == "in_publicity"
     assert timetravel.as_of_date(app, pid, date(2022, 10, 11))["status"] == "notified"
     last = max(states)
-    assert timetravel.as_of_instant(app, pid, datetime(2024, 2, 1, tzinfo=timezone.utc)) == states[last]
+    assert timetravel.as_of_instant(app, pid, datetime(2024, 2, 1, tzinfo=UTC)) == states[last]
     from aggregates.errors import NotFound
 
     with pytest.raises(NotFound):
-        timetravel.as_of_instant(app, pid, datetime(2020, 1, 1, tzinfo=timezone.utc))
+        timetravel.as_of_instant(app, pid, datetime(2020, 1, 1, tzinfo=UTC))
 
 
-def test_diff_between_versions(recorded) -> None:  # noqa: ANN001
+def test_diff_between_versions(recorded) -> None:
     app, pid, states = recorded
     versions = sorted(states)
     diff = timetravel.diff_versions(app, pid, versions[0], versions[1])
@@ -62,12 +62,12 @@ def test_diff_between_versions(recorded) -> None:  # noqa: ANN001
     assert "name" not in diff["changes"]
 
 
-def test_history_and_log_carry_integrity_fields(recorded) -> None:  # noqa: ANN001
+def test_history_and_log_carry_integrity_fields(recorded) -> None:
     app, pid, _ = recorded
     items = platform_history(app, pid)
     assert [i["sequence"] for i in items] == list(range(1, len(items) + 1))
     assert items[0]["prev_hash"] == "0" * 64
-    for a, b in zip(items, items[1:]):
+    for a, b in pairwise(items):
         assert b["prev_hash"] == a["hash"]
     first = items[0]
     assert first["type"] == "Applied" and first["role"] == "applicant" and first["business_date"] == "2022-03-01"
@@ -75,7 +75,7 @@ def test_history_and_log_carry_integrity_fields(recorded) -> None:  # noqa: ANN0
     assert positions == sorted(positions)
 
 
-def test_stored_bytes_hash_equals_the_writers_hash_on_every_event_type(recorded) -> None:  # noqa: ANN001
+def test_stored_bytes_hash_equals_the_writers_hash_on_every_event_type(recorded) -> None:
     from aggregates.hashing import stored_event_hash
     from audit.verify import read_prev_hash
 
@@ -92,7 +92,7 @@ def test_stored_bytes_hash_equals_the_writers_hash_on_every_event_type(recorded)
     assert len(topics) >= 15
 
 
-def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:
     """A version past a snapshot replays from the snapshot, not from version 1, in one load."""
     from aggregates.values import ChangeKind, Role
     from scenario import act
@@ -110,7 +110,7 @@ def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:
         calls: list[dict] = []
         real = app.repository.event_store.get
 
-        def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def spy(*args, **kwargs):
             calls.append(kwargs)
             return real(*args, **kwargs)
 
@@ -121,7 +121,7 @@ def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:
         app.close()
 
 
-def test_proofs_from_the_store_verify(recorded) -> None:  # noqa: ANN001
+def test_proofs_from_the_store_verify(recorded) -> None:
     app, *_ = recorded
     p = proofs.inclusion(app, position=3, size=10)
     assert verify_inclusion(bytes.fromhex(p["leaf_hash"]), p["index"], p["size"],
@@ -134,7 +134,7 @@ def test_proofs_from_the_store_verify(recorded) -> None:  # noqa: ANN001
     assert not verify_consistency(7, 20, bytes.fromhex(c["old_root"]), bytes.fromhex(c["new_root"]), flipped)
 
 
-def test_publicity_list_at_a_past_position(recorded) -> None:  # noqa: ANN001
+def test_publicity_list_at_a_past_position(recorded) -> None:
     app, pid, _ = recorded
     rows = list(iter_rows(app))
     before = next(r.position for r in rows if r.topic.endswith("/Publicized")) - 1

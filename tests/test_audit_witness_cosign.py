@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,11 @@ def _cosignature_of(api: Api, keys: Keys, name: str, when: datetime | None = Non
     """(checkpoint text, cosignature line) of the latest checkpoint by the witness ``name``."""
     text, _ = note.parse_note(api.client.get("/api/v1/audit/checkpoint").json()["note"])
     key_name, key = load_witness_key(keys.witnesses[name])
-    stamp = int((when or datetime.now(timezone.utc)).timestamp())
+    stamp = int((when or datetime.now(UTC)).timestamp())
     return text, note.cosign(text, key_name, key, stamp).line()
 
 
-def test_a_witness_cosigns_a_growing_log(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_a_witness_cosigns_a_growing_log(api: Api, keys: Keys) -> None:
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness(FINANCE, "市财政局")
     audit = witness_for(api.client, keys, AUDIT)
@@ -74,20 +74,20 @@ def _vkey_of_log(keys: Keys) -> str:
     return note.VerifierKey.ed25519(ORIGIN, load_log_key(keys.log_public_key)).encode()
 
 
-def test_a_cosignature_sent_twice_is_kept_once(api: Api, keys: Keys) -> None:  # noqa: F811
+def test_a_cosignature_sent_twice_is_kept_once(api: Api, keys: Keys) -> None:
     keys.add_witness(AUDIT, "市审计局")
     grow(api)
     sign(api)
     text, line = _cosignature_of(api, keys, AUDIT)
     r = api.client.post("/api/v1/audit/cosignatures", json={"checkpoint": text, "cosignature": line})
     assert r.status_code == 201, r.text
-    later, other = _cosignature_of(api, keys, AUDIT, datetime.now(timezone.utc) + timedelta(seconds=5))
+    later, other = _cosignature_of(api, keys, AUDIT, datetime.now(UTC) + timedelta(seconds=5))
     again = api.client.post("/api/v1/audit/cosignatures", json={"checkpoint": later, "cosignature": other})
     assert again.status_code == 200 and again.json()["line"] == line.rstrip("\n")
     assert len(api.client.get("/api/v1/audit/checkpoint").json()["cosignatures"]) == 1
 
 
-def _problem(r, status: int, code: str) -> None:  # noqa: ANN001
+def _problem(r, status: int, code: str) -> None:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == code
@@ -95,7 +95,7 @@ def _problem(r, status: int, code: str) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_the_registry_keeps_only_verified_cosignatures_of_its_witnesses(
-        api: Api, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        api: Api, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness("stranger.example/witness", listed=False)
     grow(api)
@@ -121,11 +121,11 @@ def test_the_registry_keeps_only_verified_cosignatures_of_its_witnesses(
     _problem(post({"checkpoint": other, "cosignature": line}), 422, "bad_cosignature")
     # A well-signed cosignature of a tree head this registry never signed.
     key_name, key = load_witness_key(keys.witnesses[AUDIT])
-    stamp = int(datetime.now(timezone.utc).timestamp())
+    stamp = int(datetime.now(UTC).timestamp())
     _problem(post({"checkpoint": other, "cosignature": note.cosign(other, key_name, key, stamp).line()}),
              404, "unknown_checkpoint")
     # Dated in the future, malformed, or not JSON.
-    _, future = _cosignature_of(api, keys, AUDIT, datetime.now(timezone.utc) + timedelta(days=1))
+    _, future = _cosignature_of(api, keys, AUDIT, datetime.now(UTC) + timedelta(days=1))
     _problem(post({"checkpoint": text, "cosignature": future}), 422, "cosignature_in_future")
     _problem(post({"checkpoint": text, "cosignature": "— only-a-name"}), 422, "malformed_cosignature")
     _problem(post({"checkpoint": "not a checkpoint", "cosignature": line}), 422, "malformed_checkpoint")

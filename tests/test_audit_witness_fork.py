@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ AUDIT = "sjj.changsha.example/witness"
 def _forge(api: Api, size: int, root: bytes) -> None:
     """What a forking log does: sign, with its own key, a tree head it never verified."""
     signer = load_signer(create=False)
-    cp = signer.sign(size, root, datetime.now(timezone.utc))
+    cp = signer.sign(size, root, datetime.now(UTC))
     store_checkpoint(api.container.app, cp, ORIGIN, signer.sign_note(ORIGIN, size, root))
 
 
@@ -44,7 +44,7 @@ def _error_records(caplog: pytest.LogCaptureFixture, reason: str) -> list[loggin
 
 
 def test_same_size_with_another_root_is_refused_and_reported(
-        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
     keys.add_witness(AUDIT, "市审计局")
     witness = witness_for(api.client, keys, AUDIT)
     grow(api, 2)
@@ -74,7 +74,7 @@ def _tamper_first_event(api: Api) -> None:
 
 
 def test_a_root_inconsistent_with_the_cosigned_one_is_refused(
-        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
     keys.add_witness(AUDIT, "市审计局")
     witness = witness_for(api.client, keys, AUDIT)
     grow(api, 2)
@@ -140,14 +140,14 @@ class FakeLog:
 
 
 @pytest.fixture
-def fake(keys: Keys) -> FakeLog:  # noqa: F811
+def fake(keys: Keys) -> FakeLog:
     log = FakeLog(load_signer(create=False))
     log.grow(5)
     log.publish()
     return log
 
 
-def test_the_fake_log_is_cosigned_while_it_behaves(fake: FakeLog, keys: Keys) -> None:  # noqa: F811
+def test_the_fake_log_is_cosigned_while_it_behaves(fake: FakeLog, keys: Keys) -> None:
     keys.add_witness(AUDIT)
     witness = witness_for(fake.client(), keys, AUDIT)
     assert witness.once().status == "cosigned"
@@ -166,7 +166,7 @@ def test_the_fake_log_is_cosigned_while_it_behaves(fake: FakeLog, keys: Keys) ->
     (lambda log, other: setattr(log, "note", "hello\n\n\u2014 x AAAAAAAA\n"), "malformed_checkpoint"),
 ])
 def test_misbehaviour_is_refused_and_the_state_kept(
-        fake: FakeLog, keys: Keys, tmp_path: Path, misbehave: Any, code: str) -> None:  # noqa: F811
+        fake: FakeLog, keys: Keys, tmp_path: Path, misbehave: Any, code: str) -> None:
     keys.add_witness(AUDIT)
     witness = witness_for(fake.client(), keys, AUDIT)
     assert witness.once().status == "cosigned"
@@ -177,7 +177,7 @@ def test_misbehaviour_is_refused_and_the_state_kept(
     assert len(fake.posted) == 1
 
 
-def test_an_unreachable_log_is_a_failure_not_a_refusal(fake: FakeLog, keys: Keys) -> None:  # noqa: F811
+def test_an_unreachable_log_is_a_failure_not_a_refusal(fake: FakeLog, keys: Keys) -> None:
     keys.add_witness(AUDIT)
     witness = witness_for(fake.client(), keys, AUDIT)
     fake.down = True
@@ -186,7 +186,7 @@ def test_an_unreachable_log_is_a_failure_not_a_refusal(fake: FakeLog, keys: Keys
     assert not state_of(keys, AUDIT).exists()
 
 
-def test_interval_mode_keeps_refusing_and_keeps_the_state(fake: FakeLog, keys: Keys) -> None:  # noqa: F811
+def test_interval_mode_keeps_refusing_and_keeps_the_state(fake: FakeLog, keys: Keys) -> None:
     keys.add_witness(AUDIT)
     witness = witness_for(fake.client(), keys, AUDIT)
     assert witness.once().status == "cosigned"
@@ -212,7 +212,7 @@ def test_interval_mode_keeps_refusing_and_keeps_the_state(fake: FakeLog, keys: K
 
 # ---------------------------------------------------------------------------- the command line
 def test_the_cli_exits_non_zero_on_a_refusal(fake: FakeLog, keys: Keys,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from api.cli import app
 
     real_client = httpx.Client

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +17,7 @@ AUDIT, FINANCE = "sjj.changsha.example/witness", "czj.changsha.example/witness"
 
 
 @pytest.fixture
-def site(demo_store: DemoStore, keys: Keys) -> Iterator[tuple[TestClient, object]]:  # noqa: F811
+def site(demo_store: DemoStore, keys: Keys) -> Iterator[tuple[TestClient, object]]:
     from api.app import create_app
 
     container = make_container(demo_store)
@@ -30,7 +30,7 @@ def _footer(client: TestClient, path: str = "/") -> str:
     return client.get(path).text.split("<footer")[1]
 
 
-def test_the_footer_and_the_checkpoint_page_show_the_witnesses(site, keys: Keys) -> None:  # noqa: ANN001, F811
+def test_the_footer_and_the_checkpoint_page_show_the_witnesses(site, keys: Keys) -> None:
     client, container = site
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness(FINANCE, "市财政局")

@@ -20,13 +20,13 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from test_page_support import copy_demo, demo_template, make_container  # noqa: F401 - fixture
-
 
 CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -87,7 +87,7 @@ class Served:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-page-test", daemon=True)
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -102,7 +102,7 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
+def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("browser-store")
     store = copy_demo(demo_template, root)
     container = make_container(store)
@@ -157,10 +157,12 @@ CONTRAST_JS = """() => {
   for (const el of document.querySelectorAll("body *")) {
     const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
     const st = getComputedStyle(el);
-    if (!own || st.visibility === "hidden" || st.display === "none" || el.closest(".visually-hidden, .skip-link")) continue;
+    if (!own || st.visibility === "hidden" || st.display === "none") continue;
+    if (el.closest(".visually-hidden, .skip-link")) continue;
     const a = lum(rgba(st.color)), b = lum(bg(el));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) bad.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 20)}"`);
+    const label = `${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 20)}"`;
+    if (ratio < 4.5) bad.push(label);
   }
   return bad;
 }"""

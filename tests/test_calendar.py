@@ -158,7 +158,7 @@ def test_art8_publicity_in_2027_after_loading_operator_file(cal_2027):
 @pytest.mark.parametrize(
     ("period_end", "deadline"),
     [
-        (date(2023, 10, 31), date(2023, 11, 30)),  # DOMAIN.md example, clipped to Nov 30
+        (date(2023, 10, 31), date(2023, 11, 30)),  # docs/DOMAIN.md example, clipped to Nov 30
         (date(2023, 1, 31), date(2023, 2, 28)),  # clipped to the end of February
         (date(2023, 10, 4), date(2023, 11, 6)),  # Sat 11/4 → Mon 11/6
         (date(2022, 9, 1), date(2022, 10, 8)),  # National Day → make-up Saturday 10/8

@@ -1,4 +1,4 @@
-"""Issue 10 item 4, "fails closed": the commands that read the log never create a store.
+"""Fails closed: the commands that read the log never create a store.
 
 Pointed at a missing SQLite file, an empty one, a mistyped path, a PostgreSQL schema without
 tables or a port where nothing listens, each of them prints one line on stderr naming the store
@@ -26,7 +26,7 @@ from test_api_helpers import HOST  # noqa: F401  (also makes user hashing cheap)
 runner = CliRunner()
 PASSWORD = "s3cr3t-Pa55"
 
-# Every command that needs the log to exist: the read-only ones of the issue, and `audit
+# Every command that needs the log to exist: the ones that only read it, and `audit
 # checkpoint`, which signs the log and so must not sign a new empty one.
 READ_ONLY = [
     ["audit", "verify"],
@@ -203,7 +203,7 @@ def test_read_only_commands_work_on_a_real_store(store_url: str, elsewhere: Path
                 ["audit", "reconcile"], ["audit", "checkpoint"], ["audit", "proof", "inclusion", "--position", "1"],
                 ["audit", "proof", "consistency", "--old-size", "1"], ["audit", "verify", "--workers", "2"]]
     results = [invoke(c) for c in commands]
-    for command, result in zip(commands, results):
+    for command, result in zip(commands, results, strict=True):
         assert result.exit_code == 0, (command, result.output)
     verify, export, ledger = results[:3]
     assert "OK" in verify.stderr and '"ok": true' in verify.stdout

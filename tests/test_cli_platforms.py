@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from test_api_helpers import HOST  # noqa: F401  (also makes user hashing cheap)
+from test_api_helpers import HOST  # also makes user hashing cheap
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_users_add(env: Path) -> None:
-    def add(*args: str):  # noqa: ANN202
+    def add(*args: str):
         return runner.invoke(app, ["users", "add", *args, "--password-stdin"], input="long-password\n")
 
     r = add("alice", "--role", "applicant", "--credit-code", HOST)
@@ -74,8 +74,8 @@ def test_demo_serves_a_live_batch(env: Path) -> None:
         batches = client.get("/api/v1/publicity-list", params={"open": "true"}).json()["items"]
         assert batches and batches[0]["open"] is True
         pid = batches[0]["platforms"][0]["id"]
-        r = client.post(f"/api/v1/platforms/{pid}/objections", json={"objector_name": "访客", "contact": "x@example.com",
-                                                                       "content": "演示异议：申报数据有误"})
+        r = client.post(f"/api/v1/platforms/{pid}/objections",
+                        json={"objector_name": "访客", "contact": "x@example.com", "content": "演示异议：申报数据有误"})
         assert r.status_code == 200 and r.json()["admissible"] is True
         token = client.post("/api/v1/auth/token", data={"username": "bureau", "password": "bureau-demo-2021"}).json()
         assert client.get("/api/v1/funding-ledger",

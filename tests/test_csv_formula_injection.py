@@ -1,4 +1,4 @@
-"""Exports (issue 11, item 8): a CSV cell that a spreadsheet would run as a formula (a host unit
+"""Exports: a CSV cell that a spreadsheet would run as a formula (a host unit
 named ``=HYPERLINK(…)``) is neutralised with a leading quote, as OWASP recommends, while the
 amounts stay numbers; checked by opening the finance CSV in Gnumeric's own CSV importer."""
 

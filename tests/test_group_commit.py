@@ -18,7 +18,7 @@ from aggregates.values import Role
 from scenario import Driver, act
 
 
-def _wait_until(predicate, timeout: float = 5.0) -> None:  # noqa: ANN001
+def _wait_until(predicate, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
@@ -129,11 +129,11 @@ class HeldSaves:
     """Holds the registry's first save until the test has queued the commands it wants grouped
     behind it; records each save's number of aggregates."""
 
-    def __init__(self, registry, monkeypatch) -> None:  # noqa: ANN001
+    def __init__(self, registry, monkeypatch) -> None:
         self.registry, self.sizes, self.release = registry, [], threading.Event()
         original = type(registry).save
 
-        def save(app, *aggregates):  # noqa: ANN001, ANN202
+        def save(app, *aggregates):
             self.sizes.append(len(aggregates))
             if len(self.sizes) == 1:
                 self.release.wait(10)
@@ -141,7 +141,7 @@ class HeldSaves:
 
         monkeypatch.setattr(type(registry), "save", save)
 
-    def run(self, *commands) -> list:  # noqa: ANN002
+    def run(self, *commands) -> list:
         """Run ``commands`` (callables) from threads in this order, the first one's save held
         until all the others are queued; returns each one's result or exception."""
         outcomes: list = [None] * len(commands)
@@ -175,7 +175,7 @@ def test_art8_6_concurrent_objections_share_transactions_and_lose_none(registry,
                for i in range(3)]
     original = type(registry).save
 
-    def slow_save(self, *aggregates):  # noqa: ANN001, ANN202
+    def slow_save(self, *aggregates):
         time.sleep(0.002)  # a slow disk: commands queue behind each commit
         return original(self, *aggregates)
 
@@ -207,7 +207,7 @@ SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 ON = "2024-03-01T02:00:00Z"
 
 
-def _object(registry, pid, who: str = "市民", key: Idempotency | None = None):  # noqa: ANN001, ANN202
+def _object(registry, pid, who: str = "市民", key: Idempotency | None = None):
     return lambda: registry.object(pid, act(Role.BUREAU, "2024-03-01"), objector_name=who, contact="x",
                                    content="异议", idempotency=key)
 
@@ -260,7 +260,7 @@ def test_a_group_that_loses_a_race_is_run_again_command_by_command(registry, mon
     a, b = Driver(registry).to("in_publicity"), Driver(registry).to("in_publicity", exception="recorded")
     original, calls = type(registry).save, []
 
-    def racing_save(app, *aggregates):  # noqa: ANN001, ANN202
+    def racing_save(app, *aggregates):
         calls.append(len(aggregates))
         if len(calls) == 1:
             raise IntegrityError("another writer took this version")
@@ -280,7 +280,7 @@ def test_a_snapshot_that_fails_does_not_turn_a_recorded_command_into_an_error(re
     while registry.get_platform(drv.pid).version < 49:
         _object(registry, drv.pid)()
 
-    def full_disk(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def full_disk(*args, **kwargs):
         raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(registry.snapshots, "put", full_disk)

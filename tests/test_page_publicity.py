@@ -6,9 +6,10 @@ any public page, the subfield registry, the checkpoint footer, 404s, headers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -18,9 +19,17 @@ from aggregates.clock import today_in_shanghai
 from aggregates.errors import ConcurrentModification
 from api.inputs import valid_contact
 from api.page_security import CSRF_COOKIE, Csrf, SlidingWindowLimiter
-from test_page_support import (DemoStore, checkpoint_key, demo_store, demo_template,  # noqa: F401 - fixtures
-                               hidden, make_container, objection_counts, open_platform_links,
-                               sign_checkpoint_now)
+from test_page_support import (  # noqa: F401 - fixtures
+    DemoStore,
+    checkpoint_key,
+    demo_store,
+    demo_template,
+    hidden,
+    make_container,
+    objection_counts,
+    open_platform_links,
+    sign_checkpoint_now,
+)
 
 NAME = "欧阳测试者"
 PHONE = "13912345678"
@@ -65,7 +74,7 @@ class Site:
 
 
 @pytest.fixture
-def site(demo_store: DemoStore) -> Iterator[Site]:  # noqa: F811
+def site(demo_store: DemoStore) -> Iterator[Site]:
     container = make_container(demo_store)
     with TestClient(__import__("api.app", fromlist=["create_app"]).create_app(container)) as client:
         yield Site(client, container)
@@ -179,7 +188,7 @@ def test_objection_receipt_count_and_no_identity_anywhere(site: Site) -> None:
     assert NAME not in r.text and PHONE not in r.text
     after = objection_counts(site.get("/").text)
     assert sum(after) == sum(before) + 1
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(changed) == 1 and after[changed[0]] == number
     # The objector's identity is on no public page, nor in the public JSON list.
     pages = site.public_pages()
@@ -376,14 +385,14 @@ def test_pages_carry_security_headers_and_no_script(site: Site) -> None:
 
 
 # ------------------------------------------------------------------ footer
-def test_footer_without_a_checkpoint(site: Site, checkpoint_key: Path) -> None:  # noqa: F811
+def test_footer_without_a_checkpoint(site: Site, checkpoint_key: Path) -> None:
     for path in ("/", "/subfields", "/checkpoint"):
         html = site.get(path).text
         footer = html.split("<footer")[1]
         assert "尚无签名检查点" in footer and 'href="/checkpoint"' in footer
 
 
-def test_footer_shows_the_latest_checkpoint_on_every_page(site: Site, checkpoint_key: Path) -> None:  # noqa: F811
+def test_footer_shows_the_latest_checkpoint_on_every_page(site: Site, checkpoint_key: Path) -> None:
     cp = sign_checkpoint_now(site.container)
     assert site.client.get("/api/v1/audit/checkpoint").json()["root"] == cp.root_hex
     pages = site.public_pages()

@@ -1,4 +1,4 @@
-"""Privacy (issue 11, item 7): no client address in the permanent log, private files (0600)
+"""Privacy: no client address in the permanent log, private files (0600)
 for the stores, their WAL and exports, and no short secret key even in development."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_public_idempotency_key_keeps_the_client_address_out_of_the_log(api) -> None:  # noqa: F811
+def test_public_idempotency_key_keeps_the_client_address_out_of_the_log(api) -> None:
     pid, _ = to_in_publicity(api)
     first = api.post(f"/platforms/{pid}/objections", None, OBJECTION, **{"Idempotency-Key": "form-7"})
     again = api.post(f"/platforms/{pid}/objections", None, OBJECTION, **{"Idempotency-Key": "form-7"})
@@ -44,7 +44,7 @@ def test_public_key_scope_separates_clients_and_cannot_be_read_back() -> None:
     assert "203.0.113.7" not in mine
 
 
-def test_stores_wal_and_exports_are_created_private(env: Path) -> None:  # noqa: F811
+def test_stores_wal_and_exports_are_created_private(env: Path) -> None:
     tmp_path = env
     old = os.umask(0o022)  # the usual umask, under which files are world-readable by default
     try:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_store(postgres_url):  # noqa: ANN001, ANN201
+def pg_store(postgres_url):
     from conftest import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
@@ -32,13 +32,14 @@ def pg_store(postgres_url):  # noqa: ANN001, ANN201
     drop_schema(postgres_url, schema)
 
 
-def test_concurrent_writers_with_followers(pg_store) -> None:  # noqa: ANN001
+def test_concurrent_writers_with_followers(pg_store) -> None:
     writers = 4
     apps = [RegistryApp(StoreConfig(pg_store)) for _ in range(writers)]
     follower_app = RegistryApp(StoreConfig(pg_store))
     engine = make_engine(follower_app.store)
     # Two followers, as two API processes would run them: they serialize on the position rows.
-    runners = [ReadModelRunner(follower_app, engine, batch_size=7), ReadModelRunner(follower_app, engine, batch_size=13)]
+    runners = [ReadModelRunner(follower_app, engine, batch_size=7),
+               ReadModelRunner(follower_app, engine, batch_size=13)]
     seen: list[int] = []
     lock = threading.Lock()
     for r in runners:

@@ -25,7 +25,7 @@ class Crash(BaseException):
 
 
 @pytest.fixture
-def store(store_url):  # noqa: ANN001, ANN201
+def store(store_url):
     with freeze_time(NOW):
         app = RegistryApp(StoreConfig(store_url))
         Programme(app).cohort(0)
@@ -35,7 +35,7 @@ def store(store_url):  # noqa: ANN001, ANN201
     app.close()
 
 
-def test_crash_mid_batch_then_restart_equals_rebuild(store, monkeypatch) -> None:  # noqa: ANN001
+def test_crash_mid_batch_then_restart_equals_rebuild(store, monkeypatch) -> None:
     app, engine = store
     head = app.recorder.max_notification_id()
     runner = ReadModelRunner(app, engine, batch_size=40)
@@ -45,7 +45,7 @@ def test_crash_mid_batch_then_restart_equals_rebuild(store, monkeypatch) -> None
     crash_at = head + 57
     original = Projector.process_event
 
-    def crashing(self, event, position, models=None):  # noqa: ANN001, ANN202
+    def crashing(self, event, position, models=None):
         if position == crash_at:
             raise Crash(f"injected at {position}")
         return original(self, event, position, models)
@@ -64,7 +64,7 @@ def test_crash_mid_batch_then_restart_equals_rebuild(store, monkeypatch) -> None
     assert dump_tables(engine) == followed
 
 
-def test_crash_while_writing_rolls_back_rows_and_position(store, monkeypatch) -> None:  # noqa: ANN001
+def test_crash_while_writing_rolls_back_rows_and_position(store, monkeypatch) -> None:
     """A failure after some rows were written (during the position update) leaves nothing."""
     app, engine = store
     runner = ReadModelRunner(app, engine, batch_size=25)
@@ -74,7 +74,7 @@ def test_crash_while_writing_rolls_back_rows_and_position(store, monkeypatch) ->
         Programme(app, host_seq=100).cohort(1)
     import projections.runner as runner_module
 
-    def failing(conn, positions):  # noqa: ANN001, ANN202
+    def failing(conn, positions):
         raise Crash("disk full")
 
     monkeypatch.setattr(runner_module, "write_positions", failing)
@@ -88,7 +88,7 @@ def test_crash_while_writing_rolls_back_rows_and_position(store, monkeypatch) ->
     assert dump_tables(engine) == followed
 
 
-def test_rebuild_one_model_and_progress(store) -> None:  # noqa: ANN001
+def test_rebuild_one_model_and_progress(store) -> None:
     app, engine = store
     ReadModelRunner(app, engine).catch_up()
     before = dump_tables(engine)
@@ -104,7 +104,7 @@ def test_rebuild_one_model_and_progress(store) -> None:  # noqa: ANN001
     assert not [n for n in names if n.endswith("__new")]
 
 
-def test_dropped_tables_are_refilled_from_the_log(store) -> None:  # noqa: ANN001
+def test_dropped_tables_are_refilled_from_the_log(store) -> None:
     """Schema change without loss: drop a model's tables, and the runner rebuilds them."""
     app, engine = store
     runner = ReadModelRunner(app, engine)
@@ -116,7 +116,7 @@ def test_dropped_tables_are_refilled_from_the_log(store) -> None:  # noqa: ANN00
     assert dump_tables(engine) == before
 
 
-def test_background_runner_reads_own_writes(store) -> None:  # noqa: ANN001
+def test_background_runner_reads_own_writes(store) -> None:
     app, engine = store
     runner = ReadModelRunner(app, engine)
     runner.start_background(poll_interval=0.05)
@@ -136,7 +136,7 @@ def test_background_runner_reads_own_writes(store) -> None:  # noqa: ANN001
         runner.stop()
 
 
-def test_a_rebuild_shared_by_processes_equals_the_followed_models(store, monkeypatch) -> None:  # noqa: ANN001
+def test_a_rebuild_shared_by_processes_equals_the_followed_models(store, monkeypatch) -> None:
     """Several processes replay their shares of the aggregates into the shadow tables; events
     recorded during the replay (here: the last 30, past the end the processes were given) are
     applied in the swap, the other processes' aggregates loaded from the store."""
@@ -156,7 +156,7 @@ def test_a_rebuild_shared_by_processes_equals_the_followed_models(store, monkeyp
     assert rebuild(app, engine, workers=2)["ledger"] == head and dump_tables(engine) == followed
 
 
-def test_a_failed_rebuild_process_leaves_the_live_models_untouched(store, monkeypatch) -> None:  # noqa: ANN001
+def test_a_failed_rebuild_process_leaves_the_live_models_untouched(store, monkeypatch) -> None:
     app, engine = store
     ReadModelRunner(app, engine).catch_up()
     before = dump_tables(engine)
@@ -164,7 +164,7 @@ def test_a_failed_rebuild_process_leaves_the_live_models_untouched(store, monkey
 
     original = rebuild_module._replay
 
-    def failing_helper(app_, engine_, projector, end, part, parts, *rest):  # noqa: ANN001, ANN202
+    def failing_helper(app_, engine_, projector, end, part, parts, *rest):
         if part == 1:
             raise Crash("helper died")
         return original(app_, engine_, projector, end, part, parts, *rest)

@@ -23,7 +23,7 @@ from scenario import Driver, credit_code, d
 from test_api_helpers import make_api
 
 
-def _nul_platform(registry) -> Driver:  # noqa: ANN001
+def _nul_platform(registry) -> Driver:
     """Written through the application layer, below the API's input rules, as an event already
     in the log (from before those rules) would be."""
     host = {"name": "长沙\x00某科技有限公司", "credit_code": credit_code(),
@@ -31,7 +31,7 @@ def _nul_platform(registry) -> Driver:  # noqa: ANN001
     return Driver(registry, batch_ref="公示\x00-2022").to("in_publicity", name="星河\x00平台", host_unit=host)
 
 
-def test_nul_in_the_log_is_projected_without_stalling_on_either_store(registry, store_url: str) -> None:  # noqa: ANN001
+def test_nul_in_the_log_is_projected_without_stalling_on_either_store(registry, store_url: str) -> None:
     drv = _nul_platform(registry)
     engine = make_engine(registry.store)
     try:
@@ -46,7 +46,8 @@ def test_nul_in_the_log_is_projected_without_stalling_on_either_store(registry, 
             entry = conn.execute(sa.text("SELECT name FROM rm_publicity_entries")).scalar_one()
             ledger = conn.execute(sa.text("SELECT host_name FROM rm_ledger_entries")).scalar_one()
         assert (name, host, batch_ref, entry, ledger) == (f"星河{kept}平台", f"长沙{kept}某科技有限公司",
-                                                          f"公示{kept}-2022", f"星河{kept}平台", f"长沙{kept}某科技有限公司")
+                                                          f"公示{kept}-2022", f"星河{kept}平台",
+                                                          f"长沙{kept}某科技有限公司")
         assert registry.get_platform(drv.pid).name == "星河\x00平台"  # the event itself is untouched
         followed = dump_tables(engine)
         rebuild(registry, engine)  # a rebuild passes the same events
@@ -56,14 +57,14 @@ def test_nul_in_the_log_is_projected_without_stalling_on_either_store(registry, 
 
 
 @pytest.fixture
-def wired(store_url: str, tmp_path: Path):  # noqa: ANN001, ANN201
+def wired(store_url: str, tmp_path: Path):
     api, container = make_api(store_url, tmp_path)
     yield api, container
     container.close()
 
 
 def test_an_event_a_model_cannot_apply_stops_that_model_and_says_where_and_why(
-        wired, store_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+        wired, store_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     api, container = wired
     registry = container.app
     Driver(registry).to("approved")
@@ -74,7 +75,7 @@ def test_an_event_a_model_cannot_apply_stops_that_model_and_says_where_and_why(
     attempts = []
     original = Projector._platform_event
 
-    def refuses(self, p, event, name, pos, before_status, active):  # noqa: ANN001, ANN202
+    def refuses(self, p, event, name, pos, before_status, active):
         if pos == position and "deadlines" in active:
             attempts.append(pos)
             raise ValueError("a row this model cannot hold")

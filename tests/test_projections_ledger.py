@@ -20,7 +20,7 @@ NOW = "2026-06-01T02:00:00Z"
 
 
 @pytest.fixture
-def programme(store_url):  # noqa: ANN001, ANN201
+def programme(store_url):
     with freeze_time(NOW):
         app = RegistryApp(StoreConfig(store_url))
         prog = Programme(app)
@@ -32,7 +32,7 @@ def programme(store_url):  # noqa: ANN001, ANN201
     app.close()
 
 
-def test_ledger_reconciles_to_the_fen(programme) -> None:  # noqa: ANN001
+def test_ledger_reconciles_to_the_fen(programme) -> None:
     app, engine, outcomes = programme
     expected = {k: sum((expected_cohort_money(o)[k] for o in outcomes), Decimal("0.00"))
                 for k in ("committed", "released", "disbursed", "recovered", "outstanding_commitments")}
@@ -51,7 +51,7 @@ def test_ledger_reconciles_to_the_fen(programme) -> None:  # noqa: ANN001
         assert Decimal(e["amount"]) > 0
 
 
-def test_ledger_per_fiscal_year_and_host_unit(programme) -> None:  # noqa: ANN001
+def test_ledger_per_fiscal_year_and_host_unit(programme) -> None:
     app, engine, outcomes = programme
     with engine.connect() as conn:
         fy2022 = Q.funding_ledger(conn, fiscal_year=2022)
@@ -72,7 +72,7 @@ def test_ledger_per_fiscal_year_and_host_unit(programme) -> None:  # noqa: ANN00
     assert sum(Decimal(y["disbursed"]) for y in everything["by_fiscal_year"]) == Decimal("10000000.00")
 
 
-def test_release_of_nothing_writes_no_entry(memory_registry) -> None:  # noqa: ANN001
+def test_release_of_nothing_writes_no_entry(memory_registry) -> None:
     """A platform withdrawn before approval had no commitment: no release entry."""
     from projections.views import summarize
 
@@ -85,8 +85,8 @@ def test_release_of_nothing_writes_no_entry(memory_registry) -> None:  # noqa: A
     assert summarize(memory_registry.get_platform(pid))["funding"]["committed"] == "0.00"
 
 
-def prog_act():  # noqa: ANN201
-    from projections.synthetic import act
+def prog_act():
     from aggregates.values import Role
+    from projections.synthetic import act
 
     return act(Role.APPLICANT, "2022-03-02")

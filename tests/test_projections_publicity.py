@@ -28,7 +28,7 @@ def _approved(prog: Programme, n: int, subfields: list[str]) -> list:
     return pids
 
 
-def test_national_day_window_and_objections(registry) -> None:  # noqa: ANN001
+def test_national_day_window_and_objections(registry) -> None:
     with freeze_time("2022-10-11T02:00:00Z"):  # 10:00 on 2022-10-11 in Asia/Shanghai
         prog = Programme(registry)
         a, b, c = _approved(prog, 3, ["智能芯片", "智能传感器", "智能算力"])
@@ -56,13 +56,14 @@ def test_national_day_window_and_objections(registry) -> None:  # noqa: ANN001
     assert [p["id"] for p in batch["platforms"]] == [str(a), str(b), str(c)]
     assert (lines[str(a)]["objections"], lines[str(a)]["outcome"]) == (1, "dismissed")
     assert (lines[str(b)]["objections"], lines[str(b)]["outcome"]) == (1, "upheld")
-    assert (lines[str(c)]["objections"], lines[str(c)]["late_objections"], lines[str(c)]["outcome"]) == (2, 1, "pending")
+    late = lines[str(c)]
+    assert (late["objections"], late["late_objections"], late["outcome"]) == (2, 1, "pending")
     text = json.dumps(closed, ensure_ascii=False)
     assert "张三" not in text and "138-0000-0000" not in text and "质疑" not in text
     engine.dispose()
 
 
-def test_window_in_an_unloaded_year_is_pending_until_loaded(tmp_path) -> None:  # noqa: ANN001
+def test_window_in_an_unloaded_year_is_pending_until_loaded(tmp_path) -> None:
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 
@@ -95,7 +96,7 @@ def test_window_in_an_unloaded_year_is_pending_until_loaded(tmp_path) -> None:  
     app.close()
 
 
-def test_pagination_newest_first(memory_registry, tmp_path) -> None:  # noqa: ANN001
+def test_pagination_newest_first(memory_registry, tmp_path) -> None:
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 

@@ -12,7 +12,7 @@ from projections.runner import ReadModelRunner
 from projections.synthetic import Programme, act
 
 
-def test_holders_exceptions_and_history(registry) -> None:  # noqa: ANN001
+def test_holders_exceptions_and_history(registry) -> None:
     with freeze_time("2022-10-11T02:00:00Z"):
         prog = Programme(registry)
         first = prog.apply("芯片一号", "智能芯片", "甲公司")
@@ -42,7 +42,7 @@ def test_holders_exceptions_and_history(registry) -> None:  # noqa: ANN001
     engine.dispose()
 
 
-def test_exception_holder_listed_beside_holder(memory_registry, tmp_path) -> None:  # noqa: ANN001
+def test_exception_holder_listed_beside_holder(memory_registry, tmp_path) -> None:
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 

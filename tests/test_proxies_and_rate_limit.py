@@ -1,4 +1,4 @@
-"""Proxies and the objection rate limit (issue 11, item 5): ``X-Forwarded-For`` is believed only
+"""Proxies and the objection rate limit: ``X-Forwarded-For`` is believed only
 from a proxy named in ``PLATFORMS_TRUSTED_PROXIES``; the in-memory limiter keeps at most its cap
 of addresses; on PostgreSQL every worker counts in one shared, pruned table."""
 
@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest

@@ -1,4 +1,4 @@
-"""Recovery (issue 11, item 6): a SQLite store that could not be written is written again as
+"""Recovery: a SQLite store that could not be written is written again as
 soon as it can be, without a restart, and ``/readyz`` says when the store refuses writes.
 
 The store is made unwritable with the immutable attribute (``chattr +i``), which binds root too
@@ -7,8 +7,8 @@ The store is made unwritable with the immutable attribute (``chattr +i``), which
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -114,7 +114,7 @@ def test_read_models_opened_unwritable_are_written_once_they_are_writable(
 
 
 @pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
-def test_readyz_reports_a_postgresql_store_in_read_only_transactions(api: Api, store_url: str) -> None:  # noqa: F811
+def test_readyz_reports_a_postgresql_store_in_read_only_transactions(api: Api, store_url: str) -> None:
     import sqlalchemy as sa
 
     ready = api.client.get("/api/v1/readyz")

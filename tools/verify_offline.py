@@ -67,6 +67,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -151,7 +152,7 @@ def parse_hash(text: str, what: str) -> bytes:
     return value
 
 
-def read_json(path: str, what: str):
+def read_json(path: str, what: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -206,7 +207,7 @@ def verify_signed(cp: object, public_key: Ed25519PublicKey) -> bytes:
         raise Failure("signature must be 64 bytes")
     message = (
         f"{CHECKPOINT_HEADER}\n{size}\n{base64.b64encode(root).decode('ascii')}\n{signed_at}\n"
-    ).encode("utf-8")
+    ).encode()
     try:
         public_key.verify(signature, message)
     except InvalidSignature:
@@ -312,7 +313,7 @@ class Rows:
         if self.last_position is not None and position <= self.last_position:
             self.problems.append(f"{where}: positions must increase, it follows position {self.last_position}")
         self.last_position = position
-        digest = hashlib.sha256(b"\x00" + f"{topic}\n{id_hex}\n{version}\n".encode("utf-8") + state).digest()
+        digest = hashlib.sha256(b"\x00" + f"{topic}\n{id_hex}\n{version}\n".encode() + state).digest()
         recorded = recorded_prev_hash(state)
         self._claims(where, item, digest.hex(), recorded)
         self._link(where, id_hex, version, recorded)

@@ -1,4 +1,4 @@
-"""The application service: one method per command of API.md.
+"""The application service: one method per command of docs/API.md.
 
 Each command loads the aggregates it needs, calls the domain, and saves every changed
 aggregate in one transaction (the platform with its subfield seat, a publicity batch with its
@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterator
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -207,7 +208,8 @@ class RegistryApp(Application[UUID]):
         written: set[UUID] = set()
         for job in group:
             c = job.payload
-            self._reads.ids = reads = set()
+            reads: set[UUID] = set()
+            self._reads.ids = reads
             earlier = error = None
             try:
                 earlier = self._replay(c.act.actor_id, c.idempotency) if c.idempotency is not None else None
@@ -250,8 +252,8 @@ class RegistryApp(Application[UUID]):
         for r in recordings:
             positions.setdefault(r.domain_event.originator_id, []).append(r.notification.id)
         for job, target, to_save, extra in prepared:
-            ids = [i for a in to_save for i in positions.get(a.id, ())]
-            job.finish(self._recorded(job.payload.command, target, extra, ids))
+            at = [i for a in to_save for i in positions.get(a.id, ())]
+            job.finish(self._recorded(job.payload.command, target, extra, at))
 
     @staticmethod
     def _with_record(c: _Command, target: RecordedAggregate, changed: list[RecordedAggregate],
@@ -321,11 +323,14 @@ class RegistryApp(Application[UUID]):
                 super().take_snapshot(aggregate_id, version, projector_func)
             else:
                 snapshot_class = getattr(type(saved), "Snapshot", type(self).snapshot_class)
+                if snapshot_class is None:
+                    raise TypeError(f"{type(saved).__name__} has no snapshot class")
                 self.snapshots.put([snapshot_class.take(saved)])
-        except Exception:  # noqa: BLE001
+        except Exception:
             # The command's events are committed by now, and a snapshot only shortens later
             # loads: failing to take one must not answer a recorded command with an error (the
-            # client would retry it, and act twice). The next snapshot interval tries again.
+            # client would retry it, and act twice). The next is due 50 events later
+            # (``snapshotting_intervals``).
             log.warning("snapshot not taken", exc_info=True,
                         extra={"aggregate_id": str(aggregate_id), "version": version})
 
@@ -348,7 +353,7 @@ class RegistryApp(Application[UUID]):
         table = recorder.events_table_name
         if self.store.is_sqlite:
             with recorder.datastore.transaction(commit=False) as c:
-                c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",
+                c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",  # noqa: S608 - fixed names
                           (aggregate_id.hex, version))  # the recorder stores UUIDs as hex
                 row = c.fetchone()
                 return int(row[0]) if row else None
@@ -652,7 +657,8 @@ class RegistryApp(Application[UUID]):
                                       lambda p: p.recover_funds(amount, reasons, act), **kw)
 
     # ------------------------------------------------------------------ ends
-    def revoke(self, platform_id: UUID, act: Act, *, ground: RevocationGround, reasons: str, **kw: Any) -> CommandResult:
+    def revoke(self, platform_id: UUID, act: Act, *, ground: RevocationGround, reasons: str,
+               **kw: Any) -> CommandResult:
         return self._platform_command("revoke", platform_id, act, lambda p: p.revoke(ground, reasons, act), **kw)
 
     def withdraw(self, platform_id: UUID, act: Act, *, reasons: str, **kw: Any) -> CommandResult:

@@ -29,10 +29,10 @@ class PublicityBatch(RecordedAggregate):
     def publish(
         cls, batch_ref: str, media: str, start_date: date, first_day: date | None,
         last_day: date | None, working_days: int, platform_ids: list[UUID], act: Act,
-    ) -> "PublicityBatch":
+    ) -> PublicityBatch:
         """Art. 8(6): the list is publicized in the media for the policy's working days."""
         return cls._create_recorded(
-            cls.Published, act=act, batch_ref=batch_ref, media=media, start_date=start_date,
+            cls.Published, act=act, batch_ref=batch_ref, media=media, start_date=start_date,  # type: ignore[attr-defined]  # the event class @event makes
             first_day=first_day, last_day=last_day, working_days=working_days,
             platform_ids=[str(p) for p in platform_ids],
         )

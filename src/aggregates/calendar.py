@@ -10,7 +10,7 @@ Data comes from the ``chinesecalendar`` package for the years it ships, merged w
 schedules loaded from a JSON file (``PLATFORMS_CALENDAR_FILE``), so next year's notice is loaded
 as data without a release. A year with no schedule is refused with
 :class:`~aggregates.errors.CalendarNotLoaded`; it is never guessed from weekends, because every
-year's notice moves some weekends (DOMAIN.md, "Time rules").
+year's notice moves some weekends (docs/DOMAIN.md, "Time rules").
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def _fail(message: str, field: str) -> InvalidInput:
 
 
 def _check_character(first17: str) -> str:
-    total = sum(_VALUES[ch] * w for ch, w in zip(first17, WEIGHTS))
+    total = sum(_VALUES[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]  # 31 - 0 = 31 wraps to "0"
 
 

@@ -84,7 +84,7 @@ class ConcurrentModification(DomainError):
 
 class CalendarNotLoaded(RuleViolation):
     """No official working-day schedule is loaded for a year whose working days a rule needs
-    now. Never guessed from weekends (DOMAIN.md, time rules)."""
+    now. Never guessed from weekends (docs/DOMAIN.md, time rules)."""
 
     def __init__(self, year: int) -> None:
         super().__init__(

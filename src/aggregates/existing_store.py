@@ -93,9 +93,11 @@ def _check_postgres(store: StoreConfig) -> None:
         with psycopg.connect(**{**params, "password": params["password"] or None},
                              connect_timeout=CONNECT_TIMEOUT_S, autocommit=True,
                              options="-c default_transaction_read_only=on") as conn:
-            if conn.execute("SELECT to_regclass(%s)", [name.as_string(conn)]).fetchone()[0] is None:
+            found = conn.execute("SELECT to_regclass(%s)", [name.as_string(conn)]).fetchone()
+            if found is None or found[0] is None:
                 raise StoreUnavailable(f"no event store in {where}: no table {table} ({store.label})")
-            has_events = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(name)).fetchone()[0]
+            row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(name)).fetchone()
+            has_events = row is not None and row[0]
     except psycopg.Error as exc:
         reason = " ".join(store.redact(str(exc)).split())  # libpq's messages span several lines
         raise StoreUnavailable(f"cannot open the event store at {where} ({store.label}): {reason}") from None

@@ -18,7 +18,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections import deque
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 

@@ -31,9 +31,9 @@ class IdempotencyRecord(RecordedAggregate):
     def record(
         cls, actor_id: str, key: str, fingerprint: str, command: str, target_id: UUID,
         target_version: int, result: dict, act: Act,
-    ) -> "IdempotencyRecord":
+    ) -> IdempotencyRecord:
         return cls._create_recorded(
-            cls.Used, act=act, actor_id=actor_id, key=key, fingerprint=fingerprint, command=command,
+            cls.Used, act=act, actor_id=actor_id, key=key, fingerprint=fingerprint, command=command,  # type: ignore[attr-defined]  # the event class @event makes
             target_id=str(target_id), target_version=target_version, result=result,
         )
 

@@ -32,8 +32,9 @@ the same write transaction, on PostgreSQL after the insert under the library's
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -52,7 +53,7 @@ _COLUMNS = "seq, first_index, first_position, count, leaves, streams, sealed_at"
 # subqueries, each one index lookup: on SQLite a join with the last row as a subquery cost twice
 # as much per write (92 µs against 46 µs, measured inside the lifecycle benchmark).
 _INSERT = (
-    "INSERT INTO {table} (" + _COLUMNS + ") VALUES ("
+    "INSERT INTO {table} (" + _COLUMNS + ") VALUES ("  # noqa: S608 - fixed names
     "COALESCE((SELECT MAX(seq) FROM {table}), 0) + 1, "
     "COALESCE((SELECT first_index + count FROM {table} ORDER BY seq DESC LIMIT 1), 0), "
     "{p}, {p}, {p}, {p}, {p})"
@@ -97,11 +98,11 @@ def _events(stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> list[tu
     if ids is None or len(ids) != len(stored):
         raise RuntimeError("the event store did not report a position for every event: cannot seal the write")
     return sorted((int(i), _hex(s.originator_id), s.originator_version, s.topic, s.state)
-                  for i, s in zip(ids, stored))
+                  for i, s in zip(ids, stored, strict=True))
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class SealedSQLiteRecorder(SQLiteApplicationRecorder):

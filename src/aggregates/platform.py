@@ -7,9 +7,10 @@ stored events rebuilds the platform exactly, whatever today's date or policy fil
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -18,7 +19,7 @@ from .clock import add_months
 from .errors import InvalidInput, NotFound, RuleViolation
 from .policy import Policy
 from .recorded import RecordedAggregate
-from .values import ENDS, HOLDING, Act, ChangeKind, RevocationGround, Stage, Status
+from .values import HOLDING, Act, ChangeKind, RevocationGround, Stage, Status
 
 T = "platform-registry/Platform"
 ZERO = Decimal("0.00")
@@ -49,7 +50,7 @@ class Platform(RecordedAggregate):
         achievements: list[dict[str, str]],
         basic_conditions: dict[str, str],
         act: Act,
-    ) -> "Platform":
+    ) -> Platform:
         """Art. 8(1): a host unit applies; Art. 4 (the subfield must be one of the policy's),
         Art. 6 (the basic conditions are recorded), Art. 7(1) (a high-tech enterprise with a
         certificate valid on the application date, committing continuous support) and Art. 7(2)
@@ -88,7 +89,7 @@ class Platform(RecordedAggregate):
                 ref,
             )
         return cls._create_recorded(
-            cls.Applied,
+            cls.Applied,  # type: ignore[attr-defined]  # the event class @event makes
             act=act,
             policy_ref=ref,
             name=name,
@@ -740,4 +741,4 @@ def _indicator_list(value: Any) -> list[dict[str, str]]:
     return [{"name": str(i["name"]), "target": str(i.get("target", ""))} for i in value]
 
 
-__all__ = ["Platform", "default_period_end", "ENDS"]
+__all__ = ["Platform", "default_period_end"]

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +306,7 @@ class Policy:
         return (sum(values, Decimal(0)) / len(values)).quantize(_CENT, rounding=ROUND_HALF_UP)
 
     def to_public_dict(self) -> dict[str, Any]:
-        """The ``GET /policies`` representation (API.md), plus ``title`` and ``demonstration``."""
+        """The ``GET /policies`` representation (docs/API.md), plus ``title`` and ``demonstration``."""
         return {
             "policy": self.policy,
             "title": self.title,
@@ -404,7 +405,7 @@ class PolicyRegistry:
             if p.policy in seen:
                 raise PolicyDataError(f"policy {p.policy} is loaded twice", "policy")
             seen.add(p.policy)
-        for earlier, later in zip(ordered, ordered[1:]):
+        for earlier, later in pairwise(ordered):
             if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
                 until = earlier.effective_to.isoformat() if earlier.effective_to else "open-ended"
                 raise PolicyDataError(
@@ -458,7 +459,7 @@ class PolicyRegistry:
         expired = [p for p in self._policies if p.effective_to is not None and p.effective_to < d]
         last = expired[-1] if expired else None
         if last is not None:
-            why = f"{last.policy} expired after {last.effective_to.isoformat()}"
+            why = f"{last.policy} expired after {last.effective_to}"
         else:
             why = f"the first version takes effect on {self._policies[0].effective_from.isoformat()}"
         raise RuleViolation(

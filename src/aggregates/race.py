@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable
+from collections.abc import Callable
 
 FIRST_PAUSE_S = 0.002
 MAX_PAUSE_S = 0.1

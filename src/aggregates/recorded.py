@@ -4,7 +4,7 @@ authority, chained by hash.
 Every event carries an :class:`~aggregates.values.Act` (actor id, role, business date,
 document references) and ``prev_hash``, the hash of the previous event of the same stream
 (:data:`~aggregates.hashing.GENESIS` for the first). Business dates never run backwards within
-a stream and never lie in the future (DOMAIN.md, "Event vocabulary").
+a stream and never lie in the future (docs/DOMAIN.md, "What every event carries").
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class RecordedAggregate(Aggregate):
     # Fields holding a dict of records that events replace whole and never change in place
     # (a platform's objections, which anyone may file, so they can be many). A copy gets its own
     # dict and shares the records: one dict copy, not a deep copy per record, per command.
-    replaced_records = frozenset()  # of field names; not annotated (it would become a constructor field)
+    replaced_records = frozenset[str]()  # of field names; not annotated (it would become a constructor field)
 
     class Event(Aggregate.Event):
         prev_hash: str

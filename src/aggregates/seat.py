@@ -32,8 +32,8 @@ class SubfieldSeat(RecordedAggregate):
         return uuid5(NAMESPACE_URL, f"platform-registry:subfield:{subfield}")
 
     @classmethod
-    def open(cls, subfield: str, act: Act) -> "SubfieldSeat":
-        return cls._create_recorded(cls.Opened, act=act, subfield=subfield)
+    def open(cls, subfield: str, act: Act) -> SubfieldSeat:
+        return cls._create_recorded(cls.Opened, act=act, subfield=subfield)  # type: ignore[attr-defined]  # the event class @event makes
 
     @event("Opened", topic=f"{T}/Opened")
     def __init__(self, subfield: str, act: Act) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .private_files import ensure_private_file
@@ -62,7 +63,7 @@ class StoreConfig:
     url: str
 
     @classmethod
-    def from_env(cls) -> "StoreConfig":
+    def from_env(cls) -> StoreConfig:
         return cls(os.environ.get(URL_ENV, "").strip() or default_url())
 
     @property

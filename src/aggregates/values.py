@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import Any
 
 
 class Role(str, Enum):
-    """The roles of DOMAIN.md ("Who uses it")."""
+    """The roles of docs/DOMAIN.md ("Who uses it")."""
 
     APPLICANT = "applicant"  # 依托单位 host unit
     SERVICE_AGENCY = "service_agency"  # 科技服务机构
@@ -21,7 +22,7 @@ class Role(str, Enum):
 
 
 class Status(str, Enum):
-    """A platform's stage, exactly the status vocabulary of API.md."""
+    """A platform's stage, exactly the status vocabulary of docs/API.md."""
 
     APPLIED = "applied"
     ACCEPTED = "accepted"
@@ -108,7 +109,7 @@ class Act:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> "Act":
+    def from_dict(cls, data: dict[str, Any]) -> Act:
         # Decoded once per stored event (every load, every rebuild): fill the frozen instance
         # directly rather than through the dataclass's per-field frozen __setattr__.
         act = object.__new__(cls)
@@ -116,7 +117,7 @@ class Act:
             actor_id=str(data["actor_id"]),
             role=_ROLES[data["role"]],
             business_date=date.fromisoformat(str(data["business_date"])),
-            document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),  # type: ignore[union-attr]
+            document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),
         )
         return act
 

@@ -11,8 +11,9 @@ the first command after the store becomes writable is saved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore, SQLiteFactory

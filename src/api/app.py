@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
@@ -97,4 +97,4 @@ def create_app(container: Container | None = None) -> FastAPI:
     return app
 
 
-__all__ = ["create_app", "HTMLResponse", "Request"]
+__all__ = ["create_app"]

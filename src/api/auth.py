@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -44,7 +44,7 @@ class InvalidToken(Exception):
 def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None, minutes: int,
                 version: int = 0) -> tuple[str, int]:
     """A signed token under the account's token ``version``, and its lifetime in seconds."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": actor_id, "role": role.value, "credit_code": credit_code, "ver": version, "iss": ISSUER,
               "iat": now, "exp": now + timedelta(minutes=minutes)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60

@@ -19,9 +19,9 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
+from .login_throttle import LoginThrottle, ThrottleLimits
 from .read_cache import RenderedReads
 from .settings import Settings
-from .login_throttle import LoginThrottle, ThrottleLimits
 from .users import UserRepository, users_engine
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
 from rich.console import Console
@@ -23,7 +24,6 @@ from rich.table import Table
 from aggregates.errors import DomainError
 from aggregates.private_files import open_private
 from aggregates.store import StoreConfig, StoreUrlError
-from aggregates.values import Role
 
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail
@@ -53,7 +53,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _container(settings: Settings | None = None, registry: "RegistryApp | None" = None):  # noqa: ANN202
+def _container(settings: Settings | None = None, registry: RegistryApp | None = None):  # noqa: ANN202
     from .bootstrap import build_container
 
     settings = settings or _settings()
@@ -84,7 +84,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),
           workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL only)"),
           log_level: str = typer.Option("info", help="uvicorn log level"),
-          forwarded_allow_ips: Optional[str] = typer.Option(
+          forwarded_allow_ips: str | None = typer.Option(
               None, help="Proxies trusted to set X-Forwarded-For, comma-separated addresses or CIDRs "
                          "(overrides PLATFORMS_TRUSTED_PROXIES; default: none)")) -> None:
     """Serve the API (/api/v1), the OpenAPI docs (/docs) and the public publicity page (/)."""
@@ -109,7 +109,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
                 log_level=log_level, access_log=False, **uvicorn_proxy_options(proxies))
 
 
-def uvicorn_proxy_options(proxies: tuple[str, ...]) -> dict[str, object]:
+class ProxyOptions(TypedDict, total=False):
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
+
+
+def uvicorn_proxy_options(proxies: tuple[str, ...]) -> ProxyOptions:
     """uvicorn's proxy settings: X-Forwarded-For believed from the named proxies only. With
     none named, proxy headers are off altogether (uvicorn's own default would trust 127.0.0.1,
     letting any local client choose its address)."""
@@ -136,7 +141,7 @@ def _new_password(from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add(name: str = typer.Argument(..., help="Username"),
               role: str = typer.Option(..., help="applicant, service_agency, expert, bureau, finance or auditor"),
-              credit_code: Optional[str] = typer.Option(None, help="Host unit (applicant) or affiliation (expert)"),
+              credit_code: str | None = typer.Option(None, help="Host unit (applicant) or affiliation (expert)"),
               password_stdin: bool = PASSWORD_STDIN) -> None:
     """Create a user; the password is asked for (hidden, twice) or read from stdin."""
     password = _new_password(password_stdin)
@@ -209,7 +214,8 @@ def users_set_password(name: str = typer.Argument(..., help="Username"),
 
 # ---------------------------------------------------------------------------- demo
 @app.command()
-def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (exit 0) if the store has events")) -> None:
+def demo(if_empty: bool = typer.Option(False, "--if-empty",
+                                      help="Do nothing (exit 0) if the store has events")) -> None:
     """Load the demonstration programme into an empty store (development mode only)."""
     from . import demo as demo_mod
 
@@ -318,8 +324,8 @@ def projections_status() -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="Read models (default: all)"),
-                        workers: Optional[int] = typer.Option(
+def projections_rebuild(name: list[str] | None = typer.Argument(None, help="Read models (default: all)"),
+                        workers: int | None = typer.Option(
                             None, min=1, help="Processes replaying the log (default: one per CPU on a long log)"),
                         ) -> None:
     """Rebuild read models from the event log and swap them in."""
@@ -347,8 +353,8 @@ def projections_rebuild(name: Optional[list[str]] = typer.Argument(None, help="R
 
 # ---------------------------------------------------------------------------- ledger
 @ledger_app.command("export")
-def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only this fiscal year"),
-                  out_file: Optional[Path] = typer.Option(None, "--out", help="CSV file (default: stdout)")) -> None:
+def ledger_export(fiscal_year: int | None = typer.Option(None, help="Only this fiscal year"),
+                  out_file: Path | None = typer.Option(None, "--out", help="CSV file (default: stdout)")) -> None:
     """Export the funding ledger as CSV (UTF-8 with BOM, opens in Excel)."""
     from projections import queries
 
@@ -371,7 +377,7 @@ def ledger_export(fiscal_year: Optional[int] = typer.Option(None, help="Only thi
 # The audit verbs (verify, export, ...) come from the audit module.
 app.add_typer(audit_app, name="audit")
 
-__all__ = ["app", "Role"]
+__all__ = ["app"]
 
 if __name__ == "__main__":
     app()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -43,7 +43,7 @@ def _progress(total: int, what: str) -> Progress:
 @audit_app.command()
 def verify(deep: bool = typer.Option(False, help="also decode every event through the application, proving "
                                                  "each row is still readable by the current code (slower)"),
-           workers: Optional[int] = typer.Option(
+           workers: int | None = typer.Option(
                None, min=1, help="processes scanning the log in parts (default: one per CPU on a long log)"),
            ) -> None:
     """Recompute every hash from the stored bytes; check chains, versions and checkpoints."""
@@ -65,7 +65,7 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
 
 
 @audit_app.command()
-def export(out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
+def export(out: Path | None = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
     """Export the whole log as JSON Lines, as GET /audit/export does: a header, the signed
     checkpoints, every event with its stored bytes, a trailer (tools/verify_offline.py export)."""
     from audit.history import export_jsonl
@@ -116,7 +116,7 @@ def reconcile() -> None:
 
 
 @proof_app.command("inclusion")
-def proof_inclusion(position: int = typer.Option(...), size: Optional[int] = typer.Option(None)) -> None:
+def proof_inclusion(position: int = typer.Option(...), size: int | None = typer.Option(None)) -> None:
     """Inclusion proof of the event at POSITION in the tree of SIZE events."""
     from audit.proofs import inclusion
 
@@ -124,7 +124,7 @@ def proof_inclusion(position: int = typer.Option(...), size: Optional[int] = typ
 
 
 @proof_app.command("consistency")
-def proof_consistency(old_size: int = typer.Option(...), new_size: Optional[int] = typer.Option(None)) -> None:
+def proof_consistency(old_size: int = typer.Option(...), new_size: int | None = typer.Option(None)) -> None:
     """Consistency proof from OLD_SIZE to NEW_SIZE."""
     from audit.proofs import consistency
 
@@ -182,12 +182,12 @@ def witness(log_url: str = typer.Option(..., "--log", help="the registry's addre
             key: Path = typer.Option(..., "--key", help="this witness's key (from witness-key, or PKCS#8 PEM)"),
             log_key_pem: Path = typer.Option(..., "--log-key", help="the log's public key PEM, obtained from "
                                              "its operator through a channel you trust"),
-            name: Optional[str] = typer.Option(None, help="the witness's key name (required with a PEM key)"),
-            state: Optional[Path] = typer.Option(None, help="state file (default: KEY.state.json)"),
-            origin: Optional[str] = typer.Option(None, help="the log's origin line (default: the first one "
+            name: str | None = typer.Option(None, help="the witness's key name (required with a PEM key)"),
+            state: Path | None = typer.Option(None, help="state file (default: KEY.state.json)"),
+            origin: str | None = typer.Option(None, help="the log's origin line (default: the first one "
                                                  "seen, then pinned in the state)"),
             once: bool = typer.Option(False, "--once", help="one round, then exit (the default)"),
-            interval: Optional[float] = typer.Option(None, "--interval", min=1.0,
+            interval: float | None = typer.Option(None, "--interval", min=1.0,
                                                      help="a round every SECONDS, for ever")) -> None:
     """Check each new checkpoint against the last one cosigned, then cosign it. Exits 1 when a
     round refuses the log (fork, rollback, bad signature) or fails."""

@@ -28,7 +28,7 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def existing_registry() -> "RegistryApp":
+def existing_registry() -> RegistryApp:
     """The registry on the existing store that ``PLATFORMS_DATABASE_URL`` (or the default under
     ``PLATFORMS_VAR_DIR``) names; exits 2 or 1 with one line if there is none."""
     from aggregates.existing_store import open_existing
@@ -44,7 +44,7 @@ def existing_registry() -> "RegistryApp":
         fail(f"cannot open the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
 
 
-def existing_read_models(store: StoreConfig) -> "Engine":
+def existing_read_models(store: StoreConfig) -> Engine:
     """An engine on the read models of ``store``, which must exist; exits 1 with one line if not."""
     from projections.db import existing_engine
 

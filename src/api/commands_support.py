@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from fastapi import Request
@@ -39,7 +40,7 @@ _KEY = re.compile(f"[\\x20-\\x7e]{{1,{MAX_KEY}}}")
 
 
 # Those who act for themselves act today. Only the clerks of the bureau, the service agency and
-# finance record past acts, from the paper files (DOMAIN.md): an applicant dating its own
+# finance record past acts, from the paper files (docs/DOMAIN.md): an applicant dating its own
 # application could choose its governing policy (Art. 15) or slip past a deadline (Art. 9(1)).
 SELF_DATED = frozenset({Role.APPLICANT, Role.EXPERT, Role.PUBLIC})
 
@@ -87,7 +88,7 @@ def public_key_scope(secret_key: str, client: str, key: str) -> str:
     address cannot be linked."""
     scope_key = hmac.new(secret_key.encode("utf-8"), b"platform-registry public idempotency v1",
                          hashlib.sha256).digest()
-    digest = hmac.new(scope_key, f"{client}\n{key}".encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.new(scope_key, f"{client}\n{key}".encode(), hashlib.sha256).hexdigest()
     return f"public:{digest}"
 
 
@@ -108,7 +109,7 @@ def expected_version_of(request: Request) -> int | None:
 
 
 def can_see(principal: Principal, platform: Platform) -> bool:
-    """Applicants see their own host unit's platforms, and others' once publicized (API.md)."""
+    """Applicants see their own host unit's platforms, and others' once publicized (docs/API.md)."""
     if principal.role is not Role.APPLICANT:
         return True
     return platform.host_credit_code == principal.credit_code or platform.publicity is not None

@@ -16,14 +16,15 @@ today, so that a visitor sees a live batch and can object.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 from uuid import UUID
 
 from aggregates.application import RegistryApp
+from aggregates.batch import PublicityBatch
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
 from aggregates.errors import CalendarNotLoaded
@@ -33,7 +34,6 @@ from .users import UserRepository
 
 DEMO_POLICY_FILE = Path(__file__).parent / "demo_policy" / "demo-2025.json"
 DEMO_POLICY_REF = "演示〔2025〕1号"
-REAL_POLICY_REF = "长科发〔2021〕36号"
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,8 @@ class Programme:
             host_unit={"name": unit.name, "credit_code": unit.code,
                        "high_tech_certificate": {"number": f"GR{d.year - 1}4300{UNITS.index(unit) + 1:04d}",
                                                  "valid_until": date(d.year + 2, 12, 31)}},
-            co_builders=[{"name": "中南大学（演示）", "credit_code": _code("12100000444870000")}] if key == "p01" else [],
+            co_builders=([{"name": "中南大学（演示）", "credit_code": _code("12100000444870000")}]
+                         if key == "p01" else []),
             commitments="每年投入不少于1000万元研发经费，专职团队不少于50人，开放算力与数据资源",
             achievements=[{"title": f"{name}核心技术成果", "stage": "industrial" if len(key) % 2 else "pilot"}],
             basic_conditions={"technical_strength": "省级以上研发平台，发明专利30项",
@@ -233,7 +234,8 @@ class Programme:
                            platform_ids=[self.ids[k] for k in ["p01", "p02", "p03", "p04", "p05"]])
         obj = self.object("p04", "2022-06-08", "反映申报的测试里程数据与实际不符")
         self.app.resolve_objection(self.ids["p04"], obj, self.bureau("2022-06-20", "副市长批示〔2022〕17号"),
-                                   upheld=False, handling_opinion="经市科技局会同市财政局核实，测试数据真实，异议不成立",
+                                   upheld=False,
+                                   handling_opinion="经市科技局会同市财政局核实，测试数据真实，异议不成立",
                                    vice_mayor_decision_ref="副市长批示〔2022〕17号")
         self.step("publicity batch 1 with a dismissed objection")
         for n, key in enumerate(["p01", "p02", "p03", "p04", "p05"], start=1):
@@ -316,7 +318,7 @@ class Programme:
         result = self.app.publicize(self.bureau(min(start, today), ref), batch_ref=ref,
                                     media="长沙市科学技术局网站（演示）", start_date=start,
                                     platform_ids=[self.ids[k] for k in ("d1", "d2", "d3")])
-        batch = self.app.repository.get(result.aggregate_id)
+        batch: PublicityBatch = self.app.repository.get(result.aggregate_id)
         if batch.last_day is None:
             self.notes.append(f"the {today.year} working-day schedule is not loaded: the live batch's window "
                               "is pending (load it with PLATFORMS_CALENDAR_FILE)")

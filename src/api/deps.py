@@ -6,12 +6,12 @@ FastAPI runs a plain ``def`` dependency on the thread pool, so each would cost e
 thread hand-off and a turn at the GIL.
 
 ``require_roles(Role.BUREAU, ...)`` answers 401 without a (valid) token and 403 for a role that
-may not make the request (API.md, "Authentication").
+may not make the request (docs/API.md, "Authentication").
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -56,7 +56,7 @@ async def public_or_principal(
     return _principal(container, token) or PUBLIC
 
 
-def require_roles(*roles: Role) -> Callable[..., Principal]:
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only ``roles`` (401 without a token, 403 for another role)."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
@@ -77,4 +77,4 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     return dependency
 
 
-__all__ = ["get_container", "public_or_principal", "require_roles", "Principal", "Container"]
+__all__ = ["get_container", "public_or_principal", "require_roles"]

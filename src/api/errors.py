@@ -1,4 +1,4 @@
-"""Every error as ``application/problem+json`` (RFC 9457, API.md "Errors").
+"""Every error as ``application/problem+json`` (RFC 9457, docs/API.md "Errors").
 
 ``{"type", "title", "status", "detail", "code"}`` plus ``field`` (the offending input, dotted) and
 ``errors`` for malformed input, and ``article``/``policy`` when a rule of the regulation refused.
@@ -8,8 +8,9 @@ A body over the size limit is refused with 413 before anything reads it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -94,7 +95,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 async def _domain(request: Request, exc: DomainError) -> JSONResponse:
     data = exc.as_dict()
     code, detail = data.pop("code"), data.pop("detail")
-    return problem(exc.status, code, detail, **data)
+    return problem(exc.status, code, detail, None, **data)
 
 
 async def _problem(request: Request, exc: ProblemException) -> JSONResponse:

@@ -19,10 +19,12 @@ shared by the JSON command and the form: :func:`objection_problems`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -72,16 +74,27 @@ def _what(described: str) -> str:
     return "a line break or tab" if described in {"U+000A", "U+0009"} else f"the control character {described}"
 
 
-def line(max_length: int, min_length: int = 0) -> Any:
+class _Rules(GroupedMetadata):
+    """A check and its JSON schema as one annotation (``Annotated[str, line(200)]``), so that the
+    field's type stays ``str`` for the type checker; pydantic takes the two in turn."""
+
+    def __init__(self, *rules: Any) -> None:
+        self.rules = rules
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rules)
+
+
+def line(max_length: int, min_length: int = 0) -> _Rules:
     """A one-line text (name, ref), trimmed, within the bounds, by the rules above."""
-    return Annotated[str, AfterValidator(_checker(True, min_length, max_length)),
-                     WithJsonSchema(_schema(min_length, max_length, "one line: no line break, tab, control"))]
+    return _Rules(AfterValidator(_checker(True, min_length, max_length)),
+                  WithJsonSchema(_schema(min_length, max_length, "one line: no line break, tab, control")))
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
+def text(max_length: int, min_length: int = 0) -> _Rules:
     """A free text (reasons, findings, objections) that may span lines."""
-    return Annotated[str, AfterValidator(_checker(False, min_length, max_length)),
-                     WithJsonSchema(_schema(min_length, max_length, "no control character but newline and tab"))]
+    return _Rules(AfterValidator(_checker(False, min_length, max_length)),
+                  WithJsonSchema(_schema(min_length, max_length, "no control character but newline and tab")))
 
 
 def _schema(min_length: int, max_length: int, note: str) -> dict[str, Any]:
@@ -197,17 +210,18 @@ def clean(value: str) -> str:
     return normalize_newlines(value).strip()
 
 
-def objection_field(field: str) -> Any:
-    """The pydantic type of one field of the JSON objection: the same rules as the form."""
+def objection_field(field: str) -> AfterValidator:
+    """The check of one field of the JSON objection (``Annotated[str, objection_field(...)]``):
+    the same rules as the form."""
     def check(value: str) -> str:
         value = clean(value)
         refusal = objection_field_problem(field, value)
         if refusal is not None:
             raise PydanticCustomError("objection_" + field, refusal.en)
         return value
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 __all__ = ["line", "text", "IsoDate", "ascii_int", "AsciiNumber", "ASCII_DECIMAL", "objection_problems",
-           "objection_field", "valid_contact", "clean", "normalize_newlines", "forbidden_character", "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN",
-           "CONTENT_MAX"]
+           "objection_field", "valid_contact", "clean", "normalize_newlines", "forbidden_character",
+           "Refusal", "NAME_MAX", "CONTACT_MAX", "CONTENT_MIN", "CONTENT_MAX"]

@@ -23,7 +23,7 @@ def configure(level: str = "INFO") -> None:
     if _configured:
         return
     _configured = True
-    processors = [
+    processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

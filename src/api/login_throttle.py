@@ -18,9 +18,9 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, text, update
 from sqlalchemy.engine import Engine
@@ -98,7 +98,7 @@ class LoginThrottle:
                                        "locked_seconds": wait, "address": address})
                     if subject.startswith("account:"):
                         conn.execute(update(users_table).where(users_table.c.username == username)
-                                     .values(last_lockout_at=datetime.fromtimestamp(now, timezone.utc)))
+                                     .values(last_lockout_at=datetime.fromtimestamp(now, UTC)))
             self._prune(conn, now)
         return wait
 

@@ -31,8 +31,9 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from fastapi import Request
 from starlette.responses import Response
@@ -49,6 +50,9 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
 
 
 class Limiter(Protocol):
+    limit: int  # hits per key
+    window: float  # within so many seconds
+
     def hit(self, key: str) -> float | None:
         """None when allowed (and counted), else the seconds until a hit would be."""
 
@@ -139,7 +143,7 @@ class SlidingWindowLimiter:
     max_keys: int = 100_000
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "SlidingWindowLimiter":
+    def from_env(cls, env: dict[str, str] | None = None) -> SlidingWindowLimiter:
         limit, window = rate_from_env(env)
         return cls(limit=limit, window=window)
 
@@ -226,5 +230,5 @@ def secure_headers(response: Response, *, no_store: bool = False) -> Response:
     return response
 
 
-__all__ = ["Csrf", "CsrfError", "Limiter", "SlidingWindowLimiter", "rate_from_env", "csrf_for", "limiter_for", "client_address",
-           "secure_headers", "CSRF_COOKIE", "CSRF_FIELD"]
+__all__ = ["Csrf", "CsrfError", "Limiter", "SlidingWindowLimiter", "rate_from_env", "csrf_for", "limiter_for",
+           "client_address", "secure_headers", "CSRF_COOKIE", "CSRF_FIELD"]

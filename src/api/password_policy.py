@@ -10,6 +10,8 @@ choices, each of which also refuses itself with digits or symbols added at eithe
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from aggregates.errors import InvalidInput
 
 MIN_LENGTH = 12
@@ -28,7 +30,8 @@ chinaman china huawei xiaomi tencent baidu zhongguo beijing shanghai changsha hu
 registry platform platforms bureau finance auditor applicant expert agency
 """.split())
 
-_KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/-['=]")
+_KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
+                  "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/-['=]")
 _ENDS = "0123456789!@#$%^&*()-_=+.,;:?~`'\"[]{}<>/\\| "
 
 
@@ -58,7 +61,7 @@ def _trivial(p: str) -> bool:
     for size in range(1, len(p) // 2 + 1):
         if len(p) % size == 0 and p[:size] * (len(p) // size) == p:
             return True
-    steps = {ord(b) - ord(a) for a, b in zip(p, p[1:])}
+    steps = {ord(b) - ord(a) for a, b in pairwise(p)}
     if steps <= {1, -9} or steps <= {-1, 9} or steps == {1} or steps == {-1}:
         return True
     return any(p in row * 3 or p in row[::-1] * 3 for row in _KEYBOARD_ROWS)

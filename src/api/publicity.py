@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.application import RegistryApp
+from aggregates.batch import PublicityBatch
 from projections.projector import publicity_line  # the list's own line format
 
 
 def batch_view(app: RegistryApp, batch_id: UUID, today: date) -> dict[str, Any]:
-    batch = app.repository.get(batch_id)
+    batch: PublicityBatch = app.repository.get(batch_id)
     platforms = []
     for pid in batch.platform_ids:
         p = app.get_platform(UUID(pid))

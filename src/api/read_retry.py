@@ -11,7 +11,8 @@ retried here: the application service already retries a lost write on fresh stat
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -37,7 +38,7 @@ class RetryReadOnLostConnection(APIRoute):
         async def retrying(request: Request) -> Response:
             try:
                 return await handler(request)
-            except Exception as exc:  # noqa: BLE001 - only a lost connection is retried
+            except Exception as exc:  # only a lost connection is retried
                 if not is_connection_loss(exc):
                     raise
                 log.warning("read lost its database connection; reading once more",

@@ -14,7 +14,7 @@ the event store is synchronous.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -135,7 +135,7 @@ def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
         raise ProblemException(503, "witness_config_invalid", "the registry's list of witnesses cannot be "
                                "read; its operator has been told") from None
     stored, created = accept_cosignature(c.app, body.checkpoint, body.cosignature, witnesses,
-                                         datetime.now(timezone.utc))
+                                         datetime.now(UTC))
     return JSONResponse({"origin": stored.origin, "size": stored.size, "root": stored.root_hex, **stored.to_dict()},
                         status_code=201 if created else 200)
 
@@ -191,7 +191,7 @@ def audit_export(c: Wired, _: Auditors) -> StreamingResponse:
     """Streamed from one snapshot of the log in bounded memory (audit.history.export_lines);
     ``tools/verify_offline.py export`` checks it with the public key alone. An error after the
     first bytes can only cut the stream short: the missing trailer line tells the reader."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     disposition = f'attachment; filename="platform-registry-log-{stamp}.jsonl"'
     chunks = export_chunks(c.app)
     # Closing the generator after the response ends (or the client leaves) ends the read

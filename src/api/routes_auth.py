@@ -1,4 +1,4 @@
-"""``POST /auth/token``: the OAuth2 password flow (API.md, "Authentication")."""
+"""``POST /auth/token``: the OAuth2 password flow (docs/API.md, "Authentication")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The commands of API.md: one route per act of the regulation, each a thin translation to one
+"""The commands of docs/API.md: one route per act of the regulation, each a thin translation to one
 :class:`~aggregates.application.RegistryApp` method.
 
 Roles are checked by dependency; the actor recorded in every event is the token's subject.
@@ -8,7 +8,6 @@ Each answers with the platform's new summary and ``position`` (read-your-writes)
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import validate_credit_code
-from aggregates.values import Act, ChangeKind, RevocationGround, Role
+from aggregates.values import ChangeKind, RevocationGround, Role
 
 from . import schemas as s
 from .auth import PUBLIC, Principal
@@ -266,4 +265,4 @@ def termination(platform_id: PlatformId, body: s.ReasonsBody, request: Request, 
                    act=make_act(who, body.business_date, body.document_ref), reasons=body.reasons)
 
 
-__all__ = ["router", "Act", "date"]
+__all__ = ["router"]

@@ -41,8 +41,7 @@ from .bootstrap import Container
 from .commands_support import make_act, note_recorded
 from .deps import get_container
 from .inputs import CONTACT_MAX, CONTENT_MAX, CONTENT_MIN, NAME_MAX, clean, objection_problems
-from .page_security import (CSRF_FIELD, CsrfError, client_address, csrf_for, limiter_for,
-                            secure_headers)
+from .page_security import CSRF_FIELD, CsrfError, client_address, csrf_for, limiter_for, secure_headers
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ def _checkpoint(c: Container) -> dict[str, Any]:
     try:
         cp = latest_view(c.app)
         uncovered = max(0, sealed_size(c.app) - cp["size"]) if cp is not None else None
-    except Exception:  # noqa: BLE001 - the page still renders; the log says why
+    except Exception:  # the page still renders; the log says why
         log.exception("cannot read the latest checkpoint")
         return {"cp": None, "error": True}
     return {"cp": cp, "uncovered": uncovered, "error": False}

@@ -1,4 +1,4 @@
-"""The queries of API.md, answered from the read models (``projections.queries``) — except
+"""The queries of docs/API.md, answered from the read models (``projections.queries``) — except
 history and time travel, which replay the event store itself.
 
 ``?min_position=N`` waits (bounded) until the read models have processed position N, so a
@@ -7,9 +7,10 @@ client reads its own writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Callable, Hashable
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -17,8 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from aggregates.clock import today_in_shanghai
-from audit import timetravel
 from aggregates.values import Role
+from audit import timetravel
 from projections import queries
 from projections.runner import max_position
 
@@ -118,7 +119,8 @@ async def _cached_body(c: Container, key: Hashable, min_position: int | None,
 @router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
             responses=problem_responses(401, 403, 404, 422, 503), summary="One platform")
 async def get_platform(platform_id: UUID, c: Wired, who: Readers,
-                       as_of_instant: Annotated[datetime | None, Query(alias="as_of", description="ISO 8601 instant with offset")] = None,
+                       as_of_instant: Annotated[datetime | None, Query(
+                           alias="as_of", description="ISO 8601 instant with offset")] = None,
                        as_of_version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
                        as_of_date: Annotated[date | None, Query()] = None,
                        min_position: MinPosition = None) -> Response:

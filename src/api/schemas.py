@@ -1,4 +1,4 @@
-"""Request and response bodies of API.md, as pydantic models (they are also the OpenAPI schemas).
+"""Request and response bodies of docs/API.md, as pydantic models (they are also the OpenAPI schemas).
 
 Bodies are strict (``extra="forbid"``: a misspelt field is a 422 naming it, not silently
 ignored), strings are bounded (a huge string is a 422, not a huge event) and free of control
@@ -13,26 +13,25 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .inputs import ASCII_DECIMAL, AsciiNumber, IsoDate, line, objection_field, text
 
 # ---------------------------------------------------------------------------- building blocks
-Short = line(200, min_length=1)
-OptShort = line(200)
-Text = text(4000)
-LongText = text(20000)
-DocRef = line(120, min_length=1)
-CreditCode = line(18, min_length=18)
+Short = Annotated[str, line(200, min_length=1)]
+Text = Annotated[str, text(4000)]
+LongText = Annotated[str, text(20000)]
+DocRef = Annotated[str, line(120, min_length=1)]
+CreditCode = Annotated[str, line(18, min_length=18)]
 Money = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ASCII_DECIMAL)]
 Score = Annotated[float | int | str, AsciiNumber]
-Criterion = line(64)
-ObjectorName = objection_field("objector_name")
-Contact = objection_field("contact")
-ObjectionContent = objection_field("content")
+Criterion = Annotated[str, line(64)]
+ObjectorName = Annotated[str, objection_field("objector_name")]
+Contact = Annotated[str, objection_field("contact")]
+ObjectionContent = Annotated[str, objection_field("content")]
 
 
 class Body(BaseModel):
@@ -212,7 +211,7 @@ class ReasonsBody(WithDocumentRef):
 
 # ---------------------------------------------------------------------------- responses
 class Open(BaseModel):
-    """Response models describe the documented fields and allow additions (API.md: extend, never drop)."""
+    """Response models describe the documented fields and allow additions (docs/API.md: extend, never drop)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -480,8 +479,8 @@ class CosignatureIn(Body):
     """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature), as it would append
     it to the signed note."""
 
-    checkpoint: text(4000, min_length=1) = Field(
+    checkpoint: Annotated[str, text(4000, min_length=1)] = Field(
         description="the checkpoint text the witness cosigned: origin, size and base64 root, each line "
                     "ending in a newline (the signed note without its signature lines)")
-    cosignature: text(1000, min_length=1) = Field(
+    cosignature: Annotated[str, text(1000, min_length=1)] = Field(
         description="the witness's signature line, '— <key name> <base64(key ID || timestamp || signature)>'")

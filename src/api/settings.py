@@ -1,9 +1,10 @@
-"""Run-time settings, read once from the environment (API.md, "Running it").
+"""Run-time settings, read once from the environment (docs/API.md, "Running it").
 
 ``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
 without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
-log everybody out on each restart. A key given in either mode must be at least 32 characters. Development keeps a random key in ``var/secret.key`` (mode
-0600) so tokens survive restarts and nothing secret comes from the repository. ``var`` is
+log everybody out on each restart. A key given in either mode must be at least 32 characters.
+Development keeps a random key in ``var/secret.key`` (mode 0600) so tokens survive restarts and
+nothing secret comes from the repository. ``var`` is
 ``PLATFORMS_VAR_DIR`` (:func:`aggregates.store.var_dir`), which also moves the default store.
 """
 
@@ -14,9 +15,9 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aggregates.store import URL_ENV, default_url, var_dir
-
 
 MIN_SECRET_CHARS = 32
 
@@ -69,7 +70,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``env`` (default ``os.environ``); ``overrides`` win (tests, CLI flags)."""
         env = dict(os.environ if env is None else env)
         mode = (env.get("PLATFORMS_MODE") or "development").strip().lower()
@@ -106,7 +107,7 @@ class Settings:
         # runner itself. On PostgreSQL `platforms projections run` is a process of its own.
         run_projections = _flag(env.get("PLATFORMS_RUN_PROJECTIONS"), default=url.startswith(("sqlite", "memory")))
         signer_raw = env.get("PLATFORMS_CHECKPOINT_SIGNER", "").strip()
-        values = dict(
+        values: dict[str, Any] = dict(
             database_url=url, mode=mode, secret_key=secret, policy_dir=policy_dir,
             calendar_file=Path(calendar_raw) if calendar_raw else None, token_minutes=token_minutes,
             run_projections=run_projections, var_dir=var,
@@ -120,7 +121,7 @@ class Settings:
             trusted_proxies=trusted_proxies(env.get("PLATFORMS_TRUSTED_PROXIES", "")),
         )
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def trusted_proxies(raw: str) -> tuple[str, ...]:

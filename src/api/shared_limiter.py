@@ -10,7 +10,7 @@ left the window, so the table holds at most the hits of one window.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -41,12 +41,12 @@ class SharedWindowLimiter:
         with self.engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:k))"), {"c": LOCK_CLASS, "k": key})
             now = self.clock()
-            conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE hit_at <= :cut"), {"cut": now - self.window})
-            hits = conn.execute(sa.text(f"SELECT hit_at FROM {TABLE} WHERE key = :k ORDER BY hit_at"),
+            conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE hit_at <= :cut"), {"cut": now - self.window})  # noqa: S608 - fixed names
+            hits = conn.execute(sa.text(f"SELECT hit_at FROM {TABLE} WHERE key = :k ORDER BY hit_at"),  # noqa: S608 - fixed names
                                 {"k": key}).scalars().all()
             if len(hits) >= self.limit:
                 return max(1.0, hits[0] + self.window - now)
-            conn.execute(sa.text(f"INSERT INTO {TABLE} (key, hit_at) VALUES (:k, :t)"), {"k": key, "t": now})
+            conn.execute(sa.text(f"INSERT INTO {TABLE} (key, hit_at) VALUES (:k, :t)"), {"k": key, "t": now})  # noqa: S608 - fixed names
             return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +26,7 @@ PROBE_LOCK = 0x57B0E  # the advisory lock of the probe on PostgreSQL
 
 def store_write_error(container: Any) -> str | None:
     """None when a write to the event store commits, else why it did not (one line)."""
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     try:
         store = container.app.store
         if store.is_sqlite:
@@ -36,7 +36,7 @@ def store_write_error(container: Any) -> str | None:
                 # Workers probing at once would race to create the table: one at a time.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c)"), {"c": PROBE_LOCK})
                 conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id integer PRIMARY KEY, at text)"))
-                conn.execute(sa.text(f"INSERT INTO {PROBE_TABLE} VALUES (1, :at) "
+                conn.execute(sa.text(f"INSERT INTO {PROBE_TABLE} VALUES (1, :at) "  # noqa: S608 - fixed names
                                      "ON CONFLICT (id) DO UPDATE SET at = excluded.at"), {"at": now})
     except Exception as exc:  # noqa: BLE001 - any refusal to write is the answer
         return f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -54,7 +54,7 @@ def _probe_sqlite(path: str, now: str) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id INTEGER PRIMARY KEY, at TEXT)")
-        conn.execute(f"INSERT OR REPLACE INTO {PROBE_TABLE} VALUES (1, ?)", (now,))
+        conn.execute(f"INSERT OR REPLACE INTO {PROBE_TABLE} VALUES (1, ?)", (now,))  # noqa: S608 - fixed names
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-import sqlalchemy as sa
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
@@ -118,7 +118,7 @@ class UserRepository:
                 continue
             column = users_table.c[name]
             ddl = f"ALTER TABLE {users_table.name} ADD COLUMN {name} {column.type.compile(self.engine.dialect)}"
-            if column.server_default is not None:
+            if isinstance(column.server_default, sa.DefaultClause):
                 ddl += f" NOT NULL DEFAULT {column.server_default.arg}"
             try:
                 with self.engine.begin() as conn:
@@ -175,7 +175,7 @@ class UserRepository:
                                "(Art. 8(3))", "credit_code")
         if username.lower() in RESERVED_USERNAMES:
             raise InvalidInput("reserved_username", f"'{username}' is reserved", "username")
-        created = datetime.now(timezone.utc)
+        created = datetime.now(UTC)
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(users_table).values(
@@ -215,7 +215,7 @@ class UserRepository:
     def disable(self, username: str) -> None:
         """No sign-in and no token from now on; tokens issued before stay refused if the account
         is enabled again."""
-        self._update(username, disabled_at=datetime.now(timezone.utc),
+        self._update(username, disabled_at=datetime.now(UTC),
                      token_version=users_table.c.token_version + 1)
         log.warning("user disabled", extra={"username": username})
 

@@ -45,7 +45,7 @@ def store_checkpoint(app: Any, cp: SignedCheckpoint, origin: str | None = None,
     """Append a signed checkpoint (with its note's origin and signature, when given); returns its id."""
     note_b64 = note_signature.b64 if note_signature is not None else None
     values = (cp.size, cp.root_hex, cp.signed_at, cp.key_id, cp.signature_b64, origin, note_b64)
-    insert = (f"INSERT INTO {{}} (size, root, signed_at, key_id, signature, origin, note_signature) "
+    insert = ("INSERT INTO {} (size, root, signed_at, key_id, signature, origin, note_signature) "
               "VALUES (?,?,?,?,?,?,?)")
     kind = store_kind(app)
     if kind == "sqlite":
@@ -68,13 +68,13 @@ def _select(app: Any, where: str, params: tuple[Any, ...], tail: str) -> list[St
     (ORDER BY / LIMIT), as stored, even malformed ones: judging them is the verifier's job."""
     if store_kind(app) == "sqlite":
         with tables.sqlite(app) as conn:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM {tables.CHECKPOINTS} WHERE {where} {tail}",
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM {tables.CHECKPOINTS} WHERE {where} {tail}",  # noqa: S608 - fixed names
                                 params).fetchall()
     else:
         from psycopg.sql import SQL
 
         with tables.postgres(app) as cur:
-            sql = f"SELECT {_COLUMNS} FROM {{}} WHERE {where} {tail}".replace("?", "%s")
+            sql = f"SELECT {_COLUMNS} FROM {{}} WHERE {where} {tail}".replace("?", "%s")  # noqa: S608 - fixed names
             cur.execute(SQL(sql).format(tables.pg_table(app, tables.CHECKPOINTS)), params)
             rows = [tuple(r.values()) for r in cur.fetchall()]
     return [StoredCheckpoint(int(i), SignedCheckpoint(int(size), str(root), str(at), str(kid), str(sig)),

@@ -10,8 +10,9 @@ v1 message, and the C2SP signed note that witnesses cosign (origin ``PLATFORMS_L
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from .checkpoint_store import store_checkpoint
 from .signing import CheckpointSigner, SignedCheckpoint, log_origin_from_env
@@ -50,6 +51,6 @@ def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = N
         report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")
         raise LogNotIntact(report)
     root = bytes.fromhex(report.root)
-    checkpoint = signer.sign(report.size, root, now or datetime.now(timezone.utc))
+    checkpoint = signer.sign(report.size, root, now or datetime.now(UTC))
     store_checkpoint(app, checkpoint, origin, signer.sign_note(origin, report.size, root))
     return checkpoint

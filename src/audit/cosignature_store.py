@@ -10,9 +10,10 @@ signature), the operator's name for the witness at the time it was accepted, and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from . import tables
 from .note import NoteSignature, parse_signature_line
@@ -52,7 +53,7 @@ class StoredCosignature:
         the signature line's base64 and the whole ``line``."""
         return {"witness": self.witness, "key_name": self.key_name, "key_id": self.key_id,
                 "timestamp": self.timestamp,
-                "cosigned_at": datetime.fromtimestamp(self.timestamp, timezone.utc).isoformat(),
+                "cosigned_at": datetime.fromtimestamp(self.timestamp, UTC).isoformat(),
                 "signature": self.signature_b64, "line": self.note_signature().line().rstrip("\n"),
                 "received_at": self.received_at}
 
@@ -68,8 +69,8 @@ def store_cosignature(app: Any, cos: StoredCosignature) -> tuple[StoredCosignatu
     cosignature and whether it is the one just given."""
     values = (cos.origin, cos.size, cos.root_hex, cos.witness, cos.key_name, cos.key_id, cos.timestamp,
               cos.signature_b64, cos.received_at)
-    insert = f"INSERT INTO {{}} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
-    find = f"SELECT {_COLUMNS} FROM {{}} WHERE origin = ? AND size = ? AND root = ? AND key_name = ? AND key_id = ?"
+    insert = f"INSERT INTO {{}} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"  # noqa: S608 - fixed names
+    find = f"SELECT {_COLUMNS} FROM {{}} WHERE origin = ? AND size = ? AND root = ? AND key_name = ? AND key_id = ?"  # noqa: S608 - fixed names
     key = (cos.origin, cos.size, cos.root_hex, cos.key_name, cos.key_id)
     kind = store_kind(app)
     if kind == "sqlite":
@@ -118,10 +119,10 @@ def _select(app: Any, kind: str, where: str, params: tuple[Any, ...]) -> list[St
     if kind == "sqlite":
         with tables.sqlite(app) as conn:
             return [_row(r) for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM {tables.COSIGNATURES} WHERE {where}", params).fetchall()]
+                f"SELECT {_COLUMNS} FROM {tables.COSIGNATURES} WHERE {where}", params).fetchall()]  # noqa: S608 - fixed names
     from psycopg.sql import SQL
 
     with tables.postgres(app) as cur:
-        cur.execute(SQL(f"SELECT {_COLUMNS} FROM {{}} WHERE {where}".replace("?", "%s")).format(
+        cur.execute(SQL(f"SELECT {_COLUMNS} FROM {{}} WHERE {where}".replace("?", "%s")).format(  # noqa: S608 - fixed names
             tables.pg_table(app, tables.COSIGNATURES)), params)
         return [_row(r.values()) for r in cur.fetchall()]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def accept_cosignature(app: Any, checkpoint: str, line: str, witnesses: list[Wit
                        "root was signed here")
     stored, created = store_cosignature(app, StoredCosignature(
         head.origin, head.size, root_hex, witness.label, sig.name, sig.key_id_hex(), timestamp, sig.b64,
-        now.astimezone(timezone.utc).replace(microsecond=0).isoformat()))
+        now.astimezone(UTC).replace(microsecond=0).isoformat()))
     log.info("cosignature %s", "accepted" if created else "already held", extra={
         "witness": witness.label, "key_name": sig.name, "key_id": sig.key_id_hex(), "size": head.size,
         "root": root_hex, "cosigned": timestamp})

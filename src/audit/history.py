@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
 from uuid import UUID
 
 from aggregates.errors import NotFound
@@ -98,7 +99,9 @@ def entry(row: StoredRow, with_bytes: bool = False) -> dict[str, Any]:
         doc = decode_state(row.state)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return {**base, "error": f"undecodable: {exc}"}
-    act = doc.get("act") if isinstance(doc.get("act"), dict) else {}
+    act = doc.get("act")
+    if not isinstance(act, dict):
+        act = {}
     stamp = doc.get("timestamp")
     return {
         **base,
@@ -137,7 +140,7 @@ def export_lines(app: Any, progress: Callable[[int], None] | None = None) -> Ite
         # covers a prefix of these rows if its size is at most theirs, so it belongs here too.
         covered = [cp for _, cp in load_checkpoints(app) if cp.size <= size]
         yield _line({"kind": "header", "format": EXPORT_FORMAT, "size": size, "checkpoints": len(covered),
-                     "exported_at": format_signed_at(datetime.now(timezone.utc))})
+                     "exported_at": format_signed_at(datetime.now(UTC))})
         for cp in covered:
             yield _line({"kind": "checkpoint", **cp.to_dict()})
         tree = StreamingRoot()
@@ -151,7 +154,7 @@ def export_lines(app: Any, progress: Callable[[int], None] | None = None) -> Ite
         yield _line({"kind": "trailer", "size": tree.size, "root": tree.root().hex()})
 
 
-def export_chunks(app: Any, chunk_bytes: int = 1 << 16) -> Iterator[bytes]:
+def export_chunks(app: Any, chunk_bytes: int = 1 << 16) -> Generator[bytes, None, None]:
     """The export as UTF-8 in chunks of about ``chunk_bytes``, for an HTTP stream: each chunk
     costs the server a hop to a worker thread, so lines are sent together rather than one by one."""
     pending: list[str] = []

@@ -32,18 +32,16 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-__all__ = [
-    "ALG_COSIGNATURE_V1", "ALG_ED25519", "MAX_SIGNATURES", "Checkpoint", "NoteError", "NoteSignature",
-    "VerifierKey", "checkpoint_text", "cosign", "cosignature_message", "cosignature_timestamp", "encode_signer_key", "format_note",
-    "key_id", "open_note", "parse_checkpoint", "parse_note", "parse_signature_line", "parse_signer_key",
-    "sign_ed25519", "valid_name",
-]
+__all__ = ["ALG_COSIGNATURE_V1", "ALG_ED25519", "MAX_SIGNATURES", "Checkpoint", "NoteError", "NoteSignature",
+           "VerifierKey", "checkpoint_text", "cosign", "cosignature_message", "cosignature_timestamp",
+           "encode_signer_key", "format_note", "key_id", "open_note", "parse_checkpoint", "parse_note",
+           "parse_signature_line", "parse_signer_key", "sign_ed25519", "valid_name"]
 
 ALG_ED25519 = 0x01
 ALG_COSIGNATURE_V1 = 0x04
@@ -162,7 +160,7 @@ def parse_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
     return text, [parse_signature_line(line) for line in lines]
 
 
-def open_note(note: str | bytes, known: Sequence["VerifierKey"]) -> tuple[str, list[NoteSignature]]:
+def open_note(note: str | bytes, known: Sequence[VerifierKey]) -> tuple[str, list[NoteSignature]]:
     """The text of ``note`` and its signatures verified by ``known`` keys.
 
     As the spec and ``note.Open`` require: signatures of unknown keys (another name or key ID)
@@ -244,7 +242,7 @@ def cosignature_message(timestamp: int, text: str) -> bytes:
     if not isinstance(timestamp, int) or isinstance(timestamp, bool) or not 0 <= timestamp <= _U63:
         raise NoteError("a cosignature timestamp is a POSIX time between 0 and 2^63-1")
     _check_text(text)
-    return f"cosignature/v1\ntime {timestamp}\n{text}".encode("utf-8")
+    return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
 
 
 def cosign(text: str, name: str, private_key: Ed25519PrivateKey, timestamp: int) -> NoteSignature:
@@ -283,7 +281,7 @@ class VerifierKey:
         return f"{self.name}+{self.key_id:08x}+{raw}"
 
     @classmethod
-    def ed25519(cls, name: str, public_key: Ed25519PublicKey, alg: int = ALG_ED25519) -> "VerifierKey":
+    def ed25519(cls, name: str, public_key: Ed25519PublicKey, alg: int = ALG_ED25519) -> VerifierKey:
         if not valid_name(name):
             raise NoteError(f"invalid key name {name!r}")
         if alg not in (ALG_ED25519, ALG_COSIGNATURE_V1):
@@ -310,7 +308,7 @@ class VerifierKey:
         return True
 
     @classmethod
-    def parse(cls, text: str) -> "VerifierKey":
+    def parse(cls, text: str) -> VerifierKey:
         """Parse ``<name>+<hex key ID>+<base64>``; the key ID must match."""
         name, _, rest = text.strip().partition("+")
         kid_hex, _, b64 = rest.partition("+")

@@ -1,7 +1,8 @@
 """Merkle proofs over the stored log, for auditors who verify offline (tools/verify_offline.py).
 
 The tree's leaves are the stored rows in log order (index 0 is the first row), hashed as
-:func:`audit.rows.chain_digest` (the event hash, which is its RFC 9162 leaf hash). Building a proof reads the leaves of the requested size once.
+:func:`audit.rows.chain_digest` (the event hash, which is its RFC 9162 leaf hash). Building a
+proof reads the leaves of the requested size once.
 """
 
 from __future__ import annotations

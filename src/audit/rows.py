@@ -33,17 +33,19 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, Callable, Iterator
+from typing import Any
 from uuid import UUID
 
 from aggregates.log_seal import TABLE as SEAL_TABLE
 
 __all__ = ["StoredRow", "iter_rows", "iter_raw_batches", "log_snapshot", "chain_digest", "leaf_hash_of",
-           "log_size", "sealed_size", "seal_layout", "SealLayout", "recorded_at", "PREV_HASH_KEY", "ID_HEX", "stream_rows", "id_text", "BATCH"]
+           "log_size", "sealed_size", "seal_layout", "SealLayout", "recorded_at", "PREV_HASH_KEY", "ID_HEX",
+           "stream_rows", "id_text", "BATCH"]
 
 _sha256 = hashlib.sha256
 BATCH = 20000
@@ -66,7 +68,7 @@ class StoredRow:
     id_hex: bytes = b""  # the id as the chain hash spells it (see the module docstring)
 
     @classmethod
-    def from_raw(cls, raw: tuple[Any, ...]) -> "StoredRow":
+    def from_raw(cls, raw: tuple[Any, ...]) -> StoredRow:
         pos, oid, ver, topic, state = raw
         oid = _as_bytes(oid) or b""
         return cls(pos, id_text(oid), ver, _text(topic), _as_bytes(state), oid)
@@ -138,7 +140,7 @@ def store_kind(app: Any) -> str:
 
 def iter_raw_batches(app: Any, after: int = 0, upto: int | None = None, limit: int | None = None,
                      batch: int = BATCH, seals: list[Any] | None = None,
-                     seal_seqs: tuple[int, int] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+                     seal_seqs: tuple[int, int] | None = None) -> Generator[list[tuple[Any, ...]], None, None]:
     """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists of
     up to ``batch``, read in one consistent snapshot.
 
@@ -199,7 +201,7 @@ def _fetched(fetch: Callable[[int], list[Any]], batch: int) -> Iterator[list[tup
 
 
 def _sqlite_select(app: Any) -> str:
-    return f"SELECT rowid, originator_id, originator_version, topic, state FROM {app.recorder.events_table_name}"
+    return f"SELECT rowid, originator_id, originator_version, topic, state FROM {app.recorder.events_table_name}"  # noqa: S608 - fixed names
 
 
 def _sqlite_batches(app: Any, after: int, upto: int | None, limit: int | None, batch: int,
@@ -252,7 +254,7 @@ def _sqlite_seals(conn: sqlite3.Connection, seqs: tuple[int, int] | None = None)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SEAL_TABLE,)).fetchone() is None:
         return None
     where, params = _seq_range(seqs, "?")
-    cur = conn.execute(f"SELECT {_SEAL_COLUMNS} FROM {SEAL_TABLE}{where} ORDER BY seq", params)
+    cur = conn.execute(f"SELECT {_SEAL_COLUMNS} FROM {SEAL_TABLE}{where} ORDER BY seq", params)  # noqa: S608 - fixed names
     return SealRows(cur.fetchmany, cur.close)
 
 
@@ -275,7 +277,7 @@ def _postgres_batches(app: Any, after: int, upto: int | None, limit: int | None,
 
     datastore = app.recorder.datastore
     where, params = _where(after, upto, limit, "notification_id", "%s")
-    query = _pg_select(app) + SQL(where)  # type: ignore[operator]
+    query = _pg_select(app) + SQL(where)
     with datastore.get_connection() as conn:
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -301,7 +303,7 @@ def _postgres_seals(app: Any, conn: Any, batch: int, seqs: tuple[int, int] | Non
     cur = conn.cursor(name="audit_seal", row_factory=tuple_row)
     cur.itersize = batch
     where, params = _seq_range(seqs, "%s")
-    cur.execute(SQL(f"SELECT {_SEAL_COLUMNS} FROM {{}}.{{}}{where} ORDER BY seq").format(
+    cur.execute(SQL(f"SELECT {_SEAL_COLUMNS} FROM {{}}.{{}}{where} ORDER BY seq").format(  # noqa: S608 - fixed names
         Identifier(schema), Identifier(SEAL_TABLE)), params)
     return SealRows(cur.fetchmany, cur.close)
 
@@ -349,7 +351,7 @@ def _sqlite_snapshot(app: Any, batch: int) -> Iterator[tuple[int, Iterator[list[
     conn = _sqlite_connect(app, any_thread=True)
     try:
         conn.execute("BEGIN")  # the snapshot starts at the first read and holds until close
-        (count,) = conn.execute(f"SELECT COUNT(*) FROM {app.recorder.events_table_name}").fetchone()
+        (count,) = conn.execute(f"SELECT COUNT(*) FROM {app.recorder.events_table_name}").fetchone()  # noqa: S608 - fixed names
         cur = conn.execute(_sqlite_select(app) + " ORDER BY rowid")
         yield int(count), _fetched(cur.fetchmany, batch)
     finally:
@@ -367,10 +369,10 @@ def _postgres_snapshot(app: Any, batch: int) -> Iterator[tuple[int, Iterator[lis
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         with conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(SQL("SELECT COUNT(*) FROM {}").format(table))
-            (count,) = cur.fetchone()  # type: ignore[misc]
+            (count,) = cur.fetchone()
         with conn.cursor(name="audit_snapshot", row_factory=tuple_row) as cur:
             cur.itersize = batch
-            cur.execute(_pg_select(app) + SQL(" ORDER BY notification_id"))  # type: ignore[operator]
+            cur.execute(_pg_select(app) + SQL(" ORDER BY notification_id"))
             yield int(count), _fetched(cur.fetchmany, batch)
 
 
@@ -381,7 +383,7 @@ def log_size(app: Any) -> tuple[int, int]:
     if kind == "sqlite":
         conn = _sqlite_connect(app)
         try:
-            count, top = conn.execute(f"SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM {table}").fetchone()
+            count, top = conn.execute(f"SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM {table}").fetchone()  # noqa: S608 - fixed names
         finally:
             conn.close()
         return int(count), int(top)
@@ -393,7 +395,7 @@ def log_size(app: Any) -> tuple[int, int]:
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(SQL("SELECT COUNT(*), COALESCE(MAX(notification_id), 0) FROM {}.{}").format(
                 Identifier(datastore.schema), Identifier(table)))
-            count, top = cur.fetchone()  # type: ignore[misc]
+            count, top = cur.fetchone()
         return int(count), int(top)
     count = top = 0
     for rows in _generic_batches(app, 0, None, None, BATCH):
@@ -406,7 +408,7 @@ def sealed_size(app: Any) -> int:
     event table would read all of it (the integrity watch asks every second). Stores with no
     seal (in memory) are counted."""
     kind = store_kind(app)
-    query = f"SELECT first_index + count FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1"
+    query = f"SELECT first_index + count FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608 - fixed names
     if kind == "sqlite":
         conn = _sqlite_connect(app)
         try:
@@ -421,7 +423,7 @@ def sealed_size(app: Any) -> int:
 
         datastore = app.recorder.datastore
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(f'SELECT first_index + count FROM "{datastore.schema}".{SEAL_TABLE} '
+            cur.execute(f'SELECT first_index + count FROM "{datastore.schema}".{SEAL_TABLE} '  # noqa: S608 - fixed names
                         "ORDER BY seq DESC LIMIT 1")
             row = cur.fetchone()
         return int(row[0]) if row else 0
@@ -464,7 +466,7 @@ def seal_layout(app: Any, indices: list[int]) -> SealLayout | None:
     with app.recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         with conn.cursor(row_factory=tuple_row) as cur:
-            if cur.execute("SELECT to_regclass(%s)", (f'"{schema}".{SEAL_TABLE}',)).fetchone()[0] is None:  # type: ignore[index]
+            if cur.execute("SELECT to_regclass(%s)", (f'"{schema}".{SEAL_TABLE}',)).fetchone()[0] is None:
                 return None
             return _layout(lambda sql, params: cur.execute(sql, params).fetchone(), f'"{schema}".{events}',
                            "notification_id", f'"{schema}".{SEAL_TABLE}', "%s", indices)
@@ -472,11 +474,11 @@ def seal_layout(app: Any, indices: list[int]) -> SealLayout | None:
 
 def _layout(one: Callable[[str, tuple[Any, ...]], Any], events: str, pos: str, seal: str, ph: str,
             indices: list[int]) -> SealLayout | None:
-    last = one(f"SELECT seq, first_index + count FROM {seal} ORDER BY seq DESC LIMIT 1", ())
-    (top,) = one(f"SELECT COALESCE(MAX({pos}), 0) FROM {events}", ())
+    last = one(f"SELECT seq, first_index + count FROM {seal} ORDER BY seq DESC LIMIT 1", ())  # noqa: S608 - fixed names
+    (top,) = one(f"SELECT COALESCE(MAX({pos}), 0) FROM {events}", ())  # noqa: S608 - fixed names
     if last is None or not all(isinstance(v, int) for v in last):
         return None
-    row_sql = f"SELECT first_index, count, first_position FROM {seal} WHERE seq = {ph}"
+    row_sql = f"SELECT first_index, count, first_position FROM {seal} WHERE seq = {ph}"  # noqa: S608 - fixed names
 
     def row_at(seq: int) -> tuple[int, int, int] | None:
         row = one(row_sql, (seq,))
@@ -506,7 +508,7 @@ def stream_rows(app: Any, originator_id: UUID) -> list[StoredRow]:
         conn = _sqlite_connect(app)
         try:
             rows = conn.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "  # noqa: S608 - fixed names
                 "WHERE originator_id = ? ORDER BY originator_version", (originator_id.hex,)).fetchall()
         finally:
             conn.close()
@@ -516,7 +518,7 @@ def stream_rows(app: Any, originator_id: UUID) -> list[StoredRow]:
 
         datastore = app.recorder.datastore
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(_pg_select(app) + SQL(" WHERE originator_id = %s ORDER BY originator_version"),  # type: ignore[operator]
+            cur.execute(_pg_select(app) + SQL(" WHERE originator_id = %s ORDER BY originator_version"),
                         (originator_id,))
             rows = cur.fetchall()
     else:

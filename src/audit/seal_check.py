@@ -23,8 +23,9 @@ row by row to name what differs.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from itertools import accumulate
-from typing import Any, Callable
+from typing import Any
 
 from .rows import SealRows, id_text
 
@@ -100,7 +101,7 @@ class SealCheck:
         if contiguous:
             self.positions.extend(range(positions[0], positions[-1] + counts[-1]))
         else:  # positions may skip numbers between writes (PostgreSQL)
-            for first, count in zip(positions, counts):
+            for first, count in zip(positions, counts, strict=True):
                 self.positions.extend(range(first, first + count))
         self.seq, self.sealed = seqs[-1], indices[-1]
         self.end_position = positions[-1] + counts[-1] - 1
@@ -153,7 +154,7 @@ class SealCheck:
         if i >= 0:
             _, _, first, count, _, streams = self.window[i]
             if isinstance(first, int) and isinstance(count, int) and position < first + count:
-                text = streams.decode("utf-8", "replace") if isinstance(streams, (bytes, memoryview)) \
+                text = bytes(streams).decode("utf-8", "replace") if isinstance(streams, (bytes, memoryview)) \
                     else str(streams)
                 try:
                     oid, version, topic = text.split("\n")[position - first].split(" ", 2)
@@ -172,7 +173,7 @@ class SealCheck:
         if self.positions[at:at + n] == positions and self.hashes[32 * at:32 * (at + n)] == b"".join(digests):
             self.at += n
         else:
-            for pos, digest in zip(positions, digests):
+            for pos, digest in zip(positions, digests, strict=True):
                 self._row(pos, digest)
         self._compact()
 

@@ -24,7 +24,9 @@ body::
 * ``<signed_at>``: the signing instant in UTC, ISO 8601 with whole seconds and
   an explicit ``+00:00`` offset, e.g. ``2025-11-25T15:41:07+00:00``.
 
-Example for size 8: ``b"platform-registry checkpoint v1\\n8\\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\\n2025-11-25T15:41:07+00:00\\n"``.
+Example for size 8::
+
+    b"platform-registry checkpoint v1\\n8\\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\\n2025-11-25T15:41:07+00:00\\n"
 
 The JSON form of a checkpoint (:meth:`SignedCheckpoint.to_dict`) is
 ``{"size", "root" (hex), "signed_at", "key_id", "signature" (base64 of the
@@ -51,7 +53,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +131,7 @@ def format_signed_at(when: datetime) -> str:
     """
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError("signed_at must be timezone-aware")
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return when.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ reader does); PostgreSQL through the event store's pool and transaction (dict ro
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["CHECKPOINTS", "COSIGNATURES", "postgres", "pg_table", "sqlite"]
 

@@ -16,8 +16,9 @@ that position; the stored read models and the event store are only read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 from aggregates.errors import InvalidInput, NotFound

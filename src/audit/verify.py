@@ -46,10 +46,11 @@ import hashlib
 import json
 import re
 from binascii import hexlify
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import Any, Callable
+from typing import Any, cast
 
 from aggregates.hashing import GENESIS
 
@@ -259,7 +260,6 @@ class _Scan:
         odd = self._odd
         deep = self.deep
         beyond = self.beyond
-        marks = self.marks
         pos = 0
         feed: list[Any] = []
         batches = iter_raw_batches(self.app, seals=feed)
@@ -351,7 +351,8 @@ class _Scan:
     def _judge(self, pos: int, oid: bytes, ver: Any, state: bytes, tip: tuple[Any, ...] | None,
                pending: Any) -> Any:
         """Judge one row; returns the new tip's mark (None for a sound row)."""
-        if tip is None and pending is None and ver == 1 and read_prev_hash(state)[0] == GENESIS and ID_HEX.fullmatch(oid):
+        if (tip is None and pending is None and ver == 1 and read_prev_hash(state)[0] == GENESIS
+                and ID_HEX.fullmatch(oid)):
             return None  # a new stream, as it should begin (the common case: no finding to name)
         pid = id_text(oid)
         add = self.findings.add
@@ -501,7 +502,9 @@ def _diagnose(app: Any, findings: _Findings) -> None:
             continue
         for row in iter_rows(app, after=failure.position - 1, upto=failure.position):
             try:
-                app.mapper.to_domain_event(StoredEvent(UUID(row.originator_id), row.version, row.topic, row.state))
+                # a NULL state is decoded too, and fails like any other damage
+                app.mapper.to_domain_event(StoredEvent(UUID(row.originator_id), row.version, row.topic,
+                                                       cast(bytes, row.state)))
             except Exception as exc:  # noqa: BLE001
                 findings.items[i] = replace(
                     failure, code="undecodable",

@@ -41,10 +41,11 @@ import multiprocessing
 import os
 import re
 from binascii import hexlify
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from aggregates.hashing import GENESIS
 
@@ -255,7 +256,7 @@ def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], feed: list[Any])
     index = part.first
     pos = part.after
     for batch in batches:
-        for pos, oid, ver, topic, state in batch:
+        for pos, oid, ver, topic, state in batch:  # noqa: B007 - the last position read is returned
             try:
                 h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
                 h.update(state)
@@ -298,7 +299,8 @@ def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], feed: list[Any])
     return Summary(root, [] if part.full else stack, at_sizes, heads, tips, sealed[0], sealed[1], pos)
 
 
-def _sealed(reader: Any, part: Part, positions: list[int], hashes: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
+def _sealed(reader: Any, part: Part, positions: list[int],
+            hashes: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Whether the part's seal rows follow on and seal exactly its rows: ((first seq, its
     first_index), (last seq, its end index)), else None. Column by column, in the interpreter's
     C code (a part has as many seal rows as writes, up to one per event)."""
@@ -316,7 +318,8 @@ def _sealed(reader: Any, part: Part, positions: list[int], hashes: bytes) -> tup
         if starts == list(accumulate(counts, initial=starts[0]))[:-1]:  # positions without gaps (SQLite)
             sealed_positions = list(range(starts[0], starts[-1] + counts[-1]))
         else:  # positions may skip numbers between writes (PostgreSQL)
-            sealed_positions = [p for first, count in zip(starts, counts) for p in range(first, first + count)]
+            sealed_positions = [p for first, count in zip(starts, counts, strict=True)
+                                for p in range(first, first + count)]
     except TypeError:  # a mistyped column
         return None
     skip, wanted = part.first - firsts[0], part.last - part.first

@@ -25,11 +25,12 @@ import logging
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from .checkpoint_store import latest_checkpoint
 from .checkpoints import LogNotIntact, sign_checkpoint
@@ -110,7 +111,7 @@ class IntegrityWatch:
                 if self.config.sign and self.report is not None and self.report.ok:
                     self._maybe_sign(now)
                 self.error, self._failures = None, 0
-            except Exception as exc:  # noqa: BLE001 - a store that does not answer now may answer later
+            except Exception as exc:  # a store that does not answer now may answer later
                 # Back off (2, 4 ... 60 s) so that a store that is down is not asked every second.
                 self._failures += 1
                 self._retry_at = now + min(60.0, 2.0 ** self._failures)
@@ -133,7 +134,7 @@ class IntegrityWatch:
     def _check(self, now: float) -> None:
         report = self._verify(self.app, allow_empty=True)  # a fresh deployment's empty log is intact
         if self.config.sign and needs_sealing(report):
-            stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+            stamp = datetime.now(UTC).isoformat(timespec="microseconds")
             if seal_existing_log(self.app, report.events_checked, stamp):
                 report = self._verify(self.app, allow_empty=True)
         self._record(report, now)
@@ -142,7 +143,7 @@ class IntegrityWatch:
         was = self.report
         self.report = report
         self._checked_at = now
-        self.checked_instant = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.checked_instant = datetime.now(UTC).isoformat(timespec="seconds")
         if not report.ok:
             first = report.first_failure
             log.error("AUDIT ALARM: the event log does not verify; checkpoint signing stopped",

@@ -4,6 +4,6 @@
 * :mod:`projections.db` — ``make_engine`` on the read models' database;
 * :mod:`projections.runner` — ``ReadModelRunner``: follows the log, exactly once;
 * :mod:`projections.rebuild` — ``rebuild``: from position 0 into shadow tables, then a swap;
-* :mod:`projections.queries` — query functions in API.md's shapes;
+* :mod:`projections.queries` — query functions in docs/API.md's shapes;
 * :mod:`projections.reconcile` — the funding ledger checked against the events.
 """

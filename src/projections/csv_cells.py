@@ -11,8 +11,9 @@ numbers as numbers: a negative amount is a number, not a formula.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

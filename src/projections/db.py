@@ -4,7 +4,7 @@ On PostgreSQL the read models live beside the events, in the same database and s
 SQLite they live in a sibling file (``platforms.sqlite3`` → ``platforms.read.sqlite3``): SQLite
 has one writer per file, and sharing it made every command wait, in the driver's sleeping busy
 handler, for the runner's batch writes (and the runner for the commands). Either way a model's
-rows and its position are written in one transaction of that database (exactly once, issue 3),
+rows and its position are written in one transaction of that database (each event exactly once),
 and the read side can be dropped and rebuilt from the events at any time. User accounts are
 not read models and live with the events (:mod:`api.users`).
 """
@@ -12,9 +12,10 @@ not read models and live with the events (:mod:`api.users`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event

@@ -12,8 +12,9 @@ the stored position and clears the record once the model is past the event; so d
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -60,7 +61,7 @@ class Failures:
         """Stop ``model`` at notification ``n``, which it cannot apply because of ``exc``."""
         failure = {"position": int(n.id), "event": describe(n),
                    "reason": f"{type(exc).__name__}: {exc}"[:REASON_MAX],
-                   "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                   "failed_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.stopped[model] = failure
         log.error("projection %s stopped at position %s: cannot apply %s: %s", model, failure["position"],
                   failure["event"], failure["reason"],
@@ -70,7 +71,7 @@ class Failures:
             with write_transaction(self.engine) as conn:
                 conn.execute(failures_table.delete().where(failures_table.c.name == model))
                 conn.execute(failures_table.insert().values(name=model, **failure))
-        except Exception:  # noqa: BLE001 - the model stays stopped; the ERROR above says why
+        except Exception:  # the model stays stopped; the ERROR above says why
             log.exception("could not record the failure of projection %s", model)
         self._left.pop(model, None)
 

@@ -13,7 +13,8 @@ replaces a stored row exactly as a delete and an insert would, in one statement.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,12 +34,12 @@ class _Sql:
         name = prep.format_table(table)
         where = " AND ".join(f"{q(k)} = {mark}" for k in self.pk)
         rest = [c for c in self.cols if c not in self.pk]
-        self.upsert = (f"INSERT INTO {name} ({', '.join(q(c) for c in self.cols)}) "
+        self.upsert = (f"INSERT INTO {name} ({', '.join(q(c) for c in self.cols)}) "  # noqa: S608 - fixed names
                        f"VALUES ({', '.join(mark for _ in self.cols)}) "
                        f"ON CONFLICT ({', '.join(q(k) for k in self.pk)}) ")
         self.upsert += (f"DO UPDATE SET {', '.join(f'{q(c)} = excluded.{q(c)}' for c in rest)}"
                         if rest else "DO NOTHING")
-        self.delete = f"DELETE FROM {name} WHERE {where}"
+        self.delete = f"DELETE FROM {name} WHERE {where}"  # noqa: S608 - fixed names
         self._where = where
         self._name = name
         self._mark = mark
@@ -49,7 +50,7 @@ class _Sql:
         stmt = self.updates.get(cols)
         if stmt is None:
             sets = ", ".join(f"{self._q(c)} = {self._mark}" for c in cols)
-            stmt = self.updates[cols] = f"UPDATE {self._name} SET {sets} WHERE {self._where}"
+            stmt = self.updates[cols] = f"UPDATE {self._name} SET {sets} WHERE {self._where}"  # noqa: S608 - fixed names
         return stmt
 
     def values(self, cols: list[str] | tuple[str, ...], get: Callable[[str], Any]) -> list[Any]:
@@ -62,7 +63,7 @@ class _Sql:
         return out
 
     def key(self, key: tuple) -> list[Any]:
-        return self.values(self.pk, dict(zip(self.pk, key)).get)
+        return self.values(self.pk, dict(zip(self.pk, key, strict=True)).get)
 
 
 # What a NUL in the log's text becomes in a read-model row on PostgreSQL, whose ``text`` cannot
@@ -87,7 +88,7 @@ def _safe_text(column: sa.Column, dialect: sa.Dialect, proc: Callable[[Any], Any
 # A table's statements per dialect, built once: a projection batch makes fresh Pending buffers,
 # and rebuilding the statements and bind processors each time cost the runner a millisecond per
 # batch. Weak keys: shadow tables of a finished rebuild are dropped with their statements.
-_STATEMENTS: "weakref.WeakKeyDictionary[sa.Table, dict[str, _Sql]]" = weakref.WeakKeyDictionary()
+_STATEMENTS: weakref.WeakKeyDictionary[sa.Table, dict[str, _Sql]] = weakref.WeakKeyDictionary()
 
 
 def statements_for(table: sa.Table, dialect: sa.Dialect) -> _Sql:
@@ -142,7 +143,7 @@ class Pending:
             procs = [sql.procs[c] for c in cols]
             if any(p is not None for p in procs):
                 rows = [tuple(v if p is None or v is None else p(v)
-                              for v, p in zip([r.get(c) for c in cols], procs))
+                              for v, p in zip([r.get(c) for c in cols], procs, strict=True))
                         for r in self.rows.values() if r is not None]
             else:
                 rows = [tuple([r.get(c) for c in cols]) for r in self.rows.values() if r is not None]

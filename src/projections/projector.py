@@ -5,8 +5,8 @@ model sees the platform exactly as the command left it; a bounded LRU cache keep
 (unbounded during a rebuild, which sees every event from the start and so never misses), and a
 miss (or a copy at another version, e.g. after a failed batch) reloads the aggregate from the
 store at the version just before the event. Rows that only depend on an aggregate's latest
-state (platforms, subfield seats) are rendered once per flush, not once per event. The resulting row changes are buffered in
-:class:`~projections.pending.Pending` and written by :meth:`Projector.flush` in the caller's
+state (platforms, subfield seats) are rendered once per flush, not once per event. The resulting
+row changes are buffered in :class:`~projections.pending.Pending` and written by :meth:`Projector.flush` in the caller's
 transaction, together with the positions.
 
 Models (see :mod:`projections.tables`): ``platforms`` (平台列表与详情), ``publicity`` (公示名单),
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -96,9 +97,6 @@ class Projector:
         self._dirty_entries.clear()
         self._dirty_seats.clear()
 
-    def buffered(self) -> int:
-        return sum(len(p) for p in self.pending.values()) + len(self._dirty_platforms) + len(self._dirty_seats)
-
     def flush(self, conn: sa.Connection) -> None:
         """Write every buffered change on ``conn`` (the caller's transaction)."""
         self._materialize()
@@ -146,6 +144,7 @@ class Projector:
 
     def _remember(self, agg_id: Any, agg: Any) -> None:
         cache = self.cache
+        assert isinstance(cache, OrderedDict) and self.cache_size is not None  # the bounded cache
         if cache.get(agg_id) is agg:
             cache.move_to_end(agg_id)
             return
@@ -203,6 +202,7 @@ class Projector:
         if self._dirty_entries:
             entries = self.pending["rm_publicity_entries"]
             for p in self._dirty_entries.values():
+                assert p.publicity is not None
                 entries.merge((str(p.publicity["batch_id"]), str(p.id)), publicity_line(p))
             self._dirty_entries.clear()
 
@@ -215,6 +215,7 @@ class Projector:
         })
 
     def _publicized(self, p: Platform) -> None:
+        assert p.publicity is not None
         batch_id = p.publicity["batch_id"]
         batch = self.cache.get(_key(batch_id))
         if batch is None:
@@ -271,8 +272,10 @@ class Projector:
         if kind is None:
             return
         if kind == "publicity_end":
+            assert p.publicity is not None
             basis, due = p.publicity["start_date"], p.publicity["last_day"]
         else:
+            assert p.task_book is not None
             basis, due = p.task_book["period_end"], p.task_book["acceptance_due"]
         rows.put((pid, kind), {"platform_id": pid, "kind": kind, "name": p.name,
                                "host_name": p.host_unit.get("name") or "", "policy_ref": p.policy_ref,

@@ -1,11 +1,11 @@
-"""Query functions over the read models (读模型查询), returning API.md's JSON shapes.
+"""Query functions over the read models (读模型查询), returning docs/API.md's JSON shapes.
 
 Each takes a SQLAlchemy ``Connection`` (or ``Session``) and returns JSON-ready dicts: dates as
 ISO strings, money as two-place decimal strings. Lists page with opaque ``cursor`` strings; a
 malformed cursor raises :class:`InvalidCursor` (a ``ValueError``: the API answers 400).
 
 Dates that were pending when recorded (a publicity window or an acceptance deadline in a year
-whose official working-day schedule was not loaded, DOMAIN.md "Time rules") are computed here,
+whose official working-day schedule was not loaded, docs/DOMAIN.md "Time rules") are computed here,
 at query time, once the schedule is loaded; until then they stay ``null`` with ``pending: true``.
 """
 
@@ -71,6 +71,11 @@ def _as_date(v: Any) -> date | None:
     if v is None or isinstance(v, date):
         return v
     return date.fromisoformat(str(v))
+
+
+def _as_day(v: Any) -> date:
+    """The value of a date column that is never NULL."""
+    return v if isinstance(v, date) else date.fromisoformat(str(v))
 
 
 @lru_cache(maxsize=1)
@@ -166,7 +171,7 @@ def publicity_list(
     items = []
     for x in page:
         lines = entries.get(x.batch_id, [])
-        start = _as_date(x.start_date)
+        start = _as_day(x.start_date)
         first, last = _window(start, _as_date(x.first_day), _as_date(x.last_day), x.working_days,
                               lines[0].policy_ref if lines else None, calendar, policies)
         opens = first or start
@@ -298,8 +303,9 @@ def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
     w.writerow(["entry_id", "kind", "platform_id", "host_unit", "host_credit_code", "amount",
                 "business_date", "fiscal_year", "document_ref", "event_position", "event_type"])
     for r in _ledger_rows(conn, fiscal_year):
-        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code, Decimal(fen_to_money(r.amount_fen)),
-                    _iso(_as_date(r.business_date)), r.fiscal_year, r.document_ref or "", r.position, r.event_type])
+        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code,
+                    Decimal(fen_to_money(r.amount_fen)), _iso(_as_date(r.business_date)), r.fiscal_year,
+                    r.document_ref or "", r.position, r.event_type])
     return out.getvalue()
 
 
@@ -317,7 +323,7 @@ def deadlines(
     items = []
     for r in conn.execute(sa.select(t).order_by(t.c.due_date, t.c.platform_id, t.c.kind)):
         due = _as_date(r.due_date)
-        basis = _as_date(r.basis_date)
+        basis = _as_day(r.basis_date)
         if due is None:
             try:
                 policy = policies.get(r.policy_ref)

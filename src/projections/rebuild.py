@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -30,8 +31,8 @@ from aggregates.existing_store import reopen_in_child
 from audit.rows import iter_raw_batches, store_kind
 
 from .db import make_engine, write_transaction
-from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .failures import clear as clear_failures
+from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .runner import log_batches, max_position, read_positions, write_positions
 from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
 

@@ -12,8 +12,8 @@ from typing import Any
 from eventsourcing.application import Application
 
 from .projector import RELEASE_EVENTS
-from .runner import log_batches
 from .queries import LEDGER_KINDS, ledger_totals_fen
+from .runner import log_batches
 
 ZERO = Decimal("0.00")
 _PLATFORM = "platform-registry/Platform/"
@@ -50,7 +50,7 @@ def reconcile(app: Application, conn: Any) -> dict[str, Any]:
     agrees to the fen, with both sides for the report."""
     from_events = ledger_from_events(app)
     fen = ledger_totals_fen(conn)
-    names = dict(zip(LEDGER_KINDS, ("committed", "released", "disbursed", "recovered")))
+    names = dict(zip(LEDGER_KINDS, ("committed", "released", "disbursed", "recovered"), strict=True))
     from_ledger = {names[k]: Decimal(v) / 100 for k, v in fen.items()}
     from_ledger["outstanding_commitments"] = (from_ledger["committed"] - from_ledger["released"]
                                               - from_ledger["disbursed"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from eventsourcing import persistence as es

@@ -27,15 +27,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from .db import write_transaction
+from .failures import Failures, is_transient
 from .projector import Projector
 from .reconnect import Backoff, is_connection_loss
-from .failures import Failures, is_transient
 from .tables import LIVE, MODELS, ensure_schema, positions_table
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ log = logging.getLogger(__name__)
 
 # Positions are read and written in every projection batch (several a second under load): as
 # plain SQL, so that no SQLAlchemy expression is built and cache-keyed each time.
-_SELECT_POSITIONS = f'SELECT name, position FROM "{positions_table.name}" ORDER BY name'  # one lock order
-_UPDATE_POSITION = f'UPDATE "{positions_table.name}" SET position = {{mark}} WHERE name = {{mark}}'
+_SELECT_POSITIONS = f'SELECT name, position FROM "{positions_table.name}" ORDER BY name'  # one lock order  # noqa: S608 - fixed names
+_UPDATE_POSITION = f'UPDATE "{positions_table.name}" SET position = {{mark}} WHERE name = {{mark}}'  # noqa: S608 - fixed names
 
 
 def read_positions(conn: sa.Connection, models: Iterable[str] = MODELS, lock: bool = False) -> dict[str, int]:
@@ -66,7 +68,8 @@ def max_position(app: Application) -> int:
     return int(app.recorder.max_notification_id() or 0)
 
 
-def log_batches(app: Application, after: int = 0, chunk: int = 5000, upto: int | None = None) -> Iterator[list[Any]]:
+def log_batches(app: Application, after: int = 0, chunk: int = 5000,
+                upto: int | None = None) -> Iterator[Sequence[Notification]]:
     """The notification log after position ``after``, in order, ``chunk`` notifications at a
     time, until its current end (or position ``upto``)."""
     while True:
@@ -117,7 +120,7 @@ class ReadModelRunner:
     def _one_batch(self) -> tuple[bool, int]:
         projector = self.projector
         projector.reset()
-        notifications: list[Any] = []
+        notifications: Sequence[Notification] = []
         try:
             with write_transaction(self.engine) as conn:
                 positions = read_positions(conn, self.models, lock=True)
@@ -154,19 +157,19 @@ class ReadModelRunner:
             self.on_batch(last)
         return len(notifications) < self.batch_size, last
 
-    def _isolate(self, notifications: list[Any]) -> None:
+    def _isolate(self, notifications: Sequence[Notification]) -> None:
         """Apply ``notifications`` one by one; at one that fails, apply it model by model and
         stop (:meth:`Failures.stop`) each model that still cannot. Healthy models go on."""
         for n in notifications:
             try:
                 self._apply_one(n, self.models)
-            except Exception as exc:  # noqa: BLE001 - classified below
+            except Exception as exc:  # classified below
                 if is_transient(exc):
                     raise
                 for model in self.models:
                     try:
                         self._apply_one(n, (model,))
-                    except Exception as why:  # noqa: BLE001 - classified below
+                    except Exception as why:  # classified below
                         if is_transient(why):
                             raise
                         self.failures.stop(model, n, why)
@@ -222,7 +225,7 @@ class ReadModelRunner:
                 # Nobody follows in this process: do the work here (SQLite, tests, CLI).
                 try:
                     self.catch_up()
-                except Exception:  # noqa: BLE001 - the caller sees False; the log says why
+                except Exception:  # the caller sees False; the log says why
                     log.exception("projection catch-up failed")
                     time.sleep(step)
                 if self.position >= position:
@@ -269,7 +272,7 @@ class ReadModelRunner:
             while not self._stop.is_set():
                 try:
                     self.catch_up()
-                except Exception as exc:  # noqa: BLE001 - keep following; the failed batch is retried
+                except Exception as exc:  # keep following; the failed batch is retried
                     if is_connection_loss(exc):
                         # Rolled back with its positions: the next attempt resumes from them.
                         self._stop.wait(database.failed(exc))
@@ -361,7 +364,7 @@ class _PgListener:
             conn, self.conn = self.conn, None
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - closing a dead connection may complain; it is gone either way
+            except Exception:  # closing a dead connection may complain; it is gone either way
                 log.debug("closing the LISTEN connection failed", exc_info=True)
 
 

@@ -5,15 +5,15 @@ platforms go through Art. 8-9 together on the same business dates — applicatio
 publicity from 2022-09-29 (the National Day window, last day 2022-10-10), task book from
 2022-11-01, acceptance in late 2023 — with every kind of ending mixed in: not accepted,
 inspection failed, objection upheld, withdrawn, unqualified, revoked, funded, funds recovered.
-Dates are in the past and never run backwards within a platform (DOMAIN.md).
+Dates are in the past and never run backwards within a platform (docs/DOMAIN.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable
 from uuid import UUID
 
 from aggregates.application import RegistryApp
@@ -149,7 +149,8 @@ class Programme:
         app.fund(pid, act(Role.FINANCE, "2023-12-10", "长财教〔2023〕77号"), amount=Decimal("1000000.00"))
         self._done("fund")
 
-    def cohort(self, index: int, size: int = len(OUTCOMES), subfields: tuple[str, ...] | None = None) -> dict[str, list[UUID]]:
+    def cohort(self, index: int, size: int = len(OUTCOMES),
+               subfields: tuple[str, ...] | None = None) -> dict[str, list[UUID]]:
         """One cohort through every stage; returns platform ids by outcome."""
         app = self.app
         subfields = subfields or app.policies.latest().subfields

@@ -1,7 +1,7 @@
 """The read models' tables (读模型表), shaped for their queries and never written by commands.
 
-Every model's tables can be dropped and rebuilt from the event log at any time (issue 3,
-"schema change without loss"): nothing here is a record of its own. :func:`model_tables` gives a
+Every model's tables can be dropped and rebuilt from the event log at any time (a schema change
+loses nothing): nothing here is a record of its own. :func:`model_tables` gives a
 model's tables under a name suffix, so that a rebuild fills ``<table>__new`` shadows and swaps
 them in (see :mod:`projections.rebuild`). Indexes are created on the live names only, after a
 swap, because index names are global to a schema.
@@ -42,7 +42,7 @@ INDEXES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 
 def _columns(table: str) -> list[sa.Column]:
     c = sa.Column
-    S, I, B, T, D = sa.String, sa.Integer, sa.BigInteger, sa.Text, sa.Date
+    S, I, B, T, D = sa.String, sa.Integer, sa.BigInteger, sa.Text, sa.Date  # noqa: E741 - column types, one letter each
     if table == "rm_platforms":
         return [c("id", S(36), primary_key=True), c("seq", B, nullable=False),
                 c("name", T, nullable=False), c("subfield", T, nullable=False),
@@ -90,7 +90,8 @@ def _columns(table: str) -> list[sa.Column]:
     raise KeyError(table)
 
 
-def build_metadata(suffix: str = "", models: tuple[str, ...] | list[str] = MODELS) -> tuple[sa.MetaData, dict[str, sa.Table]]:
+def build_metadata(suffix: str = "",
+                   models: tuple[str, ...] | list[str] = MODELS) -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """The tables of ``models`` named ``<table><suffix>``; keys are the live names."""
     md = sa.MetaData()
     tables = {}
@@ -157,8 +158,8 @@ def ensure_schema(engine: sa.Engine) -> None:
             conn.execute(positions_table.insert(), missing)
 
 
-__all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "failures_table", "FAILURES", "build_metadata", "ensure_schema", "dump_tables",
-           "create_indexes", "SHADOW", "POSITIONS"]
+__all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "failures_table", "FAILURES",
+           "build_metadata", "ensure_schema", "dump_tables", "create_indexes", "SHADOW", "POSITIONS"]
 
 
 def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS) -> dict[str, list[tuple]]:

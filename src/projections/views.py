@@ -1,4 +1,4 @@
-"""Platform summary (平台概要) as ``GET /platforms/{id}`` returns it (API.md, "Queries").
+"""Platform summary (平台概要) as ``GET /platforms/{id}`` returns it (docs/API.md, "Queries").
 
 :func:`summarize` turns a :class:`~aggregates.platform.Platform` into a JSON-ready dict: dates as
 ISO strings, money as decimal strings with two places (fen), no floats. It depends on nothing but
@@ -6,8 +6,10 @@ the aggregate (no "today", no calendar), so the projection that stores it and a 
 built from a freshly saved aggregate give the same bytes; the API adds ``position`` itself.
 
 The objectors' identities (异议人姓名、联系方式) and the content of their objections are never in
-the summary: Art. 8(6) publicity is public, the objectors are not. The bureau and the auditors
-read them with :func:`summarize_objections_private`.
+the summary: Art. 8(6) publicity is public, the objectors are not. They stay in the ``Objected``
+events, which the bureau and the auditors read in the platform's history and the audit log; the
+platform's own applicant reads its history with the name and contact withheld (docs/DOMAIN.md,
+"Who reads what").
 """
 
 from __future__ import annotations
@@ -63,20 +65,8 @@ def host_unit_of(platform: Platform) -> dict[str, Any]:
     return {"name": platform.host_unit.get("name"), "credit_code": platform.host_unit.get("credit_code")}
 
 
-def list_item(platform: Platform) -> dict[str, Any]:
-    """The short form of ``GET /platforms``: id, name, subfield, host_unit, status, version."""
-    return {
-        "id": str(platform.id),
-        "name": platform.name,
-        "subfield": platform.subfield,
-        "host_unit": host_unit_of(platform),
-        "status": platform.status,
-        "version": platform.version,
-    }
-
-
 def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
-    """The platform detail of ``GET /platforms/{id}`` (API.md), deterministic and JSON-ready.
+    """The platform detail of ``GET /platforms/{id}`` (docs/API.md), deterministic and JSON-ready.
     ``objections=False`` leaves the objections list empty: the read model keeps them in rows of
     their own (:func:`objection_line`) and fills it in at query time."""
     p = platform
@@ -153,10 +143,4 @@ def objection_line(objection: dict[str, Any]) -> dict[str, Any]:
             "admissible": bool(objection["admissible"]), "outcome": objection["outcome"]}
 
 
-def summarize_objections_private(platform: Platform) -> list[dict[str, Any]]:
-    """Every objection in full, objector's name, contact and content included: for the bureau
-    (which verifies them with finance, Art. 8(6)) and the auditors only, never the public."""
-    return [jsonable(o) for o in _by_numeric_id(platform.objections)]
-
-
-__all__ = ["summarize", "objection_line", "summarize_objections_private", "list_item", "host_unit_of", "money", "jsonable"]
+__all__ = ["summarize", "objection_line", "host_unit_of", "money", "jsonable"]
