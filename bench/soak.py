@@ -1,4 +1,4 @@
-"""Soak (issue 11, `make soak`): minutes of mixed commands and reads against two API workers and
+"""Soak (`make soak`): minutes of mixed commands and reads against two API workers and
 the read-model runner on PostgreSQL, while every one of their database sessions is killed once
 a minute; then the log must verify, the read models must equal a rebuild, and no process may
 have grown.
