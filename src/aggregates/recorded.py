@@ -5,6 +5,11 @@ Every event carries an :class:`~aggregates.values.Act` (actor id, role, business
 document references) and ``prev_hash``, the hash of the previous event of the same stream
 (:data:`~aggregates.hashing.GENESIS` for the first). Business dates never run backwards within
 a stream and never lie in the future (docs/DOMAIN.md, "What every event carries").
+
+A command hashes each event it triggers at once, to chain the next one to it. Replaying a
+stream (a load, the read models, a rebuild) hashes nothing: the replayed aggregate keeps its last
+event and hashes it only when asked for :attr:`~RecordedAggregate.last_hash`, by a command
+chaining a new event to it or by a snapshot, which keeps the hash.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
+from eventsourcing.domain import Snapshot as LibrarySnapshot
+from eventsourcing.utils import get_topic, register_topic
 
 from .clock import today_in_shanghai
 from .errors import RuleViolation
@@ -27,8 +33,7 @@ from .values import Act
 class RecordedAggregate(Aggregate):
     """An aggregate whose events form a tamper-evident, attributed record."""
 
-    last_hash = GENESIS  # not annotated: annotations would become constructor fields
-    last_business_date = None
+    last_business_date = None  # not annotated: annotations would become constructor fields
     # Within a platform business dates never run backwards. An aggregate that records acts of
     # many platforms (a subfield seat) receives back-filled acts out of order, so may opt out.
     monotonic_business_dates = True
@@ -43,32 +48,72 @@ class RecordedAggregate(Aggregate):
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = super().mutate(aggregate)
-            aggregate.last_hash = event_hash(get_topic(type(self)), self.__dict__)
+            # The new head of the chain, hashed only when asked for (last_hash): a replay never is.
+            state = aggregate.__dict__
+            state[_UNHASHED_HEAD] = self
+            state.pop("last_hash", None)
             aggregate.last_business_date = self.act.business_date
             return aggregate
+
+    class Snapshot(LibrarySnapshot):
+        """A snapshot keeps the chain's head as its hash, as it always has (its state is plain
+        data, never an event), so snapshots stored before the head was hashed lazily still load."""
+
+        TOPIC = "platform-registry/Snapshot"
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            aggregate._settle_head()
+            return super().take(aggregate)
+
+    @property
+    def last_hash(self) -> str:
+        """The hash of this stream's last event, which its next event names as ``prev_hash``."""
+        self._settle_head()
+        return self.__dict__["last_hash"]
+
+    def _settle_head(self) -> None:
+        """Hash the chain's head if it is not hashed yet, and keep the hash in its place."""
+        state = self.__dict__
+        head = state.pop(_UNHASHED_HEAD, None)
+        if head is not None:
+            state["last_hash"] = event_hash(get_topic(type(head)), head.__dict__)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         # The repository's cache hands out deep copies so a refused command never leaves its
         # half-applied changes behind: one copy per command, so it must be cheap.
         clone = object.__new__(type(self))
         shared = self.replaced_records
-        clone.__dict__.update({k: v.copy() if k in shared else v if type(v) in _IMMUTABLE else copy_state(v)
-                               for k, v in self.__dict__.items()})
+        # The unhashed head is an event, which never changes: shared.
+        clone.__dict__.update({k: v.copy() if k in shared else v if type(v) in _IMMUTABLE or k == _UNHASHED_HEAD
+                               else copy_state(v) for k, v in self.__dict__.items()})
         return clone
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         # Chain each new event to its predecessor; callers never pass prev_hash themselves.
         kwargs["prev_hash"] = self.last_hash
         super().trigger_event(event_class, **kwargs)
+        # A command's own event is hashed at once, as it was applied: the copy the command
+        # leaves in the repository's cache then holds the hash, not the event.
+        self._settle_head()
 
     @classmethod
     def _create_recorded(cls, event_class: Any, act: Act, **kwargs: Any) -> Any:
         check_business_date(act, previous=None)
-        return cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
+        aggregate = cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
+        aggregate._settle_head()  # as trigger_event does
+        return aggregate
 
     def check_act(self, act: Act) -> None:
         check_business_date(act, previous=self.last_business_date if self.monotonic_business_dates else None)
 
+
+# Pinned like the events' topics, so stored snapshots survive a move of this module.
+register_topic(RecordedAggregate.Snapshot.TOPIC, RecordedAggregate.Snapshot)
+
+# The state key of the stream's last event while its hash is not yet computed (the hash is then
+# kept as ``last_hash``, the key snapshots have always stored).
+_UNHASHED_HEAD = "_unhashed_head"
 
 # Values that are never changed in place, so a copy may share them.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, date, datetime, UUID, bytes, Act})

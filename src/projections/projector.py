@@ -25,19 +25,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
-from eventsourcing.domain import (
-    CanInitAggregate,
-    CanMutateAggregate,
-    DecoratedFuncCaller,
-    OriginatorIDError,
-    OriginatorVersionError,
-    _spec_filter_kwargs_for_method_params,
-    decorated_funcs,
-)
 
 from aggregates.batch import PublicityBatch
 from aggregates.platform import Platform
-from aggregates.recorded import RecordedAggregate
 from aggregates.seat import SubfieldSeat
 
 from .pending import Pending
@@ -126,7 +116,7 @@ class Projector:
                 self.cache_misses += 1
                 before = self.app.repository.get(agg_id, version=version - 1)
             before_status = getattr(before, "status", None)
-        agg = _mutate(event, before)
+        agg = event.mutate(before)  # hashes nothing: the chain's head is hashed only when asked for
         if self.cache_size is None:
             if before is not agg:
                 cache[key] = agg
@@ -282,61 +272,9 @@ class Projector:
                                "basis_date": basis, "due_date": due, "position": position})
 
 
-def _mutate(event: Any, aggregate: Any) -> Any:
-    """``event.mutate(aggregate)`` without the hash chain: :class:`RecordedAggregate.Event`
-    hashes every event to keep ``last_hash`` for the next command, which a read-only copy never
-    issues; skipping it saves a quarter of a rebuild. Everything else is the library's mutate,
-    with its per-event lookups (decorated method, its parameter names) done once per class."""
-    if aggregate is not None:
-        plan = _APPLY_PLANS.get(type(event), _UNPLANNED)
-        if plan is _UNPLANNED:
-            plan = _APPLY_PLANS[type(event)] = _apply_plan(type(event))
-        if plan is not None:
-            func, names = plan
-            if event.originator_id != aggregate.id:
-                raise OriginatorIDError(event.originator_id, aggregate.id)
-            if event.originator_version != aggregate.version + 1:
-                raise OriginatorVersionError(event.originator_version, aggregate.version + 1)
-            d = event.__dict__
-            func(aggregate, **{k: v for k, v in d.items() if k in names})
-            aggregate.version = event.originator_version
-            aggregate.modified_on = event.timestamp
-            aggregate.last_business_date = event.act.business_date
-            return aggregate
-    if isinstance(event, RecordedAggregate.Event):
-        aggregate = super(RecordedAggregate.Event, event).mutate(aggregate)
-        aggregate.last_business_date = event.act.business_date
-        return aggregate
-    return event.mutate(aggregate)
-
-
 def _key(agg_id: Any) -> Any:
     """The aggregate cache's key for an aggregate id."""
     return agg_id.int if type(agg_id) is UUID else agg_id
-
-
-_UNPLANNED = object()
-_APPLY_PLANS: dict[type, Any] = {}
-
-
-def _apply_plan(cls: type) -> tuple[Any, frozenset[str]] | None:
-    """(decorated method, its parameter names) when ``cls`` is a plain ``@event`` class of a
-    recorded aggregate: its mutate is the library's ``CanMutateAggregate.mutate`` (plus the
-    hash chain, skipped) and its apply only calls the decorated method (``DecoratedFuncCaller``;
-    nothing else in the class's MRO defines ``apply``). Anything else: None, the general path."""
-    if not issubclass(cls, RecordedAggregate.Event) or not issubclass(cls, DecoratedFuncCaller):
-        return None
-    if issubclass(cls, CanInitAggregate) or cls not in decorated_funcs:
-        return None
-    for klass in cls.__mro__:
-        if "mutate" in vars(klass) and klass not in (RecordedAggregate.Event, CanMutateAggregate):
-            return None
-        if "apply" in vars(klass) and klass not in (DecoratedFuncCaller, CanMutateAggregate):
-            return None
-        if "_as_dict" in vars(klass) and klass is not CanMutateAggregate:
-            return None
-    func = decorated_funcs[cls]
-    return func, frozenset(_spec_filter_kwargs_for_method_params(func))
 
 
 def publicity_line(p: Platform) -> dict[str, Any]:
