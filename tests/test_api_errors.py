@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_api_helpers import HOST, PASSWORD, Api, api, application  # noqa: F401
+from api_client import HOST, PASSWORD, Api, application
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 

@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 
-from test_api_helpers import Api, api, application  # noqa: F401
+from api_client import Api, application
 
 ODD = [b"\xb2", "\u00b2".encode(), "\uff12".encode(), "\u0663".encode(), b"\x00", b"7\x00", "\u202e7".encode(),
        b"\xed\xa0\x80", b"7" * 10_000, b"\x85", b'W/"\xb2"', b"\xef\xbb\xbf7", b" ", b"\x1b[31m"]

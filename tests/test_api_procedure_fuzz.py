@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule, run_state_machine_as_test
 
 from api.page_security import SlidingWindowLimiter
-from test_api_helpers import Api, api, application, scores  # noqa: F401
+from api_client import Api, application, scores
 
 ODD = ["\x00", "a\x00b", "\u202e反转", "\x1b[31m", "\x85", "٣.00", "３", "²", "\ufeff", "\u2066x\u2069", " " * 3,
        "名" * 300, "\t", "\r\n", "=HYPERLINK(\"x\")", "../x/y", "%00", "\U0001f600"]

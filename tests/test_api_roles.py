@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_api_helpers import Api, api, application, to_in_publicity  # noqa: F401
+from api_client import Api, application, to_in_publicity
 
 ROLES = [None, "applicant", "service_agency", "expert1", "bureau", "finance", "auditor"]
 ALL = set(ROLES)
