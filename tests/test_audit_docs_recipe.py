@@ -97,7 +97,7 @@ def test_the_recipe_program_rejects_an_altered_export(workdir: Path) -> None:
 
     def rejected(why: str) -> str:
         result = run_sh(command, workdir)
-        assert result.returncode != 0 and not result.stdout.startswith("OK"), (why, result.stdout)
+        assert result.returncode == 1 and not result.stdout.startswith("OK"), (why, result.returncode, result.stdout)
         export.write_text(original, encoding="utf-8")
         return result.stderr
 
@@ -141,4 +141,4 @@ def test_the_openssl_one_liner_checks_a_checkpoint_signature(workdir: Path) -> N
     assert (workdir / "message.bin").read_bytes().split(b"\n")[1] == str(latest["size"]).encode()
     edit_line(workdir / "log.jsonl", "checkpoint", lambda line: line.replace('"size": ', '"size": 1', 1), last=True)
     result = run_sh(one_liner, workdir)
-    assert result.returncode != 0 and "Signature Verified Successfully" not in result.stdout
+    assert result.returncode == 1 and "Signature Verified Successfully" not in result.stdout
