@@ -17,7 +17,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg  # noqa: F401 - imported before any test freezes time: its C types check datetime
 import pytest
 from argon2 import PasswordHasher
 

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-import psycopg
+import psycopg  # imported (by conftest.py, through here) before any test freezes time: its C types check datetime
 import sqlalchemy as sa
 
 from aggregates.store import StoreConfig

@@ -119,7 +119,8 @@ class Programme:
     ``cast`` names the actor of each role (default ``bureau-1`` and so on); the applicant of a
     platform is whoever applied for it. ``experts`` are (actor, affiliation) pairs, as many as the
     policy's minimum are asked (default ``expert-0``… of public institutions). ``on_command`` is
-    told every command's result, after it was written.
+    told every command's result, after it was written. :meth:`to` takes a platform to a stage
+    from wherever it stands; :meth:`advance` takes one step without asking.
     """
 
     app: RegistryApp
@@ -127,8 +128,8 @@ class Programme:
     cast: Mapping[Role, str] = field(default_factory=dict)
     experts: Sequence[tuple[str, str | None]] | None = None
     on_command: Callable[[CommandResult], None] | None = None
-    last: CommandResult | None = None
-    applicants: dict[UUID, str] = field(default_factory=dict)
+    last: CommandResult | None = field(default=None, init=False)  # the latest command's result
+    applicants: dict[UUID, str] = field(default_factory=dict, init=False)  # who applied for each platform
 
     def act(self, role: Role, on: date | str, *refs: str, who: str | None = None) -> Act:
         return act(role, on, *refs, who=who or self.cast.get(role))
@@ -312,6 +313,7 @@ class Driver:
     batch_ref: str = field(default_factory=lambda: f"公示-2022-{next(_serial)}")
     years: int = 0
     pid: UUID | None = None
+    programme: Programme = field(init=False)
 
     def __post_init__(self) -> None:
         self.programme = Programme(self.app, ROUND_2022.shifted(self.years))
@@ -341,5 +343,5 @@ class Driver:
         return self
 
 
-__all__ = ["STAGES", "ROUND_2022", "Round", "Programme", "Driver", "act", "application", "credit_code",
-           "expert_affiliation", "host_unit"]
+__all__ = ["STAGES", "ROUND_2022", "INDICATORS", "Round", "Programme", "Driver", "act", "as_date", "application",
+           "credit_code", "expert_affiliation", "host_unit"]
