@@ -77,41 +77,38 @@ def generate_load(url: str, platforms: int) -> list[str]:
     from aggregates.clock import today_in_shanghai
     from aggregates.credit_code import with_check_character
     from aggregates.policy import PolicyRegistry
+    from aggregates.programme import Programme, host_unit
     from aggregates.store import StoreConfig
-    from aggregates.values import Act, Role
+    from aggregates.values import Role
 
     app = RegistryApp(StoreConfig(url), policies=PolicyRegistry.load(Path("var/policies")))
+    # The bureau and the agency act as the demo's accounts; the experts are the benchmark's own.
+    drive = Programme(app, cast={Role.BUREAU: "bureau", Role.SERVICE_AGENCY: "agency"},
+                      experts=[(f"bench-expert-{e}", None) for e in range(7)])
     publicized: list = []
     day = today_in_shanghai() - timedelta(days=20)
     subfields = app.policies.latest().subfields
     for i in range(platforms):
-        code = with_check_character(f"914301{i:05d}MA4L16")
-        act = Act(f"applicant-load-{i}", Role.APPLICANT, day)
-        r = app.apply(act, name=f"负载测试平台{i:04d}", subfield=subfields[i % len(subfields)],
-                      host_unit={"name": f"负载测试单位{i:04d}", "credit_code": code,
-                                 "high_tech_certificate": {"number": f"GR{i}",
-                                                           "valid_until": day + timedelta(days=900)}},
-                      commitments="持续投入", achievements=[{"title": "成果", "stage": "pilot"}],
-                      basic_conditions={"technical_strength": "a", "open_sharing": "b", "service_mechanism": "c"})
+        subfield = subfields[i % len(subfields)]
+        pid = drive.apply(subfield, on=day, who=f"applicant-load-{i}", name=f"负载测试平台{i:04d}",
+                          host_unit=host_unit(f"负载测试单位{i:04d}", with_check_character(f"914301{i:05d}MA4L16"),
+                                              f"GR{i}", day + timedelta(days=900)),
+                          commitments="持续投入", achievements=[{"title": "成果", "stage": "pilot"}],
+                          basic_conditions={"technical_strength": "a", "open_sharing": "b", "service_mechanism": "c"})
         if i % 2 == 0:
-            app.intake(r.aggregate_id, True, "ok", Act("agency", Role.SERVICE_AGENCY, day + timedelta(days=1)))
+            drive.intake(pid, True, "ok", on=day + timedelta(days=1))
             if len(publicized) < 60:
-                pid = r.aggregate_id
-                policy = app.policies.latest()
-                for e in range(policy.min_experts):
-                    app.score(pid, {c.criterion: c.max_points - 2 for c in policy.rubric}, "ok", None,
-                              Act(f"bench-expert-{e}", Role.EXPERT, day + timedelta(days=2)))
-                app.inspect(pid, True, "ok", Act("bureau", Role.BUREAU, day + timedelta(days=3)))
-                held = app.subfield_held(subfields[i % len(subfields)])
-                app.approve(pid, Act("bureau", Role.BUREAU, day + timedelta(days=4)), party_group_meeting_ref="PG",
-                            vice_mayor_approval_ref="VM", funding_plan_ref="FP",
-                            subfield_exception="benchmark load: a recorded exception to Art. 5" if held else None)
+                drive.score(pid, on=day + timedelta(days=2), opinion="ok")
+                drive.inspect(pid, True, "ok", on=day + timedelta(days=3))
+                held = app.subfield_held(subfield)
+                drive.approve(pid, on=day + timedelta(days=4), party_group_meeting_ref="PG",
+                              vice_mayor_approval_ref="VM", funding_plan_ref="FP",
+                              exception="benchmark load: a recorded exception to Art. 5" if held else None)
                 publicized.append(pid)
     if publicized:
         # Same start as the demo's live batch, whose window is open today.
         start_date = app.get_batch(f"演示公示〔{today_in_shanghai().year}〕1号").start_date
-        app.publicize(Act("bureau", Role.BUREAU, start_date), batch_ref="压测公示-1", media="benchmark",
-                      start_date=start_date, platform_ids=publicized)
+        drive.publicize(publicized, "压测公示-1", on=start_date, start=start_date, media="benchmark")
     app.close()
     return [str(p) for p in publicized]
 
@@ -285,7 +282,7 @@ def main() -> None:
             ("GET /platforms/{id}", f"{root}/platforms/{live}", "GET", {"Authorization": f"Bearer {bureau}"}, None),
             ("POST /platforms/{id}/objections", [f"{root}/platforms/{p}/objections" for p in targets or [live]],
              "POST", {},
-             {"objector_name": "压测", "contact": "bench", "content": "benchmark objection"}),
+             {"objector_name": "压测", "contact": "bench@example.com", "content": "benchmark objection"}),
         ]
         if args.only:
             plans = plans[:1] + [p for p in plans[1:] if method_is_command(p[0]) == (args.only == "command")]

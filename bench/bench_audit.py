@@ -58,8 +58,8 @@ def generate(path: Path, events: int) -> None:
 
     from aggregates.hashing import GENESIS, stored_event_hash
     from aggregates.log_seal import TABLE, seal_rows
+    from aggregates.programme import Driver
     from audit.rows import iter_rows
-    from scenario import Driver
 
     url = f"sqlite:///{path}"
     with freeze_time(NOW):
@@ -204,9 +204,9 @@ def as_of_bench() -> None:
 
     from freezegun import freeze_time
 
-    from aggregates.values import ChangeKind, Role
+    from aggregates.programme import Driver
+    from aggregates.values import ChangeKind
     from audit.timetravel import as_of_version
-    from scenario import Driver, act
 
     tmp = tempfile.mkdtemp()
     with freeze_time(NOW):
@@ -214,10 +214,8 @@ def as_of_bench() -> None:
         d = Driver(app, subfield="智能算力").to("under_construction")
         v = app.get_platform(d.pid).version
         while v < 1000:
-            r = app.report_change(d.pid, act(Role.APPLICANT, "2023-01-02"), kind=ChangeKind.GOALS,
-                                  description="调整", new_value=f"目标{v}")
-            app.decide_change(d.pid, r.extra["change_id"], act(Role.BUREAU, "2023-01-02"), approved=True,
-                              reasons="同意")
+            d.programme.change(d.pid, ChangeKind.GOALS, f"目标{v}", description="调整", reported_on="2023-01-02",
+                               decided_on="2023-01-02")
             v = app.get_platform(d.pid).version
     versions = list(range(1, v + 1, 7)) + [99, 100, 199, 999, v]
     times = []

@@ -32,9 +32,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from aggregates.application import RegistryApp
+from aggregates.programme import STAGES, Driver, Programme
 from aggregates.store import StoreConfig
-from aggregates.values import ChangeKind, Role
-from scenario import STAGES, Driver, act
+from aggregates.values import ChangeKind
 
 PG = os.environ.get("PLATFORMS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 console = Console(width=150)
@@ -55,8 +55,7 @@ class BarePlatform(Aggregate):
 def store_url(kind: str, workdir: Path) -> tuple[str, callable]:
     if kind == "sqlite":
         return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.sqlite3'}", lambda: None
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from conftest import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema
 
     url, schema = fresh_schema(PG)
     return url, lambda: drop_schema(PG, schema)
@@ -70,14 +69,12 @@ class CountingRegistry(RegistryApp):
         return super()._record(processing_event)
 
 
-def drive_whole_procedure(drv: Driver, exception: str | None) -> None:
-    """Every command of the procedure once (five experts score), without the test driver's
-    status checks, so only the application's own work is timed."""
-    for step in STAGES:
-        if step == "approved":
-            drv._approved(exception)
-        else:
-            getattr(drv, f"_{step}")()
+def drive_whole_procedure(programme: Programme, subfield: str, exception: str | None) -> None:
+    """Every command of the procedure once (five experts score), without asking where the
+    platform stands before each step, so only the application's own work is timed."""
+    pid = programme.apply(subfield)
+    for stage in STAGES[1:]:
+        programme.advance(pid, stage, exception=exception)
 
 
 UNSEALED = {"sqlite": "eventsourcing.sqlite:SQLiteApplicationRecorder",
@@ -91,12 +88,13 @@ def run_registry(url: str, platforms: int, sealed: bool = True) -> tuple[float, 
     app = CountingRegistry(StoreConfig(url), env={} if sealed else {"APPLICATION_RECORDER_TOPIC": UNSEALED[kind]})
     app.per_tx = []
     subfields = app.policies.latest().subfields
+    programme = Programme(app)
     start = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"registry on {url.split(':')[0]}", total=platforms)
         for i in range(platforms):
             exception = None if i < len(subfields) else f"基准测试第{i}个平台的书面例外说明"
-            drive_whole_procedure(Driver(app, subfield=subfields[i % len(subfields)]), exception)
+            drive_whole_procedure(programme, subfields[i % len(subfields)], exception)
             progress.advance(task)
     seconds = time.perf_counter() - start
     app.close()
@@ -150,9 +148,8 @@ def time_load_with_snapshots(url: str) -> float:
         task = progress.add_task("1,000-event platform", total=1000)
         i = 1
         while app.get_platform(drv.pid).version < 1000:
-            app.report_change(drv.pid, act(Role.APPLICANT, "2023-01-06"), kind=ChangeKind.GOALS,
-                              description=f"调整{i}", new_value=f"目标{i}")
-            app.decide_change(drv.pid, str(i), act(Role.BUREAU, "2023-01-06"), approved=True, reasons="同意")
+            drv.programme.change(drv.pid, ChangeKind.GOALS, f"目标{i}", description=f"调整{i}",
+                                 reported_on="2023-01-06", decided_on="2023-01-06")
             i += 1
             progress.update(task, completed=app.get_platform(drv.pid).version)
     # From the store, not the aggregate cache: asking for the current version explicitly makes

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_projections.py [--events 200000] [--store sqlite|postgres|both]
 
-1. Generate (or reuse, cached under ``var/bench/``) a synthetic programme of ``--events`` events
-   written straight through ``RegistryApp`` commands (:mod:`projections.synthetic`).
+1. Generate (or reuse, cached under ``var/bench/``) a programme of ``--events`` events: cohorts
+   with every kind of ending (``tests/cohorts.py``) written through ``RegistryApp``'s commands by
+   the programme driver (:mod:`aggregates.programme`).
 2. Baseline: read and decode the whole log with the library (``select_notifications`` +
    ``to_domain_event``) and nothing else — in a fresh child process.
 3. Rebuild all read models from position 0 — in a fresh child process, so its peak RSS
@@ -28,12 +29,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
-from aggregates.application import RegistryApp  # noqa: E402
+from aggregates.application import CommandResult, RegistryApp  # noqa: E402
+from aggregates.programme import Programme  # noqa: E402
 from aggregates.store import StoreConfig  # noqa: E402
+from cohorts import cohort, cohorts_recorded  # noqa: E402
 from projections.db import make_engine, read_model_path  # noqa: E402
-from projections.synthetic import Programme  # noqa: E402
 
 PG_BASE = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -89,11 +92,11 @@ def generate(url: str, events: int) -> tuple[int, float]:
     app = RegistryApp(StoreConfig(url))
     have = app.recorder.max_notification_id() or 0
     t0 = time.perf_counter()
-    prog = Programme(app, host_seq=have)
-    index = prog.cohorts_recorded()  # resume after the cohorts already in the log
+    prog = Programme(app)
+    index = cohorts_recorded(app)  # resume after the cohorts already in the log
     last = time.perf_counter()
     while (app.recorder.max_notification_id() or 0) < events:
-        prog.cohort(index)
+        cohort(prog, index)
         index += 1
         if time.perf_counter() - last > 5:
             last = time.perf_counter()
@@ -152,8 +155,8 @@ def measure_lag(url: str, seconds: float = 10.0) -> dict:
     runner.on_batch = lambda pos: applied.__setitem__(pos, time.perf_counter())
     writer_app = RegistryApp(StoreConfig(url))
 
-    def after_command() -> None:
-        committed[writer_app.recorder.max_notification_id()] = time.perf_counter()
+    def after_command(result: CommandResult) -> None:
+        committed[result.position or writer_app.recorder.max_notification_id()] = time.perf_counter()
         runner.notify()
 
     prog = Programme(writer_app, on_command=after_command)
@@ -162,7 +165,7 @@ def measure_lag(url: str, seconds: float = 10.0) -> dict:
     def write() -> None:
         index = 0
         while not stop.is_set():
-            prog.cohort(index, size=3)
+            cohort(prog, index, size=3)
             index += 1
 
     runner.start_background(poll_interval=0.2)

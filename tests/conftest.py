@@ -1,4 +1,11 @@
-"""Shared fixtures: stores (memory, SQLite file, PostgreSQL schema) and the registry app.
+"""Every fixture more than one test module uses: stores (memory, SQLite file, PostgreSQL schema)
+and the registry app, the API client, the demo store, checkpoint and witness keys, a development
+directory for the command line, and a log with checkpoints to export.
+
+Helpers that are not fixtures live beside it: :mod:`support` (PostgreSQL schemas, waiting,
+read-model rows), :mod:`api_client`, :mod:`demo_store`, :mod:`witness_support` and
+:mod:`cohorts`; the platforms themselves are driven by :mod:`aggregates.programme`, the driver
+the demo and the benchmarks use too.
 
 PostgreSQL tests skip with a reason when no server answers, except where
 ``PLATFORMS_REQUIRE_POSTGRES`` is set (CI), where they fail instead.
@@ -7,34 +14,28 @@ PostgreSQL tests skip with a reason when no server answers, except where
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg  # imported before any test freezes time: its C types check datetime
 import pytest
+from argon2 import PasswordHasher
 
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
-PG_URL = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from api_client import Api, make_api
+from demo_store import DemoStore, build_demo_template, copy_demo
+from support import PG_URL, drop_schema, fresh_schema, pg_unreachable
+from witness_support import ORIGIN, Keys
 
 
-def _pg_reachable() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    from aggregates.store import StoreConfig
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its production cost takes ~0.3 s a hash here, and the tests create many accounts."""
+    import api.users
 
-    env = StoreConfig(PG_URL).eventsourcing_env()
-    try:
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
-            dbname=env["POSTGRES_DBNAME"], password=env["POSTGRES_PASSWORD"] or None, connect_timeout=3,
-        ) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        store = StoreConfig(PG_URL)
-        return f"PostgreSQL at {store.masked} is unreachable ({exc.__class__.__name__}: {store.redact(str(exc))})"
-    return None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api.users, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -45,37 +46,15 @@ def _var_dir_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLATFORMS_VAR_DIR", str(tmp_path / "var"))
 
 
+# ---------------------------------------------------------------- stores and the registry
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    reason = _pg_reachable()
+    reason = pg_unreachable()
     if reason:
         if os.environ.get("PLATFORMS_REQUIRE_POSTGRES"):
             pytest.fail(reason + "; PLATFORMS_REQUIRE_POSTGRES is set, so this is a failure")
         pytest.skip(reason + "; set PLATFORMS_TEST_POSTGRES_URL or start PostgreSQL to run these tests")
     return PG_URL
-
-
-def fresh_schema(base_url: str) -> tuple[str, str]:
-    """A new, empty PostgreSQL schema; returns (url with ?schema=, schema name)."""
-    from aggregates.store import StoreConfig
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    env = StoreConfig(base_url).eventsourcing_env()
-    with psycopg.connect(host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
-                         dbname=env["POSTGRES_DBNAME"], password=env["POSTGRES_PASSWORD"] or None,
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{base_url}?schema={schema}", schema
-
-
-def drop_schema(base_url: str, schema: str) -> None:
-    from aggregates.store import StoreConfig
-
-    env = StoreConfig(base_url).eventsourcing_env()
-    with psycopg.connect(host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
-                         dbname=env["POSTGRES_DBNAME"], password=env["POSTGRES_PASSWORD"] or None,
-                         autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -112,29 +91,84 @@ def memory_registry():
     app.close()
 
 
-def wait_until(condition: Any, seconds: float = 30.0) -> Any:
-    """Poll ``condition`` until it returns something true, and return that (bounded: background
-    threads and processes work meanwhile); fails the test after ``seconds``."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"condition not reached in {seconds} s")
+# ---------------------------------------------------------------- the API
+@pytest.fixture
+def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The API on a fresh store, with a user of every role (:data:`api_client.ROLES_USERS`)."""
+    a, container = make_api(store_url, tmp_path)
+    with a.client:
+        yield a
+    container.close()
 
 
-def terminate_backends(url: str, application_name: str) -> int:
-    """Terminate every PostgreSQL session of ``application_name`` in ``url``'s database (one
-    process's own, never another test's); returns how many were ended."""
-    from aggregates.store import StoreConfig
+@pytest.fixture
+def export_site(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The API over a store holding two platforms, a checkpoint after the first and one after
+    the second, and one more platform's events no checkpoint covers yet."""
+    from aggregates.programme import Driver
+    from audit.checkpoints import sign_checkpoint
+    from audit.keys import load_signer
 
-    params = StoreConfig(url).postgres_params()
-    with psycopg.connect(host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"],
-                         password=params["password"] or None, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND application_name = %s", (application_name,)).fetchall()
-    return sum(1 for (done,) in rows if done)
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    api, container = make_api(store_url, tmp_path)
+    app = container.app
+    Driver(app, subfield="智能芯片").to("funded")
+    sign_checkpoint(app, load_signer(create=True))
+    Driver(app, subfield="智能传感器").to("approved")
+    sign_checkpoint(app, load_signer(create=True))
+    Driver(app, subfield="智能算力").to("accepted")
+    with api.client:
+        yield api
+    container.close()
+
+
+# ---------------------------------------------------------------- the demo store
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo loaded once per session (``platforms demo``'s programme, its live batch open today)."""
+    return build_demo_template(tmp_path_factory.mktemp("demo-template"))
+
+
+@pytest.fixture
+def demo_store(demo_template: Path, tmp_path: Path) -> DemoStore:
+    """A copy of the demo store of the test's own."""
+    return copy_demo(demo_template, tmp_path / "store")
+
+
+# ---------------------------------------------------------------- keys
+@pytest.fixture
+def checkpoint_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Checkpoint keys under the test's own directory, never ./var."""
+    key = tmp_path / "keys" / "checkpoint.pem"
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(key))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    return key
+
+
+@pytest.fixture
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
+    """The log's checkpoint key (made now, its public half pinned) and an empty witness list,
+    under the test's own directory, with the log's origin set."""
+    from audit.keys import load_signer
+
+    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "checkpoint.pem"))
+    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
+    monkeypatch.setenv("PLATFORMS_LOG_ORIGIN", ORIGIN)
+    witness_file = tmp_path / "witnesses.txt"
+    witness_file.write_text("# the registry's witnesses\n", encoding="utf-8")
+    monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(witness_file))
+    load_signer(create=True)
+    return Keys(tmp_path, witness_file)
+
+
+# ---------------------------------------------------------------- the command line
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A development store in the test's own directory, as ``platforms`` finds it from there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}")
+    monkeypatch.setenv("PLATFORMS_MODE", "development")
+    for name in ("PLATFORMS_SECRET_KEY", "PLATFORMS_POLICY_DIR", "PLATFORMS_CALENDAR_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path

@@ -6,16 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-import api.users
 from aggregates.errors import InvalidInput
 from api.cli import app
 from api.password_policy import check_password
-from test_cli_platforms import env  # noqa: F401 - a development store in the test's own directory
 
-api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 runner = CliRunner()
 
 
@@ -43,20 +39,20 @@ def test_long_uncommon_passwords_are_accepted(password: str) -> None:
     assert check_password(password) == password
 
 
-def test_users_add_refuses_a_weak_password_and_keeps_no_account(env: Path) -> None:
+def test_users_add_refuses_a_weak_password_and_keeps_no_account(cli_env: Path) -> None:
     r = runner.invoke(app, ["users", "add", "alice", "--role", "bureau", "--password-stdin"], input="12345678\n")
     assert r.exit_code == 2 and "password" in r.output
     listed = runner.invoke(app, ["users", "list"])
     assert "alice" not in listed.output
 
 
-def test_users_add_asks_for_the_password_twice_without_echoing_it(env: Path) -> None:
+def test_users_add_asks_for_the_password_twice_without_echoing_it(cli_env: Path) -> None:
     secret = "correct-horse-battery"
     r = runner.invoke(app, ["users", "add", "alice", "--role", "bureau"], input=f"{secret}\n{secret}\n")
     assert r.exit_code == 0, r.output
     assert secret not in r.output and "created alice" in r.output
 
 
-def test_users_add_takes_no_password_argument(env: Path) -> None:
+def test_users_add_takes_no_password_argument(cli_env: Path) -> None:
     r = runner.invoke(app, ["users", "add", "alice", "--role", "bureau", "--password", "correct-horse-battery"])
     assert r.exit_code == 2 and "No such option" in r.output

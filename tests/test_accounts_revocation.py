@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from aggregates.store import StoreConfig
 from api.cli import app
 from api.users import UnknownUser, UserRepository, users_engine, users_table
-from test_api_helpers import PASSWORD, Api, api  # noqa: F401
+from api_client import PASSWORD, Api
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

@@ -7,15 +7,12 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 import api.users
 from aggregates.store import StoreConfig
 from api.bootstrap import build_container
 from api.settings import Settings
 from projections.db import make_engine, read_model_path
-
-api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PASSWORD = "correct-horse-battery"
 

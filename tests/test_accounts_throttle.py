@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from aggregates.store import StoreConfig
 from api.login_throttle import LoginThrottle, ThrottleLimits, throttle_table
 from api.users import UserRepository, users_engine
-from test_api_helpers import PASSWORD, Api, api  # noqa: F401
+from api_client import PASSWORD, Api
 
 WRONG = "not-the-password-at-all"
 

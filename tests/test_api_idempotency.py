@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_api_helpers import Api, api, application, make_api  # noqa: F401
+from api_client import Api, application, make_api
 
 
 def test_retry_acts_once_and_survives_restart(api: Api, store_url: str, tmp_path: Path) -> None:

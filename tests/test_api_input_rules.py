@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from test_api_helpers import Api, api, application, to_in_publicity  # noqa: F401
+from api_client import Api, application, to_in_publicity
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 

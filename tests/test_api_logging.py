@@ -31,7 +31,7 @@ def test_a_commands_request_line_says_what_it_recorded(tmp_path, monkeypatch) ->
     """One line per request; a command's line names the command, the aggregate, its new version
     and the log position, so an operator can match a client's report to the event."""
     import api.logging
-    from test_api_helpers import make_api, to_in_publicity
+    from api_client import make_api, to_in_publicity
 
     lines = _Lines()
     monkeypatch.setattr(api.logging.structlog, "get_logger", lambda *a, **k: lines)

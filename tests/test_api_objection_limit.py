@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.page_security import SlidingWindowLimiter
-from test_api_helpers import api, to_in_publicity  # noqa: F401 - fixture
+from api_client import to_in_publicity
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 

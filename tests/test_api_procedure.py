@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from test_api_helpers import HOST, Api, api, application, scores, to_in_publicity  # noqa: F401
+from api_client import HOST, Api, application, scores, to_in_publicity
 
 
 def test_whole_procedure_by_every_role(api: Api) -> None:

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 import projections.queries
-from test_api_helpers import api  # noqa: F401 - fixture
 
 
 def _lost() -> sa.exc.OperationalError:

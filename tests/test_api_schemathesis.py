@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 
-from test_api_helpers import make_api
+from api_client import make_api
 
 _state: dict = {}
 

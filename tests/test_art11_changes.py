@@ -7,8 +7,8 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
+from aggregates.programme import Driver, act
 from aggregates.values import ChangeKind, Role
-from scenario import Driver, act
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
+from aggregates.programme import Driver, act
 from aggregates.values import RevocationGround, Role
-from scenario import Driver, act
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,9 @@ from aggregates.application import RegistryApp
 from aggregates.calendar import WorkingDayCalendar
 from aggregates.errors import CalendarNotLoaded, RuleViolation
 from aggregates.policy import PolicyRegistry
+from aggregates.programme import Driver, act, application
 from aggregates.store import StoreConfig
 from aggregates.values import Role
-from scenario import Driver, act, application, d
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,7 +62,7 @@ def test_art8_6_window_reaching_an_unloaded_year_is_pending_and_refuses_only_obj
         app = registry_with_successor()
         drv = Driver(app, years=4).to("approved")
         app.publicize(act(Role.BUREAU, "2026-12-28"), batch_ref="跨年公示", media="长沙晚报",
-                      start_date=d("2026-12-28"), platform_ids=[drv.pid])
+                      start_date=date(2026, 12, 28), platform_ids=[drv.pid])
         assert drv.platform.publicity["last_day"] is None  # 2027 not loaded: pending, not guessed
         # Received on 2026-12-29, the window's 2nd working day: decidable without 2027's schedule.
         r = app.object(drv.pid, act(Role.PUBLIC, "2026-12-29"), objector_name="a", contact="b", content="c")
@@ -88,8 +88,8 @@ def test_art9_1_acceptance_due_in_an_unloaded_year_is_pending_and_needed_only_af
     app = registry_with_successor()
     drv = Driver(app, years=4).to("notified")
     app.sign_task_book(drv.pid, act(Role.BUREAU, "2026-11-01", "任务书"),
-                       indicators=[{"name": "开放接口数", "target": "20"}], period_start=d("2026-11-01"))
-    assert drv.platform.task_book["period_end"] == d("2027-10-31")
+                       indicators=[{"name": "开放接口数", "target": "20"}], period_start=date(2026, 11, 1))
+    assert drv.platform.task_book["period_end"] == date(2027, 10, 31)
     assert drv.platform.task_book["acceptance_due"] is None  # pending until 2027 is loaded
     # early: no deadline needed
     app.apply_for_acceptance(drv.pid, act(Role.APPLICANT, "2027-03-01"), summary="提前完成")

@@ -8,9 +8,9 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import ConcurrentModification, RuleViolation
+from aggregates.programme import Driver, act
 from aggregates.seat import SubfieldSeat
 from aggregates.values import RevocationGround, Role
-from scenario import Driver, act
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,15 @@ objections, notice and task book."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
+from aggregates.programme import Driver, act, application, credit_code
 from aggregates.values import Role
-from scenario import Driver, act, application, credit_code, d
 
 AFTER_ROUND = "2024-03-01T02:00:00Z"  # 10:00 Asia/Shanghai, after every date of the scenario
 
@@ -59,7 +60,7 @@ def test_art4_subfield_spelling_is_normalised(memory_registry):
 
 def test_art7_1_expired_high_tech_certificate_refused(memory_registry):
     body = application()
-    body["host_unit"]["high_tech_certificate"]["valid_until"] = d("2022-02-28")
+    body["host_unit"]["high_tech_certificate"]["valid_until"] = date(2022, 2, 28)
     with pytest.raises(RuleViolation) as err:
         memory_registry.apply(act(Role.APPLICANT, "2022-03-01"), **body)
     assert (err.value.code, err.value.article) == ("high_tech_certificate_expired", "Art. 7(1)")
@@ -106,7 +107,7 @@ def test_art8_3_expert_from_host_unit_or_co_builder_must_recuse(memory_registry)
     host, partner = credit_code(), credit_code()
     drv = Driver(memory_registry)
     drv.to("accepted", host_unit={"name": "U", "credit_code": host,
-                                  "high_tech_certificate": {"number": "GR1", "valid_until": d("2025-01-01")}},
+                                  "high_tech_certificate": {"number": "GR1", "valid_until": date(2025, 1, 1)}},
            co_builders=[{"name": "湖南大学", "credit_code": partner}])
     policy = memory_registry.policies.get(drv.platform.policy_ref)
     full = {c.criterion: c.max_points for c in policy.rubric}
@@ -168,9 +169,9 @@ def test_art8_5_approval_records_references_and_commits_the_grant(memory_registr
 
 def test_art8_6_publicity_over_national_day_2022_ends_on_10_october(memory_registry):
     drv = Driver(memory_registry).to("in_publicity")
-    assert drv.platform.publicity["first_day"] == d("2022-09-29")
-    assert drv.platform.publicity["last_day"] == d("2022-10-10")
-    assert memory_registry.get_batch(drv.batch_ref).last_day == d("2022-10-10")
+    assert drv.platform.publicity["first_day"] == date(2022, 9, 29)
+    assert drv.platform.publicity["last_day"] == date(2022, 10, 10)
+    assert memory_registry.get_batch(drv.batch_ref).last_day == date(2022, 10, 10)
 
 
 def test_art8_6_objection_on_last_day_is_admissible_and_blocks_the_notice(memory_registry):
@@ -219,8 +220,8 @@ def test_art8_6_upheld_objection_rescinds_approval_and_frees_subfield(memory_reg
 def test_art8_6_spring_festival_2023_window(memory_registry):
     drv = Driver(memory_registry).to("approved")
     memory_registry.publicize(act(Role.BUREAU, "2023-01-19"), batch_ref="公示-2023-春节", media="长沙晚报",
-                              start_date=d("2023-01-20"), platform_ids=[drv.pid])
-    assert drv.platform.publicity["last_day"] == d("2023-01-31")
+                              start_date=date(2023, 1, 20), platform_ids=[drv.pid])
+    assert drv.platform.publicity["last_day"] == date(2023, 1, 31)
     r = memory_registry.object(drv.pid, act(Role.PUBLIC, "2023-01-28", who="p"), objector_name="a",
                                contact="b", content="调休上班日提出")
     assert r.extra["admissible"] is True  # 2023-01-28 is a make-up working day inside the window
@@ -235,10 +236,10 @@ def test_art8_6_batch_reference_is_unique(memory_registry):
     one = Driver(memory_registry, subfield="智能芯片").to("approved")
     two = Driver(memory_registry, subfield="智能终端").to("approved")
     memory_registry.publicize(act(Role.BUREAU, "2022-09-28"), batch_ref="B", media="m",
-                              start_date=d("2022-09-29"), platform_ids=[one.pid])
+                              start_date=date(2022, 9, 29), platform_ids=[one.pid])
     with pytest.raises(RuleViolation) as err:
         memory_registry.publicize(act(Role.BUREAU, "2022-09-28"), batch_ref="B", media="m",
-                                  start_date=d("2022-09-29"), platform_ids=[two.pid])
+                                  start_date=date(2022, 9, 29), platform_ids=[two.pid])
     assert err.value.code == "batch_ref_taken"
     assert two.platform.status == "approved"
 
@@ -249,7 +250,7 @@ def test_art8_6_batch_with_one_unapproved_platform_writes_nothing(memory_registr
     before = memory_registry.recorder.max_notification_id()
     with pytest.raises(RuleViolation):
         memory_registry.publicize(act(Role.BUREAU, "2022-09-28"), batch_ref="B2", media="m",
-                                  start_date=d("2022-09-29"), platform_ids=[ready.pid, early.pid])
+                                  start_date=date(2022, 9, 29), platform_ids=[ready.pid, early.pid])
     assert memory_registry.recorder.max_notification_id() == before
     assert ready.platform.status == "approved"
 
@@ -257,6 +258,6 @@ def test_art8_6_batch_with_one_unapproved_platform_writes_nothing(memory_registr
 def test_art8_7_task_book_defaults_to_one_year_and_month_deadline(memory_registry):
     drv = Driver(memory_registry).to("under_construction")
     book = drv.platform.task_book
-    assert (book["period_start"], book["period_end"]) == (d("2022-11-01"), d("2023-10-31"))
-    assert book["acceptance_due"] == d("2023-11-30")
+    assert (book["period_start"], book["period_end"]) == (date(2022, 11, 1), date(2023, 10, 31))
+    assert book["acceptance_due"] == date(2023, 11, 30)
     assert book["task_book_ref"] == "任务书2022-01"

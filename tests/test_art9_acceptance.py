@@ -3,14 +3,15 @@ and the once-only grant."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
+from aggregates.programme import Driver, act
 from aggregates.values import Role
-from scenario import Driver, act, d
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +51,9 @@ def test_art9_1_deadline_on_spring_festival_2024_moves_to_the_make_up_sunday(mem
     # Period 2023-01-11..2024-01-10; one month later is 2024-02-10, 春节 (rest until 02-17);
     # the first working day after it is Sunday 2024-02-18, a make-up working day (调休).
     memory_registry.sign_task_book(drv.pid, act(Role.BUREAU, "2022-11-01", "任务书"),
-                                   indicators=[{"name": "开放接口数", "target": "20"}], period_start=d("2023-01-11"))
-    assert drv.platform.task_book["period_end"] == d("2024-01-10")
-    assert drv.platform.task_book["acceptance_due"] == d("2024-02-18")
+                                   indicators=[{"name": "开放接口数", "target": "20"}], period_start=date(2023, 1, 11))
+    assert drv.platform.task_book["period_end"] == date(2024, 1, 10)
+    assert drv.platform.task_book["acceptance_due"] == date(2024, 2, 18)
     with pytest.raises(RuleViolation):
         memory_registry.apply_for_acceptance(drv.pid, act(Role.APPLICANT, "2024-02-19"), summary="晚一天")
     memory_registry.apply_for_acceptance(drv.pid, act(Role.APPLICANT, "2024-02-18"), summary="调休日提交")

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from api_client import PASSWORD, Api, download_export
 from audit.keys import pinned_public_key_path
-from test_api_helpers import PASSWORD, Api
-from test_audit_export import download, site  # noqa: F401  (the fixture)
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "AUDIT.md"
 
@@ -39,11 +38,11 @@ def the_block(language: str, containing: str) -> str:
 
 
 @pytest.fixture
-def workdir(site: Api, tmp_path: Path) -> Path:
+def workdir(export_site: Api, tmp_path: Path) -> Path:
     """An auditor's directory: the downloaded export, the public key and the recipe's program."""
     work = tmp_path / "auditor"
     work.mkdir()
-    (work / "log.jsonl").write_bytes(download(site).content)
+    (work / "log.jsonl").write_bytes(download_export(export_site).content)
     shutil.copy(pinned_public_key_path(), work / "checkpoint.pub")
     (work / "verify_export.py").write_text(the_block("python", "load_pem_public_key"), encoding="utf-8")
     return work
@@ -65,13 +64,13 @@ def edit_line(export: Path, kind: str, change, last: bool = False) -> None:
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_the_fetch_step_uses_real_routes(site: Api) -> None:
+def test_the_fetch_step_uses_real_routes(export_site: Api) -> None:
     fetch = the_block("sh", "curl")
     paths = re.findall(r"https://HOST(/\S+)", fetch)
     assert paths == ["/api/v1/auth/token", "/api/v1/audit/export"]
     assert "-d username=" in fetch and "-d password=" in fetch and "jq -r .access_token" in fetch
-    token = site.client.post(paths[0], data={"username": "auditor", "password": PASSWORD}).json()["access_token"]
-    r = site.client.get(paths[1], headers={"Authorization": f"Bearer {token}"})
+    token = export_site.client.post(paths[0], data={"username": "auditor", "password": PASSWORD}).json()["access_token"]
+    r = export_site.client.get(paths[1], headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and json.loads(r.text.splitlines()[0])["kind"] == "header"
 
 
@@ -98,7 +97,7 @@ def test_the_recipe_program_rejects_an_altered_export(workdir: Path) -> None:
 
     def rejected(why: str) -> str:
         result = run_sh(command, workdir)
-        assert result.returncode != 0 and not result.stdout.startswith("OK"), (why, result.stdout)
+        assert result.returncode == 1 and not result.stdout.startswith("OK"), (why, result.returncode, result.stdout)
         export.write_text(original, encoding="utf-8")
         return result.stderr
 
@@ -142,4 +141,4 @@ def test_the_openssl_one_liner_checks_a_checkpoint_signature(workdir: Path) -> N
     assert (workdir / "message.bin").read_bytes().split(b"\n")[1] == str(latest["size"]).encode()
     edit_line(workdir / "log.jsonl", "checkpoint", lambda line: line.replace('"size": ', '"size": 1', 1), last=True)
     result = run_sh(one_liner, workdir)
-    assert result.returncode != 0 and "Signature Verified Successfully" not in result.stdout
+    assert result.returncode == 1 and "Signature Verified Successfully" not in result.stdout

@@ -9,48 +9,24 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from aggregates.programme import Driver
+from api_client import Api, download_export
 from audit.checkpoint_store import load_checkpoints
-from audit.checkpoints import sign_checkpoint
 from audit.history import EXPORT_FORMAT, export_chunks, export_lines
-from audit.keys import load_signer, pinned_public_key_path
+from audit.keys import pinned_public_key_path
 from audit.rows import iter_rows, log_size
 from audit.verify import verify_log
-from scenario import Driver
-from test_api_helpers import Api, make_api
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
 # Every field an export row carried before the export had a header: clients may read any of them.
 ROW_FIELDS = {"position", "platform_id", "aggregate", "sequence", "type", "topic", "recorded_at", "business_date",
               "actor", "role", "document_refs", "data", "hash", "prev_hash", "leaf_hash", "id_hex", "state_b64"}
-
-
-@pytest.fixture
-def site(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    """The API over a store holding two platforms, a checkpoint after the first and one after
-    the second, and one more platform's events no checkpoint covers yet."""
-    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
-    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
-    api, container = make_api(store_url, tmp_path)
-    app = container.app
-    Driver(app, subfield="智能芯片").to("funded")
-    sign_checkpoint(app, load_signer(create=True))
-    Driver(app, subfield="智能传感器").to("approved")
-    sign_checkpoint(app, load_signer(create=True))
-    Driver(app, subfield="智能算力").to("accepted")
-    with api.client:
-        yield api
-    container.close()
-
-
-def download(api: Api, user: str | None = "auditor") -> Any:
-    return api.client.get("/api/v1/audit/export", headers=api.headers(user))
 
 
 def objects(text: str) -> list[dict[str, Any]]:
@@ -62,15 +38,15 @@ def run_tool(export: Path, public_key: Path) -> subprocess.CompletedProcess[str]
                            str(public_key)], capture_output=True, text=True, timeout=120)
 
 
-def test_the_auditor_downloads_the_log_as_json_lines(site: Api) -> None:
-    r = download(site)
+def test_the_auditor_downloads_the_log_as_json_lines(export_site: Api) -> None:
+    r = download_export(export_site)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/x-ndjson")
     assert r.headers["content-disposition"].startswith('attachment; filename="platform-registry-log-')
     assert r.headers["content-disposition"].endswith('.jsonl"')
     assert r.text.endswith("\n")
     header, *body, trailer = objects(r.text)
-    app = site.container.app
+    app = export_site.container.app
     count, _ = log_size(app)
     assert header["kind"] == "header" and header["format"] == EXPORT_FORMAT and header["size"] == count
     checkpoints = [o for o in body if o["kind"] == "checkpoint"]
@@ -82,20 +58,20 @@ def test_the_auditor_downloads_the_log_as_json_lines(site: Api) -> None:
     assert [e["position"] for e in events] == sorted(e["position"] for e in events)
     report = verify_log(app)
     assert trailer == {"kind": "trailer", "size": count, "root": report.root}
-    assert download(site, "bureau").status_code == 200
+    assert download_export(export_site, "bureau").status_code == 200
 
 
-def test_only_auditors_and_the_bureau_may_download_it(site: Api) -> None:
+def test_only_auditors_and_the_bureau_may_download_it(export_site: Api) -> None:
     for user, status in [(None, 401), ("applicant", 403), ("finance", 403), ("service_agency", 403)]:
-        r = download(site, user)
+        r = download_export(export_site, user)
         assert r.status_code == status, (user, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["status"] == status
 
 
-def test_the_offline_tool_verifies_the_download(site: Api, tmp_path: Path) -> None:
+def test_the_offline_tool_verifies_the_download(export_site: Api, tmp_path: Path) -> None:
     export = tmp_path / "log.jsonl"
-    export.write_bytes(download(site).content)
+    export.write_bytes(download_export(export_site).content)
     result = run_tool(export, pinned_public_key_path())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 signed checkpoint(s) verified and matched" in result.stdout
@@ -114,13 +90,13 @@ def _tamper(app: Any, position: int, state: bytes) -> None:
         cur.execute(f"UPDATE {table} SET state=%s WHERE notification_id=%s", (state, position))
 
 
-def test_a_row_altered_in_the_database_fails_offline_at_its_position(site: Api, tmp_path: Path) -> None:
-    app = site.container.app
+def test_a_row_altered_in_the_database_fails_offline_at_its_position(export_site: Api, tmp_path: Path) -> None:
+    app = export_site.container.app
     row = next(r for r in iter_rows(app) if r.version == 3)  # the first platform's Scored event, not its last
     assert b'"actor_id":"expert-0"' in row.state
     _tamper(app, row.position, row.state.replace(b'"actor_id":"expert-0"', b'"actor_id":"expert-9"'))
     export = tmp_path / "log.jsonl"
-    export.write_bytes(download(site).content)
+    export.write_bytes(download_export(export_site).content)
     result = run_tool(export, pinned_public_key_path())
     assert result.returncode == 1, result.stdout
     assert result.stdout.startswith("FAILED")
@@ -128,8 +104,8 @@ def test_a_row_altered_in_the_database_fails_offline_at_its_position(site: Api, 
     assert "Merkle root" in result.stdout  # both checkpoints cover the altered row
 
 
-def test_the_export_is_one_snapshot_while_writes_go_on(site: Api) -> None:
-    app = site.container.app
+def test_the_export_is_one_snapshot_while_writes_go_on(export_site: Api) -> None:
+    app = export_site.container.app
     before, _ = log_size(app)
     lines = export_lines(app)
     header = json.loads(next(lines))
@@ -139,9 +115,9 @@ def test_the_export_is_one_snapshot_while_writes_go_on(site: Api) -> None:
     assert sum(o["kind"] == "event" for o in rest) == before
 
 
-def test_each_chunk_may_be_read_on_another_thread(site: Api) -> None:
+def test_each_chunk_may_be_read_on_another_thread(export_site: Api) -> None:
     """Starlette reads a streamed body one chunk at a time on whichever worker thread is free."""
-    chunks = export_chunks(site.container.app, chunk_bytes=256)
+    chunks = export_chunks(export_site.container.app, chunk_bytes=256)
     read: list[bytes] = []
 
     def next_chunk() -> None:
@@ -155,17 +131,17 @@ def test_each_chunk_may_be_read_on_another_thread(site: Api) -> None:
         assert len(read) == before + 1, "reading the next chunk on a new thread failed"
     assert len(read) > 10
     streamed = objects(b"".join(read[:-1]).decode("utf-8"))
-    assert streamed[1:] == objects(download(site).text)[1:]
+    assert streamed[1:] == objects(download_export(export_site).text)[1:]
 
 
-def test_the_cli_writes_the_same_export(site: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_writes_the_same_export(export_site: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from api.cli import app as cli
 
-    monkeypatch.setenv("PLATFORMS_DATABASE_URL", site.container.settings.database_url)
+    monkeypatch.setenv("PLATFORMS_DATABASE_URL", export_site.container.settings.database_url)
     out = tmp_path / "cli.jsonl"
     r = CliRunner().invoke(cli, ["audit", "export", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    from_cli, from_api = objects(out.read_text(encoding="utf-8")), objects(download(site).text)
+    from_cli, from_api = objects(out.read_text(encoding="utf-8")), objects(download_export(export_site).text)
     for document in (from_cli, from_api):
         document[0].pop("exported_at")
     assert from_cli == from_api

@@ -14,6 +14,7 @@ from aggregates.application import RegistryApp
 from aggregates.store import StoreConfig
 from api.cli import app as cli
 from api.routes_audit import wants_note
+from api_client import Api
 from audit import note
 from audit.checkpoint_store import checkpoints_after, latest_checkpoint, store_checkpoint
 from audit.checkpoints import sign_checkpoint
@@ -22,8 +23,7 @@ from audit.merkle import root_from_leaf_hashes
 from audit.proofs import leaf_hashes
 from audit.published import latest_view, views_after
 from audit.signing import CheckpointSigner
-from test_api_helpers import Api, api  # noqa: F401 - fixture
-from witness_support import ORIGIN, Keys, grow, keys, sign, sql  # noqa: F401 - fixture
+from witness_support import ORIGIN, Keys, grow, sign, sql
 
 OLD_DDL = {
     "sqlite": "CREATE TABLE audit_checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, "
@@ -49,7 +49,7 @@ def _log_key_line() -> str:
 
 def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         store_url: str, keys: Keys) -> None:
-    from scenario import Driver
+    from aggregates.programme import Driver
 
     first = RegistryApp(StoreConfig(store_url))
     try:

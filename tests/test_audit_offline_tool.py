@@ -176,11 +176,11 @@ def exported(tmp_path: Path, monkeypatch):
     from freezegun import freeze_time
 
     from aggregates.application import RegistryApp
+    from aggregates.programme import Driver
     from aggregates.store import StoreConfig
     from audit.checkpoints import sign_checkpoint
     from audit.history import export_jsonl
     from audit.keys import load_signer, pinned_public_key_path
-    from scenario import Driver
 
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)

@@ -31,6 +31,7 @@ from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
 from aggregates.hashing import event_hash
+from aggregates.programme import STAGES, Driver
 from aggregates.store import StoreConfig
 from audit import verify_split
 from audit.checkpoint_store import load_checkpoints, store_checkpoint
@@ -39,7 +40,6 @@ from audit.keys import load_signer
 from audit.rows import iter_rows, stream_rows
 from audit.signing import CheckpointSigner
 from audit.verify import verify_log
-from scenario import STAGES, Driver
 
 NOW = "2024-01-05T03:00:00+00:00"
 

@@ -12,13 +12,13 @@ from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
 from aggregates.hashing import event_hash
+from aggregates.programme import STAGES, Driver
 from aggregates.store import StoreConfig
 from audit import proofs, timetravel
-from audit.history import log_entries, platform_history
+from audit.history import entry, log_entries
 from audit.merkle import verify_consistency, verify_inclusion
-from audit.rows import iter_rows
+from audit.rows import iter_rows, stream_rows
 from projections.views import summarize
-from scenario import STAGES, Driver
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_diff_between_versions(recorded) -> None:
 
 def test_history_and_log_carry_integrity_fields(recorded) -> None:
     app, pid, _ = recorded
-    items = platform_history(app, pid)
+    items = [entry(row) for row in stream_rows(app, pid)]
     assert [i["sequence"] for i in items] == list(range(1, len(items) + 1))
     assert items[0]["prev_hash"] == "0" * 64
     for a, b in pairwise(items):
@@ -94,8 +94,8 @@ def test_stored_bytes_hash_equals_the_writers_hash_on_every_event_type(recorded)
 
 def test_as_of_version_uses_the_nearest_snapshot(tmp_path, monkeypatch) -> None:
     """A version past a snapshot replays from the snapshot, not from version 1, in one load."""
+    from aggregates.programme import act
     from aggregates.values import ChangeKind, Role
-    from scenario import act
 
     app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'snap.sqlite3'}"))
     try:

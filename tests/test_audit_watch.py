@@ -21,14 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from audit.checkpoint_store import latest_checkpoint, load_checkpoints
 from audit.keys import load_signer
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
-from conftest import wait_until
-from scenario import Driver
-from test_page_support import checkpoint_key  # noqa: F401 - the test's own keys, never ./var
+from support import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,7 +268,7 @@ def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, ch
 
 @pytest.mark.postgres
 def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path: Path, checkpoint_key: Path) -> None:
-    from conftest import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
     try:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from api_client import Api
 from audit import note
 from audit.witness import WitnessState, load_log_key, load_witness_key
-from test_api_helpers import Api, api  # noqa: F401 - fixture
-from witness_support import ORIGIN, Keys, grow, keys, sign, state_of, witness_for  # noqa: F401 - fixture
+from witness_support import ORIGIN, Keys, grow, sign, state_of, witness_for
 
 AUDIT, FINANCE = "sjj.changsha.example/witness", "czj.changsha.example/witness"
 

@@ -15,14 +15,14 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from api_client import Api
 from audit import note
 from audit.checkpoint_store import store_checkpoint
 from audit.keys import load_signer
 from audit.merkle import consistency_proof, root_from_leaf_hashes
 from audit.proofs import leaf_hashes
 from audit.signing import CheckpointSigner
-from test_api_helpers import Api, api  # noqa: F401 - fixture
-from witness_support import ORIGIN, Keys, grow, keys, sign, sql, state_of, witness_for  # noqa: F401 - fixture
+from witness_support import ORIGIN, Keys, grow, sign, sql, state_of, witness_for
 
 AUDIT = "sjj.changsha.example/witness"
 

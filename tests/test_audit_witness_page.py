@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from audit.checkpoints import sign_checkpoint
 from audit.keys import load_signer
-from test_page_support import DemoStore, demo_store, demo_template, make_container  # noqa: F401 - fixtures
-from witness_support import Keys, keys, witness_for  # noqa: F401 - fixture
+from demo_store import DemoStore, make_container
+from witness_support import Keys, witness_for
 
 AUDIT, FINANCE = "sjj.changsha.example/witness", "czj.changsha.example/witness"
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from test_page_support import copy_demo, demo_template, make_container  # noqa: F401 - fixture
+from demo_store import copy_demo, make_container
 
 CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,7 +47,7 @@ def _skip_reason() -> str | None:
 
 
 def _sign_checkpoint(container: Any, key: Path) -> None:
-    from test_page_support import sign_checkpoint_now
+    from demo_store import sign_checkpoint_now
 
     saved = {k: os.environ.get(k) for k in ("PLATFORMS_CHECKPOINT_KEY", "PLATFORMS_CHECKPOINT_PUBKEY")}
     os.environ["PLATFORMS_CHECKPOINT_KEY"] = str(key)

@@ -17,11 +17,10 @@ from typer.testing import CliRunner, Result
 
 from aggregates.application import RegistryApp
 from aggregates.existing_store import events_table
+from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from api.cli import app
-from conftest import drop_schema, fresh_schema
-from scenario import Driver
-from test_api_helpers import HOST  # noqa: F401  (also makes user hashing cheap)
+from support import drop_schema, fresh_schema
 
 runner = CliRunner()
 PASSWORD = "s3cr3t-Pa55"

@@ -8,22 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from test_api_helpers import HOST  # also makes user hashing cheap
+from api_client import HOST
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'events.sqlite3'}")
-    monkeypatch.setenv("PLATFORMS_MODE", "development")
-    for name in ("PLATFORMS_SECRET_KEY", "PLATFORMS_POLICY_DIR", "PLATFORMS_CALENDAR_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-def test_users_add(env: Path) -> None:
+def test_users_add(cli_env: Path) -> None:
     def add(*args: str):
         return runner.invoke(app, ["users", "add", *args, "--password-stdin"], input="long-password\n")
 
@@ -34,24 +24,24 @@ def test_users_add(env: Path) -> None:
     assert add("carol", "--role", "wizard").exit_code == 2
     assert add("dave", "--role", "expert").exit_code == 2  # Art. 8(3): recusal needs the expert's affiliation
     assert add("public", "--role", "bureau").exit_code == 2  # the anonymous public's actor name is reserved
-    assert (env / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert (cli_env / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
 
 
-def test_production_refuses_without_secret(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_without_secret(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLATFORMS_MODE", "production")
     r = runner.invoke(app, ["users", "list"])
     assert r.exit_code == 2 and "PLATFORMS_SECRET_KEY" in r.output
 
 
-def test_demo_then_ledger_export(env: Path) -> None:
+def test_demo_then_ledger_export(cli_env: Path) -> None:
     r = runner.invoke(app, ["demo", "--if-empty"])
     assert r.exit_code == 0, r.output
     assert "bureau-demo-2021" in r.output
-    assert (env / "var" / "policies" / "demo-2025.json").exists()
+    assert (cli_env / "var" / "policies" / "demo-2025.json").exists()
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 1  # not empty any more
     assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
-    out = env / "ledger.csv"
+    out = cli_env / "ledger.csv"
     r = runner.invoke(app, ["ledger", "export", "--fiscal-year", "2023", "--out", str(out)])
     assert r.exit_code == 0, r.output
     data = out.read_bytes()
@@ -63,7 +53,7 @@ def test_demo_then_ledger_export(env: Path) -> None:
     assert runner.invoke(app, ["projections", "rebuild", "nonsense"]).exit_code == 2
 
 
-def test_demo_serves_a_live_batch(env: Path) -> None:
+def test_demo_serves_a_live_batch(cli_env: Path) -> None:
     """After the demo, the API shows a publicity batch open today, and the public can object."""
     from fastapi.testclient import TestClient
 

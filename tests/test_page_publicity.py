@@ -19,17 +19,7 @@ from aggregates.clock import today_in_shanghai
 from aggregates.errors import ConcurrentModification
 from api.inputs import valid_contact
 from api.page_security import CSRF_COOKIE, Csrf, SlidingWindowLimiter
-from test_page_support import (  # noqa: F401 - fixtures
-    DemoStore,
-    checkpoint_key,
-    demo_store,
-    demo_template,
-    hidden,
-    make_container,
-    objection_counts,
-    open_platform_links,
-    sign_checkpoint_now,
-)
+from demo_store import DemoStore, hidden, make_container, objection_counts, open_platform_links, sign_checkpoint_now
 
 NAME = "欧阳测试者"
 PHONE = "13912345678"
@@ -139,11 +129,11 @@ def test_batch_page_and_404s(site: Site) -> None:
 
 def test_pending_window_shows_to_be_determined(tmp_path: Path) -> None:
     """A window that reaches into a year whose official schedule is not loaded: 待定."""
+    from aggregates.programme import Driver
     from aggregates.values import Act, Role
     from api.app import create_app
     from api.bootstrap import build_container
     from api.settings import Settings
-    from scenario import Driver
 
     c = build_container(Settings.from_env(env={}, database_url=f"sqlite:///{tmp_path / 'e.sqlite3'}",
                                           var_dir=tmp_path / "var", secret_key="k" * 40))

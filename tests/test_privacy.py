@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.commands_support import public_key_scope
 from api.settings import Settings, SettingsError
-from test_api_helpers import api, to_in_publicity  # noqa: F401 - fixture
-from test_cli_platforms import env  # noqa: F401 - a development store in the test's own directory
+from api_client import to_in_publicity
 
 OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请予核查"}
 
@@ -44,8 +43,8 @@ def test_public_key_scope_separates_clients_and_cannot_be_read_back() -> None:
     assert "203.0.113.7" not in mine
 
 
-def test_stores_wal_and_exports_are_created_private(env: Path) -> None:
-    tmp_path = env
+def test_stores_wal_and_exports_are_created_private(cli_env: Path) -> None:
+    tmp_path = cli_env
     old = os.umask(0o022)  # the usual umask, under which files are world-readable by default
     try:
         runner = CliRunner()

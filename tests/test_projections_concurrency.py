@@ -12,20 +12,20 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Programme, host_unit
 from aggregates.store import StoreConfig
 from projections import queries as Q
 from projections.db import make_engine
 from projections.rebuild import rebuild
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme
-from projections.tables import dump_tables
+from support import dump_tables
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_store(postgres_url):
-    from conftest import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
     yield url
@@ -49,10 +49,10 @@ def test_concurrent_writers_with_followers(pg_store) -> None:
 
     def write(i: int) -> None:
         try:
-            prog = Programme(apps[i], host_seq=1000 * (i + 1))
+            prog = Programme(apps[i])
             for k in range(6):
-                pid = prog.apply(f"并发平台-{i}-{k}", "智能芯片", f"单位-{i}-{k}")
-                prog.review(pid)
+                prog.to("inspected", subfield="智能芯片", name=f"并发平台-{i}-{k}",
+                        host_unit=host_unit(f"单位-{i}-{k}"))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 

@@ -8,13 +8,14 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Programme, host_unit
 from aggregates.store import StoreConfig
+from cohorts import cohort
 from projections.db import make_engine
 from projections.projector import Projector
 from projections.rebuild import rebuild
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme
-from projections.tables import dump_tables
+from support import dump_tables
 
 NOW = "2026-06-01T02:00:00Z"
 
@@ -28,7 +29,7 @@ class Crash(BaseException):
 def store(store_url):
     with freeze_time(NOW):
         app = RegistryApp(StoreConfig(store_url))
-        Programme(app).cohort(0)
+        cohort(Programme(app), 0)
     engine = make_engine(app.store)
     yield app, engine
     engine.dispose()
@@ -41,7 +42,7 @@ def test_crash_mid_batch_then_restart_equals_rebuild(store, monkeypatch) -> None
     runner = ReadModelRunner(app, engine, batch_size=40)
     runner.catch_up()  # a first pass, then more events and a crash in the middle of a batch
     with freeze_time(NOW):
-        Programme(app, host_seq=100).cohort(1)
+        cohort(Programme(app), 1)
     crash_at = head + 57
     original = Projector.process_event
 
@@ -71,7 +72,7 @@ def test_crash_while_writing_rolls_back_rows_and_position(store, monkeypatch) ->
     runner.catch_up()
     before = dump_tables(engine)
     with freeze_time(NOW):
-        Programme(app, host_seq=100).cohort(1)
+        cohort(Programme(app), 1)
     import projections.runner as runner_module
 
     def failing(conn, positions):
@@ -122,7 +123,7 @@ def test_background_runner_reads_own_writes(store) -> None:
     runner.start_background(poll_interval=0.05)
     try:
         with freeze_time(NOW):
-            pid = Programme(app, host_seq=200).apply("新平台", "智能芯片", "新单位")
+            pid = Programme(app).apply("智能芯片", name="新平台", host_unit=host_unit("新单位"))
         position = app.recorder.max_notification_id()
         runner.notify()
         assert runner.wait_for(position, timeout=5.0)
@@ -142,7 +143,7 @@ def test_a_rebuild_shared_by_processes_equals_the_followed_models(store, monkeyp
     applied in the swap, the other processes' aggregates loaded from the store."""
     app, engine = store
     with freeze_time(NOW):
-        Programme(app, host_seq=100).cohort(1)
+        cohort(Programme(app), 1)
     ReadModelRunner(app, engine).catch_up()
     followed = dump_tables(engine)
     head = app.recorder.max_notification_id()

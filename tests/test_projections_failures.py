@@ -6,28 +6,29 @@ status`, instead of being retried forever."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from aggregates.programme import Driver, credit_code
 from api.cli import app as cli
+from api_client import make_api
 from projections.db import make_engine
 from projections.pending import NUL_STAND_IN
 from projections.projector import Projector
 from projections.rebuild import rebuild
 from projections.runner import ReadModelRunner
-from projections.tables import dump_tables
-from scenario import Driver, credit_code, d
-from test_api_helpers import make_api
+from support import dump_tables
 
 
 def _nul_platform(registry) -> Driver:
     """Written through the application layer, below the API's input rules, as an event already
     in the log (from before those rules) would be."""
     host = {"name": "长沙\x00某科技有限公司", "credit_code": credit_code(),
-            "high_tech_certificate": {"number": "GR\x00202143000123", "valid_until": d("2027-12-31")}}
+            "high_tech_certificate": {"number": "GR\x00202143000123", "valid_until": date(2027, 12, 31)}}
     return Driver(registry, batch_ref="公示\x00-2022").to("in_publicity", name="星河\x00平台", host_unit=host)
 
 

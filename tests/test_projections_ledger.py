@@ -9,12 +9,13 @@ import pytest
 from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Programme
 from aggregates.store import StoreConfig
+from cohorts import cohort, expected_cohort_money
 from projections import queries as Q
 from projections.db import make_engine
 from projections.reconcile import ledger_from_events, reconcile
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme, expected_cohort_money
 
 NOW = "2026-06-01T02:00:00Z"
 
@@ -24,7 +25,7 @@ def programme(store_url):
     with freeze_time(NOW):
         app = RegistryApp(StoreConfig(store_url))
         prog = Programme(app)
-        outcomes = [prog.cohort(i) for i in range(2)]
+        outcomes = [cohort(prog, i) for i in range(2)]
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     yield app, engine, outcomes
@@ -78,15 +79,8 @@ def test_release_of_nothing_writes_no_entry(memory_registry) -> None:
 
     with freeze_time(NOW):
         prog = Programme(memory_registry)
-        pid = prog.apply("P", "智能芯片", "U")
-        memory_registry.withdraw(pid, prog_act(), reasons="撤回")
+        pid = prog.apply("智能芯片")
+        prog.withdraw(pid, on="2022-03-02", reasons="撤回")
         events = list(memory_registry.stream(pid))
     assert type(events[-1]).__name__ == "Withdrawn" and events[-1].released_amount == 0
     assert summarize(memory_registry.get_platform(pid))["funding"]["committed"] == "0.00"
-
-
-def prog_act():
-    from aggregates.values import Role
-    from projections.synthetic import act
-
-    return act(Role.APPLICANT, "2022-03-02")

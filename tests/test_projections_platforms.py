@@ -9,19 +9,19 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
+import cohorts
+from aggregates.programme import Driver, Programme, host_unit
 from aggregates.values import Role
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme
 from projections.views import summarize
-from scenario import Driver
 
 
 @pytest.fixture
 def cohort(registry):
     with freeze_time("2026-06-01T02:00:00Z"):
-        outcomes = Programme(registry).cohort(0)
+        outcomes = cohorts.cohort(Programme(registry), 0)
     engine = make_engine(registry.store)
     ReadModelRunner(registry, engine).catch_up()
     yield registry, engine, outcomes
@@ -99,15 +99,10 @@ def test_art8_6_objections_are_listed_in_number_order_without_identities(registr
 def test_deadlines_and_overdue(registry) -> None:
     with freeze_time("2023-11-29T17:00:00Z"):  # 01:00 on 2023-11-30 in Shanghai, still 11-29 in UTC
         prog = Programme(registry)
-        building = prog.apply("在建平台", "智能芯片", "甲")
-        prog.review(building)
-        prog.approve(building)
-        prog.publicize("B1", [building])
-        prog.construct(building)  # period 2022-11-01..2023-10-31, apply for acceptance by 2023-11-30
-        listed = prog.apply("公示平台", "智能算力", "乙")
-        prog.review(listed)
-        prog.approve(listed)
-        prog.publicize("B2", [listed], start="2023-11-27", day="2023-11-27")
+        # period 2022-11-01..2023-10-31, apply for acceptance by 2023-11-30
+        building = prog.to("under_construction", subfield="智能芯片", name="在建平台", host_unit=host_unit("甲"))
+        listed = prog.to("approved", subfield="智能算力", name="公示平台", host_unit=host_unit("乙"))
+        prog.publicize([listed], "B2", on="2023-11-27", start="2023-11-27")
     engine = make_engine(registry.store)
     ReadModelRunner(registry, engine).catch_up()
     with engine.connect() as conn:
@@ -118,15 +113,8 @@ def test_deadlines_and_overdue(registry) -> None:
     assert by_kind["publicity_end"]["due_date"] == "2023-12-01" and not by_kind["publicity_end"]["overdue"]
     assert {d["kind"]: d["overdue"] for d in after} == {"acceptance_due": True, "publicity_end": False}
     with freeze_time("2023-12-02T02:00:00Z"):
-        prog.app.apply_for_acceptance(building, prog_act("2023-11-30"), summary="完成")
+        prog.apply_for_acceptance(building, on="2023-11-30", summary="完成")
     ReadModelRunner(registry, engine).catch_up()
     with engine.connect() as conn:
         assert [d["kind"] for d in Q.deadlines(conn, date(2023, 12, 2))["items"]] == ["publicity_end"]
     engine.dispose()
-
-
-def prog_act(day: str):
-    from aggregates.values import Role
-    from projections.synthetic import act
-
-    return act(Role.APPLICANT, day)

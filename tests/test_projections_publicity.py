@@ -10,35 +10,30 @@ from pathlib import Path
 from freezegun import freeze_time
 
 from aggregates.calendar import WorkingDayCalendar
+from aggregates.programme import Programme, host_unit
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme
 
 CAL_2027 = Path(__file__).parent / "data" / "calendar-2027.json"
 
 
 def _approved(prog: Programme, n: int, subfields: list[str]) -> list:
-    pids = []
-    for k in range(n):
-        pid = prog.apply(f"平台{k}", subfields[k], f"单位{k}")
-        prog.review(pid)
-        prog.approve(pid)
-        pids.append(pid)
-    return pids
+    return [prog.to("approved", subfield=subfields[k], name=f"平台{k}", host_unit=host_unit(f"单位{k}"))
+            for k in range(n)]
 
 
 def test_national_day_window_and_objections(registry) -> None:
     with freeze_time("2022-10-11T02:00:00Z"):  # 10:00 on 2022-10-11 in Asia/Shanghai
         prog = Programme(registry)
         a, b, c = _approved(prog, 3, ["智能芯片", "智能传感器", "智能算力"])
-        prog.publicize("长科公示〔2022〕1号", [a, b, c], start="2022-09-29")
-        o1 = prog.object(a, "2022-10-08")  # Saturday, but a make-up working day (调休): in the window
-        prog.resolve(a, o1, upheld=False)
-        o2 = prog.object(b, "2022-10-09")  # Sunday, also a make-up working day
-        prog.resolve(b, o2, upheld=True)  # the approval is rescinded
-        prog.object(c, "2022-10-10")  # the last day, not yet resolved
-        prog.object(c, "2022-10-11")  # after the window closed: recorded, late
+        prog.publicize([a, b, c], "长科公示〔2022〕1号", start="2022-09-29")
+        o1 = prog.object(a, on="2022-10-08")  # Saturday, but a make-up working day (调休): in the window
+        prog.resolve(a, o1, upheld=False, on="2022-10-10")
+        o2 = prog.object(b, on="2022-10-09")  # Sunday, also a make-up working day
+        prog.resolve(b, o2, upheld=True, on="2022-10-10")  # the approval is rescinded
+        prog.object(c, on="2022-10-10")  # the last day, not yet resolved
+        prog.object(c, on="2022-10-11")  # after the window closed: recorded, late
     engine = make_engine(registry.store)
     ReadModelRunner(registry, engine).catch_up()
     with engine.connect() as conn:
@@ -73,7 +68,7 @@ def test_window_in_an_unloaded_year_is_pending_until_loaded(tmp_path) -> None:
         prog = Programme(app)
         [pid] = _approved(prog, 1, ["智能芯片"])
         # Starts 2026-12-31: the fifth working day lies in 2027, whose schedule is not loaded.
-        prog.publicize("长科公示〔2026〕9号", [pid], start="2026-12-31", day="2026-12-28")
+        prog.publicize([pid], "长科公示〔2026〕9号", on="2026-12-28", start="2026-12-31")
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     cal_2027 = WorkingDayCalendar.from_file(CAL_2027)
@@ -105,7 +100,7 @@ def test_pagination_newest_first(memory_registry, tmp_path) -> None:
         prog = Programme(app)
         pids = _approved(prog, 3, ["智能芯片", "智能传感器", "智能算力"])
         for i, pid in enumerate(pids):
-            prog.publicize(f"B{i}", [pid], start="2022-09-29")
+            prog.publicize([pid], f"B{i}", start="2022-09-29")
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     with engine.connect() as conn:

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from audit.reconcile import reconcile_read_models
-from conftest import terminate_backends, wait_until
 from projections.db import make_engine
 from projections.runner import max_position, read_positions
 from projections.tables import ensure_schema
-from scenario import Driver
+from support import terminate_backends, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBFIELDS = ["智能芯片", "智能传感器", "智能算力", "智能终端"]
@@ -34,7 +34,7 @@ SUBFIELDS = ["智能芯片", "智能传感器", "智能算力", "智能终端"]
 @pytest.mark.postgres
 def test_runner_reconnects_after_its_backends_are_terminated_and_matches_a_rebuild(
         postgres_url: str, tmp_path: Path) -> None:
-    from conftest import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
     name = f"runner-{uuid.uuid4().hex[:10]}"

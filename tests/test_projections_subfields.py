@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from freezegun import freeze_time
 
-from aggregates.values import Role
+from aggregates.programme import Programme, host_unit
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
-from projections.synthetic import Programme, act
 
 
 def test_holders_exceptions_and_history(registry) -> None:
     with freeze_time("2022-10-11T02:00:00Z"):
         prog = Programme(registry)
-        first = prog.apply("芯片一号", "智能芯片", "甲公司")
-        prog.review(first)
-        prog.approve(first)
-        second = prog.apply("芯片二号", "智能芯片", "乙公司")
-        prog.review(second)
-        prog.approve(second, exception="国家战略急需，经党组会研究同意")
+        first = prog.to("approved", subfield="智能芯片", name="芯片一号", host_unit=host_unit("甲公司"))
+        second = prog.to("approved", subfield="智能芯片", exception="国家战略急需，经党组会研究同意", name="芯片二号",
+                         host_unit=host_unit("乙公司"))
         # The holder withdraws: the exception holder becomes the ordinary holder (Art. 5).
-        registry.withdraw(first, act(Role.APPLICANT, "2022-09-10"), reasons="撤回")
+        prog.withdraw(first, on="2022-09-10", reasons="撤回")
     engine = make_engine(registry.store)
     ReadModelRunner(registry, engine).catch_up()
     with engine.connect() as conn:
@@ -49,12 +45,8 @@ def test_exception_holder_listed_beside_holder(memory_registry, tmp_path) -> Non
     with freeze_time("2022-10-11T02:00:00Z"):
         app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 's.sqlite3'}"))
         prog = Programme(app)
-        a = prog.apply("A", "智能终端", "甲")
-        prog.review(a)
-        prog.approve(a)
-        b = prog.apply("B", "智能终端", "乙")
-        prog.review(b)
-        prog.approve(b, exception="例外")
+        a = prog.to("approved", subfield="智能终端", name="A", host_unit=host_unit("甲"))
+        b = prog.to("approved", subfield="智能终端", exception="例外", name="B", host_unit=host_unit("乙"))
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     with engine.connect() as conn:

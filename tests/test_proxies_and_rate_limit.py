@@ -140,7 +140,7 @@ def test_the_shared_count_forgets_what_left_the_window(store_url: str) -> None:
 @pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
 def test_two_api_processes_on_postgresql_count_one_address_together(
         store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from test_api_helpers import make_api
+    from api_client import make_api
 
     monkeypatch.setenv("PLATFORMS_OBJECTION_RATE_LIMIT", "2")
     workers = [make_api(store_url, tmp_path / str(i)) for i in range(2)]

@@ -14,15 +14,15 @@ import uuid
 import pytest
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Driver
 from aggregates.store import StoreConfig
-from conftest import terminate_backends
-from scenario import Driver
+from support import terminate_backends
 
 
 @pytest.mark.postgres
 def test_commands_are_recorded_right_after_every_session_of_the_store_is_killed(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema
 
     url, schema = fresh_schema(postgres_url)
     name = f"store-{uuid.uuid4().hex[:10]}"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from aggregates.application import RegistryApp
+from aggregates.programme import Programme
 from aggregates.store import StoreConfig
-from projections.synthetic import Programme
-from test_api_helpers import Api, api, application  # noqa: F401 - fixture
+from api_client import Api, application
 
 SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
@@ -54,7 +54,7 @@ def _thaw(held: list[Path], path: Path) -> None:
 def test_a_store_opened_unwritable_is_written_once_it_is_writable(store_url: str, immutable: list[Path]) -> None:
     path = Path(StoreConfig(store_url).sqlite_path)
     first = RegistryApp(StoreConfig(store_url))
-    Programme(first).apply("平台一", "智能芯片", "单位一")
+    Programme(first).apply("智能芯片", name="平台一")
     first.close()
     _freeze(immutable, path)  # as after a restore with the wrong attributes
     app = RegistryApp(StoreConfig(store_url))
@@ -62,9 +62,9 @@ def test_a_store_opened_unwritable_is_written_once_it_is_writable(store_url: str
         prog = Programme(app)
         for _ in range(2):
             with pytest.raises(Exception, match="readonly"):
-                prog.apply("平台二", "智能传感器", "单位二")
+                prog.apply("智能传感器", name="平台二")
         _thaw(immutable, path)
-        pid = prog.apply("平台二", "智能传感器", "单位二")  # no restart
+        pid = prog.apply("智能传感器", name="平台二")  # no restart
         assert app.get_platform(pid).name == "平台二"
     finally:
         app.close()
@@ -95,7 +95,7 @@ def test_read_models_opened_unwritable_are_written_once_they_are_writable(
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
     engine.dispose()
-    Programme(app).apply("平台一", "智能芯片", "单位一")
+    Programme(app).apply("智能芯片", name="平台一")
     path = Path(read_model_path(app.store.sqlite_path))
     _freeze(immutable, path)
     engine = make_engine(app.store)

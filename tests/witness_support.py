@@ -1,6 +1,7 @@
-"""Shared set-up for the signed-note and witness tests (no tests here): keys under the test's own
-directory, the registry's witness list, a growing log, raw SQL on either store, and a witness
-driving the registry in-process through the API test client."""
+"""The signed-note and witness tests' helpers (no tests here): the registry's keys and witness
+list (the ``keys`` fixture that makes them under the test's own directory is in ``conftest.py``),
+a growing log, raw SQL on either store, and a witness driving the registry in-process through the
+API test client."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from api_client import Api, application
 from audit.checkpoints import sign_checkpoint
 from audit.keys import load_signer
 from audit.signing import SignedCheckpoint
-from test_api_helpers import Api, application
 
 ORIGIN = "registry.test/platforms"
 
@@ -42,18 +41,6 @@ class Keys:
                 fh.write(f"{vkey} {label}\n" if label else f"{vkey}\n")
         self.witnesses[name] = path
         return path
-
-
-@pytest.fixture
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
-    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "checkpoint.pem"))
-    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
-    monkeypatch.setenv("PLATFORMS_LOG_ORIGIN", ORIGIN)
-    witness_file = tmp_path / "witnesses.txt"
-    witness_file.write_text("# the registry's witnesses\n", encoding="utf-8")
-    monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(witness_file))
-    load_signer(create=True)  # the log's key, and its public half pinned beside it
-    return Keys(tmp_path, witness_file)
 
 
 def grow(api: Api, n: int = 1) -> None:

@@ -227,10 +227,6 @@ class Policy:
         """Whether this version governs an application dated ``d`` (Art. 15, both ends inclusive)."""
         return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
 
-    def has_subfield(self, name: str) -> bool:
-        """Whether ``name`` is one of this version's subfields, spelled exactly (Art. 4)."""
-        return name in self.subfields
-
     def canonical_subfield(self, name: str) -> str:
         """The official spelling of ``name`` (full-width brackets and stray spaces forgiven).
 

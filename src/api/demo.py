@@ -1,5 +1,6 @@
 """``platforms demo``: a believable programme, loaded through the same application service as
-the API (every rule applies; nothing is written behind the domain's back).
+the API (every rule applies; nothing is written behind the domain's back) by the programme
+driver the tests and the benchmarks use (:mod:`aggregates.programme`).
 
 History under the real policy (长科发〔2021〕36号, in force 2021-11-12..2023-11-11), with real
 past business dates: twelve host units apply across the subfields in 2021-2022; experts score;
@@ -24,11 +25,11 @@ from pathlib import Path
 from uuid import UUID
 
 from aggregates.application import RegistryApp
-from aggregates.batch import PublicityBatch
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
 from aggregates.errors import CalendarNotLoaded
-from aggregates.values import Act, ChangeKind, RevocationGround, Role
+from aggregates.programme import Programme, as_date, host_unit
+from aggregates.values import ChangeKind, RevocationGround, Role
 
 from .users import UserRepository
 
@@ -101,32 +102,30 @@ def create_users(users: UserRepository) -> list[tuple[str, str, str, str]]:
     return made
 
 
-class Programme:
-    """Drives the demo through the application service, one step at a time."""
+# Who acts for the bureau, the service agency, finance and the public: the demo's accounts.
+CAST = {Role.BUREAU: "bureau", Role.SERVICE_AGENCY: "agency", Role.FINANCE: "finance", Role.PUBLIC: "public"}
+INDICATORS = ({"name": "开放服务企业数", "target": "≥200家"}, {"name": "新增发明专利", "target": "≥10项"},
+              {"name": "行业标准", "target": "≥1项"})
+
+
+class Demo:
+    """The demo's platforms by key (``p01``…), driven through the application service by the
+    one programme driver (:class:`aggregates.programme.Programme`) with the demo's accounts."""
 
     def __init__(self, app: RegistryApp, step: Callable[[str], None] = lambda _: None) -> None:
         self.app = app
+        self.drive = Programme(app, cast=CAST, experts=EXPERTS)
         self.step = step
         self.ids: dict[str, UUID] = {}
         self.notes: list[str] = []
 
     # ---------------------------------------------------------------- helpers
-    @staticmethod
-    def act(who: str, role: Role, day: date | str, *refs: str) -> Act:
-        d = day if isinstance(day, date) else date.fromisoformat(day)
-        return Act(actor_id=who, role=role, business_date=d, document_refs=tuple(refs))
-
-    def bureau(self, day: date | str, *refs: str) -> Act:
-        return self.act("bureau", Role.BUREAU, day, *refs)
-
     def apply(self, key: str, unit: Unit, name: str, subfield: str, day: date | str) -> UUID:
-        applicant = f"applicant-{unit.key}"
-        d = day if isinstance(day, date) else date.fromisoformat(day)
-        result = self.app.apply(
-            self.act(applicant, Role.APPLICANT, d), name=name, subfield=subfield,
-            host_unit={"name": unit.name, "credit_code": unit.code,
-                       "high_tech_certificate": {"number": f"GR{d.year - 1}4300{UNITS.index(unit) + 1:04d}",
-                                                 "valid_until": date(d.year + 2, 12, 31)}},
+        d = as_date(day)
+        self.ids[key] = self.drive.apply(
+            subfield, on=d, who=f"applicant-{unit.key}", name=name,
+            host_unit=host_unit(unit.name, unit.code, f"GR{d.year - 1}4300{UNITS.index(unit) + 1:04d}",
+                                date(d.year + 2, 12, 31)),
             co_builders=([{"name": "中南大学（演示）", "credit_code": _code("12100000444870000")}]
                          if key == "p01" else []),
             commitments="每年投入不少于1000万元研发经费，专职团队不少于50人，开放算力与数据资源",
@@ -135,61 +134,50 @@ class Programme:
                               "open_sharing": "面向中小企业开放共享服务，年服务200家以上",
                               "service_mechanism": "理事会领导下的主任负责制，服务考核办法已制定"},
         )
-        self.ids[key] = result.aggregate_id
         self.step(f"{name}: applied")
-        return result.aggregate_id
+        return self.ids[key]
 
     def intake(self, key: str, day: str, accepted: bool = True, reasons: str = "材料齐全，予以受理") -> None:
-        self.app.intake(self.ids[key], accepted, reasons, self.act("agency", Role.SERVICE_AGENCY, day))
+        self.drive.intake(self.ids[key], accepted, reasons, on=day)
 
     def score(self, key: str, day: date | str, strength: int) -> None:
         """Five experts score; ``strength`` 0..10 shifts the totals."""
-        policy = self.app.policy_of(self.app.get_platform(self.ids[key]))
-        for i, (expert, affiliation) in enumerate(EXPERTS[:policy.min_experts]):
-            scores = {c.criterion: max(0, round(c.max_points * (0.55 + strength * 0.04) - (i % 3)))
-                      for c in policy.rubric}
-            self.app.score(self.ids[key], scores, "论证充分" if strength > 5 else "基础较好，需加强开放服务",
-                           affiliation, self.act(expert, Role.EXPERT, day))
+        self.drive.score(self.ids[key], on=day, strength=0.55 + strength * 0.04,
+                         opinion="论证充分" if strength > 5 else "基础较好，需加强开放服务")
 
     def through_approval(self, key: str, inspect_day: str, approve_day: str, n: int) -> None:
-        self.app.inspect(self.ids[key], True, "现场考察情况与申报材料相符", self.bureau(inspect_day))
-        self.app.approve(self.ids[key], self.bureau(approve_day, f"局党组会议纪要〔{approve_day[:4]}〕{n}号"),
-                         party_group_meeting_ref=f"局党组会议纪要〔{approve_day[:4]}〕{n}号",
-                         vice_mayor_approval_ref=f"市政府分管副市长批示〔{approve_day[:4]}〕{n}号",
-                         funding_plan_ref=f"长财教〔{approve_day[:4]}〕{n}号")
+        self.drive.inspect(self.ids[key], True, "现场考察情况与申报材料相符", on=inspect_day)
+        year = approve_day[:4]
+        self.drive.approve(self.ids[key], on=approve_day, party_group_meeting_ref=f"局党组会议纪要〔{year}〕{n}号",
+                           vice_mayor_approval_ref=f"市政府分管副市长批示〔{year}〕{n}号",
+                           funding_plan_ref=f"长财教〔{year}〕{n}号")
+
+    def publicize(self, ref: str, keys: list[str], decided: date | str, start: date, media: str) -> str:
+        return self.drive.publicize([self.ids[k] for k in keys], ref, on=decided, start=start, media=media)
 
     def object(self, key: str, day: str, content: str) -> str:
-        result = self.app.object(self.ids[key], self.act("public", Role.PUBLIC, day), objector_name="市民（演示）",
-                                 contact="0731-00000000", content=content)
-        return str(result.extra["objection_id"])
+        return self.drive.object(self.ids[key], on=day, content=content, objector_name="市民（演示）",
+                                 contact="0731-00000000")
+
+    def resolve(self, key: str, objection: str, day: str, upheld: bool, opinion: str, ref: str) -> None:
+        self.drive.resolve(self.ids[key], objection, upheld=upheld, on=day, handling_opinion=opinion,
+                           vice_mayor_decision_ref=ref)
 
     def notice_and_task_book(self, key: str, notice_day: str, start: str, n: int) -> None:
-        self.app.issue_notice(self.ids[key], self.bureau(notice_day, f"长科发〔{notice_day[:4]}〕{40 + n}号"))
-        self.app.sign_task_book(self.ids[key], self.bureau(start, f"建设任务书-{notice_day[:4]}-{n:03d}"),
-                                indicators=[{"name": "开放服务企业数", "target": "≥200家"},
-                                            {"name": "新增发明专利", "target": "≥10项"},
-                                            {"name": "行业标准", "target": "≥1项"}],
-                                period_start=date.fromisoformat(start))
+        self.drive.notify(self.ids[key], on=notice_day, ref=f"长科发〔{notice_day[:4]}〕{40 + n}号")
+        self.drive.sign_task_book(self.ids[key], on=start, ref=f"建设任务书-{notice_day[:4]}-{n:03d}",
+                                  indicators=INDICATORS)
 
     def accept(self, key: str, apply_day: str, meeting_day: str, qualified: bool) -> None:
-        applicant = f"applicant-{self._unit_of(key).key}"
-        self.app.apply_for_acceptance(self.ids[key], self.act(applicant, Role.APPLICANT, apply_day),
-                                      summary="建设任务已按任务书完成，提交验收材料")
-        results = [{"name": n, "achieved": qualified or n != "行业标准"}
-                   for n in ("开放服务企业数", "新增发明专利", "行业标准")]
-        self.app.review_acceptance(self.ids[key], self.act("agency", Role.SERVICE_AGENCY, meeting_day),
-                                   panel=["expert1", "expert3", "expert5"], indicator_results=results,
-                                   funds_use_compliant=True, qualified=qualified)
+        """Art. 9: the acceptance application and meeting; unqualified misses the standard (行业标准)."""
+        self.drive.apply_for_acceptance(self.ids[key], on=apply_day, summary="建设任务已按任务书完成，提交验收材料")
+        self.drive.review_acceptance(self.ids[key], qualified, on=meeting_day, panel=["expert1", "expert3", "expert5"])
 
     def recognize_and_fund(self, key: str, day: str, fund_day: str, n: int) -> None:
-        self.app.recognize(self.ids[key], self.bureau(day, f"长科发〔{day[:4]}〕{60 + n}号"),
-                           plaque_no=f"CSAI-{day[:4]}-{n:02d}")
-        self.app.fund(self.ids[key], self.act("finance", Role.FINANCE, fund_day, f"长财教〔{fund_day[:4]}〕{80 + n}号"),
-                      amount=Decimal("1000000.00"))
-
-    def _unit_of(self, key: str) -> Unit:
-        host = self.app.get_platform(self.ids[key]).host_credit_code
-        return next(u for u in UNITS if u.code == host)
+        self.drive.recognize(self.ids[key], on=day, ref=f"长科发〔{day[:4]}〕{60 + n}号",
+                             plaque_no=f"CSAI-{day[:4]}-{n:02d}")
+        self.drive.fund(self.ids[key], on=fund_day, ref=f"长财教〔{fund_day[:4]}〕{80 + n}号",
+                        amount=Decimal("1000000.00"))
 
     # ---------------------------------------------------------------- the programme
     def history_2021_2023(self) -> None:
@@ -229,42 +217,32 @@ class Programme:
             self.through_approval(key, "2022-04-08", "2022-05-20", n)
         self.step("first round approved")
         # Batch 1: 2022-06-06 → 2022-06-10 (five working days).
-        self.app.publicize(self.bureau("2022-06-02", "长科公示〔2022〕1号"), batch_ref="长科公示〔2022〕1号",
-                           media="长沙晚报、长沙市科学技术局网站", start_date=date(2022, 6, 6),
-                           platform_ids=[self.ids[k] for k in ["p01", "p02", "p03", "p04", "p05"]])
+        self.publicize("长科公示〔2022〕1号", ["p01", "p02", "p03", "p04", "p05"], "2022-06-02", date(2022, 6, 6),
+                       "长沙晚报、长沙市科学技术局网站")
         obj = self.object("p04", "2022-06-08", "反映申报的测试里程数据与实际不符")
-        self.app.resolve_objection(self.ids["p04"], obj, self.bureau("2022-06-20", "副市长批示〔2022〕17号"),
-                                   upheld=False,
-                                   handling_opinion="经市科技局会同市财政局核实，测试数据真实，异议不成立",
-                                   vice_mayor_decision_ref="副市长批示〔2022〕17号")
+        self.resolve("p04", obj, "2022-06-20", False, "经市科技局会同市财政局核实，测试数据真实，异议不成立",
+                     "副市长批示〔2022〕17号")
         self.step("publicity batch 1 with a dismissed objection")
         for n, key in enumerate(["p01", "p02", "p03", "p04", "p05"], start=1):
             self.notice_and_task_book(key, "2022-06-24", "2022-07-01", n)
         self.step("first round notified, task books signed")
         # Second round: p09 fails inspection.
-        self.app.inspect(self.ids["p09"], False, "现场考察发现中试线尚未建成，与申报不符", self.bureau("2022-06-28"))
+        self.drive.inspect(self.ids["p09"], False, "现场考察发现中试线尚未建成，与申报不符", on="2022-06-28")
         for n, key in enumerate(["p06", "p07", "p08", "p11", "p12"], start=6):
             self.through_approval(key, "2022-06-29", "2022-09-16", n)
         # Batch 2 across National Day: 2022-09-29 → 2022-10-10.
-        self.app.publicize(self.bureau("2022-09-27", "长科公示〔2022〕2号"), batch_ref="长科公示〔2022〕2号",
-                           media="长沙晚报、长沙市科学技术局网站", start_date=date(2022, 9, 29),
-                           platform_ids=[self.ids[k] for k in ["p06", "p07", "p08", "p11", "p12"]])
+        self.publicize("长科公示〔2022〕2号", ["p06", "p07", "p08", "p11", "p12"], "2022-09-27", date(2022, 9, 29),
+                       "长沙晚报、长沙市科学技术局网站")
         obj = self.object("p08", "2022-09-30", "反映依托单位高新技术企业资格已被取消")
-        self.app.resolve_objection(self.ids["p08"], obj, self.bureau("2022-10-12", "副市长批示〔2022〕29号"),
-                                   upheld=True, handling_opinion="经核实异议属实，撤销审定结果",
-                                   vice_mayor_decision_ref="副市长批示〔2022〕29号")
+        self.resolve("p08", obj, "2022-10-12", True, "经核实异议属实，撤销审定结果", "副市长批示〔2022〕29号")
         self.object("p06", "2022-10-11", "公示期结束后收到的意见（逾期，仅记录）")
         self.step("publicity batch 2 across National Day, an upheld objection")
         for n, key in enumerate(["p06", "p07", "p11", "p12"], start=6):
             self.notice_and_task_book(key, "2022-10-20", "2022-11-01", n)
-        # 重大变更: p03 changes its unit name; p05 reports a principal change, approved.
-        host3 = self.app.get_platform(self.ids["p03"]).host_credit_code
-        applicant3 = f"applicant-{next(x.key for x in UNITS if x.code == host3)}"
-        change = self.app.report_change(self.ids["p03"], self.act(applicant3, Role.APPLICANT, "2023-02-15"),
-                                        kind=ChangeKind.UNIT_NAME, description="完成股份制改造，单位更名",
-                                        new_value="湘江感知科技集团股份有限公司")
-        self.app.decide_change(self.ids["p03"], str(change.extra["change_id"]), self.bureau("2023-03-01"),
-                               approved=True, reasons="更名不影响建设任务，同意")
+        # 重大变更: p03 changes its unit name, approved.
+        self.drive.change(self.ids["p03"], ChangeKind.UNIT_NAME, "湘江感知科技集团股份有限公司",
+                          description="完成股份制改造，单位更名", reported_on="2023-02-15", decided_on="2023-03-01",
+                          reasons="更名不影响建设任务，同意")
         self.step("a major change reported and approved")
         # 验收 (Art. 9): first round periods end 2023-06-30, apply by 2023-07-31.
         self.accept("p01", "2023-07-10", "2023-08-15", True)
@@ -281,15 +259,15 @@ class Programme:
         for n, key in enumerate(["p06", "p07", "p11"], start=6):
             self.recognize_and_fund(key, "2023-12-20", "2024-01-10", n)
         # p12 never applied for acceptance: terminated for missing the Art. 9(1) deadline.
-        self.app.terminate(self.ids["p12"], self.bureau("2023-12-15", "长科发〔2023〕98号"),
-                           reasons="执行期满一个月内未提出验收申请（第九条第一项）")
+        self.drive.terminate(self.ids["p12"], on="2023-12-15", ref="长科发〔2023〕98号",
+                             reasons="执行期满一个月内未提出验收申请（第九条第一项）")
         self.step("acceptance meetings (one unqualified), recognitions, grants")
         # 撤销 (Art. 13) and money returned.
-        self.app.revoke(self.ids["p07"], self.bureau("2024-06-18", "长科发〔2024〕33号"),
-                        ground=RevocationGround.SERIOUS_ADVERSE_IMPACT,
-                        reasons="依托单位发生重大数据安全事件，造成严重社会不良影响")
-        self.app.recover_funds(self.ids["p07"], self.act("finance", Role.FINANCE, "2024-07-30", "长财教〔2024〕51号"),
-                               amount=Decimal("1000000.00"), reasons="依托单位退回全部建设经费")
+        self.drive.revoke(self.ids["p07"], on="2024-06-18", ref="长科发〔2024〕33号",
+                          ground=RevocationGround.SERIOUS_ADVERSE_IMPACT,
+                          reasons="依托单位发生重大数据安全事件，造成严重社会不良影响")
+        self.drive.recover(self.ids["p07"], Decimal("1000000.00"), on="2024-07-30", ref="长财教〔2024〕51号",
+                           reasons="依托单位退回全部建设经费")
         self.step("one revocation, funds returned")
 
     def live_round(self, today: date) -> str | None:
@@ -315,10 +293,8 @@ class Programme:
                                   (base + timedelta(days=45)).isoformat(), 100 + n)
         start = self._open_start(today)
         ref = f"演示公示〔{today.year}〕1号"
-        result = self.app.publicize(self.bureau(min(start, today), ref), batch_ref=ref,
-                                    media="长沙市科学技术局网站（演示）", start_date=start,
-                                    platform_ids=[self.ids[k] for k in ("d1", "d2", "d3")])
-        batch: PublicityBatch = self.app.repository.get(result.aggregate_id)
+        self.publicize(ref, ["d1", "d2", "d3"], min(start, today), start, "长沙市科学技术局网站（演示）")
+        batch = self.app.get_batch(ref)
         if batch.last_day is None:
             self.notes.append(f"the {today.year} working-day schedule is not loaded: the live batch's window "
                               "is pending (load it with PLATFORMS_CALENDAR_FILE)")
@@ -346,17 +322,17 @@ def store_is_empty(app: RegistryApp) -> bool:
     return not app.recorder.max_notification_id()
 
 
-STEPS = 20  # progress total (steps reported by Programme.step)
+STEPS = 20  # progress total (steps reported by Demo.step)
 
 
-def load(app: RegistryApp, step: Callable[[str], None] = lambda _: None, today: date | None = None) -> Programme:
+def load(app: RegistryApp, step: Callable[[str], None] = lambda _: None, today: date | None = None) -> Demo:
     """Load the whole demo into ``app`` (which must have the demonstration policy loaded)."""
     try:
         app.policies.get(DEMO_POLICY_REF)
     except Exception as exc:
         raise RuntimeError("the demonstration policy is not loaded; install it first "
                            "(platforms demo does this)") from exc
-    programme = Programme(app, step)
-    programme.history_2021_2023()
-    programme.live_round(today or today_in_shanghai())
-    return programme
+    demo = Demo(app, step)
+    demo.history_2021_2023()
+    demo.live_round(today or today_in_shanghai())
+    return demo

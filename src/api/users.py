@@ -55,10 +55,12 @@ _ADDED_COLUMNS = ("token_version", "disabled_at", "last_lockout_at")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 # Roles a person can sign in with: the public needs no account, the system is the registry itself.
 LOGIN_ROLES = tuple(r for r in Role if r not in (Role.PUBLIC, Role.SYSTEM))
-_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+# argon2id at the library's current recommended cost. Looked up by every call rather than bound
+# once, so that a test session can put a cheaper one in its place (tests/conftest.py).
+PASSWORD_HASHER = PasswordHasher()
 # Verifying against this when the user is unknown keeps the response time the same either way,
 # so timing does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_DUMMY_HASH = PASSWORD_HASHER.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ class UserRepository:
             with self.engine.begin() as conn:
                 conn.execute(insert(users_table).values(
                     username=username, role=role.value, credit_code=credit_code or None,
-                    password_hash=_hasher.hash(password), created_at=created))
+                    password_hash=PASSWORD_HASHER.hash(password), created_at=created))
         except IntegrityError:
             raise UserExists(f"user {username!r} already exists") from None
         return User(username, role, credit_code or None, created)
@@ -195,12 +197,12 @@ class UserRepository:
         row = self._row(username)
         if row is None or row.disabled_at is not None:
             try:
-                _hasher.verify(_DUMMY_HASH, password)
+                PASSWORD_HASHER.verify(_DUMMY_HASH, password)
             except VerificationError:
                 pass
             return None
         try:
-            _hasher.verify(row.password_hash, password)
+            PASSWORD_HASHER.verify(row.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return _user(row)
@@ -208,7 +210,7 @@ class UserRepository:
     def set_password(self, username: str, password: str) -> None:
         """A new password (under the policy); every token issued before stops working."""
         check_password(password or "")
-        self._update(username, password_hash=_hasher.hash(password),
+        self._update(username, password_hash=PASSWORD_HASHER.hash(password),
                      token_version=users_table.c.token_version + 1)
         log.info("password changed", extra={"username": username})
 

@@ -34,17 +34,14 @@ import json
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
-from uuid import UUID
-
-from aggregates.errors import NotFound
 
 from .checkpoint_store import load_checkpoints
 from .merkle import StreamingRoot
-from .rows import StoredRow, iter_rows, log_snapshot, stream_rows
+from .rows import StoredRow, iter_rows, log_snapshot
 from .signing import format_signed_at
 from .verify import read_prev_hash
 
-__all__ = ["entry", "log_entries", "platform_history", "export_lines", "export_chunks", "export_jsonl",
+__all__ = ["entry", "log_entries", "export_lines", "export_chunks", "export_jsonl",
            "decode_state", "EXPORT_FORMAT"]
 
 EXPORT_FORMAT = "platform-registry audit export v1"
@@ -118,14 +115,6 @@ def log_entries(app: Any, after: int = 0, limit: int | None = None) -> Iterator[
     """The global log in order from position ``after`` (exclusive)."""
     for row in iter_rows(app, after=after, limit=limit):
         yield entry(row)
-
-
-def platform_history(app: Any, platform_id: UUID) -> list[dict[str, Any]]:
-    """Every event of one stream in version order, with log positions; NotFound if none."""
-    rows = stream_rows(app, platform_id)
-    if not rows:
-        raise NotFound("platform_not_found", f"no platform {platform_id}")
-    return [entry(row) for row in rows]
 
 
 def _line(item: dict[str, Any]) -> str:

@@ -159,17 +159,4 @@ def ensure_schema(engine: sa.Engine) -> None:
 
 
 __all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "failures_table", "FAILURES",
-           "build_metadata", "ensure_schema", "dump_tables", "create_indexes", "SHADOW", "POSITIONS"]
-
-
-def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS) -> dict[str, list[tuple]]:
-    """Every row of the models' live tables and their positions, sorted (to compare a model
-    kept up to date with a fresh rebuild)."""
-    out: dict[str, list[tuple]] = {}
-    with engine.connect() as conn:
-        for model in models:
-            for name in MODEL_TABLES[model]:
-                out[name] = sorted(tuple(r) for r in conn.execute(sa.select(LIVE[name])))
-        out[POSITIONS] = sorted(tuple(r) for r in conn.execute(
-            sa.select(positions_table).where(positions_table.c.name.in_(list(models)))))
-    return out
+           "build_metadata", "ensure_schema", "create_indexes", "SHADOW", "POSITIONS"]

@@ -1,24 +1,18 @@
-"""Shared fixtures for the API tests: a wired app on each store, users of every role, and a
-client that signs in as any of them. (No tests here; imported by the test_api_* modules.)"""
+"""The API tests' client: a wired app on a store, users of every role, and a client that signs in
+as any of them, with the bodies and steps the API tests share. No tests here; the ``api`` fixture
+that builds one per test is in ``conftest.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-import api.users
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
-
-# Argon2 at its production cost takes ~0.3 s a hash here; tests create many users.
-api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 HOST = with_check_character("91430100MA4L16JQ9")
 OTHER_HOST = with_check_character("91430104MA4PB2K3X")
@@ -104,14 +98,6 @@ def make_api(store_url: str, tmp_path: Path) -> tuple[Api, Any]:
     return Api(client, container), container
 
 
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    a, container = make_api(store_url, tmp_path)
-    with a.client:
-        yield a
-    container.close()
-
-
 def application(**over: Any) -> dict[str, Any]:
     body = {
         "name": "星河智能算力开放创新平台", "subfield": "智能算力",
@@ -124,6 +110,11 @@ def application(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+def download_export(api: Api, user: str | None = "auditor") -> Any:
+    """``GET /audit/export`` as ``user``: the whole log, one JSON line each."""
+    return api.client.get("/api/v1/audit/export", headers=api.headers(user))
 
 
 def scores(api: Api) -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""Shared set-up for the public page tests (no tests here): the demo programme loaded once per
-session into a SQLite template store, copied for each test, and an app built on the copy.
+"""The public page tests' store (no tests here): the demo programme loaded into a SQLite template
+store, copied for each test, an app built on the copy, and readers of the pages' HTML. The
+fixtures that load the template once per session and copy it per test are in ``conftest.py``.
 
 The demo's live batch is open today (Asia/Shanghai): ``api.demo.load`` chooses its start from
 today and the working-day calendar, exactly as ``platforms demo`` does.
@@ -12,10 +13,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
-
-import test_api_helpers  # noqa: F401 - cheap password hashing for the demo's accounts
 
 SECRET = "page-test-secret-key-of-at-least-32-characters"
 
@@ -64,25 +61,6 @@ def make_container(store: DemoStore) -> Any:
     settings = Settings.from_env(env={}, database_url=store.url, var_dir=store.var_dir, secret_key=SECRET,
                                  policy_dir=store.policy_dir, checkpoint_signer=False)
     return build_container(settings)
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_template(tmp_path_factory.mktemp("demo-template"))
-
-
-@pytest.fixture
-def demo_store(demo_template: Path, tmp_path: Path) -> DemoStore:
-    return copy_demo(demo_template, tmp_path / "store")
-
-
-@pytest.fixture
-def checkpoint_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Checkpoint keys under the test's own directory, never ./var."""
-    key = tmp_path / "keys" / "checkpoint.pem"
-    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(key))
-    monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
-    return key
 
 
 def sign_checkpoint_now(container: Any) -> Any:

@@ -1,0 +1,83 @@
+"""Helpers the tests (and the benchmarks) share that are not fixtures: PostgreSQL schemas of
+their own, ending a process's database sessions, waiting for background work, and the read
+models' rows for comparison. The fixtures are in ``conftest.py``."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+import psycopg  # imported (by conftest.py, through here) before any test freezes time: its C types check datetime
+import sqlalchemy as sa
+
+from aggregates.store import StoreConfig
+from projections.tables import LIVE, MODEL_TABLES, MODELS, POSITIONS, positions_table
+
+PG_URL = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _connect(url: str) -> psycopg.Connection:
+    params = StoreConfig(url).postgres_params()
+    return psycopg.connect(host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"],
+                           password=params["password"] or None, autocommit=True, connect_timeout=3)
+
+
+def pg_unreachable() -> str | None:
+    """None when PostgreSQL answers at PG_URL, else the reason it does not."""
+    try:
+        with _connect(PG_URL) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        store = StoreConfig(PG_URL)
+        return f"PostgreSQL at {store.masked} is unreachable ({exc.__class__.__name__}: {store.redact(str(exc))})"
+    return None
+
+
+def fresh_schema(base_url: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL schema; returns (url with ?schema=, schema name)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with _connect(base_url) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{base_url}?schema={schema}", schema
+
+
+def drop_schema(base_url: str, schema: str) -> None:
+    with _connect(base_url) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def terminate_backends(url: str, application_name: str) -> int:
+    """Terminate every PostgreSQL session of ``application_name`` in ``url``'s database (one
+    process's own, never another test's); returns how many were ended."""
+    with _connect(url) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND application_name = %s", (application_name,)).fetchall()
+    return sum(1 for (done,) in rows if done)
+
+
+def wait_until(condition: Any, seconds: float = 30.0) -> Any:
+    """Poll ``condition`` until it returns something true, and return that (bounded: background
+    threads and processes work meanwhile); fails the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"condition not reached in {seconds} s")
+
+
+def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS) -> dict[str, list[tuple]]:
+    """Every row of the models' live tables and their positions, sorted (to compare a model
+    kept up to date with a fresh rebuild)."""
+    out: dict[str, list[tuple]] = {}
+    with engine.connect() as conn:
+        for model in models:
+            for name in MODEL_TABLES[model]:
+                out[name] = sorted(tuple(r) for r in conn.execute(sa.select(LIVE[name])))
+        out[POSITIONS] = sorted(tuple(r) for r in conn.execute(
+            sa.select(positions_table).where(positions_table.c.name.in_(list(models)))))
+    return out
