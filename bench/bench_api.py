@@ -285,7 +285,7 @@ def main() -> None:
             ("GET /platforms/{id}", f"{root}/platforms/{live}", "GET", {"Authorization": f"Bearer {bureau}"}, None),
             ("POST /platforms/{id}/objections", [f"{root}/platforms/{p}/objections" for p in targets or [live]],
              "POST", {},
-             {"objector_name": "压测", "contact": "bench", "content": "benchmark objection"}),
+             {"objector_name": "压测", "contact": "bench@example.com", "content": "benchmark objection"}),
         ]
         if args.only:
             plans = plans[:1] + [p for p in plans[1:] if method_is_command(p[0]) == (args.only == "command")]
