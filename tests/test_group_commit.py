@@ -15,6 +15,7 @@ from aggregates.application import Idempotency
 from aggregates.errors import IdempotencyKeyReused, RuleViolation
 from aggregates.group_commit import GroupCommit, Job
 from aggregates.programme import Driver, act
+from aggregates.unit_of_work import Command, Decision
 from aggregates.values import Role
 
 
@@ -304,3 +305,29 @@ def test_art8_3_a_score_queued_behind_the_intake_it_needs_is_not_refused(registr
     _, accepted, scored = held.run(_object(registry, other.pid), intake, score)
     assert not isinstance(scored, Exception), scored
     assert scored.version == accepted.version + 1 and list(drv.platform.scores) == ["expert-1"]
+
+
+@SQLITE
+@freeze_time(ON)
+def test_a_command_that_only_read_what_an_earlier_one_changes_waits_for_the_next_group(registry, monkeypatch) -> None:
+    """A command reads one platform and changes another; an objection to the platform it reads
+    is queued just ahead. Its read went through its unit of work, so the group commit knows of
+    it: the command is decided after the objection is saved, and sees it, as it would alone."""
+    a, read, changed = (Driver(registry).to("in_publicity", exception="recorded exception" if i else None)
+                        for i in range(3))
+    on = act(Role.BUREAU, "2024-03-01")
+
+    def decide(uow):
+        seen = len(uow.platform(read.pid).objections)
+        platform = uow.platform(changed.pid)
+        first, last = registry.rules.window_for_objection(platform, on.business_date)
+        platform.object(first, last, "市民", "x", "异议", on)
+        uow.save(platform)
+        return Decision(platform, {"objections_seen": seen})
+
+    held = HeldSaves(registry, monkeypatch)
+    _, objected, reader = held.run(_object(registry, a.pid), _object(registry, read.pid),
+                                   lambda: registry.committer.run(Command("object", on, None, decide)))
+    assert objected.extra["objection_id"] == "1"
+    assert reader.extra == {"objections_seen": 1}
+    assert held.sizes == [1, 1, 1]

@@ -9,7 +9,7 @@ others wait for their answers. When the leader's own answer is ready it hands th
 next waiting thread.
 
 Which commands may share a transaction, and what happens when one may not, is the caller's
-``process`` function (:meth:`aggregates.application.RegistryApp._process_group`): here is only
+``process`` function (:meth:`aggregates.committer.Committer._process_group`): here is only
 the queue, the lead and the hand-over of answers.
 """
 
