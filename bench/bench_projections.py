@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from aggregates.application import RegistryApp  # noqa: E402
+from aggregates.event_table import read_model_path  # noqa: E402
 from aggregates.store import StoreConfig  # noqa: E402
-from projections.db import make_engine, read_model_path  # noqa: E402
+from projections.db import make_engine  # noqa: E402
 from projections.synthetic import Programme  # noqa: E402
 
 PG_BASE = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 import api.users
+from aggregates.event_table import read_model_path
 from aggregates.store import StoreConfig
 from api.bootstrap import build_container
 from api.settings import Settings
-from projections.db import make_engine, read_model_path
+from projections.db import make_engine
 
 api.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

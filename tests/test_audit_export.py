@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from aggregates.event_table import event_table
 from audit.checkpoint_store import load_checkpoints
 from audit.checkpoints import sign_checkpoint
 from audit.history import EXPORT_FORMAT, export_chunks, export_lines
 from audit.keys import load_signer, pinned_public_key_path
-from audit.rows import iter_rows, log_size
+from audit.rows import iter_rows
 from audit.verify import verify_log
 from scenario import Driver
 from test_api_helpers import Api, make_api
@@ -71,7 +72,7 @@ def test_the_auditor_downloads_the_log_as_json_lines(site: Api) -> None:
     assert r.text.endswith("\n")
     header, *body, trailer = objects(r.text)
     app = site.container.app
-    count, _ = log_size(app)
+    count, _ = event_table(app).log_size()
     assert header["kind"] == "header" and header["format"] == EXPORT_FORMAT and header["size"] == count
     checkpoints = [o for o in body if o["kind"] == "checkpoint"]
     events = [o for o in body if o["kind"] == "event"]
@@ -130,12 +131,12 @@ def test_a_row_altered_in_the_database_fails_offline_at_its_position(site: Api, 
 
 def test_the_export_is_one_snapshot_while_writes_go_on(site: Api) -> None:
     app = site.container.app
-    before, _ = log_size(app)
+    before, _ = event_table(app).log_size()
     lines = export_lines(app)
     header = json.loads(next(lines))
     Driver(app, subfield="智能传感器").to("applied")  # lands after the snapshot was taken
     rest = [json.loads(line) for line in lines]
-    assert log_size(app)[0] > before == header["size"] == rest[-1]["size"]
+    assert event_table(app).log_size()[0] > before == header["size"] == rest[-1]["size"]
     assert sum(o["kind"] == "event" for o in rest) == before
 
 

@@ -36,6 +36,7 @@ from .errors import (
     RuleViolation,
     StaleVersion,
 )
+from .event_table import event_table
 from .group_commit import GroupCommit, Job, for_another_thread
 from .idempotency import IdempotencyRecord
 from .platform import Platform, default_period_end
@@ -349,24 +350,7 @@ class RegistryApp(Application[UUID]):
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         """The global log position of one stored event (for answering a replayed command)."""
-        recorder: Any = self.recorder
-        table = recorder.events_table_name
-        if self.store.is_sqlite:
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",  # noqa: S608 - fixed names
-                          (aggregate_id.hex, version))  # the recorder stores UUIDs as hex
-                row = c.fetchone()
-                return int(row[0]) if row else None
-        if self.store.is_postgres:
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(
-                    f"SELECT notification_id FROM {recorder.datastore.schema}.{table} "  # noqa: S608
-                    "WHERE originator_id=%s AND originator_version=%s",
-                    (aggregate_id, version),
-                )
-                row = c.fetchone()
-                return int(row["notification_id"]) if row else None
-        return None
+        return event_table(self).position_of(aggregate_id, version)
 
     def _platform_at(self, platform_id: UUID, expected_version: int | None) -> Platform:
         """The platform to act on, refused (412) if the client's ``If-Match`` version is stale."""

@@ -16,8 +16,12 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from aggregates.application import RegistryApp
 from aggregates.credit_code import with_check_character
+from aggregates.errors import NotFound
+from aggregates.seat import SubfieldSeat
 from aggregates.values import Act, ChangeKind, RevocationGround, Role
 
 # The outcomes a cohort cycles through (one platform each, in this order, then repeat).
@@ -85,8 +89,6 @@ class Programme:
     def cohorts_recorded(self) -> int:
         """How many cohorts the log already holds (each publicizes one batch), so that a
         generator can resume: the first index whose batch does not exist, by bisection."""
-        from aggregates.errors import NotFound
-
         def exists(index: int) -> bool:
             try:
                 self.app.get_batch(self.batch_ref(index))
@@ -207,14 +209,10 @@ class Programme:
 
 
 def _seat_id(subfield: str) -> UUID:
-    from aggregates.seat import SubfieldSeat
-
     return SubfieldSeat.create_id(subfield)
 
 
 def _seat_exists(app: RegistryApp, subfield: str) -> bool:
-    from eventsourcing.application import AggregateNotFoundError
-
     try:
         app.repository.get(_seat_id(subfield))
     except AggregateNotFoundError:
