@@ -1,7 +1,7 @@
 """Audit benchmark: verify a large log on SQLite, beside a baseline from the same run.
 
-* **baseline**: read the same rows through the same reader (``audit.rows.iter_raw_batches``:
-  one read-only snapshot, ``fetchmany`` batches, plain tuples) and hash each row's stored state
+* **baseline**: read the same rows through the same reader (``aggregates.event_table``: one
+  read-only snapshot, ``fetchmany`` batches, plain tuples) and hash each row's stored state
   bytes once with SHA-256;
 * **verify**: ``audit.verify.verify_log`` as ``platforms audit verify`` runs it, split over
   one process per CPU (:mod:`audit.verify_split`): every row's chain hash recomputed from its
@@ -156,14 +156,15 @@ def _measure(name: str, url: str, out) -> None:  # noqa: ANN001
 def baseline(app) -> int:  # noqa: ANN001
     import hashlib
 
-    from audit.rows import iter_raw_batches
+    from aggregates.event_table import event_table
 
     sha256 = hashlib.sha256
     n = 0
-    for rows in iter_raw_batches(app):
-        for _pos, _oid, _ver, _topic, state in rows:
-            sha256(state).digest()
-        n += len(rows)
+    with event_table(app).snapshot() as snapshot:
+        for rows in snapshot.rows():
+            for _pos, _oid, _ver, _topic, state in rows:
+                sha256(state).digest()
+            n += len(rows)
     return n
 
 

@@ -33,10 +33,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from aggregates.application import CommandResult, RegistryApp  # noqa: E402
+from aggregates.event_table import read_model_path  # noqa: E402
 from aggregates.programme import Programme  # noqa: E402
 from aggregates.store import StoreConfig  # noqa: E402
 from cohorts import cohort, cohorts_recorded  # noqa: E402
-from projections.db import make_engine, read_model_path  # noqa: E402
+from projections.db import make_engine  # noqa: E402
 
 PG_BASE = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import api.users
+from aggregates.event_table import read_model_path
 from aggregates.store import StoreConfig
 from api.bootstrap import build_container
 from api.settings import Settings
-from projections.db import make_engine, read_model_path
+from projections.db import make_engine
 
 PASSWORD = "correct-horse-battery"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aggregates.store import StoreConfig
 from api.read_cache import RenderedReads
-from projections.db import make_engine, write_transaction
+from projections.db import ensure_schema, make_engine, write_transaction
 from projections.runner import read_positions, write_positions
-from projections.tables import ensure_schema
 
 
 def test_a_rendered_body_is_reused_until_a_read_model_moves(tmp_path):

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from aggregates.event_table import event_table
 from aggregates.programme import Driver
 from api_client import Api, download_export
 from audit.checkpoint_store import load_checkpoints
 from audit.history import EXPORT_FORMAT, export_chunks, export_lines
 from audit.keys import pinned_public_key_path
-from audit.rows import iter_rows, log_size
+from audit.rows import iter_rows
 from audit.verify import verify_log
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
@@ -47,7 +48,7 @@ def test_the_auditor_downloads_the_log_as_json_lines(export_site: Api) -> None:
     assert r.text.endswith("\n")
     header, *body, trailer = objects(r.text)
     app = export_site.container.app
-    count, _ = log_size(app)
+    count, _ = event_table(app).log_size()
     assert header["kind"] == "header" and header["format"] == EXPORT_FORMAT and header["size"] == count
     checkpoints = [o for o in body if o["kind"] == "checkpoint"]
     events = [o for o in body if o["kind"] == "event"]
@@ -106,12 +107,12 @@ def test_a_row_altered_in_the_database_fails_offline_at_its_position(export_site
 
 def test_the_export_is_one_snapshot_while_writes_go_on(export_site: Api) -> None:
     app = export_site.container.app
-    before, _ = log_size(app)
+    before, _ = event_table(app).log_size()
     lines = export_lines(app)
     header = json.loads(next(lines))
     Driver(app, subfield="智能传感器").to("applied")  # lands after the snapshot was taken
     rest = [json.loads(line) for line in lines]
-    assert log_size(app)[0] > before == header["size"] == rest[-1]["size"]
+    assert event_table(app).log_size()[0] > before == header["size"] == rest[-1]["size"]
     assert sum(o["kind"] == "event" for o in rest) == before
 
 

@@ -393,9 +393,9 @@ def test_footer_shows_the_latest_checkpoint_on_every_page(site: Site, checkpoint
         assert "<dt>尚未纳入的新记录</dt><dd>0 条</dd>" in footer
         assert 'href="/checkpoint"' in footer
     assert site.object(_open_form(site)).status_code == 200  # events written since: not yet covered
-    from audit.rows import log_size
+    from aggregates.event_table import event_table
 
-    newer = log_size(site.container.app)[0] - cp.size
+    newer = event_table(site.container.app).log_size()[0] - cp.size
     footer = site.get("/").text.split("<footer")[1]
     assert newer > 0 and f"<dd>{cp.size}</dd>" in footer and f"<dt>尚未纳入的新记录</dt><dd>{newer} 条</dd>" in footer
     explained = pages["/checkpoint"]

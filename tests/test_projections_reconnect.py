@@ -22,9 +22,8 @@ from aggregates.application import RegistryApp
 from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from audit.reconcile import reconcile_read_models
-from projections.db import make_engine
+from projections.db import ensure_schema, make_engine
 from projections.runner import max_position, read_positions
-from projections.tables import ensure_schema
 from support import terminate_backends, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]

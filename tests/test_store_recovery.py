@@ -88,7 +88,8 @@ def test_readyz_reports_a_store_that_refuses_writes(api: Api, store_url: str, im
 @SQLITE
 def test_read_models_opened_unwritable_are_written_once_they_are_writable(
         store_url: str, immutable: list[Path]) -> None:
-    from projections.db import make_engine, read_model_path
+    from aggregates.event_table import read_model_path
+    from projections.db import make_engine
     from projections.runner import ReadModelRunner
 
     app = RegistryApp(StoreConfig(store_url))

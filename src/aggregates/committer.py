@@ -28,6 +28,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Recording
 
 from .errors import ConcurrentModification, IdempotencyKeyReused
+from .event_table import event_table
 from .group_commit import GroupCommit, Job, for_another_thread
 from .idempotency import IdempotencyRecord
 from .race import RaceRetry
@@ -258,24 +259,7 @@ class Committer:
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         """The global log position of one stored event (for answering a replayed command)."""
-        recorder: Any = self._app.recorder
-        table = recorder.events_table_name
-        if self._store.is_sqlite:
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?",  # noqa: S608 - fixed names
-                          (aggregate_id.hex, version))  # the recorder stores UUIDs as hex
-                row = c.fetchone()
-                return int(row[0]) if row else None
-        if self._store.is_postgres:
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(
-                    f"SELECT notification_id FROM {recorder.datastore.schema}.{table} "  # noqa: S608
-                    "WHERE originator_id=%s AND originator_version=%s",
-                    (aggregate_id, version),
-                )
-                row = c.fetchone()
-                return int(row["notification_id"]) if row else None
-        return None
+        return event_table(self._app).position_of(aggregate_id, version)
 
 
 def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:

@@ -27,11 +27,15 @@ signed checkpoints and their witnesses are for (docs/AUDIT.md, "What catches wha
 The recorders here are the library's own, with the seal added inside their insert: on SQLite in
 the same write transaction, on PostgreSQL after the insert under the library's
 ``LOCK TABLE ... IN EXCLUSIVE MODE``, so seal rows are written in commit order.
+
+A log written before the seal existed is sealed once, whole (:func:`seal_existing`), by the
+designated signer (:mod:`audit.seal_upgrade` says when).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -40,12 +44,16 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from .writable import insert_retrying_read_only
 
-__all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_rows", "stream_line"]
+__all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_existing", "seal_rows", "stream_line"]
+
+log = logging.getLogger(__name__)
 
 TABLE = "audit_log_seal"
+CHUNK = 1000  # events per seal row written by :func:`seal_existing`
 _COLUMNS = "seq, first_index, first_position, count, leaves, streams, sealed_at"
 
 # One statement computes the row's place from the row before, so the write needs no round trip
@@ -94,6 +102,36 @@ def seal_rows(events: Sequence[tuple[int, str, int, str, bytes]], sealed_at: str
     return rows
 
 
+def seal_existing(cur: Any, select: str, events: str, seal: str, ph: str, expected: int, sealed_at: str) -> int:
+    """Seal the ``expected`` events of table ``events`` into the empty seal table ``seal``, in
+    rows of :data:`CHUNK` events; how many were sealed, 0 (and nothing written) when the log or
+    its seal is not as verified. ``cur`` is a cursor returning tuples in a transaction that holds
+    the writers' lock, so that no write slips in between the count and the seal; ``select``
+    reads ``(position, id hex, version, topic, state)`` in log order; ``ph`` is the placeholder."""
+    (count,) = cur.execute(f"SELECT COUNT(*) FROM {events}").fetchone()  # noqa: S608 - fixed names
+    (already,) = cur.execute(f"SELECT COUNT(*) FROM {seal}").fetchone()  # noqa: S608 - fixed names
+    if count != expected or already:
+        log.warning("log not sealed: it changed since it was verified",
+                    extra={"events": count, "verified": expected, "seal_rows": already})
+        return 0
+    seq = index = 0
+    out: list[tuple[Any, ...]] = []  # the seal rows: hashes and names only, never the states
+    cur.execute(select)
+    while rows := cur.fetchmany(CHUNK):
+        chunk = [(pos, _text(oid), ver, _text(topic), bytes(state)) for pos, oid, ver, topic, state in rows]
+        for first, n, leaves, names, at in seal_rows(chunk, sealed_at):
+            seq += 1
+            out.append((seq, index, first, n, leaves, names, at))
+            index += n
+    cur.executemany(f"INSERT INTO {seal} ({_COLUMNS}) VALUES ({', '.join([ph] * 7)})", out)  # noqa: S608 - fixed names
+    log.warning("sealed a log written before the seal existed", extra={"events": count, "seal_rows": seq})
+    return count
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _events(stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> list[tuple[int, str, int, str, bytes]]:
     if ids is None or len(ids) != len(stored):
         raise RuntimeError("the event store did not report a position for every event: cannot seal the write")
@@ -133,8 +171,6 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from psycopg.sql import SQL, Identifier
-
         table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(TABLE))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, first_index bigint NOT NULL, "

@@ -75,6 +75,12 @@ class StoreConfig:
         return self.url.startswith("postgresql")
 
     @property
+    def in_memory(self) -> bool:
+        """Whether the events are kept in one process's memory (``memory:``, or a SQLite
+        database in memory), where no other process or connection can read them."""
+        return self.url == "memory:" or (self.is_sqlite and self.sqlite_path == ":memory:")
+
+    @property
     def sqlite_path(self) -> str:
         path = self.url.split(":///", 1)[1].split("?", 1)[0]
         return path

@@ -4,6 +4,7 @@ Each registry command builds the registry from the environment (``PLATFORMS_DATA
 nothing here changes an event. ``verify`` and ``reconcile`` exit 1 when they find a problem, so
 scripts and cron jobs can alert on the exit status. ``witness`` and ``witness-key`` run on
 another office's machine and never open a store: the witness talks to the registry over HTTP.
+As in :mod:`api.cli`, each command imports what it uses when it runs.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
                None, min=1, help="processes scanning the log in parts (default: one per CPU on a long log)"),
            ) -> None:
     """Recompute every hash from the stored bytes; check chains, versions and checkpoints."""
-    from audit.rows import log_size
+    from aggregates.event_table import event_table
     from audit.verify import verify_log
 
     app = _registry()
-    total, _ = log_size(app)
+    total, _ = event_table(app).log_size()
     with _progress(total, "verifying") as bar:
         task = bar.add_task("verify", total=total)
         report = verify_log(app, deep=deep, workers=workers, progress=lambda n: bar.update(task, completed=n))
@@ -68,11 +69,11 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
 def export(out: Path | None = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
     """Export the whole log as JSON Lines, as GET /audit/export does: a header, the signed
     checkpoints, every event with its stored bytes, a trailer (tools/verify_offline.py export)."""
+    from aggregates.event_table import event_table
     from audit.history import export_jsonl
-    from audit.rows import log_size
 
     app = _registry()
-    total, _ = log_size(app)
+    total, _ = event_table(app).log_size()
     if out is None:
         export_jsonl(app, sys.stdout)
         return

@@ -34,6 +34,8 @@ from aggregates.application import Idempotency
 from aggregates.calendar import WorkingDayCalendar
 from aggregates.clock import SHANGHAI, today_in_shanghai
 from aggregates.errors import CalendarNotLoaded, ConcurrentModification, DomainError, IdempotencyKeyReused, NotFound
+from aggregates.event_table import event_table
+from audit.published import latest_view
 from projections import queries
 
 from .auth import PUBLIC
@@ -156,12 +158,9 @@ def _checkpoint(c: Container) -> dict[str, Any]:
     /api/v1/audit/checkpoint`` gives it, with its witnesses' ``cosignatures``; N events written
     since, which it does not cover yet), ``{"cp": None}`` when none has been signed,
     ``{"error": True}`` when it cannot be read now."""
-    from audit.published import latest_view
-    from audit.rows import sealed_size
-
     try:
         cp = latest_view(c.app)
-        uncovered = max(0, sealed_size(c.app) - cp["size"]) if cp is not None else None
+        uncovered = max(0, event_table(c.app).sealed_size() - cp["size"]) if cp is not None else None
     except Exception:  # the page still renders; the log says why
         log.exception("cannot read the latest checkpoint")
         return {"cp": None, "error": True}

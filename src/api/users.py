@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.credit_code import validate_credit_code
 from aggregates.errors import InvalidInput
+from aggregates.event_table import store_adapter
 from aggregates.store import StoreConfig
 from aggregates.values import Role
 
@@ -89,20 +89,7 @@ RESERVED_USERNAMES = frozenset({"public", "system"})
 def users_engine(store: StoreConfig) -> Engine:
     """An engine on the event store's own database: the event file on SQLite (a busy timeout
     waits out the event writers' short transactions), the store's schema on PostgreSQL."""
-    from projections.db import SQLITE_BUSY_TIMEOUT_S, make_engine
-
-    if not store.is_sqlite:
-        return make_engine(store)
-    engine = sa.create_engine(f"sqlite:///{store.sqlite_path}",
-                              connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
-
-    @sa_event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-        cur.close()
-
-    return engine
+    return store_adapter(store).store_engine(store)
 
 
 class UserRepository:

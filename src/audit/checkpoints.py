@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .checkpoint_store import store_checkpoint
+from .keys import pinned_public_key
 from .signing import CheckpointSigner, SignedCheckpoint, log_origin_from_env
-from .verify import VerifyReport, verify_log
+from .verify import Failure, VerifyReport, verify_log
 
 __all__ = ["LogNotIntact", "sign_checkpoint"]
 
@@ -41,12 +42,8 @@ def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = N
     report = verify(app)
     if not report.ok:
         raise LogNotIntact(report)
-    from .keys import pinned_public_key
-
     pinned = pinned_public_key()
     if pinned is not None and pinned != signer.public_key_pem():
-        from .verify import Failure
-
         report.ok = False
         report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")
         raise LogNotIntact(report)

@@ -17,13 +17,11 @@ from typing import Any
 
 from . import tables
 from .note import NoteSignature, parse_signature_line
-from .rows import store_kind
 
 __all__ = ["Head", "StoredCosignature", "cosignatures_for", "store_cosignature"]
 
 Head = tuple[str, int, str]  # (origin, size, root hex), as in audit_checkpoints
 _COLUMNS = "origin, size, root, witness, key_name, key_id, timestamp, signature, received_at"
-_MEMORY = "_audit_cosignatures"
 
 
 @dataclass(frozen=True)
@@ -69,60 +67,28 @@ def store_cosignature(app: Any, cos: StoredCosignature) -> tuple[StoredCosignatu
     cosignature and whether it is the one just given."""
     values = (cos.origin, cos.size, cos.root_hex, cos.witness, cos.key_name, cos.key_id, cos.timestamp,
               cos.signature_b64, cos.received_at)
-    insert = f"INSERT INTO {{}} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"  # noqa: S608 - fixed names
-    find = f"SELECT {_COLUMNS} FROM {{}} WHERE origin = ? AND size = ? AND root = ? AND key_name = ? AND key_id = ?"  # noqa: S608 - fixed names
     key = (cos.origin, cos.size, cos.root_hex, cos.key_name, cos.key_id)
-    kind = store_kind(app)
-    if kind == "sqlite":
-        with tables.sqlite(app) as conn, conn:
-            created = conn.execute(insert.format(tables.COSIGNATURES), values).rowcount == 1
-            stored = _row(conn.execute(find.format(tables.COSIGNATURES), key).fetchone())
-        return stored, created
-    if kind == "postgres":
-        from psycopg.sql import SQL
-
-        table = tables.pg_table(app, tables.COSIGNATURES)
-        with tables.postgres(app) as cur:
-            cur.execute(SQL(insert.replace("?", "%s")).format(table), values)
-            created = cur.rowcount == 1
-            cur.execute(SQL(find.replace("?", "%s")).format(table), key)
-            stored = _row(cur.fetchone().values())
-        return stored, created
-    held: list[StoredCosignature] = app.__dict__.setdefault(_MEMORY, [])
-    for other in held:
-        if (other.origin, other.size, other.root_hex, other.key_name, other.key_id) == key:
-            return other, False
-    held.append(cos)
-    return cos, True
+    with tables.transaction(app) as tx:
+        table = tx.table(tables.COSIGNATURES)
+        created = tx.insert(f"INSERT INTO {table} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "  # noqa: S608 - fixed names
+                            "ON CONFLICT DO NOTHING", values) is not None
+        [stored] = tx.query(f"SELECT {_COLUMNS} FROM {table} WHERE origin = ? AND size = ? AND root = ? "  # noqa: S608 - fixed names
+                            "AND key_name = ? AND key_id = ?", key)
+    return _row(stored), created
 
 
 def cosignatures_for(app: Any, heads: Iterable[Head]) -> dict[Head, list[StoredCosignature]]:
     """The cosignatures of each of ``heads``, oldest first (one query per origin)."""
     wanted = set(heads)
     found: dict[Head, list[StoredCosignature]] = {h: [] for h in wanted}
-    kind = store_kind(app)
-    if kind == "generic":
-        rows = [c for c in app.__dict__.get(_MEMORY, []) if c.head in wanted]
-    else:
-        rows = []
-        for origin in {h[0] for h in wanted}:
-            sizes = sorted({h[1] for h in wanted if h[0] == origin})
-            where = f"origin = ? AND size IN ({','.join('?' * len(sizes))}) ORDER BY timestamp, id"
-            rows.extend(_select(app, kind, where, (origin, *sizes)))
+    rows: list[StoredCosignature] = []
+    for origin in {h[0] for h in wanted}:
+        sizes = sorted({h[1] for h in wanted if h[0] == origin})
+        with tables.transaction(app) as tx:
+            rows.extend(_row(r) for r in tx.query(
+                f"SELECT {_COLUMNS} FROM {tx.table(tables.COSIGNATURES)} WHERE origin = ? "  # noqa: S608 - fixed names
+                f"AND size IN ({','.join('?' * len(sizes))}) ORDER BY timestamp, id", (origin, *sizes)))
     for cos in sorted(rows, key=lambda c: c.timestamp):
         if cos.head in found:
             found[cos.head].append(cos)
     return found
-
-
-def _select(app: Any, kind: str, where: str, params: tuple[Any, ...]) -> list[StoredCosignature]:
-    if kind == "sqlite":
-        with tables.sqlite(app) as conn:
-            return [_row(r) for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM {tables.COSIGNATURES} WHERE {where}", params).fetchall()]  # noqa: S608 - fixed names
-    from psycopg.sql import SQL
-
-    with tables.postgres(app) as cur:
-        cur.execute(SQL(f"SELECT {_COLUMNS} FROM {{}} WHERE {where}".replace("?", "%s")).format(  # noqa: S608 - fixed names
-            tables.pg_table(app, tables.COSIGNATURES)), params)
-        return [_row(r.values()) for r in cur.fetchall()]

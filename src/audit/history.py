@@ -23,8 +23,8 @@ is JSON Lines, every line an object with a ``kind``, in this order:
   them. It is written last, so a download cut short lacks it; a reader trusts no export
   without it.
 
-All of it comes from one read transaction (:func:`audit.rows.log_snapshot`), streamed a batch at
-a time: memory stays bounded whatever the size of the log.
+All of it comes from one snapshot of the log (:meth:`aggregates.event_table.EventTable.snapshot`),
+streamed a batch at a time: memory stays bounded whatever the size of the log.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from aggregates.event_table import event_table
+
 from .checkpoint_store import load_checkpoints
 from .merkle import StreamingRoot
-from .rows import StoredRow, iter_rows, log_snapshot
+from .rows import StoredRow, iter_rows
 from .signing import format_signed_at
 from .verify import read_prev_hash
 
@@ -124,7 +126,8 @@ def _line(item: dict[str, Any]) -> str:
 def export_lines(app: Any, progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """The export (see the module docstring), one JSON line with its LF at a time, all from one
     snapshot of the log; ``progress`` is told the rows written so far after each batch."""
-    with log_snapshot(app, _EXPORT_BATCH) as (size, batches):
+    with event_table(app).snapshot() as snapshot:
+        size, batches = snapshot.count(), snapshot.rows(batch=_EXPORT_BATCH)
         # Checkpoints are read after the snapshot is open: a checkpoint stored meanwhile still
         # covers a prefix of these rows if its size is at most theirs, so it belongs here too.
         covered = [cp for _, cp in load_checkpoints(app) if cp.size <= size]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from aggregates.errors import InvalidInput, NotFound
+from aggregates.event_table import event_table
 
 from .merkle import consistency_proof, inclusion_proof, root_from_leaf_hashes
-from .rows import chain_digest, iter_raw_batches
+from .rows import chain_digest
 
 __all__ = ["leaf_hashes", "inclusion", "consistency"]
 
@@ -21,10 +22,11 @@ def leaf_hashes(app: Any, size: int | None = None) -> tuple[list[bytes], list[in
     """The first ``size`` leaf hashes (all when None) and their log positions."""
     hashes: list[bytes] = []
     positions: list[int] = []
-    for rows in iter_raw_batches(app, limit=size):
-        for pos, oid, ver, topic, state in rows:
-            hashes.append(chain_digest(topic, oid, ver, state))
-            positions.append(pos)
+    with event_table(app).snapshot() as snapshot:
+        for rows in snapshot.rows(limit=size):
+            for pos, oid, ver, topic, state in rows:
+                hashes.append(chain_digest(topic, oid, ver, state))
+                positions.append(pos)
     if size is not None and len(hashes) < size:
         raise NotFound("size_not_found", f"the log holds {len(hashes)} events, fewer than {size}")
     return hashes, positions

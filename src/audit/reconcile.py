@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from projections.reconcile import reconcile as ledger_reconcile
+from projections.runner import read_positions
+from projections.tables import LIVE, MODEL_TABLES, MODELS
+
+from .timetravel import read_models_at
+
 __all__ = ["reconcile_read_models"]
 
 MAX_DIFFS = 20
 
 
 def _rows(conn: Any, table: Any) -> dict[Any, dict[str, Any]]:
-    import sqlalchemy as sa
-
     key = [c.name for c in table.primary_key.columns] or [c.name for c in table.columns]
     out = {}
     for row in conn.execute(sa.select(table)).mappings():
@@ -31,12 +37,6 @@ def _norm(value: Any) -> Any:
 
 def reconcile_read_models(app: Any, engine: Any) -> dict[str, Any]:
     """``{"ok", "models": {name: {"position", "ok", "differences": [...]}}, "ledger": {...}}``."""
-    from projections.reconcile import reconcile as ledger_reconcile
-    from projections.runner import read_positions
-    from projections.tables import LIVE, MODEL_TABLES, MODELS
-
-    from .timetravel import read_models_at
-
     with engine.connect() as conn:
         positions = read_positions(conn, MODELS)
     report: dict[str, Any] = {"models": {}}

@@ -27,7 +27,9 @@ from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
-from .rows import SealRows, id_text
+from aggregates.event_table import SealRows
+
+from .rows import id_text
 
 __all__ = ["SealCheck"]
 

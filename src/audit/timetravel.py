@@ -21,25 +21,32 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
+from eventsourcing.utils import get_topic
+from sqlalchemy.pool import StaticPool
+
+from aggregates.clock import today_in_shanghai
 from aggregates.errors import InvalidInput, NotFound
+from aggregates.platform import Platform
+from projections.projector import Projector
+from projections.queries import funding_ledger, publicity_list
+from projections.runner import log_batches
+from projections.tables import LIVE, LIVE_MD, MODELS
+from projections.views import summarize
 
 from .history import decode_state
-from .rows import stream_rows
+from .rows import iter_rows, stream_rows
 
 __all__ = ["as_of_version", "as_of_instant", "as_of_date", "diff_versions", "read_models_at",
            "publicity_list_at", "funding_ledger_at"]
 
 
 def _summary(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
-    from projections.views import summarize
-
     return summarize(app.get_platform(platform_id, version=version))
 
 
 def as_of_version(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
     """The platform's summary as of ``version`` (1 = as applied)."""
-    from projections.views import summarize
-
     if version < 1:
         raise InvalidInput("invalid_version", "versions start at 1", "as_of_version")
     # One load: the repository stops at the last version <= N, so a shorter result means N is
@@ -53,10 +60,6 @@ def as_of_version(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
 def _last_version(app: Any, platform_id: UUID, reached: Any) -> int:
     """The last version whose stored event satisfies ``reached`` (which holds for a prefix of
     the stream); NotFound when the stream is not a platform's."""
-    from eventsourcing.utils import get_topic
-
-    from aggregates.platform import Platform
-
     rows = stream_rows(app, platform_id)
     prefix = get_topic(Platform) + "/"
     if not rows or not rows[0].topic.startswith(prefix):
@@ -104,13 +107,6 @@ def diff_versions(app: Any, platform_id: UUID, from_version: int, to_version: in
 def read_models_at(app: Any, position: int, models: Iterable[str] | None = None) -> Any:
     """A SQLAlchemy engine on a private in-memory database holding the read models rebuilt from
     the log up to and including ``position``."""
-    import sqlalchemy as sa
-    from sqlalchemy.pool import StaticPool
-
-    from projections.projector import Projector
-    from projections.runner import log_batches
-    from projections.tables import LIVE, LIVE_MD, MODELS
-
     if position < 0:
         raise InvalidInput("invalid_position", "positions start at 0", "position")
     chosen = tuple(models) if models else MODELS
@@ -129,8 +125,6 @@ def read_models_at(app: Any, position: int, models: Iterable[str] | None = None)
 def publicity_list_at(app: Any, position: int, today: date | None = None) -> dict[str, Any]:
     """The publicity list (公示名单) as it stood at log ``position``, judged open or closed on
     ``today`` (default: the business date of the event at that position)."""
-    from projections.queries import publicity_list
-
     engine = read_models_at(app, position, ("publicity",))
     day = today or _business_date_at(app, position)
     with engine.connect() as conn:
@@ -140,18 +134,12 @@ def publicity_list_at(app: Any, position: int, today: date | None = None) -> dic
 
 def funding_ledger_at(app: Any, position: int) -> dict[str, Any]:
     """The funding ledger as it stood at log ``position``."""
-    from projections.queries import funding_ledger
-
     engine = read_models_at(app, position, ("ledger",))
     with engine.connect() as conn:
         return funding_ledger(conn)
 
 
 def _business_date_at(app: Any, position: int) -> date:
-    from aggregates.clock import today_in_shanghai
-
-    from .rows import iter_rows
-
     for row in iter_rows(app, after=max(0, position - 1), upto=position):
         try:
             return date.fromisoformat(decode_state(row.state)["act"]["business_date"])

@@ -49,15 +49,19 @@ from binascii import hexlify
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from itertools import chain
 from typing import Any, cast
+from uuid import UUID
 
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from eventsourcing.persistence import StoredEvent
+
+from aggregates.event_table import event_table
 from aggregates.hashing import GENESIS
 
 from .checkpoint_store import load_checkpoints
 from .keys import pinned_public_key
 from .merkle import EMPTY_ROOT
-from .rows import ID_HEX, PREV_HASH_KEY, _as_bytes, id_text, iter_raw_batches, iter_rows, recorded_at, store_kind
+from .rows import ID_HEX, PREV_HASH_KEY, _as_bytes, chain_digest, id_text, iter_rows, recorded_at
 from .seal_check import SealCheck
 from .signing import SignedCheckpoint, key_id_of, verify_checkpoint
 from .verify_split import split_scan
@@ -169,8 +173,6 @@ def _check_signatures(
         return []
     pinned_id = ""
     if pinned is not None:
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
         try:
             pinned_id = key_id_of(load_pem_public_key(pinned))  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - a broken pin is a finding
@@ -261,47 +263,46 @@ class _Scan:
         deep = self.deep
         beyond = self.beyond
         pos = 0
-        feed: list[Any] = []
-        batches = iter_raw_batches(self.app, seals=feed)
-        first = next(batches, None)  # opens the snapshot: the seal rows are read in it too
-        seal = self.seal = SealCheck(feed[0] if feed else None, self._seal_finding, store_kind(self.app) != "generic")
-        for batch in chain([first] if first is not None else [], batches):
-            start = size
-            digests: list[bytes] = []
-            keep = digests.append
-            for pos, oid, ver, topic, state in batch:
-                try:
-                    h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
-                    h.update(state)
-                    digest = h.digest()
-                except TypeError:  # a NULL or mistyped column: hashed as documented, reported
-                    oid, ver, topic, state, digest = odd(pos, oid, ver, topic, state)
-                push(digest)  # the chain hash is the row's RFC 9162 leaf hash
-                keep(digest)
-                size += 1
-                n = size
-                while not n & 1:
-                    right = pop()
-                    stack[-1] = sha256(b"\x01" + stack[-1] + right).digest()
-                    n >>= 1
-                tip = get(oid)
-                needle = b'"prev_hash":"%b"' % hexlify(digest)
-                if tip is not None and ver == tip[0] + 1 and state.startswith(tip[2], state.find(key)):
-                    tips[oid] = (ver, pos, needle)
-                else:
-                    slow(pos, oid, ver, state, tip, needle)
-                if size == next_cp:
-                    self._compare(size, self._root(stack), pos)
-                    next_cp = sizes.pop(0)
-            seal.check([row[0] for row in batch], digests)
-            if deep or size > beyond:
-                self._batch_checks(batch, start, beyond)
-            if progress is not None:
-                progress(size)
+        table = event_table(self.app)
+        with table.snapshot() as snapshot:  # the seal rows are read in the events' snapshot
+            seal = self.seal = SealCheck(snapshot.seal_rows(), self._seal_finding, not table.in_memory)
+            for batch in snapshot.rows():
+                start = size
+                digests: list[bytes] = []
+                keep = digests.append
+                for pos, oid, ver, topic, state in batch:
+                    try:
+                        h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
+                        h.update(state)
+                        digest = h.digest()
+                    except TypeError:  # a NULL or mistyped column: hashed as documented, reported
+                        oid, ver, topic, state, digest = odd(pos, oid, ver, topic, state)
+                    push(digest)  # the chain hash is the row's RFC 9162 leaf hash
+                    keep(digest)
+                    size += 1
+                    n = size
+                    while not n & 1:
+                        right = pop()
+                        stack[-1] = sha256(b"\x01" + stack[-1] + right).digest()
+                        n >>= 1
+                    tip = get(oid)
+                    needle = b'"prev_hash":"%b"' % hexlify(digest)
+                    if tip is not None and ver == tip[0] + 1 and state.startswith(tip[2], state.find(key)):
+                        tips[oid] = (ver, pos, needle)
+                    else:
+                        slow(pos, oid, ver, state, tip, needle)
+                    if size == next_cp:
+                        self._compare(size, self._root(stack), pos)
+                        next_cp = sizes.pop(0)
+                seal.check([row[0] for row in batch], digests)
+                if deep or size > beyond:
+                    self._batch_checks(batch, start, beyond)
+                if progress is not None:
+                    progress(size)
+            seal.finish(pos)
         self.size = size
         self.root = self._root(stack)
         self.last_position = pos
-        seal.finish(pos)
         self.streams, self.sealed, self.flagged = len(tips), seal.sealed, seal.flagged
         self.finish_pending()
 
@@ -331,8 +332,6 @@ class _Scan:
                                            f"unexpected type in {', '.join(bad)}" if bad else ""]))
             self.findings.add(Failure("malformed_row", f"the stored row is malformed: {what}", pos, id_text(oid_b),
                                       ver if isinstance(ver, int) else None, pos))
-        from .rows import chain_digest
-
         digest = chain_digest(topic, oid_b, ver, state)
         version = ver if isinstance(ver, int) and not isinstance(ver, bool) else 0
         return oid_b, version, topic, _as_bytes(state) or b"", digest
@@ -437,10 +436,6 @@ class _Scan:
                     f"or reordered", None, None, None, pos))
 
     def _decode(self, pos: int, oid: bytes, ver: Any, topic: Any, state: bytes) -> None:
-        from uuid import UUID
-
-        from eventsourcing.persistence import StoredEvent
-
         try:
             event = self.app.mapper.to_domain_event(
                 StoredEvent(UUID(hex=oid.decode("ascii")), ver, topic.decode("utf-8"), state))
@@ -493,10 +488,6 @@ def _attribute_links(findings: _Findings, flagged: set[int]) -> None:
 
 def _diagnose(app: Any, findings: _Findings) -> None:
     """For each row reported altered, say whether it still decodes (one read per finding)."""
-    from uuid import UUID
-
-    from eventsourcing.persistence import StoredEvent
-
     for i, failure in enumerate(findings.items):
         if failure.code != "chain_broken" or failure.position is None:
             continue

@@ -47,9 +47,11 @@ from datetime import datetime
 from itertools import accumulate
 from typing import Any
 
+from aggregates.event_table import SealRows, event_table
+from aggregates.existing_store import reopen_in_child
 from aggregates.hashing import GENESIS
 
-from .rows import ID_HEX, PREV_HASH_KEY, iter_raw_batches, recorded_at, seal_layout, store_kind
+from .rows import ID_HEX, PREV_HASH_KEY, recorded_at, seal_layout
 
 __all__ = ["PARALLEL_FROM", "Joined", "split_scan", "parts_for"]
 
@@ -122,7 +124,7 @@ def split_scan(app: Any, workers: int | None, checkpoint_sizes: list[int], beyon
     """Scan the log in parts on several processes (:func:`parts_for`); the joined summary of an
     intact log, or None: the log is short, the machine has one core, the store cannot be split
     (no seal, in memory), or anything is not intact."""
-    if (workers is not None and workers < 2) or store_kind(app) == "generic":
+    if (workers is not None and workers < 2) or event_table(app).in_memory:
         return None
     probe = seal_layout(app, [])
     if probe is None or probe.sealed < 1:
@@ -221,23 +223,18 @@ _app: Any = None
 
 
 def _start_worker(parent_app: Any) -> None:
-    from aggregates.existing_store import reopen_in_child
-
     global _app
     _app = reopen_in_child(parent_app)
 
 
 def _scan_part(part: Part) -> Summary | None:
     """Scan one part; its summary, or None at the first thing that is not intact."""
-    feed: list[Any] = []
-    batches = iter_raw_batches(_app, part.after, part.upto, seals=feed, seal_seqs=part.seqs)
-    try:
-        return _scan(part, batches, feed)
-    finally:
-        batches.close()
+    with event_table(_app).snapshot() as snapshot:
+        seals = snapshot.seal_rows(part.seqs)
+        return _scan(part, snapshot.rows(part.after, part.upto), seals)
 
 
-def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], feed: list[Any]) -> Summary | None:
+def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], seals: SealRows | None) -> Summary | None:
     sha256 = hashlib.sha256
     key = PREV_HASH_KEY
     tips: dict[bytes, tuple[int, bytes]] = {}
@@ -292,14 +289,14 @@ def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], feed: list[Any])
         positions += [row[0] for row in batch]
     if index != part.last:
         return None
-    sealed = _sealed(feed[0] if feed else None, part, positions, b"".join(digests))
+    sealed = _sealed(seals, part, positions, b"".join(digests))
     if sealed is None:
         return None
     root = stack[0] if part.full else None
     return Summary(root, [] if part.full else stack, at_sizes, heads, tips, sealed[0], sealed[1], pos)
 
 
-def _sealed(reader: Any, part: Part, positions: list[int],
+def _sealed(reader: SealRows | None, part: Part, positions: list[int],
             hashes: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Whether the part's seal rows follow on and seal exactly its rows: ((first seq, its
     first_index), (last seq, its end index)), else None. Column by column, in the interpreter's

@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aggregates.application import RegistryApp
+from aggregates.event_table import event_table
+from aggregates.store import StoreConfig
+
 from .checkpoint_store import latest_checkpoint
 from .checkpoints import LogNotIntact, sign_checkpoint
-from .rows import sealed_size, store_kind
 from .seal_upgrade import needs_sealing, seal_existing_log
 from .signing import CheckpointSigner
 from .verify import VerifyReport, verify_log
@@ -121,7 +124,7 @@ class IntegrityWatch:
 
     def _verify(self, app: Any, allow_empty: bool = False) -> VerifyReport:
         """The whole log verified, in the worker process where there is one."""
-        if store_kind(app) == "generic" or int(app.recorder.max_notification_id() or 0) < self.config.isolate_from:
+        if event_table(app).in_memory or int(app.recorder.max_notification_id() or 0) < self.config.isolate_from:
             return verify_log(app, allow_empty=allow_empty)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
@@ -154,7 +157,7 @@ class IntegrityWatch:
 
     def _maybe_sign(self, now: float) -> None:
         latest = latest_checkpoint(self.app)
-        uncovered = sealed_size(self.app) - (latest.size if latest is not None else 0)
+        uncovered = event_table(self.app).sealed_size() - (latest.size if latest is not None else 0)
         if uncovered <= 0:
             self._pending_since = None
             self._started = True
@@ -199,9 +202,6 @@ class IntegrityWatch:
 
 def _verify_store(url: str, allow_empty: bool) -> VerifyReport:
     """In the worker process: open the store (creating nothing) and verify it."""
-    from aggregates.application import RegistryApp
-    from aggregates.store import StoreConfig
-
     app = RegistryApp(StoreConfig(url), env={"CREATE_TABLE": "no"})
     try:
         return verify_log(app, allow_empty=allow_empty)

@@ -1,12 +1,13 @@
 """Projection failures (投影故障): a read model stopped at an event it cannot apply.
 
-The runner retries a batch that failed because the store could not be reached (that passes).
-Any other failure is the batch's content: retrying it forever would freeze the model, and every
-read waiting for a position, without saying why. So the runner finds the event, stops the models
-that cannot apply it (the others go on), and records the position, the event and the reason
-here: in ``projection_failures`` (read by ``/readyz`` and ``platforms projections status`` from
-any process) and in the log at ERROR. A runner started again, with the cause fixed, resumes from
-the stored position and clears the record once the model is past the event; so does a rebuild.
+The runner retries a batch that failed because the store could not be reached or used just now
+(:func:`projections.reconnect.is_transient`: that passes). Any other failure is the batch's
+content: retrying it forever would freeze the model, and every read waiting for a position,
+without saying why. So the runner finds the event, stops the models that cannot apply it (the
+others go on), and records the position, the event and the reason here: in
+``projection_failures`` (read by ``/readyz`` and ``platforms projections status`` from any
+process) and in the log at ERROR. A runner started again, with the cause fixed, resumes from the
+stored position and clears the record once the model is past the event; so does a rebuild.
 """
 
 from __future__ import annotations
@@ -24,15 +25,6 @@ from .tables import failures_table
 log = logging.getLogger(__name__)
 
 REASON_MAX = 1000
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether ``exc`` says the store could not be reached or used just now (worth retrying),
-    rather than that the batch cannot be applied."""
-    from eventsourcing.persistence import InterfaceError, OperationalError
-
-    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError,
-                            OperationalError, InterfaceError, ConnectionError, TimeoutError))
 
 
 def describe(n: Any) -> str:
@@ -92,4 +84,4 @@ def clear(conn: sa.Connection, models: Iterable[str]) -> None:
     conn.execute(failures_table.delete().where(failures_table.c.name.in_(list(models))))
 
 
-__all__ = ["Failures", "is_transient", "describe", "clear"]
+__all__ = ["Failures", "describe", "clear"]

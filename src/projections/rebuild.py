@@ -27,14 +27,14 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from aggregates.event_table import event_table
 from aggregates.existing_store import reopen_in_child
-from audit.rows import iter_raw_batches, store_kind
 
-from .db import make_engine, write_transaction
+from .db import ensure_schema, make_engine, write_transaction
 from .failures import clear as clear_failures
 from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .runner import log_batches, max_position, read_positions, write_positions
-from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes, ensure_schema
+from .tables import MODEL_TABLES, MODELS, SHADOW, build_metadata, create_indexes
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def rebuild(
 def _parts(app: Application, end: int, workers: int | None) -> int:
     """How many processes replay the log: forking is how a helper gets the application, so
     only where the platform forks, and only for a store another process can open."""
-    if store_kind(app) == "generic" or "fork" not in multiprocessing.get_all_start_methods():
+    if event_table(app).in_memory or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if workers is None:
         workers = (os.cpu_count() or 1) if end >= PARALLEL_FROM else 1
@@ -133,31 +133,32 @@ def _replay(
     """Project this process's share of the log up to position ``end`` into the shadow tables,
     committing every ``flush_every`` events; returns the last position read.
 
-    The log is read as stored rows (the audit's raw reader: one consistent snapshot, ids and
-    topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
+    The log is read as stored rows (the event table's raw reader: one consistent snapshot, ids
+    and topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
     decoded event. Every process follows the publicity batches (the publicity list needs each
     platform's batch); only the first writes their rows."""
     position = since_flush = 0
     batch_rows = () if part else None
     ignored = tuple(prefix.encode() for prefix in IGNORED_TOPIC_PREFIXES)
-    for rows in iter_raw_batches(app, 0, end, batch=read_chunk):
-        for pos, oid, version, topic, state in rows:
-            if topic.startswith(ignored):
-                continue
-            is_batch = topic.startswith(BATCH_TOPIC)
-            if not is_batch and parts > 1 and int(oid, 16) % parts != part:
-                continue
-            n = Notification(id=pos, originator_id=UUID(hex=oid.decode()), originator_version=version,
-                             topic=topic.decode(), state=state)
-            projector.process_notification(n, batch_rows if is_batch else None)
-            since_flush += 1
-        position = rows[-1][0]
-        if since_flush >= flush_every:
-            with write_transaction(engine) as conn:
-                projector.flush(conn)
-            since_flush = 0
-        if progress is not None:
-            progress(position, end)
+    with event_table(app).snapshot() as snapshot:
+        for rows in snapshot.rows(0, end, batch=read_chunk):
+            for pos, oid, version, topic, state in rows:
+                if topic.startswith(ignored):
+                    continue
+                is_batch = topic.startswith(BATCH_TOPIC)
+                if not is_batch and parts > 1 and int(oid, 16) % parts != part:
+                    continue
+                n = Notification(id=pos, originator_id=UUID(hex=oid.decode()), originator_version=version,
+                                 topic=topic.decode(), state=state)
+                projector.process_notification(n, batch_rows if is_batch else None)
+                since_flush += 1
+            position = rows[-1][0]
+            if since_flush >= flush_every:
+                with write_transaction(engine) as conn:
+                    projector.flush(conn)
+                since_flush = 0
+            if progress is not None:
+                progress(position, end)
     with write_transaction(engine) as conn:
         projector.flush(conn)
     return end

@@ -6,6 +6,10 @@ loop: it waits, doubling the pause up to a cap, and tries again, logging the los
 error and each failed attempt, and the recovery with how long it took. Nothing else needs
 restoring: a batch writes its rows and the models' positions in one transaction, so a batch cut
 short is rolled back and the next attempt resumes from the stored positions.
+
+Which failures are worth another attempt is decided here, once, for every caller: the runner's
+batches (:func:`is_transient`), and its reconnection, ``platforms projections run`` and the API's
+reads (:func:`is_connection_loss`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+import psycopg
 import sqlalchemy as sa
 from eventsourcing import persistence as es
 
@@ -24,22 +29,29 @@ FIRST_DELAY_S = 0.1
 MAX_DELAY_S = 10.0
 
 
+# What says the database could not be reached, dropped the connection, or could not be used just
+# now, as each layer raises it: the library's wrappers, SQLAlchemy's, the driver's own (the LISTEN
+# connection and the raw readers use psycopg directly), and the operating system's.
+_UNAVAILABLE = (es.OperationalError, es.InterfaceError, sa.exc.OperationalError, sa.exc.InterfaceError,
+                sa.exc.DisconnectionError, psycopg.OperationalError, psycopg.InterfaceError, ConnectionError,
+                TimeoutError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store could not be reached or used just now (a lost connection;
+    on SQLite also a lock held too long or a file that cannot be written yet), so that a later
+    attempt may pass; as opposed to a fault of the work itself (bad data, a bug), which retrying
+    cannot mend."""
+    return isinstance(exc, _UNAVAILABLE) or (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated)
+
+
 def is_connection_loss(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached or dropped the connection (or
-    another transient operational failure that a later attempt may not meet), as opposed to a
-    fault of the work itself (bad data, a bug), which retrying cannot mend. SQLite has no
-    connection to lose: its errors (a lock, a read-only file) are left to the caller."""
+    """Whether ``exc`` is a transient failure (:func:`is_transient`) of a connection that can be
+    lost and made again: worth reconnecting with backoff. SQLite has no connection to lose: its
+    errors (a lock, a read-only file) are left to the caller."""
     if isinstance(getattr(exc, "orig", None), sqlite3.Error) or isinstance(exc, sqlite3.Error):
         return False
-    if isinstance(exc, (es.OperationalError, es.InterfaceError, sa.exc.OperationalError, sa.exc.InterfaceError)):
-        return True
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    try:
-        import psycopg
-    except ImportError:  # SQLite-only installation
-        return False
-    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+    return is_transient(exc)
 
 
 class Backoff:
@@ -93,4 +105,4 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-__all__ = ["Backoff", "is_connection_loss"]
+__all__ = ["Backoff", "is_connection_loss", "is_transient"]

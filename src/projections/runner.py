@@ -19,12 +19,14 @@ Several runners may share a PostgreSQL store (several API processes, or ``platfo
 projections run``): each batch locks the models' position rows (``SELECT ... FOR UPDATE``), so
 batches are serialized and a runner that waited sees the positions its rival committed.
 On SQLite the runner follows the log in-process (the library's subscriptions need PostgreSQL);
-on PostgreSQL the background loop also LISTENs on the recorder's NOTIFY channel.
+on PostgreSQL the background loop also LISTENs on the recorder's NOTIFY channel
+(:meth:`aggregates.event_table.EventTable.listen`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,11 +36,13 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from .db import write_transaction
-from .failures import Failures, is_transient
+from aggregates.event_table import event_table
+
+from .db import ensure_schema, write_transaction
+from .failures import Failures
 from .projector import Projector
-from .reconnect import Backoff, is_connection_loss
-from .tables import LIVE, MODELS, ensure_schema, positions_table
+from .reconnect import Backoff, is_connection_loss, is_transient
+from .tables import LIVE, MODELS, positions_table
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +270,7 @@ class ReadModelRunner:
 
     def run_forever(self, poll_interval: float = 0.2) -> None:
         """Follow the log until :meth:`stop` (the loop of ``platforms projections run``)."""
-        listener = _PgListener(self.app) if self.engine.dialect.name == "postgresql" else None
+        listener = _Listener(self.app)
         database = Backoff("read models")
         try:
             while not self._stop.is_set():
@@ -283,10 +287,7 @@ class ReadModelRunner:
                     self._stop.wait(poll_interval)
                     continue
                 database.succeeded()
-                if listener is not None:
-                    woken = listener.wait(poll_interval, self._wake)
-                else:
-                    woken = self._wake.wait(poll_interval)
+                woken = listener.wait(poll_interval, self._wake)
                 self._wake.clear()
                 if woken and self.coalesce > 0 and not self._urgent.is_set() and self._under_pressure():
                     # Commands are queued to write: more events are milliseconds away. Gather
@@ -296,20 +297,20 @@ class ReadModelRunner:
                     self._urgent.wait(self.coalesce)
                 self._urgent.clear()
         finally:
-            if listener is not None:
-                listener.close()
+            listener.close()
 
 
-class _PgListener:
-    """LISTEN on the recorder's NOTIFY channel: the eventsourcing PostgreSQL recorder NOTIFYs in
-    every insert transaction, delivered at commit, so the loop wakes as soon as events commit.
+class _Listener:
+    """Waits for the store to announce new events (PostgreSQL: LISTEN on the recorder's NOTIFY
+    channel; the recorder NOTIFYs in every insert transaction, delivered at commit, so the loop
+    wakes as soon as events commit), or for the poll interval where it announces nothing.
 
     A lost LISTEN connection is reopened with backoff; meanwhile the loop follows by polling,
     and the wait after a loss or a reconnection reports a wake-up, so the events whose
     notifications were missed are read at once."""
 
     def __init__(self, app: Application, clock: Callable[[], float] = time.monotonic) -> None:
-        self.app = app
+        self.table = event_table(app)
         self.conn: Any = None
         self.clock = clock
         self.backoff = Backoff("LISTEN")
@@ -317,19 +318,13 @@ class _PgListener:
         self._connect()
 
     def _connect(self) -> bool:
-        import psycopg
-        from psycopg import sql
-
-        recorder: Any = self.app.recorder
         try:
-            conn = psycopg.connect(autocommit=True, **_pg_params(self.app))
-            try:
-                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name)))
-            except BaseException:
-                conn.close()
-                raise
+            conn = self.table.listen()
         except Exception as exc:  # noqa: BLE001 - polling still works without notifications
             self.retry_at = self.clock() + self.backoff.failed(exc)
+            return False
+        if conn is None:  # a store that announces nothing: polling is all there is
+            self.retry_at = math.inf
             return False
         self.conn = conn
         self.backoff.succeeded()
@@ -366,14 +361,6 @@ class _PgListener:
                 conn.close()
             except Exception:  # closing a dead connection may complain; it is gone either way
                 log.debug("closing the LISTEN connection failed", exc_info=True)
-
-
-def _pg_params(app: Application) -> dict[str, Any]:
-    store = getattr(app, "store", None)
-    env = store.eventsourcing_env() if store is not None else {}
-    return {"host": env.get("POSTGRES_HOST", "127.0.0.1"), "port": int(env.get("POSTGRES_PORT", 5432)),
-            "user": env.get("POSTGRES_USER", "postgres"), "dbname": env.get("POSTGRES_DBNAME", "postgres"),
-            "password": env.get("POSTGRES_PASSWORD") or None}
 
 
 __all__ = ["ReadModelRunner", "read_positions", "write_positions", "max_position"]

@@ -132,31 +132,5 @@ def create_indexes(conn: sa.Connection, table_names: list[str]) -> None:
             conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "ix_{name}_{suffix}" ON "{name}" ({", ".join(cols)})'))
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create whatever read-model table is missing (a fresh store, or tables dropped by an
-    operator: they are refilled from position 0 because their position row goes with them)."""
-    from .db import write_transaction
-
-    with write_transaction(engine) as conn:
-        POSITIONS_MD.create_all(conn, checkfirst=True)
-        inspector = sa.inspect(conn)
-        existing = set(inspector.get_table_names())
-        for model, names in MODEL_TABLES.items():
-            if not all(n in existing for n in names):
-                # A model whose tables are (partly) gone starts over from the beginning.
-                for n in names:
-                    if n in existing:
-                        conn.execute(sa.text(f'DROP TABLE "{n}"'))
-                conn.execute(positions_table.delete().where(positions_table.c.name == model))
-                for n in names:
-                    LIVE[n].create(conn)
-                create_indexes(conn, list(names))
-        # Every model has a position row, so a follower can lock it (SELECT ... FOR UPDATE).
-        have = {r[0] for r in conn.execute(sa.select(positions_table.c.name))}
-        missing = [{"name": m, "position": 0} for m in MODEL_TABLES if m not in have]
-        if missing:
-            conn.execute(positions_table.insert(), missing)
-
-
 __all__ = ["MODELS", "MODEL_TABLES", "LIVE", "positions_table", "failures_table", "FAILURES",
-           "build_metadata", "ensure_schema", "create_indexes", "SHADOW", "POSITIONS"]
+           "build_metadata", "create_indexes", "SHADOW", "POSITIONS", "POSITIONS_MD"]
