@@ -37,9 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
+
+from audit.keys import CheckpointKeys  # noqa: E402 - from src, on the path just set
+
 NOW = "2024-01-05T03:00:00+00:00"
 CACHE = ROOT / "var" / "bench"
 FORMAT = "chain-v4-sealed"  # bump when the stored hash definition or the leaf encoding changes
+# The checkpoint key of the cached stores (their public half pinned beside it).
+KEYS = CheckpointKeys(CACHE / "keys" / "checkpoint.pem", CACHE / "keys" / "checkpoint.pub")
 
 
 def _app(url: str):  # noqa: ANN202
@@ -102,11 +107,10 @@ def generate(path: Path, events: int) -> None:
 
 def _generate_signed(path: Path, events: int) -> None:
     from audit.checkpoints import sign_checkpoint
-    from audit.keys import load_signer
 
     generate(path, events)
     app = _app(f"sqlite:///{path}")
-    sign_checkpoint(app, load_signer())  # the verifier checks the log against it
+    sign_checkpoint(app, KEYS.load_signer(), KEYS)  # the verifier checks the log against it
     app.close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -117,8 +121,6 @@ def prepare(events: int, fresh: bool) -> str:
     """The cached store of ``events`` events with a signed checkpoint over all of them."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"audit-{FORMAT}-{events}.sqlite3"
-    os.environ["PLATFORMS_CHECKPOINT_KEY"] = str(CACHE / "keys" / "checkpoint.pem")
-    os.environ["PLATFORMS_CHECKPOINT_PUBKEY"] = str(CACHE / "keys" / "checkpoint.pub")
     if fresh or not path.exists():
         for stale in CACHE.glob(f"{path.name}*"):
             stale.unlink()
@@ -171,7 +173,7 @@ def baseline(app) -> int:  # noqa: ANN001
 def verify(app, workers: int | None = None) -> int:  # noqa: ANN001
     from audit.verify import verify_log
 
-    report = verify_log(app, workers=workers)
+    report = verify_log(app, workers=workers, public_key_pem=KEYS.pinned_public_key())
     assert report.ok and report.checkpoints_checked, report.to_dict()
     return report.events_checked
 
@@ -183,7 +185,7 @@ def verify_one(app) -> int:  # noqa: ANN001
 def verify_deep(app) -> int:  # noqa: ANN001
     from audit.verify import verify_log
 
-    report = verify_log(app, deep=True)
+    report = verify_log(app, deep=True, public_key_pem=KEYS.pinned_public_key())
     assert report.ok, report.to_dict()
     return report.events_checked
 

@@ -88,7 +88,8 @@ def make_api(store_url: str, tmp_path: Path) -> tuple[Api, Any]:
 
     # The integrity watch checks the log but does not sign: tests sign when they mean to
     # (tests/test_audit_watch.py drives the signing watch through the serving app).
-    settings = Settings.from_env(env={}, database_url=store_url, var_dir=tmp_path / "var",
+    # The test's environment (its checkpoint keys and witnesses, tests/conftest.py) and its own store.
+    settings = Settings.from_env(database_url=store_url, var_dir=tmp_path / "var",
                                  secret_key="test-secret-key-of-at-least-32-characters!!", checkpoint_signer=False)
     container = build_container(settings)
     for name, (role, code) in ROLES_USERS.items():

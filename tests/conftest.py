@@ -24,7 +24,7 @@ os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from api_client import Api, make_api
 from demo_store import DemoStore, build_demo_template, copy_demo
-from support import PG_URL, drop_schema, fresh_schema, pg_unreachable
+from support import PG_URL, checkpoint_keys, drop_schema, fresh_schema, pg_unreachable
 from witness_support import ORIGIN, Keys
 
 
@@ -107,16 +107,16 @@ def export_site(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     the second, and one more platform's events no checkpoint covers yet."""
     from aggregates.programme import Driver
     from audit.checkpoints import sign_checkpoint
-    from audit.keys import load_signer
 
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
     api, container = make_api(store_url, tmp_path)
     app = container.app
     Driver(app, subfield="智能芯片").to("funded")
-    sign_checkpoint(app, load_signer(create=True))
+    keys = container.settings.checkpoint_keys
+    sign_checkpoint(app, keys.load_signer(), keys)
     Driver(app, subfield="智能传感器").to("approved")
-    sign_checkpoint(app, load_signer(create=True))
+    sign_checkpoint(app, keys.load_signer(), keys)
     Driver(app, subfield="智能算力").to("accepted")
     with api.client:
         yield api
@@ -150,7 +150,6 @@ def checkpoint_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
     """The log's checkpoint key (made now, its public half pinned) and an empty witness list,
     under the test's own directory, with the log's origin set."""
-    from audit.keys import load_signer
 
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "checkpoint.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
@@ -158,7 +157,7 @@ def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
     witness_file = tmp_path / "witnesses.txt"
     witness_file.write_text("# the registry's witnesses\n", encoding="utf-8")
     monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(witness_file))
-    load_signer(create=True)
+    checkpoint_keys().load_signer()
     return Keys(tmp_path, witness_file)
 
 

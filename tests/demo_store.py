@@ -34,7 +34,7 @@ def build_demo_template(root: Path) -> Path:
 
     root.mkdir(parents=True, exist_ok=True)
     demo.install_demo_policy(root / "policies")
-    settings = Settings.from_env(env={}, database_url=f"sqlite:///{root / 'events.sqlite3'}",
+    settings = Settings.from_env(database_url=f"sqlite:///{root / 'events.sqlite3'}",
                                  var_dir=root / "var", secret_key=SECRET, policy_dir=root / "policies")
     c = build_container(settings)
     try:
@@ -58,16 +58,16 @@ def make_container(store: DemoStore) -> Any:
     from api.bootstrap import build_container
     from api.settings import Settings
 
-    settings = Settings.from_env(env={}, database_url=store.url, var_dir=store.var_dir, secret_key=SECRET,
+    settings = Settings.from_env(database_url=store.url, var_dir=store.var_dir, secret_key=SECRET,
                                  policy_dir=store.policy_dir, checkpoint_signer=False)
     return build_container(settings)
 
 
 def sign_checkpoint_now(container: Any) -> Any:
     from audit.checkpoints import sign_checkpoint
-    from audit.keys import load_signer
 
-    return sign_checkpoint(container.app, load_signer(create=True))
+    keys = container.settings.checkpoint_keys
+    return sign_checkpoint(container.app, keys.load_signer(), keys)
 
 
 # ---------------------------------------------------------------- reading pages

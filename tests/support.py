@@ -13,6 +13,7 @@ import psycopg  # imported (by conftest.py, through here) before any test freeze
 import sqlalchemy as sa
 
 from aggregates.store import StoreConfig
+from audit.keys import CheckpointKeys
 from projections.tables import LIVE, MODEL_TABLES, MODELS, POSITIONS, positions_table
 
 PG_URL = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -81,3 +82,12 @@ def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS)
         out[POSITIONS] = sorted(tuple(r) for r in conn.execute(
             sa.select(positions_table).where(positions_table.c.name.in_(list(models)))))
     return out
+
+
+def checkpoint_keys() -> CheckpointKeys:
+    """The checkpoint keys the test's environment names (the ``checkpoint_key`` and ``keys``
+    fixtures set ``PLATFORMS_CHECKPOINT_KEY``; else under the test's own ``PLATFORMS_VAR_DIR``),
+    as the service's settings read them."""
+    from api.settings import Settings
+
+    return Settings.from_env().checkpoint_keys

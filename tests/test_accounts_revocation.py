@@ -30,7 +30,7 @@ def platforms(api: Api, token: str):
 @pytest.fixture
 def elsewhere(api: Api):
     """The accounts as another process sees them: its own engine on the same store."""
-    engine = users_engine(StoreConfig(api.container.settings.database_url))
+    engine = users_engine(api.container.settings.store)
     yield UserRepository(engine)
     engine.dispose()
 

@@ -19,7 +19,7 @@ PASSWORD = "correct-horse-battery"
 
 
 def _container(store_url: str, tmp_path: Path):
-    settings = Settings.from_env(env={}, database_url=store_url, var_dir=tmp_path / "var",
+    settings = Settings.from_env(database_url=store_url, var_dir=tmp_path / "var",
                                  secret_key="test-secret-key-of-at-least-32-characters!!",
                                  checkpoint_signer=False)
     return build_container(settings)

@@ -13,6 +13,8 @@ import pytest
 
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
 from aggregates.policy import BUNDLED_DIR, Policy, PolicyDataError, PolicyRegistry
+from api.bootstrap import build_policies
+from api.settings import Settings
 
 REF = "长科发〔2021〕36号"
 BUNDLED_FILE = BUNDLED_DIR / "changkefa-2021-36.json"
@@ -108,10 +110,9 @@ def test_art15_after_expiry_is_refused_naming_the_expired_version(day):
     assert exc.value.policy == REF
 
 
-def test_art15_second_version_from_policy_dir(tmp_path, raw, monkeypatch):
+def test_art15_second_version_from_policy_dir(tmp_path, raw):
     write(tmp_path / "policies", "successor.json", successor(raw))
-    monkeypatch.setenv("PLATFORMS_POLICY_DIR", str(tmp_path / "policies"))
-    registry = PolicyRegistry.from_env()
+    registry = build_policies(Settings.from_env(env={"PLATFORMS_POLICY_DIR": str(tmp_path / "policies")}))
     assert [p.policy for p in registry.all()] == [REF, "长科发〔2023〕99号"]
     assert registry.in_force(date(2023, 11, 11)).policy == REF
     assert registry.in_force(date(2023, 11, 12)).policy == "长科发〔2023〕99号"
@@ -121,9 +122,11 @@ def test_art15_second_version_from_policy_dir(tmp_path, raw, monkeypatch):
     assert registry.latest().to_public_dict()["effective_to"] is None
 
 
-def test_art15_from_env_unset_is_bundled_only(monkeypatch):
-    monkeypatch.delenv("PLATFORMS_POLICY_DIR", raising=False)
-    assert [p.policy for p in PolicyRegistry.from_env().all()] == [REF]
+def test_art15_no_policy_dir_is_bundled_only(tmp_path):
+    # Production loads only what the operator names; development also var/policies, if present.
+    production = Settings.from_env(env={"PLATFORMS_MODE": "production"}, secret_key="k" * 32, var_dir=tmp_path)
+    assert [p.policy for p in build_policies(production).all()] == [REF]
+    assert [p.policy for p in build_policies(Settings.from_env(env={}, var_dir=tmp_path)).all()] == [REF]
 
 
 def test_art15_overlapping_versions_are_refused(tmp_path, raw):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from api_client import PASSWORD, Api, download_export
-from audit.keys import pinned_public_key_path
+from support import checkpoint_keys
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "AUDIT.md"
 
@@ -43,7 +43,7 @@ def workdir(export_site: Api, tmp_path: Path) -> Path:
     work = tmp_path / "auditor"
     work.mkdir()
     (work / "log.jsonl").write_bytes(download_export(export_site).content)
-    shutil.copy(pinned_public_key_path(), work / "checkpoint.pub")
+    shutil.copy(checkpoint_keys().pinned, work / "checkpoint.pub")
     (work / "verify_export.py").write_text(the_block("python", "load_pem_public_key"), encoding="utf-8")
     return work
 

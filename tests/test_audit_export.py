@@ -20,9 +20,9 @@ from aggregates.programme import Driver
 from api_client import Api, download_export
 from audit.checkpoint_store import load_checkpoints
 from audit.history import EXPORT_FORMAT, export_chunks, export_lines
-from audit.keys import pinned_public_key_path
 from audit.rows import iter_rows
 from audit.verify import verify_log
+from support import checkpoint_keys
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
 # Every field an export row carried before the export had a header: clients may read any of them.
@@ -57,7 +57,7 @@ def test_the_auditor_downloads_the_log_as_json_lines(export_site: Api) -> None:
     assert header["checkpoints"] == 2 and checkpoints[0]["size"] < checkpoints[1]["size"] < count
     assert len(events) == count and all(ROW_FIELDS <= set(e) for e in events)
     assert [e["position"] for e in events] == sorted(e["position"] for e in events)
-    report = verify_log(app)
+    report = verify_log(app, public_key_pem=checkpoint_keys().pinned_public_key())
     assert trailer == {"kind": "trailer", "size": count, "root": report.root}
     assert download_export(export_site, "bureau").status_code == 200
 
@@ -73,7 +73,7 @@ def test_only_auditors_and_the_bureau_may_download_it(export_site: Api) -> None:
 def test_the_offline_tool_verifies_the_download(export_site: Api, tmp_path: Path) -> None:
     export = tmp_path / "log.jsonl"
     export.write_bytes(download_export(export_site).content)
-    result = run_tool(export, pinned_public_key_path())
+    result = run_tool(export, checkpoint_keys().pinned)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 signed checkpoint(s) verified and matched" in result.stdout
 
@@ -98,7 +98,7 @@ def test_a_row_altered_in_the_database_fails_offline_at_its_position(export_site
     _tamper(app, row.position, row.state.replace(b'"actor_id":"expert-0"', b'"actor_id":"expert-9"'))
     export = tmp_path / "log.jsonl"
     export.write_bytes(download_export(export_site).content)
-    result = run_tool(export, pinned_public_key_path())
+    result = run_tool(export, checkpoint_keys().pinned)
     assert result.returncode == 1, result.stdout
     assert result.stdout.startswith("FAILED")
     assert f"of the event before it at position {row.position}" in result.stdout
@@ -146,4 +146,4 @@ def test_the_cli_writes_the_same_export(export_site: Api, tmp_path: Path, monkey
     for document in (from_cli, from_api):
         document[0].pop("exported_at")
     assert from_cli == from_api
-    assert run_tool(out, pinned_public_key_path()).returncode == 0
+    assert run_tool(out, checkpoint_keys().pinned).returncode == 0

@@ -18,11 +18,11 @@ from api_client import Api
 from audit import note
 from audit.checkpoint_store import checkpoints_after, latest_checkpoint, store_checkpoint
 from audit.checkpoints import sign_checkpoint
-from audit.keys import load_signer
 from audit.merkle import root_from_leaf_hashes
 from audit.proofs import leaf_hashes
 from audit.published import latest_view, views_after
 from audit.signing import CheckpointSigner
+from support import checkpoint_keys
 from witness_support import ORIGIN, Keys, grow, sign, sql
 
 OLD_DDL = {
@@ -54,7 +54,7 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
     first = RegistryApp(StoreConfig(store_url))
     try:
         Driver(first, subfield="智能芯片").to("accepted")
-        signer = load_signer(create=True)
+        signer = checkpoint_keys().load_signer()
         leaves, _ = leaf_hashes(first)  # read without touching the audit tables
         old = signer.sign(len(leaves), root_from_leaf_hashes(leaves), datetime(2025, 1, 2, tzinfo=UTC))
         sql(first, OLD_DDL["sqlite" if first.store.is_sqlite else "postgres"])
@@ -72,7 +72,7 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         assert view["cosignatures"] == [] and view["root"] == old.root_hex
         assert {"origin", "note_signature"} <= _columns(app)
 
-        new = sign_checkpoint(app, signer)
+        new = sign_checkpoint(app, signer, checkpoint_keys())
         views = views_after(app, 0, 10)
         assert [v["id"] for v in views] == [1, 2] and views[0]["note"] is None
         text, sigs = note.open_note(views[1]["note"], [note.VerifierKey.parse(_log_key_line())])
@@ -93,7 +93,7 @@ def test_the_in_memory_store_keeps_notes_too(memory_registry: RegistryApp, tmp_p
     assert [s.id for s in checkpoints_after(memory_registry, after=1, limit=1)] == [2]
 
 
-def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> None:
+def test_the_checkpoint_as_json_and_as_a_signed_note(keys: Keys, api: Api) -> None:
     r = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/plain"})
     assert r.status_code == 404 and r.json()["code"] == "no_checkpoint"
     grow(api, 2)
@@ -114,9 +114,9 @@ def test_the_checkpoint_as_json_and_as_a_signed_note(api: Api, keys: Keys) -> No
     assert browser.headers["content-type"].startswith("application/json")
 
 
-def test_an_old_latest_checkpoint_has_no_note_to_serve(api: Api, keys: Keys) -> None:
+def test_an_old_latest_checkpoint_has_no_note_to_serve(keys: Keys, api: Api) -> None:
     grow(api)
-    cp = load_signer(create=True).sign(1, bytes(32), datetime.now(UTC))
+    cp = checkpoint_keys().load_signer().sign(1, bytes(32), datetime.now(UTC))
     store_checkpoint(api.container.app, cp)  # signed the old way: no note
     r = api.client.get("/api/v1/audit/checkpoint", headers={"Accept": "text/plain"})
     assert r.status_code == 406 and r.headers["content-type"].startswith("application/problem+json")
@@ -124,7 +124,7 @@ def test_an_old_latest_checkpoint_has_no_note_to_serve(api: Api, keys: Keys) -> 
     assert api.client.get("/api/v1/audit/checkpoint").json()["note"] is None
 
 
-def test_every_checkpoint_is_listed_in_order_and_paged(api: Api, keys: Keys) -> None:
+def test_every_checkpoint_is_listed_in_order_and_paged(keys: Keys, api: Api) -> None:
     sizes = []
     for _ in range(3):
         grow(api)
@@ -137,7 +137,7 @@ def test_every_checkpoint_is_listed_in_order_and_paged(api: Api, keys: Keys) -> 
     assert api.client.get("/api/v1/audit/checkpoints", params={"limit": 0}).status_code == 422
 
 
-def test_consistency_proofs_are_public_inclusion_proofs_are_not(api: Api, keys: Keys) -> None:
+def test_consistency_proofs_are_public_inclusion_proofs_are_not(keys: Keys, api: Api) -> None:
     grow(api, 2)
     first = sign(api)
     grow(api)

@@ -23,6 +23,7 @@ from audit.merkle import (
     root_from_leaf_hashes,
 )
 from audit.signing import CheckpointSigner
+from support import checkpoint_keys
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
 HASHES = [leaf_hash(f"event-{i}".encode()) for i in range(13)]
@@ -180,20 +181,19 @@ def exported(tmp_path: Path, monkeypatch):
     from aggregates.store import StoreConfig
     from audit.checkpoints import sign_checkpoint
     from audit.history import export_jsonl
-    from audit.keys import load_signer, pinned_public_key_path
 
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
     with freeze_time("2024-01-05T03:00:00+00:00"):
         app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'log.sqlite3'}"))
         Driver(app, subfield="智能芯片").to("funded")
-        cp = sign_checkpoint(app, load_signer(create=True))
+        cp = sign_checkpoint(app, checkpoint_keys().load_signer(), checkpoint_keys())
         Driver(app, subfield="智能传感器").to("approved")  # beyond the checkpoint
     export = tmp_path / "log.jsonl"
     with export.open("w", encoding="utf-8") as fh:
         export_jsonl(app, fh)
     app.close()
-    return export, write_json(tmp_path / "cp.json", cp.to_dict()), pinned_public_key_path()
+    return export, write_json(tmp_path / "cp.json", cp.to_dict()), checkpoint_keys().pinned
 
 
 def test_chain_of_an_export_verifies_against_the_signed_checkpoint(tmp_path, exported):

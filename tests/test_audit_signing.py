@@ -19,7 +19,6 @@ from audit.signing import (
     DEFAULT_KEY_NAME,
     CheckpointSigner,
     SignedCheckpoint,
-    key_path_from_env,
     verify_checkpoint,
 )
 
@@ -212,12 +211,18 @@ def test_from_dict_rejects_malformed():
             SignedCheckpoint.from_dict(broken)
 
 
-def test_key_path_from_env(monkeypatch, tmp_path):
-    """Default under PLATFORMS_VAR_DIR (./var when unset); PLATFORMS_CHECKPOINT_KEY wins."""
-    monkeypatch.delenv("PLATFORMS_CHECKPOINT_KEY", raising=False)
-    monkeypatch.delenv("PLATFORMS_VAR_DIR", raising=False)
-    assert key_path_from_env() == Path("var") / DEFAULT_KEY_NAME == Path("var/keys/checkpoint-ed25519.pem")
-    monkeypatch.setenv("PLATFORMS_VAR_DIR", str(tmp_path / "state"))
-    assert key_path_from_env() == tmp_path / "state" / "keys" / "checkpoint-ed25519.pem"
-    monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "k.pem"))
-    assert key_path_from_env() == tmp_path / "k.pem"
+def test_key_paths_from_the_settings(tmp_path):
+    """Default under PLATFORMS_VAR_DIR (./var when unset), the public key pinned beside it;
+    PLATFORMS_CHECKPOINT_KEY and PLATFORMS_CHECKPOINT_PUBKEY win."""
+    from api.settings import Settings
+
+    keys = Settings.from_env(env={}).checkpoint_keys
+    assert keys.private == Path("var") / DEFAULT_KEY_NAME == Path("var/keys/checkpoint-ed25519.pem")
+    assert keys.pinned == Path("var/keys/checkpoint-ed25519.pub")
+    env = {"PLATFORMS_VAR_DIR": str(tmp_path / "state")}
+    assert Settings.from_env(env=env).checkpoint_keys.private == tmp_path / "state" / "keys" / "checkpoint-ed25519.pem"
+    env["PLATFORMS_CHECKPOINT_KEY"] = str(tmp_path / "k.pem")
+    assert Settings.from_env(env=env).checkpoint_keys.pinned == tmp_path / "k.pub"
+    env["PLATFORMS_CHECKPOINT_PUBKEY"] = str(tmp_path / "auditors.pub")
+    keys = Settings.from_env(env=env).checkpoint_keys
+    assert (keys.private, keys.pinned) == (tmp_path / "k.pem", tmp_path / "auditors.pub")

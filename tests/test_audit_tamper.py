@@ -24,6 +24,7 @@ import json
 import sqlite3
 from datetime import UTC
 from itertools import pairwise
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -36,12 +37,17 @@ from aggregates.store import StoreConfig
 from audit import verify_split
 from audit.checkpoint_store import load_checkpoints, store_checkpoint
 from audit.checkpoints import LogNotIntact, sign_checkpoint
-from audit.keys import load_signer
 from audit.rows import iter_rows, stream_rows
 from audit.signing import CheckpointSigner
 from audit.verify import verify_log
+from support import checkpoint_keys
 
 NOW = "2024-01-05T03:00:00+00:00"
+
+
+def _verified(app: RegistryApp, **options: Any) -> Any:
+    """The log verified against the test's pinned checkpoint key."""
+    return verify_log(app, public_key_pem=checkpoint_keys().pinned_public_key(), **options)
 
 
 @pytest.fixture
@@ -52,8 +58,8 @@ def world(store_url, tmp_path, monkeypatch):
         app = RegistryApp(StoreConfig(store_url))
         a = Driver(app, subfield="智能芯片").to("funded")
         b = Driver(app, subfield="智能传感器").to("under_construction")
-        signer = load_signer(create=True)
-        sign_checkpoint(app, signer)
+        signer = checkpoint_keys().load_signer()
+        sign_checkpoint(app, signer, checkpoint_keys())
         yield app, a.pid, b.pid, signer
     app.close()
 
@@ -92,8 +98,8 @@ def _verify(app: RegistryApp, deep: bool = False):
     two processes: a split scan must never say OK where the one pass finds something, nor
     change a finding."""
     with freeze_time(NOW):
-        report = verify_log(app, deep=deep)
-        assert verify_log(app, deep=deep, workers=2).to_dict() == report.to_dict()
+        report = _verified(app, deep=deep)
+        assert _verified(app, deep=deep, workers=2).to_dict() == report.to_dict()
         return report
 
 
@@ -106,12 +112,12 @@ def test_split_scan_joins_its_parts_into_the_one_pass_figures(world) -> None:
         d = Driver(app, subfield="智能终端")
         for stage in STAGES:
             d.to(stage)
-            sign_checkpoint(app, signer)
+            sign_checkpoint(app, signer, checkpoint_keys())
             sizes = sorted({cp.size for _, cp in load_checkpoints(app)})
             if {s % 4 == 0 for s in sizes} == {True, False}:
                 break
         assert {s % 4 == 0 for s in sizes} == {True, False}, sizes  # both cases are exercised
-        report = verify_log(app)
+        report = _verified(app)
         seen: list[int] = []
         joined = verify_split.split_scan(app, 2, sizes, 1 << 62, None, seen.append)
     assert joined is not None, "an intact log is concluded by the split scan itself"
@@ -135,7 +141,7 @@ def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:
         _forge_next(app, a, NOW, chained=True)
     with freeze_time(NOW):
         assert verify_split.split_scan(app, 2, [], 1 << 62, None) is None
-        assert not verify_log(app, workers=2).ok
+        assert not _verified(app, workers=2).ok
 
 
 def test_split_scan_parts(monkeypatch) -> None:
@@ -277,7 +283,7 @@ def test_deep_mode_decodes_every_row(world) -> None:
     """The one thing bytes cannot show: that the application can still read every event."""
     app, a, *_ = world
     with freeze_time(NOW):
-        assert verify_log(app, deep=True).ok
+        assert _verified(app, deep=True).ok
     row = _row(app, a, 4)
     _sql(app, "UPDATE {T} SET topic=? WHERE {POS}=?", ("platform-registry/Platform/NoSuchEvent", row.position))
     full, deep = _verify(app), _verify(app, deep=True)
@@ -499,11 +505,11 @@ def test_replaced_checkpoint_key(world, tmp_path, monkeypatch) -> None:
     os.remove(key_path)
     replaced = CheckpointSigner.load_or_create(key_path, create=True)  # someone swaps the key file
     with freeze_time(NOW), pytest.raises(LogNotIntact, match="key mismatch"):
-        sign_checkpoint(app, replaced)
+        sign_checkpoint(app, replaced, checkpoint_keys())
     with freeze_time(NOW):
         from datetime import datetime
 
-        report = verify_log(app)
+        report = _verified(app)
         store_checkpoint(app, replaced.sign(report.size, bytes.fromhex(report.root), datetime.now(UTC)))
     report = _verify(app)
     assert report.first_failure.code == "key_mismatch" and "key mismatch" in report.first_failure.reason

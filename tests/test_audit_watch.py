@@ -24,10 +24,9 @@ from aggregates.application import RegistryApp
 from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from audit.checkpoint_store import latest_checkpoint, load_checkpoints
-from audit.keys import load_signer
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
-from support import wait_until
+from support import checkpoint_keys, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +41,8 @@ class Clock:
 
 def _watch(app: RegistryApp, clock: Clock, sign: bool = True, **config: Any) -> IntegrityWatch:
     """A watch on the test's clock."""
-    return IntegrityWatch(app, WatchConfig(sign=sign, **config), lambda: load_signer(create=True), clock)
+    return IntegrityWatch(app, WatchConfig(sign=sign, **config), lambda: checkpoint_keys().load_signer(), clock,
+                          keys=checkpoint_keys())
 
 
 def _tamper(app: RegistryApp, position: int) -> None:
@@ -213,7 +213,7 @@ def test_a_log_from_before_the_seal_is_sealed_once_at_start_up(registry: Registr
     watch = _watch(registry, Clock())
     watch.tick()
     assert watch.status()["status"] == "intact"
-    assert verify_log(registry).ok
+    assert verify_log(registry, public_key_pem=checkpoint_keys().pinned_public_key()).ok
     assert latest_checkpoint(registry).size == len(list(iter_rows(registry)))
 
 
@@ -234,7 +234,7 @@ def _serving(tmp_path: Path, url: str, **overrides: Any) -> Any:
     from api.bootstrap import build_container
     from api.settings import Settings
 
-    settings = Settings.from_env(env={}, database_url=url, var_dir=tmp_path / "var", secret_key="s" * 40,
+    settings = Settings.from_env(database_url=url, var_dir=tmp_path / "var", secret_key="s" * 40,
                                  **overrides)
     return build_container(settings)
 

@@ -26,7 +26,7 @@ def _cosignature_of(api: Api, keys: Keys, name: str, when: datetime | None = Non
     return text, note.cosign(text, key_name, key, stamp).line()
 
 
-def test_a_witness_cosigns_a_growing_log(api: Api, keys: Keys) -> None:
+def test_a_witness_cosigns_a_growing_log(keys: Keys, api: Api) -> None:
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness(FINANCE, "市财政局")
     audit = witness_for(api.client, keys, AUDIT)
@@ -74,7 +74,7 @@ def _vkey_of_log(keys: Keys) -> str:
     return note.VerifierKey.ed25519(ORIGIN, load_log_key(keys.log_public_key)).encode()
 
 
-def test_a_cosignature_sent_twice_is_kept_once(api: Api, keys: Keys) -> None:
+def test_a_cosignature_sent_twice_is_kept_once(keys: Keys, api: Api) -> None:
     keys.add_witness(AUDIT, "市审计局")
     grow(api)
     sign(api)
@@ -95,7 +95,7 @@ def _problem(r, status: int, code: str) -> None:
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_the_registry_keeps_only_verified_cosignatures_of_its_witnesses(
-        api: Api, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+        keys: Keys, api: Api) -> None:
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness("stranger.example/witness", listed=False)
     grow(api)
@@ -132,15 +132,18 @@ def test_the_registry_keeps_only_verified_cosignatures_of_its_witnesses(
     _problem(post({"checkpoint": text}), 422, "invalid_input")
     assert api.client.get("/api/v1/audit/checkpoint").json()["cosignatures"] == []
 
-    # No witness list, or an unreadable one.
-    monkeypatch.delenv("PLATFORMS_WITNESS_KEYS")
+    # No witness list, or an unreadable one (the operator restarted with either).
+    def restart_with(witness_keys: Path | None) -> None:
+        api.container.settings = api.container.settings.model_copy(update={"witness_keys": witness_keys})
+
+    restart_with(None)
     _problem(post({"checkpoint": text, "cosignature": line}), 403, "unknown_witness")
     broken = keys.root / "broken.txt"
     broken.write_text("not-a-key 市审计局\n", encoding="utf-8")
-    monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(broken))
+    restart_with(broken)
     _problem(post({"checkpoint": text, "cosignature": line}), 503, "witness_config_invalid")
 
-    monkeypatch.setenv("PLATFORMS_WITNESS_KEYS", str(keys.witness_file))
+    restart_with(keys.witness_file)
     assert post({"checkpoint": text, "cosignature": line}).status_code == 201
 
 

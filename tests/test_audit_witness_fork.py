@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 from api_client import Api
 from audit import note
 from audit.checkpoint_store import store_checkpoint
-from audit.keys import load_signer
 from audit.merkle import consistency_proof, root_from_leaf_hashes
 from audit.proofs import leaf_hashes
 from audit.signing import CheckpointSigner
+from support import checkpoint_keys
 from witness_support import ORIGIN, Keys, grow, sign, sql, state_of, witness_for
 
 AUDIT = "sjj.changsha.example/witness"
@@ -29,7 +29,7 @@ AUDIT = "sjj.changsha.example/witness"
 
 def _forge(api: Api, size: int, root: bytes) -> None:
     """What a forking log does: sign, with its own key, a tree head it never verified."""
-    signer = load_signer(create=False)
+    signer = checkpoint_keys().load_signer(create=False)
     cp = signer.sign(size, root, datetime.now(UTC))
     store_checkpoint(api.container.app, cp, ORIGIN, signer.sign_note(ORIGIN, size, root))
 
@@ -44,7 +44,7 @@ def _error_records(caplog: pytest.LogCaptureFixture, reason: str) -> list[loggin
 
 
 def test_same_size_with_another_root_is_refused_and_reported(
-        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
+        keys: Keys, api: Api, caplog: pytest.LogCaptureFixture) -> None:
     keys.add_witness(AUDIT, "市审计局")
     witness = witness_for(api.client, keys, AUDIT)
     grow(api, 2)
@@ -74,7 +74,7 @@ def _tamper_first_event(api: Api) -> None:
 
 
 def test_a_root_inconsistent_with_the_cosigned_one_is_refused(
-        api: Api, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
+        keys: Keys, api: Api, caplog: pytest.LogCaptureFixture) -> None:
     keys.add_witness(AUDIT, "市审计局")
     witness = witness_for(api.client, keys, AUDIT)
     grow(api, 2)
@@ -141,7 +141,7 @@ class FakeLog:
 
 @pytest.fixture
 def fake(keys: Keys) -> FakeLog:
-    log = FakeLog(load_signer(create=False))
+    log = FakeLog(checkpoint_keys().load_signer(create=False))
     log.grow(5)
     log.publish()
     return log

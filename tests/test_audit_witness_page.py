@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from audit.checkpoints import sign_checkpoint
-from audit.keys import load_signer
 from demo_store import DemoStore, make_container
 from witness_support import Keys, witness_for
 
@@ -30,11 +29,12 @@ def _footer(client: TestClient, path: str = "/") -> str:
     return client.get(path).text.split("<footer")[1]
 
 
-def test_the_footer_and_the_checkpoint_page_show_the_witnesses(site, keys: Keys) -> None:
+def test_the_footer_and_the_checkpoint_page_show_the_witnesses(keys: Keys, site) -> None:
     client, container = site
     keys.add_witness(AUDIT, "市审计局")
     keys.add_witness(FINANCE, "市财政局")
-    sign_checkpoint(container.app, load_signer(create=True))
+    log_keys = container.settings.checkpoint_keys
+    sign_checkpoint(container.app, log_keys.load_signer(), log_keys)
     assert "<dt>见证方</dt>" in _footer(client) and "尚无独立见证" in _footer(client)
     assert "本检查点尚无独立见证方的联署签名" in client.get("/checkpoint").text
 

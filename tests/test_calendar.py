@@ -187,14 +187,18 @@ def test_art9_acceptance_deadline_rejects_negative_months(cal):
 # --- operator files -----------------------------------------------------------------------
 
 
-def test_from_env_unset_is_bundled_only(monkeypatch):
-    monkeypatch.delenv("PLATFORMS_CALENDAR_FILE", raising=False)
-    assert not WorkingDayCalendar.from_env().covers(2027)
+def test_no_calendar_file_is_bundled_only():
+    from api.bootstrap import build_calendar
+    from api.settings import Settings
+
+    assert not build_calendar(Settings.from_env(env={})).covers(2027)
 
 
-def test_from_env_loads_the_operator_file(monkeypatch):
-    monkeypatch.setenv("PLATFORMS_CALENDAR_FILE", str(CAL_2027))
-    cal = WorkingDayCalendar.from_env()
+def test_the_operator_file_named_by_the_settings_is_loaded():
+    from api.bootstrap import build_calendar
+    from api.settings import Settings
+
+    cal = build_calendar(Settings.from_env(env={"PLATFORMS_CALENDAR_FILE": str(CAL_2027)}))
     assert cal.loaded_years()[-1] == 2027
     assert cal.is_working_day(date(2027, 2, 20))  # illustrative make-up Saturday
     assert not cal.is_working_day(date(2027, 2, 8))

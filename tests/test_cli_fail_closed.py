@@ -268,6 +268,6 @@ def test_settings_default_store_follows_var_dir_and_an_explicit_url_wins(tmp_pat
     from api.settings import Settings
 
     env = {"PLATFORMS_VAR_DIR": str(tmp_path / "state")}
-    assert Settings.from_env(env=env).database_url == f"sqlite:///{tmp_path / 'state' / 'platforms.sqlite3'}"
+    assert Settings.from_env(env=env).store.url == f"sqlite:///{tmp_path / 'state' / 'platforms.sqlite3'}"
     env["PLATFORMS_DATABASE_URL"] = "sqlite:///elsewhere.sqlite3"
-    assert Settings.from_env(env=env).database_url == "sqlite:///elsewhere.sqlite3"
+    assert Settings.from_env(env=env).store.url == "sqlite:///elsewhere.sqlite3"

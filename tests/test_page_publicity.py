@@ -135,7 +135,7 @@ def test_pending_window_shows_to_be_determined(tmp_path: Path) -> None:
     from api.bootstrap import build_container
     from api.settings import Settings
 
-    c = build_container(Settings.from_env(env={}, database_url=f"sqlite:///{tmp_path / 'e.sqlite3'}",
+    c = build_container(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'e.sqlite3'}",
                                           var_dir=tmp_path / "var", secret_key="k" * 40))
     try:
         pid = Driver(c.app).to("approved").pid
@@ -354,14 +354,17 @@ def test_rate_limit_per_client_address(site: Site) -> None:
 
 
 def test_rate_limit_is_configurable() -> None:
-    limiter = SlidingWindowLimiter.from_env({"PLATFORMS_OBJECTION_RATE_LIMIT": "3",
-                                             "PLATFORMS_OBJECTION_RATE_WINDOW": "60"})
-    assert (limiter.limit, limiter.window) == (3, 60.0)
-    assert SlidingWindowLimiter.from_env({}).limit == 5 and SlidingWindowLimiter.from_env({}).window == 600
-    off = SlidingWindowLimiter.from_env({"PLATFORMS_OBJECTION_RATE_LIMIT": "0"})
-    assert all(off.hit("x") is None for _ in range(50))
-    with pytest.raises(ValueError):
-        SlidingWindowLimiter.from_env({"PLATFORMS_OBJECTION_RATE_LIMIT": "many"})
+    from api.settings import Settings, SettingsError
+
+    settings = Settings.from_env(env={"PLATFORMS_OBJECTION_RATE_LIMIT": "3", "PLATFORMS_OBJECTION_RATE_WINDOW": "60"})
+    assert (settings.objection_rate_limit, settings.objection_rate_window) == (3, 60.0)
+    defaults = Settings.from_env(env={})
+    assert (defaults.objection_rate_limit, defaults.objection_rate_window) == (5, 600.0)
+    off = Settings.from_env(env={"PLATFORMS_OBJECTION_RATE_LIMIT": "0"})
+    limiter = SlidingWindowLimiter(off.objection_rate_limit, off.objection_rate_window)
+    assert all(limiter.hit("x") is None for _ in range(50))
+    with pytest.raises(SettingsError, match="PLATFORMS_OBJECTION_RATE_LIMIT"):
+        Settings.from_env(env={"PLATFORMS_OBJECTION_RATE_LIMIT": "many"})
 
 
 def test_pages_carry_security_headers_and_no_script(site: Site) -> None:

@@ -96,6 +96,7 @@ def test_a_short_secret_key_is_refused_in_every_mode(mode: str, tmp_path: Path) 
 
 
 def test_the_generated_development_key_is_long_enough(tmp_path: Path) -> None:
-    settings = Settings.from_env(env={"PLATFORMS_MODE": "development"}, var_dir=tmp_path)
+    settings = Settings.from_env(env={"PLATFORMS_MODE": "development"}, var_dir=tmp_path).with_secret()
     assert len(settings.secret_key) >= 32
-    assert Settings.from_env(env={}, var_dir=tmp_path).secret_key == settings.secret_key
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert Settings.from_env(env={}, var_dir=tmp_path).with_secret().secret_key == settings.secret_key

@@ -12,7 +12,6 @@ from typing import Any
 
 from api_client import Api, application
 from audit.checkpoints import sign_checkpoint
-from audit.keys import load_signer
 from audit.signing import SignedCheckpoint
 
 ORIGIN = "registry.test/platforms"
@@ -51,7 +50,8 @@ def grow(api: Api, n: int = 1) -> None:
 
 
 def sign(api: Api) -> SignedCheckpoint:
-    return sign_checkpoint(api.container.app, load_signer(create=True))
+    keys = api.container.settings.checkpoint_keys
+    return sign_checkpoint(api.container.app, keys.load_signer(), keys)
 
 
 def witness_for(client: Any, keys: Keys, name: str, **kw: Any) -> Any:

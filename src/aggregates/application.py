@@ -13,7 +13,6 @@ application, whose repository would read around the unit of work (tests/test_uni
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -37,6 +36,8 @@ from .transcodings import make_transcoder
 from .unit_of_work import Command, CommandResult, Decide, Decision, Idempotency, UnitOfWork, find
 from .values import Act, ChangeKind, RevocationGround
 
+# Aggregates kept between commands unless the operator says otherwise (PLATFORMS_AGGREGATE_CACHE).
+DEFAULT_AGGREGATE_CACHE = 5000
 # Years a task book's execution period may fall in (beyond them date arithmetic would overflow).
 PLAUSIBLE_YEARS = (2000, 2100)
 
@@ -50,17 +51,20 @@ class RegistryApp(Application[UUID]):
 
     def __init__(
         self,
-        store: StoreConfig | None = None,
+        store: StoreConfig,
         policies: PolicyRegistry | None = None,
         calendar: WorkingDayCalendar | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.store = store or StoreConfig.from_env()
-        self.policies = policies or PolicyRegistry.from_env()
-        self.calendar = calendar or WorkingDayCalendar.from_env()
+        """The registry on ``store``, applying ``policies`` and ``calendar`` (default: the bundled
+        ones; the composition root passes the operator's, :mod:`api.bootstrap`). ``env`` is the
+        library's settings beside the store's (``CREATE_TABLE``, ``AGGREGATE_CACHE_MAXSIZE``)."""
+        self.store = store
+        self.policies = policies or PolicyRegistry.load()
+        self.calendar = calendar or WorkingDayCalendar()
         # Cache aggregates between commands; the library fast-forwards a cached aggregate with
         # any newer stored events before use, so other processes' writes are never missed.
-        settings = {"AGGREGATE_CACHE_MAXSIZE": os.environ.get("PLATFORMS_AGGREGATE_CACHE", "5000")}
+        settings = {"AGGREGATE_CACHE_MAXSIZE": str(DEFAULT_AGGREGATE_CACHE)}
         super().__init__(env={**settings, **self.store.eventsourcing_env(), **(env or {})})
         self.committer = Committer(self, self.store)
 

@@ -30,8 +30,6 @@ from aggregates.clock import add_months
 from aggregates.datafile import read_json_file
 from aggregates.errors import CalendarNotLoaded
 
-CALENDAR_FILE_ENV = "PLATFORMS_CALENDAR_FILE"
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_KEYS = {"year", "source", "holidays", "workdays"}
 
@@ -187,12 +185,6 @@ class WorkingDayCalendar:
         path = Path(path)
         data = read_json_file(path, "calendar", CalendarDataError)
         return cls(parse_schedules(data, origin=str(path)))
-
-    @classmethod
-    def from_env(cls) -> WorkingDayCalendar:
-        """Package data, plus the file named by ``PLATFORMS_CALENDAR_FILE`` when it is set."""
-        path = os.environ.get(CALENDAR_FILE_ENV, "").strip()
-        return cls.from_file(path) if path else cls()
 
     def loaded_years(self) -> list[int]:
         """The years whose official schedule is loaded, ascending."""

@@ -11,7 +11,6 @@ beside each value, so a refusal can cite it and a successor regulation is loaded
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,33 +20,17 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from aggregates.datafile import read_json_file
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
+from aggregates.policy_file import PolicyFile, first_problem
 
-POLICY_DIR_ENV = "PLATFORMS_POLICY_DIR"
 BUNDLED_DIR = Path(__file__).parent / "policies"
 SCORING_METHODS = ("mean", "trimmed_mean")
 
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")
-_ARTICLE = re.compile(r"^Art\. \d+")
-_CRITERION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TOP_KEYS = (
-    "policy",
-    "title",
-    "demonstration",
-    "effective_from",
-    "effective_to",
-    "subfields",
-    "publicity",
-    "execution_period_months",
-    "acceptance_window_months",
-    "funding_amount",
-    "rubric",
-    "min_experts",
-    "scoring_method",
-)
 
 
 class PolicyDataError(ValueError):
@@ -130,83 +113,32 @@ class Policy:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "policy") -> Policy:
-        """Build a policy from its file form, refusing any missing, unknown or ill-typed field."""
-        reader = _Reader(origin)
-        if not isinstance(data, dict):
-            raise PolicyDataError(f"{origin}: expected a JSON object", None)
-        reader.exact_keys(data, _TOP_KEYS, "")
-        articles: dict[str, str] = {}
-
-        def setting(name: str, extra: Sequence[str] = ("value",)) -> dict[str, Any]:
-            node = data[name]
-            reader.require(isinstance(node, dict), name, "expected an object with 'article'")
-            reader.exact_keys(node, (*extra, "article"), name, optional=("note",))
-            articles[name] = reader.article(node["article"], f"{name}.article")
-            if "note" in node:
-                reader.text(node["note"], f"{name}.note")
-            return node
-
-        ref = reader.text(data["policy"], "policy")
-        title = reader.text(data["title"], "title")
-        reader.require(isinstance(data["demonstration"], bool), "demonstration", "expected true or false")
-        effective_from = reader.date(setting("effective_from")["value"], "effective_from.value")
-        to_raw = setting("effective_to")["value"]
-        effective_to = None if to_raw is None else reader.date(to_raw, "effective_to.value")
-
-        subfields_raw = setting("subfields")["value"]
-        reader.require(
-            isinstance(subfields_raw, list) and bool(subfields_raw), "subfields.value", "expected a non-empty list"
-        )
-        subfields = tuple(reader.text(s, f"subfields.value[{i}]") for i, s in enumerate(subfields_raw))
-
-        publicity = setting("publicity", ("working_days", "start_day_counts"))
-        working_days = reader.positive_int(publicity["working_days"], "publicity.working_days")
-        start_counts = publicity["start_day_counts"]
-        reader.require(isinstance(start_counts, bool), "publicity.start_day_counts", "expected true or false")
-
-        rubric_raw = data["rubric"]
-        reader.require(
-            isinstance(rubric_raw, list) and bool(rubric_raw), "rubric", "expected a non-empty list of criteria"
-        )
-        rubric = []
-        for i, item in enumerate(rubric_raw):
-            at = f"rubric[{i}]"
-            reader.require(isinstance(item, dict), at, "expected an object")
-            reader.exact_keys(item, ("criterion", "title", "max_points", "article"), at)
-            criterion = reader.text(item["criterion"], f"{at}.criterion")
-            reader.require(bool(_CRITERION_ID.match(criterion)), f"{at}.criterion", "expected a snake_case id")
-            rubric.append(
-                Criterion(
-                    criterion=criterion,
-                    title=reader.text(item["title"], f"{at}.title"),
-                    max_points=reader.positive_int(item["max_points"], f"{at}.max_points"),
-                    article=reader.article(item["article"], f"{at}.article"),
-                )
-            )
-        articles["rubric"] = ", ".join(dict.fromkeys(c.article for c in rubric))
-
-        method = setting("scoring_method")["value"]
-        reader.require(method in SCORING_METHODS, "scoring_method.value", f"expected one of {SCORING_METHODS}")
-        execution_months = setting("execution_period_months")["value"]
-        acceptance_months = setting("acceptance_window_months")["value"]
-        values = dict(
-            policy=ref,
-            title=title,
-            demonstration=data["demonstration"],
-            effective_from=effective_from,
-            effective_to=effective_to,
-            subfields=subfields,
-            publicity_working_days=working_days,
-            publicity_start_day_counts=start_counts,
-            execution_period_months=reader.positive_int(execution_months, "execution_period_months.value"),
-            acceptance_window_months=reader.positive_int(acceptance_months, "acceptance_window_months.value"),
-            funding_amount=reader.money(setting("funding_amount")["value"], "funding_amount.value"),
-            rubric=tuple(rubric),
-            min_experts=reader.positive_int(setting("min_experts")["value"], "min_experts.value"),
-            scoring_method=method,
-        )
+        """Build a policy from its file form (:class:`~aggregates.policy_file.PolicyFile`),
+        refusing any missing, unknown or ill-typed field, naming ``origin`` and the field."""
         try:
-            return cls(**values, articles=tuple(articles.items()))
+            doc = PolicyFile.model_validate(data)
+        except ValidationError as exc:
+            field, problem = first_problem(exc)
+            where = f"{origin}: field '{field}'" if field else origin
+            raise PolicyDataError(f"{where}: {problem}", field) from None
+        try:
+            return cls(
+                policy=doc.policy,
+                title=doc.title,
+                demonstration=doc.demonstration,
+                effective_from=doc.effective_from.value,
+                effective_to=doc.effective_to.value,
+                subfields=tuple(doc.subfields.value),
+                publicity_working_days=doc.publicity.working_days,
+                publicity_start_day_counts=doc.publicity.start_day_counts,
+                execution_period_months=doc.execution_period_months.value,
+                acceptance_window_months=doc.acceptance_window_months.value,
+                funding_amount=doc.funding_amount.value,
+                rubric=tuple(Criterion(c.criterion, c.title, c.max_points, c.article) for c in doc.rubric),
+                min_experts=doc.min_experts.value,
+                scoring_method=doc.scoring_method.value,
+                articles=tuple(doc.articles().items()),
+            )
         except PolicyDataError as exc:  # a cross-field invariant: say which file broke it
             raise PolicyDataError(f"{origin}: {exc}", exc.field) from None
 
@@ -336,58 +268,6 @@ def _to_decimal(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-class _Reader:
-    """Typed reads of a policy document, each failure naming its field."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-
-    def fail(self, field: str, problem: str) -> PolicyDataError:
-        return PolicyDataError(f"{self.origin}: field '{field}': {problem}", field)
-
-    def require(self, ok: bool, field: str, problem: str) -> None:
-        if not ok:
-            raise self.fail(field, problem)
-
-    def exact_keys(self, node: dict[str, Any], keys: Sequence[str], at: str, optional: Sequence[str] = ()) -> None:
-        missing = [k for k in keys if k not in node]
-        unknown = sorted(set(node) - set(keys) - set(optional))
-        if missing:
-            raise self.fail(f"{at}.{missing[0]}" if at else missing[0], "is missing")
-        if unknown:
-            raise self.fail(f"{at}.{unknown[0]}" if at else unknown[0], "is not a known field")
-
-    def text(self, value: Any, field: str) -> str:
-        self.require(isinstance(value, str) and value.strip() != "", field, "expected non-empty text")
-        return value.strip()
-
-    def article(self, value: Any, field: str) -> str:
-        text = self.text(value, field)
-        self.require(bool(_ARTICLE.match(text)), field, f"expected an article such as 'Art. 8(6)', got {text!r}")
-        return text
-
-    def date(self, value: Any, field: str) -> date:
-        self.require(isinstance(value, str) and bool(_ISO_DATE.match(value)), field, "expected YYYY-MM-DD")
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise self.fail(field, f"{value!r} is not a calendar date") from None
-
-    def positive_int(self, value: Any, field: str) -> int:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-        self.require(ok, field, f"expected a positive whole number, got {value!r}")
-        return value
-
-    def money(self, value: Any, field: str) -> Decimal:
-        # A string, never a JSON number: binary floats cannot hold every amount to the fen.
-        self.require(isinstance(value, str), field, 'expected an amount in yuan as text, e.g. "1000000.00"')
-        number = _to_decimal(value)
-        if number is None or number <= 0:
-            raise self.fail(field, f"expected a positive amount, got {value!r}")
-        self.require(number == number.quantize(_CENT), field, f"at most 2 decimal places (fen), got {value!r}")
-        return number.quantize(_CENT)
-
-
 class PolicyRegistry:
     """Every loaded policy version, with non-overlapping validity windows (Art. 15), so each
     application date has at most one governing version."""
@@ -423,12 +303,6 @@ class PolicyRegistry:
             files += sorted(extra.glob("*.json"))
         return cls(Policy.load(f) for f in files)
 
-    @classmethod
-    def from_env(cls) -> PolicyRegistry:
-        """:meth:`load` with ``PLATFORMS_POLICY_DIR`` as the extra directory when set."""
-        extra = os.environ.get(POLICY_DIR_ENV, "").strip()
-        return cls.load(Path(extra) if extra else None)
-
     def all(self) -> list[Policy]:
         """Every version, by effective_from."""
         return list(self._policies)
@@ -461,7 +335,7 @@ class PolicyRegistry:
         raise RuleViolation(
             "no_policy_in_force",
             f"no policy version is in force on {d.isoformat()} ({why}); load the successor "
-            f"policy with {POLICY_DIR_ENV}",
+            "policy with PLATFORMS_POLICY_DIR",
             article="Art. 15",
             policy=last.policy if last else None,
         )

@@ -12,10 +12,8 @@ carry a password, and error output ends up in terminals, logs and tickets.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -41,30 +39,13 @@ class StoreUnavailable(RuntimeError):
     line and names the store with its password masked, fit to print as it is."""
 
 
-def var_dir(env: Mapping[str, str] | None = None) -> Path:
-    """The directory of the files the system keeps: ``$PLATFORMS_VAR_DIR``, else ``./var``.
-
-    It holds the SQLite event store and its read models, the development token key, the
-    checkpoint keys and the development policies; a variable that names one of those files
-    (``PLATFORMS_DATABASE_URL``, ``PLATFORMS_CHECKPOINT_KEY``...) still wins for that file. Every
-    default location derives from here so that one variable moves them all.
-    """
-    env = os.environ if env is None else env
-    return Path(env.get(VAR_DIR_ENV, "").strip() or "var")
-
-
-def default_url(directory: Path | None = None) -> str:
-    """The embedded store: ``platforms.sqlite3`` in ``directory`` (default :func:`var_dir`)."""
-    return f"sqlite:///{(var_dir() if directory is None else directory) / EVENTS_FILE}"
-
-
 @dataclass(frozen=True)
 class StoreConfig:
-    url: str
+    """A store's URL, and how messages name it: ``origin`` says which setting chose it (built by
+    :attr:`api.settings.Settings.store`), else the URL with its password masked."""
 
-    @classmethod
-    def from_env(cls) -> StoreConfig:
-        return cls(os.environ.get(URL_ENV, "").strip() or default_url())
+    url: str
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,14 +90,8 @@ class StoreConfig:
 
     @property
     def label(self) -> str:
-        """How a message names this store: the variable that chose it, password masked."""
-        if self.url == os.environ.get(URL_ENV, "").strip():
-            return f"{URL_ENV}={self.masked}"
-        if self.url == default_url():
-            if os.environ.get(VAR_DIR_ENV, "").strip():
-                return f"{URL_ENV} not set: the default in {VAR_DIR_ENV}={var_dir()}"
-            return f"{URL_ENV} and {VAR_DIR_ENV} not set: the default in ./{var_dir()}"
-        return self.masked
+        """How a message names this store: the setting that chose it, password masked."""
+        return self.origin or self.masked
 
     def redact(self, text: str) -> str:
         """``text`` (an error from a driver or a library) with this store's password masked

@@ -27,6 +27,7 @@ from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
 from .routes_queries import router as queries_router
 from .schemas import Problem
+from .settings import Settings
 
 PREFIX = "/api/v1"
 DESCRIPTION = """System of record for the recognition of Changsha's New Generation AI Open
@@ -39,12 +40,13 @@ query can pass as `?min_position=` to read its own writes."""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
-    """The application on ``container`` (default: wired from the environment). A container
+    """The application on ``container`` (default: wired from the environment's settings, as
+    ``platforms serve``'s workers are). A container
     passed in is started (read-model runner) with the app but closed by its owner."""
     owned = container is None
     if container is None:
         configure()
-        container = build_container()
+        container = build_container(Settings.from_env())
     wired: Container = container
 
     @asynccontextmanager

@@ -52,9 +52,7 @@ class Container:
         """The audit checkpoint signer, loaded (or created, 0600, its public key pinned) on first use."""
         with self._signer_lock:
             if self._signer is None:
-                from audit.keys import load_signer
-
-                self._signer = load_signer(create=True)
+                self._signer = self.settings.checkpoint_keys.load_signer(create=True)
             return self._signer
 
     def start_watch(self, signs: bool) -> None:
@@ -70,7 +68,7 @@ class Container:
         sign = s.checkpoint_signer if s.checkpoint_signer is not None else signs
         self.watch = IntegrityWatch(self.app, WatchConfig(
             sign=sign, every_seconds=s.checkpoint_seconds, every_events=s.checkpoint_events,
-            check_seconds=s.integrity_check_seconds), self.checkpoint_signer)
+            check_seconds=s.integrity_check_seconds), self.checkpoint_signer, keys=s.checkpoint_keys)
         if sign:
             self.watch.tick()
         self.watch.start()
@@ -78,8 +76,8 @@ class Container:
     def start(self) -> None:
         """Bring the read models up to date and, where this process runs them, keep them so; watch
         the log's integrity (signing checkpoints where this process writes and follows the log)."""
-        self.start_watch(signs=self.settings.run_projections)
-        if self.settings.run_projections:
+        self.start_watch(signs=self.settings.runs_projections)
+        if self.settings.runs_projections:
             self.runner.catch_up()
             # Queued commands tell the runner that more events are on their way (SQLite's group
             # commit; PostgreSQL runs commands concurrently and reports none).
@@ -112,26 +110,36 @@ class Container:
 
 
 def build_policies(settings: Settings) -> PolicyRegistry:
-    return PolicyRegistry.load(settings.policy_dir)
+    """The bundled policy versions and the operator's (``PLATFORMS_POLICY_DIR``)."""
+    return PolicyRegistry.load(settings.extra_policy_dir)
 
 
 def build_calendar(settings: Settings) -> WorkingDayCalendar:
+    """The bundled working-day schedules and the operator's (``PLATFORMS_CALENDAR_FILE``)."""
     if settings.calendar_file is not None:
         return WorkingDayCalendar.from_file(settings.calendar_file)
     return WorkingDayCalendar()
 
 
-def build_container(settings: Settings | None = None, app: RegistryApp | None = None) -> Container:
-    """Wire everything for ``settings`` (default: from the environment) around ``app``, or a new
-    registry that creates its store if need be (the read-only commands pass one opened on an
-    existing store, :func:`aggregates.existing_store.open_existing`)."""
+def build_registry(settings: Settings, store: StoreConfig | None = None, **env: str) -> RegistryApp:
+    """The registry on ``store`` (default: the settings' own), with the operator's policies,
+    calendar and cache size; ``env`` adds the library's settings (``CREATE_TABLE="no"`` for a
+    store that must already exist)."""
+    return RegistryApp(store or settings.store, policies=build_policies(settings), calendar=build_calendar(settings),
+                       env={"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache), **env})
+
+
+def build_container(settings: Settings, app: RegistryApp | None = None) -> Container:
+    """Wire everything for ``settings`` around ``app``, or a new registry that creates its store
+    if need be (the read-only commands pass one opened on an existing store,
+    :func:`aggregates.existing_store.open_existing`). In development the token signing key is
+    made here on first use (:meth:`Settings.with_secret`)."""
     from projections.db import make_engine
     from projections.runner import ReadModelRunner
 
-    settings = settings or Settings.from_env()
+    settings = settings.with_secret()
     if app is None:
-        store = StoreConfig(settings.database_url)
-        app = RegistryApp(store=store, policies=build_policies(settings), calendar=build_calendar(settings))
+        app = build_registry(settings)
     engine = make_engine(app.store)
     users = UserRepository(users_engine(app.store))
     users.create_table()

@@ -12,7 +12,6 @@ fraction of a second, not the seconds that importing all of them takes.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -27,11 +26,11 @@ from rich.table import Table
 
 from aggregates.errors import DomainError
 from aggregates.private_files import open_private
-from aggregates.store import StoreConfig, StoreUrlError
+from aggregates.store import StoreUrlError
 
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail
-from .settings import Settings, SettingsError, trusted_proxies
+from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
 
 if TYPE_CHECKING:
     from aggregates.application import RegistryApp
@@ -61,7 +60,7 @@ def _container(settings: Settings | None = None, registry: RegistryApp | None = 
     from .bootstrap import build_container
 
     settings = settings or _settings()
-    store = StoreConfig(settings.database_url)
+    store = settings.store
     try:
         return build_container(settings, registry)
     except StoreUrlError as exc:
@@ -72,11 +71,12 @@ def _container(settings: Settings | None = None, registry: RegistryApp | None = 
 
 def _existing_container():  # noqa: ANN202
     """The container on the existing store, for commands that read the events but never write
-    one. The store is checked before the settings, so a wrong directory creates nothing, not even
-    the development token key."""
-    registry = existing_registry()
+    one. The store is checked before the container is wired, so a wrong directory creates
+    nothing, not even the development token key."""
+    settings = _settings()
+    registry = existing_registry(settings)
     try:
-        return _container(_settings(), registry)
+        return _container(settings, registry)
     except typer.Exit:
         registry.close()
         raise
@@ -104,11 +104,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
         console.print("[red]--workers > 1 needs PostgreSQL:[/] SQLite has one writer and no "
                       "notifications; set PLATFORMS_DATABASE_URL=postgresql+psycopg://...")
         raise typer.Exit(2)
-    if workers > 1 and settings.run_projections:
+    if workers > 1 and settings.runs_projections:
         console.print("[yellow]note:[/] every worker will also run the read-model runner "
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
-                  f"store {StoreConfig(settings.database_url).masked}", soft_wrap=True, markup=False)
+                  f"store {settings.store.masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, **uvicorn_proxy_options(proxies))
 
@@ -229,7 +229,7 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
         raise typer.Exit(2)
     policy_dir = settings.policy_dir or settings.var_dir / "policies"
     target = demo_mod.install_demo_policy(policy_dir)
-    settings = Settings.from_env(policy_dir=policy_dir)
+    settings = settings.model_copy(update={"policy_dir": policy_dir})
     c = _container(settings)
     try:
         if not demo_mod.store_is_empty(c.app):
@@ -277,7 +277,7 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
 
     # Every connection of this process (events, read models, LISTEN) is named in
     # pg_stat_activity, so an operator can tell the runner's sessions from the API's.
-    os.environ.setdefault("PGAPPNAME", "platforms-projections")
+    name_postgres_sessions("platforms-projections")
     configure()
     c = _container()
     stop = lambda *_: c.runner.stop()  # noqa: E731

@@ -1,6 +1,6 @@
 """``platforms audit ...``: verify, export, checkpoint, reconcile, proofs, and the witness.
 
-Each registry command builds the registry from the environment (``PLATFORMS_DATABASE_URL``);
+Each registry command builds the registry from the settings (``PLATFORMS_DATABASE_URL``);
 nothing here changes an event. ``verify`` and ``reconcile`` exit 1 when they find a problem, so
 scripts and cron jobs can alert on the exit status. ``witness`` and ``witness-key`` run on
 another office's machine and never open a store: the witness talks to the registry over HTTP.
@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from aggregates.private_files import open_private
 
+from .settings import Settings, SettingsError
+
 audit_app = typer.Typer(help="Audit the event log: verify, export, checkpoint, reconcile, witness.",
                         no_args_is_help=True)
 proof_app = typer.Typer(help="Merkle proofs for offline verification.", no_args_is_help=True)
@@ -28,12 +30,20 @@ audit_app.add_typer(proof_app, name="proof")
 err = Console(stderr=True)
 
 
-def _registry() -> Any:
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _registry(settings: Settings | None = None) -> Any:
     """The registry on the existing store; a missing, empty or unreachable one is a one-line
     error (exit 1), never a new empty store that would verify as "OK 0 events"."""
     from .cli_store import existing_registry
 
-    return existing_registry()
+    return existing_registry(settings or _settings())
 
 
 def _progress(total: int, what: str) -> Progress:
@@ -51,11 +61,14 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
     from aggregates.event_table import event_table
     from audit.verify import verify_log
 
-    app = _registry()
+    settings = _settings()
+    app = _registry(settings)
+    pinned = settings.checkpoint_keys.pinned_public_key()
     total, _ = event_table(app).log_size()
     with _progress(total, "verifying") as bar:
         task = bar.add_task("verify", total=total)
-        report = verify_log(app, deep=deep, workers=workers, progress=lambda n: bar.update(task, completed=n))
+        report = verify_log(app, deep=deep, workers=workers, public_key_pem=pinned,
+                            progress=lambda n: bar.update(task, completed=n))
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if not report.ok:
         first = report.first_failure
@@ -87,17 +100,15 @@ def export(out: Path | None = typer.Option(None, "--out", help="file to write (d
 def checkpoint() -> None:
     """Verify the log, then sign and store a checkpoint now."""
     from audit.checkpoints import LogNotIntact, sign_checkpoint
-    from audit.keys import load_signer
 
-    app = _registry()
+    settings = _settings()
+    app = _registry(settings)
+    keys = settings.checkpoint_keys
     try:
-        cp = sign_checkpoint(app, load_signer(create=True))
+        cp = sign_checkpoint(app, keys.load_signer(create=True), keys)
     except LogNotIntact as exc:
         err.print(f"[red]refused[/red]: {exc}")
         raise typer.Exit(1) from None
-    except ValueError as exc:  # PLATFORMS_LOG_ORIGIN is not a valid origin
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
     typer.echo(json.dumps(cp.to_dict(), indent=2))
 
 
@@ -138,24 +149,18 @@ def log_key() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from audit.keys import pinned_public_key, pinned_public_key_path
     from audit.note import VerifierKey
-    from audit.signing import log_origin_from_env
 
-    pem = pinned_public_key()
+    keys = _settings().checkpoint_keys
+    pem = keys.pinned_public_key()
     if pem is None:
-        err.print(f"[red]no pinned public key[/red] at {pinned_public_key_path()}: sign a checkpoint first")
+        err.print(f"[red]no pinned public key[/red] at {keys.pinned}: sign a checkpoint first")
         raise typer.Exit(1)
     public = serialization.load_pem_public_key(pem)
     if not isinstance(public, Ed25519PublicKey):
-        err.print(f"[red]{pinned_public_key_path()} is not an Ed25519 public key[/red]")
+        err.print(f"[red]{keys.pinned} is not an Ed25519 public key[/red]")
         raise typer.Exit(1)
-    try:
-        origin = log_origin_from_env()
-    except ValueError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    typer.echo(VerifierKey.ed25519(origin, public).encode())
+    typer.echo(VerifierKey.ed25519(keys.origin, public).encode())
 
 
 @audit_app.command("witness-key")

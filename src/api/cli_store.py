@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from aggregates.application import RegistryApp
 
+    from .settings import Settings
+
 
 def fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as one plain line on stderr (no markup, no wrapping) and exit ``code``."""
@@ -28,14 +30,17 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def existing_registry() -> RegistryApp:
+def existing_registry(settings: Settings) -> RegistryApp:
     """The registry on the existing store that ``PLATFORMS_DATABASE_URL`` (or the default under
-    ``PLATFORMS_VAR_DIR``) names; exits 2 or 1 with one line if there is none."""
+    ``PLATFORMS_VAR_DIR``) names, with the operator's policies and calendar; exits 2 or 1 with one
+    line if there is none."""
     from aggregates.existing_store import open_existing
 
-    store = StoreConfig.from_env()
+    from .bootstrap import build_calendar, build_policies
+
+    store = settings.store
     try:
-        return open_existing(store)
+        return open_existing(store, build_policies(settings), build_calendar(settings))
     except StoreUrlError as exc:
         fail(str(exc), 2)
     except StoreUnavailable as exc:

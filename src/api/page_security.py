@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -118,18 +117,6 @@ def _plausible_nonce(nonce: str) -> bool:
     return 16 <= len(nonce) <= 64 and all(ch.isalnum() or ch in "-_" for ch in nonce)
 
 
-def rate_from_env(env: dict[str, str] | None = None) -> tuple[int, float]:
-    """``(limit, window)`` from ``PLATFORMS_OBJECTION_RATE_LIMIT`` and ``…_WINDOW``."""
-    env = dict(os.environ if env is None else env)
-    try:
-        limit = int(env.get("PLATFORMS_OBJECTION_RATE_LIMIT") or 5)
-        window = float(env.get("PLATFORMS_OBJECTION_RATE_WINDOW") or 600)
-    except ValueError:
-        raise ValueError("PLATFORMS_OBJECTION_RATE_LIMIT must be a whole number and "
-                         "PLATFORMS_OBJECTION_RATE_WINDOW a number of seconds") from None
-    return max(0, limit), max(1.0, window)
-
-
 @dataclass
 class SlidingWindowLimiter:
     """At most ``limit`` hits per key within any ``window`` seconds (0 = no limit), for at most
@@ -141,11 +128,6 @@ class SlidingWindowLimiter:
     _hits: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     max_keys: int = 100_000
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> SlidingWindowLimiter:
-        limit, window = rate_from_env(env)
-        return cls(limit=limit, window=window)
 
     def hit(self, key: str) -> float | None:
         """Count one hit for ``key``: None when allowed, else the seconds until the next one
@@ -205,12 +187,13 @@ def limiter_for(request: Request) -> Limiter:
         limiter = getattr(state, "objection_limiter", None)
         if limiter is None:
             container = state.container
+            limit, window = container.settings.objection_rate_limit, container.settings.objection_rate_window
             if container.settings.is_sqlite:
-                limiter = SlidingWindowLimiter.from_env()
+                limiter = SlidingWindowLimiter(limit=limit, window=window)
             else:
                 from .shared_limiter import SharedWindowLimiter
 
-                limiter = SharedWindowLimiter(container.engine, *rate_from_env())
+                limiter = SharedWindowLimiter(container.engine, limit, window)
             state.objection_limiter = limiter
     return limiter
 
@@ -230,5 +213,5 @@ def secure_headers(response: Response, *, no_store: bool = False) -> Response:
     return response
 
 
-__all__ = ["Csrf", "CsrfError", "Limiter", "SlidingWindowLimiter", "rate_from_env", "csrf_for", "limiter_for",
+__all__ = ["Csrf", "CsrfError", "Limiter", "SlidingWindowLimiter", "csrf_for", "limiter_for",
            "client_address", "secure_headers", "CSRF_COOKIE", "CSRF_FIELD"]

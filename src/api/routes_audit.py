@@ -28,7 +28,6 @@ from audit import proofs, timetravel
 from audit.checkpoints import LogNotIntact, sign_checkpoint
 from audit.cosigning import WitnessConfigError, accept_cosignature, configured_witnesses
 from audit.history import export_chunks, log_entries
-from audit.keys import ensure_pinned
 from audit.published import latest_view, views_after
 from audit.verify import verify_log
 
@@ -60,7 +59,8 @@ def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
                     "readable by the current code; several times slower)")] = False) -> JSONResponse:
     """Every run recomputes every event's hash from its stored bytes and checks every chain link,
     every stream's versions, and the Merkle root against every signed checkpoint."""
-    return JSONResponse(verify_log(c.app, deep=deep).to_dict())
+    pinned = c.settings.checkpoint_keys.pinned_public_key()
+    return JSONResponse(verify_log(c.app, deep=deep, public_key_pem=pinned).to_dict())
 
 
 def _quality(accept: str, media: str) -> float:
@@ -129,7 +129,7 @@ def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
     head this registry signed (else 404). 201 when new; 200 with the one already held when this
     witness had cosigned this tree head before."""
     try:
-        witnesses = configured_witnesses()
+        witnesses = configured_witnesses(c.settings.witness_keys)
     except WitnessConfigError as exc:
         log.error("witness keys unreadable: %s", exc, extra={"error": str(exc)})
         raise ProblemException(503, "witness_config_invalid", "the registry's list of witnesses cannot be "
@@ -142,10 +142,11 @@ def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
 
 @router.post("/audit/checkpoints", status_code=201, summary="Verify the log and sign a checkpoint now")
 def audit_sign(c: Wired, _: Auditors) -> JSONResponse:
+    keys = c.settings.checkpoint_keys
     signer = c.checkpoint_signer()
-    ensure_pinned(signer)
+    keys.ensure_pinned(signer)
     try:
-        cp = sign_checkpoint(c.app, signer)
+        cp = sign_checkpoint(c.app, signer, keys)
     except LogNotIntact as exc:
         raise ProblemException(409, "log_not_intact", str(exc)) from None
     return JSONResponse(cp.to_dict(), status_code=201)

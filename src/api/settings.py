@@ -1,11 +1,17 @@
-"""Run-time settings, read once from the environment (docs/API.md, "Running it").
+"""Run-time settings: the one place that reads the environment (README, "Running").
+
+Every ``PLATFORMS_*`` variable is a field of :class:`Settings` (pydantic-settings, prefix
+``PLATFORMS_``), read once by the entry point (the HTTP app, each CLI verb) and handed down by
+the composition root (:mod:`api.bootstrap`): no other module reads the environment, so a setting
+means the same thing everywhere and a test states the settings it runs with.
 
 ``PLATFORMS_MODE`` is ``development`` (default) or ``production``. Production refuses to start
 without ``PLATFORMS_SECRET_KEY``: a guessable or per-process key would let anyone mint tokens or
 log everybody out on each restart. A key given in either mode must be at least 32 characters.
-Development keeps a random key in ``var/secret.key`` (mode 0600) so tokens survive restarts and
-nothing secret comes from the repository. ``var`` is
-``PLATFORMS_VAR_DIR`` (:func:`aggregates.store.var_dir`), which also moves the default store.
+Development keeps a random key in ``var/secret.key`` (mode 0600), made when the service is wired
+(:meth:`Settings.with_secret`), so tokens survive restarts and nothing secret comes from the
+repository. ``var`` is ``PLATFORMS_VAR_DIR`` (default ``./var``): every file whose own variable
+is not set lives there, so one variable moves them all.
 """
 
 from __future__ import annotations
@@ -13,38 +19,51 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from aggregates.store import URL_ENV, default_url, var_dir
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from aggregates.store import EVENTS_FILE, URL_ENV, VAR_DIR_ENV, StoreConfig
+from audit.keys import CheckpointKeys
+from audit.signing import DEFAULT_KEY_NAME, DEFAULT_ORIGIN, check_origin
 
 MIN_SECRET_CHARS = 32
+PREFIX = "PLATFORMS_"
+# Fields whose value must be greater than 0, whole or not (ASCII digits: "６０" is refused).
+_POSITIVE = ("checkpoint_seconds", "checkpoint_events", "integrity_check_seconds", "login_account_failures",
+             "login_address_failures", "login_window")
 
 
 class SettingsError(RuntimeError):
     """A configuration the service must not start with."""
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class Settings(BaseSettings):
+    """What the operator configures (README's table of variables), with the defaults derived
+    from ``var_dir``. Build it with :meth:`from_env`; tests pass values (and an ``env``)."""
 
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid",
+                                      env_ignore_empty=True, str_strip_whitespace=True)
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    mode: str
-    secret_key: str
-    policy_dir: Path | None
-    calendar_file: Path | None
-    token_minutes: int
-    run_projections: bool
-    var_dir: Path
-    max_body_bytes: int = 1_000_000
-    ready_max_lag: int = 1000
-    min_position_timeout: float = 5.0
+    database_url: str = ""  # "": platforms.sqlite3 in var_dir
+    mode: Literal["development", "production"] = "development"
+    secret_key: str = ""  # "" in development: var_dir/secret.key, see with_secret()
+    policy_dir: Path | None = None  # development default: var_dir/policies if present
+    calendar_file: Path | None = None
+    token_minutes: int = 60
+    run_projections: bool | None = None  # None: on for SQLite, off for PostgreSQL
+    var_dir: Path = Path("var")
+    aggregate_cache: int = Field(5000, ge=0)  # aggregates kept between commands (RegistryApp)
+    # The audit keys (audit.keys) and the log's name in its signed notes (audit.signing).
+    checkpoint_key: Path | None = None  # None: var_dir/keys/checkpoint-ed25519.pem
+    checkpoint_pubkey: Path | None = None  # None: the key's path with .pub
+    log_origin: str = DEFAULT_ORIGIN
+    witness_keys: Path | None = None  # None: no cosignature is accepted
     # The integrity watch (audit.watch): None = this process signs checkpoints when it is the
     # one that writes and follows the log (serve on SQLite, `projections run` on PostgreSQL).
     checkpoint_signer: bool | None = None
@@ -56,72 +75,204 @@ class Settings:
     login_account_failures: int = 5
     login_address_failures: int = 20
     login_window: float = 900.0
+    # Public objections per client address per window (seconds); 0 turns the limit off.
+    objection_rate_limit: int = 5
+    objection_rate_window: float = 600.0
     # Proxies whose X-Forwarded-For `platforms serve` believes: addresses or CIDR networks.
     # None by default: a client that is not a named proxy cannot choose the address it is
     # counted (and rate-limited) as.
     trusted_proxies: tuple[str, ...] = ()
 
+    # Not operator settings (no variable): limits of the HTTP service.
+    @property
+    def max_body_bytes(self) -> int:
+        return 1_000_000
+
+    @property
+    def ready_max_lag(self) -> int:
+        return 1000
+
+    @property
+    def min_position_timeout(self) -> float:
+        return 5.0
+
+    # ------------------------------------------------------------------ reading
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **values: Any) -> Settings:
+        """The settings of ``env`` (default: the process environment); ``values`` win (tests,
+        CLI flags). Raises :class:`SettingsError` naming the variable that is wrong."""
+        token = _ENVIRON.set(os.environ if env is None else env)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+        finally:
+            _ENVIRON.reset(token)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values passed in, then the PLATFORMS_* variables: no .env file, no secrets directory.
+        return init_settings, _Environment(settings_cls, _ENVIRON.get())
+
+    # ------------------------------------------------------------------ checks
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        mode = str(value).strip().lower()
+        if mode not in {"development", "production"}:
+            raise ValueError(f"PLATFORMS_MODE must be 'development' or 'production', not {mode!r}")
+        return mode
+
+    @field_validator("token_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, value: Any) -> Any:
+        if isinstance(value, str) and not (value.isascii() and value.lstrip("-").isdigit()):
+            raise ValueError("PLATFORMS_TOKEN_MINUTES must be a whole number of minutes")
+        return value
+
+    @field_validator(*_POSITIVE, mode="before")
+    @classmethod
+    def _positive(cls, value: Any, info: Any) -> Any:
+        whole = info.field_name in {"checkpoint_events", "login_account_failures", "login_address_failures"}
+        try:
+            number = (int(value) if whole else float(value)) if not isinstance(value, str) or value.isascii() else 0
+        except ValueError:
+            number = 0
+        if not number > 0:
+            kind = "a whole number" if whole else "a number"
+            raise ValueError(f"{PREFIX}{info.field_name.upper()} must be {kind} greater than 0, not {value!r}")
+        return number
+
+    @field_validator("objection_rate_limit", "objection_rate_window", mode="before")
+    @classmethod
+    def _rate(cls, value: Any) -> Any:
+        try:
+            return float(value) if not isinstance(value, int) else value
+        except ValueError:
+            raise ValueError("PLATFORMS_OBJECTION_RATE_LIMIT must be a whole number and "
+                             "PLATFORMS_OBJECTION_RATE_WINDOW a number of seconds") from None
+
+    @field_validator("objection_rate_limit", mode="after")
+    @classmethod
+    def _rate_limit(cls, value: int) -> int:
+        return max(0, value)  # a negative limit is no limit, as 0 is
+
+    @field_validator("objection_rate_window", mode="after")
+    @classmethod
+    def _rate_window(cls, value: float) -> float:
+        return max(1.0, value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        return trusted_proxies(value) if isinstance(value, str) else value
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        # Witnesses pin the origin: a name the note format forbids is refused before anything is signed.
+        return check_origin(value)
+
+    @model_validator(mode="after")
+    def _secret(self) -> Settings:
+        if not self.secret_key and self.is_production:
+            raise ValueError("PLATFORMS_SECRET_KEY is required in production mode "
+                             "(at least 32 random characters); refusing to start")
+        if self.secret_key and len(self.secret_key) < MIN_SECRET_CHARS:
+            # Development too: a short key signs tokens anyone can forge offline, and a
+            # development store on a shared machine holds real-looking personal data.
+            raise ValueError(f"PLATFORMS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
+                             f"({self.mode} mode); refusing to start")
+        return self
+
+    # ------------------------------------------------------------------ derived
     @property
     def is_production(self) -> bool:
         return self.mode == "production"
 
     @property
+    def store(self) -> StoreConfig:
+        """The event store, named in messages by the variable that chose it."""
+        if self.database_url:
+            return StoreConfig(self.database_url, f"{URL_ENV}={StoreConfig(self.database_url).masked}")
+        url = f"sqlite:///{self.var_dir / EVENTS_FILE}"
+        if "var_dir" in self.model_fields_set:
+            return StoreConfig(url, f"{URL_ENV} not set: the default in {VAR_DIR_ENV}={self.var_dir}")
+        return StoreConfig(url, f"{URL_ENV} and {VAR_DIR_ENV} not set: the default in ./{self.var_dir}")
+
+    @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return self.store.is_sqlite
 
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``env`` (default ``os.environ``); ``overrides`` win (tests, CLI flags)."""
-        env = dict(os.environ if env is None else env)
-        mode = (env.get("PLATFORMS_MODE") or "development").strip().lower()
-        if mode not in {"development", "production"}:
-            raise SettingsError(f"PLATFORMS_MODE must be 'development' or 'production', not {mode!r}")
-        var = Path(str(overrides.pop("var_dir", None) or var_dir(env)))
-        url = str(overrides.pop("database_url", None) or env.get(URL_ENV, "").strip() or default_url(var))
+    @property
+    def runs_projections(self) -> bool:
+        """Whether the API process runs the read-model runner: SQLite has no subscriptions and one
+        writer, so its one API process does; on PostgreSQL `platforms projections run` is a
+        process of its own."""
+        if self.run_projections is not None:
+            return self.run_projections
+        return self.store.url.startswith(("sqlite", "memory"))
 
-        secret = str(overrides.pop("secret_key", None) or env.get("PLATFORMS_SECRET_KEY") or "")
-        if not secret:
-            if mode == "production":
-                raise SettingsError("PLATFORMS_SECRET_KEY is required in production mode "
-                                    "(at least 32 random characters); refusing to start")
-            secret = _development_secret(var / "secret.key")
-        elif len(secret) < MIN_SECRET_CHARS:
-            # Development too: a short key signs tokens anyone can forge offline, and a
-            # development store on a shared machine holds real-looking personal data.
-            raise SettingsError(f"PLATFORMS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
-                                f"({mode} mode); refusing to start")
+    @property
+    def extra_policy_dir(self) -> Path | None:
+        """The directory of extra policy versions: ``policy_dir``, or in development
+        ``var_dir/policies`` where `platforms demo` puts its demonstration policy if it is there.
+        Production loads only what the operator names."""
+        if self.policy_dir is not None or self.is_production:
+            return self.policy_dir
+        candidate = self.var_dir / "policies"
+        return candidate if candidate.is_dir() else None
 
-        policy_raw = env.get("PLATFORMS_POLICY_DIR", "").strip()
-        policy_dir: Path | None = Path(policy_raw) if policy_raw else None
-        if policy_dir is None and mode == "development":
-            # Development default: var/policies, where `platforms demo` puts its demonstration
-            # policy. Production loads only what the operator names.
-            candidate = var / "policies"
-            policy_dir = candidate if candidate.is_dir() else None
-        calendar_raw = env.get("PLATFORMS_CALENDAR_FILE", "").strip()
-        try:
-            token_minutes = int(env.get("PLATFORMS_TOKEN_MINUTES") or 60)
-        except ValueError:
-            raise SettingsError("PLATFORMS_TOKEN_MINUTES must be a whole number of minutes") from None
-        # SQLite has no subscriptions and one writer: the one API process runs the read-model
-        # runner itself. On PostgreSQL `platforms projections run` is a process of its own.
-        run_projections = _flag(env.get("PLATFORMS_RUN_PROJECTIONS"), default=url.startswith(("sqlite", "memory")))
-        signer_raw = env.get("PLATFORMS_CHECKPOINT_SIGNER", "").strip()
-        values: dict[str, Any] = dict(
-            database_url=url, mode=mode, secret_key=secret, policy_dir=policy_dir,
-            calendar_file=Path(calendar_raw) if calendar_raw else None, token_minutes=token_minutes,
-            run_projections=run_projections, var_dir=var,
-            checkpoint_signer=_flag(signer_raw, False) if signer_raw else None,
-            checkpoint_seconds=_positive(env, "PLATFORMS_CHECKPOINT_SECONDS", 60.0),
-            checkpoint_events=int(_positive(env, "PLATFORMS_CHECKPOINT_EVENTS", 1000, whole=True)),
-            integrity_check_seconds=_positive(env, "PLATFORMS_INTEGRITY_CHECK_SECONDS", 600.0),
-            login_account_failures=int(_positive(env, "PLATFORMS_LOGIN_ACCOUNT_FAILURES", 5, whole=True)),
-            login_address_failures=int(_positive(env, "PLATFORMS_LOGIN_ADDRESS_FAILURES", 20, whole=True)),
-            login_window=_positive(env, "PLATFORMS_LOGIN_WINDOW", 900.0),
-            trusted_proxies=trusted_proxies(env.get("PLATFORMS_TRUSTED_PROXIES", "")),
-        )
-        values.update(overrides)
-        return cls(**values)
+    @property
+    def checkpoint_keys(self) -> CheckpointKeys:
+        private = self.checkpoint_key or self.var_dir / DEFAULT_KEY_NAME
+        return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin)
+
+    def with_secret(self) -> Settings:
+        """These settings with the token signing key: the configured one, or in development the
+        one kept in ``var_dir/secret.key`` (made, 0600, on first use)."""
+        if self.secret_key:
+            return self
+        return self.model_copy(update={"secret_key": _development_secret(self.var_dir / "secret.key")})
+
+
+# The environment Settings are read from: the process's, or the one a caller of from_env passed.
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("platforms_environ", default=os.environ)
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' reading of ``PLATFORMS_*`` variables, from a given mapping (the process
+    environment, or a test's dictionary)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+    def prepare_field_value(self, field_name: str, field: Any, value: Any, value_is_complex: bool) -> Any:
+        # A comma-separated list (PLATFORMS_TRUSTED_PROXIES) is parsed by its validator, not as JSON.
+        if field_name == "trusted_proxies":
+            return value
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+
+def _explain(exc: ValidationError) -> str:
+    """The first problem of ``exc`` as one line naming the variable."""
+    error = exc.errors(include_url=False)[0]
+    if error["type"] == "value_error":
+        message = str(error["ctx"]["error"])
+        if message.startswith(PREFIX):
+            return message
+    name = f"{PREFIX}{str(error['loc'][0]).upper()}" if error["loc"] else "settings"
+    if error["type"] == "extra_forbidden":
+        return f"{name[len(PREFIX):].lower()} is not a setting"
+    return f"{name}: {error['msg']}, not {error['input']!r}"
 
 
 def trusted_proxies(raw: str) -> tuple[str, ...]:
@@ -138,19 +289,10 @@ def trusted_proxies(raw: str) -> tuple[str, ...]:
     return tuple(proxies)
 
 
-def _positive(env: dict[str, str], name: str, default: float, whole: bool = False) -> float:
-    """A positive number from ``env[name]`` (ASCII digits), else ``default``."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = 0
-    if not raw.isascii() or not value > 0:
-        kind = "a whole number" if whole else "a number"
-        raise SettingsError(f"{name} must be {kind} greater than 0, not {raw!r}")
-    return value
+def name_postgres_sessions(name: str) -> None:
+    """Name this process's PostgreSQL sessions ``name`` in ``pg_stat_activity`` (libpq reads
+    ``PGAPPNAME``), unless the operator named them already."""
+    os.environ.setdefault("PGAPPNAME", name)
 
 
 def _development_secret(path: Path) -> str:

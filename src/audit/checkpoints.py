@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .checkpoint_store import store_checkpoint
-from .keys import pinned_public_key
-from .signing import CheckpointSigner, SignedCheckpoint, log_origin_from_env
+from .keys import CheckpointKeys
+from .signing import CheckpointSigner, SignedCheckpoint
 from .verify import Failure, VerifyReport, verify_log
 
 __all__ = ["LogNotIntact", "sign_checkpoint"]
@@ -31,18 +31,19 @@ class LogNotIntact(Exception):
         self.report = report
 
 
-def sign_checkpoint(app: Any, signer: CheckpointSigner, now: datetime | None = None,
-                    verify: Callable[[Any], VerifyReport] = verify_log) -> SignedCheckpoint:
+def sign_checkpoint(app: Any, signer: CheckpointSigner, keys: CheckpointKeys, now: datetime | None = None,
+                    verify: Callable[[Any], VerifyReport] | None = None) -> SignedCheckpoint:
     """Verify the log, then sign and store ``{size, root, signed_at}`` and its signed note. The
     checkpoint's key must be the pinned one (a replaced key is refused by the verifier, which
     reports key mismatch for the checkpoints it signs, so it is checked here before anything is
-    stored). Raises ``ValueError`` for an invalid ``PLATFORMS_LOG_ORIGIN`` before any work.
-    ``verify`` is how the log is verified (the integrity watch does it in a process of its own)."""
-    origin = log_origin_from_env()
-    report = verify(app)
+    stored). The note is signed under ``keys.origin``. ``verify`` is how the log is verified
+    (default: here, against ``keys``' pinned key; the integrity watch does it in a process of
+    its own)."""
+    origin = keys.origin
+    report = verify(app) if verify is not None else verify_log(app, public_key_pem=keys.pinned_public_key())
     if not report.ok:
         raise LogNotIntact(report)
-    pinned = pinned_public_key()
+    pinned = keys.pinned_public_key()
     if pinned is not None and pinned != signer.public_key_pem():
         report.ok = False
         report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")

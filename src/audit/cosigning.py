@@ -22,7 +22,6 @@ adding a witness needs no restart.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,15 +80,15 @@ def parse_witnesses(text: str) -> list[Witness]:
     return witnesses
 
 
-def configured_witnesses() -> list[Witness]:
-    """The witnesses of ``$PLATFORMS_WITNESS_KEYS``; none when it is not set."""
-    value = os.environ.get(WITNESS_KEYS_ENV, "").strip()
-    if not value:
+def configured_witnesses(path: Path | None) -> list[Witness]:
+    """The witnesses listed in the file at ``path`` (``PLATFORMS_WITNESS_KEYS``), read now so the
+    operator may edit the list without a restart; none when no file is named."""
+    if path is None:
         return []
     try:
-        text = Path(value).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise WitnessConfigError(f"{WITNESS_KEYS_ENV}={value}: {exc}") from None
+        raise WitnessConfigError(f"{WITNESS_KEYS_ENV}={path}: {exc}") from None
     return parse_witnesses(text)
 
 

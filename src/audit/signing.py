@@ -64,31 +64,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from aggregates.store import var_dir
-
 from . import note
 
 __all__ = [
     "CHECKPOINT_HEADER",
     "DEFAULT_KEY_NAME",
     "DEFAULT_ORIGIN",
-    "KEY_PATH_ENV",
-    "ORIGIN_ENV",
     "CheckpointSigner",
     "SignedCheckpoint",
     "format_signed_at",
     "key_id_of",
-    "key_path_from_env",
-    "log_origin_from_env",
+    "check_origin",
     "verify_checkpoint",
 ]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_HEADER = "platform-registry checkpoint v1"
-KEY_PATH_ENV = "PLATFORMS_CHECKPOINT_KEY"
 DEFAULT_KEY_NAME = Path("keys/checkpoint-ed25519.pem")  # under PLATFORMS_VAR_DIR
-ORIGIN_ENV = "PLATFORMS_LOG_ORIGIN"
 # The registry's operator, 长沙市科学技术局 (kjj.changsha.gov.cn), and this log: a schema-less URL as
 # c2sp.org/tlog-checkpoint recommends; it need not be reachable. Set PLATFORMS_LOG_ORIGIN to the
 # deployment's own name before the first checkpoint: witnesses pin it.
@@ -99,21 +92,11 @@ _SIGNATURE_SIZE = 64
 _LOWER_HEX = frozenset("0123456789abcdef")
 
 
-def key_path_from_env() -> Path:
-    """Private key location: ``$PLATFORMS_CHECKPOINT_KEY``, else ``keys/checkpoint-ed25519.pem``
-    under ``PLATFORMS_VAR_DIR`` (default ``./var``)."""
-    value = os.environ.get(KEY_PATH_ENV, "").strip()
-    return Path(value) if value else var_dir() / DEFAULT_KEY_NAME
-
-
-def log_origin_from_env() -> str:
-    """The log's origin line (and note key name): ``$PLATFORMS_LOG_ORIGIN`` or :data:`DEFAULT_ORIGIN`.
-
-    Raises ``ValueError`` for a name the note format forbids (empty, spaces, ``+``).
-    """
-    origin = os.environ.get(ORIGIN_ENV, "").strip() or DEFAULT_ORIGIN
+def check_origin(origin: str) -> str:
+    """``origin`` if the note format allows it as the log's origin line and key name (non-empty,
+    no spaces, no ``+``); raises ``ValueError`` naming ``PLATFORMS_LOG_ORIGIN`` otherwise."""
     if not note.valid_name(origin):
-        raise ValueError(f"{ORIGIN_ENV}={origin!r} is not a valid origin: non-empty, without spaces or '+'")
+        raise ValueError(f"PLATFORMS_LOG_ORIGIN={origin!r} is not a valid origin: non-empty, without spaces or '+'")
     return origin
 
 

@@ -59,7 +59,6 @@ from aggregates.event_table import event_table
 from aggregates.hashing import GENESIS
 
 from .checkpoint_store import load_checkpoints
-from .keys import pinned_public_key
 from .merkle import EMPTY_ROOT
 from .rows import ID_HEX, PREV_HASH_KEY, _as_bytes, chain_digest, id_text, iter_rows, recorded_at
 from .seal_check import SealCheck
@@ -513,7 +512,9 @@ def verify_log(
     workers: int | None = 1,
 ) -> VerifyReport:
     """Verify the whole stored log (every hash of every row, every run). ``deep`` also decodes
-    every event through the application's mapper. ``public_key_pem`` defaults to the pinned key;
+    every event through the application's mapper. ``public_key_pem`` is the pinned key
+    (:meth:`audit.keys.CheckpointKeys.pinned_public_key`; None: none is pinned, and stored
+    checkpoints are a finding);
     ``progress`` is called with the number of events checked so far after each batch.
 
     ``allow_empty``: a log with no events is a finding (``empty_log``: there is nothing to vouch
@@ -530,8 +531,7 @@ def verify_log(
     """
     findings = _Findings()
     stored = load_checkpoints(app)
-    pinned = public_key_pem if public_key_pem is not None else pinned_public_key()
-    valid = _check_signatures(stored, pinned, findings)
+    valid = _check_signatures(stored, public_key_pem, findings)
     scan = _Scan(app, deep, valid, findings, grace_seconds)
     if deep or not scan.split(workers, progress):
         scan.run(progress)

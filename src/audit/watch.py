@@ -38,6 +38,7 @@ from aggregates.store import StoreConfig
 
 from .checkpoint_store import latest_checkpoint
 from .checkpoints import LogNotIntact, sign_checkpoint
+from .keys import CheckpointKeys
 from .seal_upgrade import needs_sealing, seal_existing_log
 from .signing import CheckpointSigner
 from .verify import VerifyReport, verify_log
@@ -63,10 +64,11 @@ class IntegrityWatch:
     """Checks the log against its checkpoints, and signs new ones where this process is the signer."""
 
     def __init__(self, app: Any, config: WatchConfig, signer: Callable[[], CheckpointSigner],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, keys: CheckpointKeys) -> None:
         self.app = app
         self.config = config
         self._signer = signer
+        self._keys = keys  # the pinned key every verification checks checkpoints against
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -124,12 +126,13 @@ class IntegrityWatch:
 
     def _verify(self, app: Any, allow_empty: bool = False) -> VerifyReport:
         """The whole log verified, in the worker process where there is one."""
+        pinned = self._keys.pinned_public_key()
         if event_table(app).in_memory or int(app.recorder.max_notification_id() or 0) < self.config.isolate_from:
-            return verify_log(app, allow_empty=allow_empty)
+            return verify_log(app, public_key_pem=pinned, allow_empty=allow_empty)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            return self._pool.submit(_verify_store, app.store.url, allow_empty).result()
+            return self._pool.submit(_verify_store, app.store.url, pinned, allow_empty).result()
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise
@@ -170,7 +173,7 @@ class IntegrityWatch:
         if not due:
             return
         try:
-            checkpoint = sign_checkpoint(self.app, self._signer(), verify=self._verify)
+            checkpoint = sign_checkpoint(self.app, self._signer(), self._keys, verify=self._verify)
         except LogNotIntact as exc:
             self._record(exc.report, now)
             return
@@ -200,10 +203,10 @@ class IntegrityWatch:
             self._pool = None
 
 
-def _verify_store(url: str, allow_empty: bool) -> VerifyReport:
+def _verify_store(url: str, pinned: bytes | None, allow_empty: bool) -> VerifyReport:
     """In the worker process: open the store (creating nothing) and verify it."""
     app = RegistryApp(StoreConfig(url), env={"CREATE_TABLE": "no"})
     try:
-        return verify_log(app, allow_empty=allow_empty)
+        return verify_log(app, public_key_pem=pinned, allow_empty=allow_empty)
     finally:
         app.close()

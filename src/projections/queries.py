@@ -78,14 +78,16 @@ def _as_day(v: Any) -> date:
     return v if isinstance(v, date) else date.fromisoformat(str(v))
 
 
+# The bundled policies and calendar, for a caller that passes none (every service route passes
+# the registry's own, which include the operator's files).
 @lru_cache(maxsize=1)
 def _default_policies() -> PolicyRegistry:
-    return PolicyRegistry.from_env()
+    return PolicyRegistry.load()
 
 
 @lru_cache(maxsize=1)
 def _default_calendar() -> WorkingDayCalendar:
-    return WorkingDayCalendar.from_env()
+    return WorkingDayCalendar()
 
 
 # ---------------------------------------------------------------------- platforms 平台
