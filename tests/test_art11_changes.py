@@ -4,17 +4,10 @@ effect from its decision."""
 from __future__ import annotations
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
 from aggregates.programme import Driver, act
 from aggregates.values import ChangeKind, Role
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with freeze_time("2024-03-01T02:00:00Z"):
-        yield
 
 
 def test_art11_change_cannot_be_reported_before_the_notice(memory_registry):

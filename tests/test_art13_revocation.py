@@ -5,17 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
 from aggregates.programme import Driver, act
 from aggregates.values import RevocationGround, Role
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with freeze_time("2024-06-01T02:00:00Z"):
-        yield
 
 
 def revoke(app, pid, on="2024-03-01"):

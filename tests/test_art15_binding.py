@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.application import RegistryApp
 from aggregates.calendar import WorkingDayCalendar
@@ -32,13 +31,11 @@ def registry_with_successor(calendar: WorkingDayCalendar | None = None) -> Regis
                        calendar=calendar or WorkingDayCalendar())
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_art15_application_on_the_last_day_in_force_is_accepted(memory_registry):
     r = memory_registry.apply(act(Role.APPLICANT, "2023-11-11"), **application())
     assert memory_registry.get_platform(r.aggregate_id).policy_ref == "长科发〔2021〕36号"
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 @pytest.mark.parametrize("day", ["2021-11-11", "2023-11-12"])
 def test_art15_application_outside_validity_is_refused(memory_registry, day):
     with pytest.raises(RuleViolation) as err:
@@ -47,7 +44,6 @@ def test_art15_application_outside_validity_is_refused(memory_registry, day):
     assert memory_registry.recorder.max_notification_id() in (0, None)
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_art15_a_platform_keeps_its_policy_when_a_successor_is_loaded():
     app = registry_with_successor()
     old = Driver(app).to("recognized")
@@ -58,32 +54,28 @@ def test_art15_a_platform_keeps_its_policy_when_a_successor_is_loaded():
 
 
 def test_art8_6_window_reaching_an_unloaded_year_is_pending_and_refuses_only_objections_needing_it():
-    with freeze_time("2026-12-29T02:00:00Z"):
-        app = registry_with_successor()
-        drv = Driver(app, years=4).to("approved")
-        app.publicize(act(Role.BUREAU, "2026-12-28"), batch_ref="跨年公示", media="长沙晚报",
-                      start_date=date(2026, 12, 28), platform_ids=[drv.pid])
-        assert drv.platform.publicity["last_day"] is None  # 2027 not loaded: pending, not guessed
-        # Received on 2026-12-29, the window's 2nd working day: decidable without 2027's schedule.
-        r = app.object(drv.pid, act(Role.PUBLIC, "2026-12-29"), objector_name="a", contact="b", content="c")
-        assert r.extra["admissible"] is True
+    app = registry_with_successor()
+    drv = Driver(app, years=4).to("approved")
+    app.publicize(act(Role.BUREAU, "2026-12-28"), batch_ref="跨年公示", media="长沙晚报",
+                  start_date=date(2026, 12, 28), platform_ids=[drv.pid])
+    assert drv.platform.publicity["last_day"] is None  # 2027 not loaded: pending, not guessed
+    # Received on 2026-12-29, the window's 2nd working day: decidable without 2027's schedule.
+    r = app.object(drv.pid, act(Role.PUBLIC, "2026-12-29"), objector_name="a", contact="b", content="c")
+    assert r.extra["admissible"] is True
 
-    with freeze_time("2027-01-04T02:00:00Z"):
-        before = app.recorder.max_notification_id()
-        with pytest.raises(CalendarNotLoaded) as err:  # a day of 2027: needs 2027's schedule now
-            app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
-        assert err.value.year == 2027 and "2027" in err.value.message
-        assert app.recorder.max_notification_id() == before  # refused, nothing written
+    before = app.recorder.max_notification_id()
+    with pytest.raises(CalendarNotLoaded) as err:  # a day of 2027: needs 2027's schedule now
+        app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
+    assert err.value.year == 2027 and "2027" in err.value.message
+    assert app.recorder.max_notification_id() == before  # refused, nothing written
 
-    with freeze_time("2027-01-05T02:00:00Z"):
-        # The operator loads 2027's official schedule (PLATFORMS_CALENDAR_FILE) and restarts.
-        app.calendar = WorkingDayCalendar.from_file(DATA / "calendar-2027.json")
-        r = app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
-        assert r.extra["admissible"] is True
-        assert app.get_batch("跨年公示").last_day is None  # recorded pending; computed where needed
+    # The operator loads 2027's official schedule (PLATFORMS_CALENDAR_FILE) and restarts.
+    app.calendar = WorkingDayCalendar.from_file(DATA / "calendar-2027.json")
+    r = app.object(drv.pid, act(Role.PUBLIC, "2027-01-04"), objector_name="a", contact="b", content="c")
+    assert r.extra["admissible"] is True
+    assert app.get_batch("跨年公示").last_day is None  # recorded pending; computed where needed
 
 
-@freeze_time("2027-03-10T02:00:00Z")
 def test_art9_1_acceptance_due_in_an_unloaded_year_is_pending_and_needed_only_after_the_period():
     app = registry_with_successor()
     drv = Driver(app, years=4).to("notified")

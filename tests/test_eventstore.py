@@ -14,7 +14,8 @@ from eventsourcing.domain import Aggregate
 from freezegun import freeze_time
 
 from aggregates.application import Idempotency, RegistryApp
-from aggregates.errors import IdempotencyKeyReused, RuleViolation
+from aggregates.clock import today_in_shanghai
+from aggregates.errors import IdempotencyKeyReused, InvalidInput, RuleViolation
 from aggregates.hashing import GENESIS, event_hash, stored_event_hash
 from aggregates.programme import Driver, act, application
 from aggregates.recorded import RecordedAggregate
@@ -38,14 +39,12 @@ def all_notifications(app):
     return list(app.recorder.select_notifications(1, 100_000))
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_stored_topics_are_pinned_strings_not_module_paths(registry):
     Driver(registry).to("funded")
     topics = {n.topic for n in all_notifications(registry)}
     assert topics == PINNED_TOPICS
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_every_event_chains_to_its_predecessor_after_a_round_trip(registry):
     Driver(registry).to("funded")
     tips: dict = {}
@@ -60,14 +59,13 @@ def test_every_event_chains_to_its_predecessor_after_a_round_trip(registry):
 
 def test_business_date_is_the_shanghai_date_not_the_utc_date(memory_registry):
     with freeze_time("2022-03-01T15:59:59Z"):  # 23:59:59 on 1 March in Asia/Shanghai
-        with pytest.raises(RuleViolation) as err:
-            memory_registry.apply(act(Role.APPLICANT, "2022-03-02"), **application())
-        assert err.value.code == "business_date_in_future"
+        with pytest.raises(InvalidInput) as err:
+            act(Role.APPLICANT, "2022-03-02", recorded_on=today_in_shanghai())
+        assert (err.value.code, err.value.field) == ("business_date_in_future", "business_date")
     with freeze_time("2022-03-01T16:00:00Z"):  # UTC still says 1 March; Shanghai is on 2 March
-        memory_registry.apply(act(Role.APPLICANT, "2022-03-02"), **application())
+        memory_registry.apply(act(Role.APPLICANT, "2022-03-02", recorded_on=today_in_shanghai()), **application())
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_business_dates_never_run_backwards_within_a_platform(memory_registry):
     drv = Driver(memory_registry).to("accepted")
     with pytest.raises(RuleViolation) as err:
@@ -76,7 +74,6 @@ def test_business_dates_never_run_backwards_within_a_platform(memory_registry):
     memory_registry.withdraw(drv.pid, act(Role.APPLICANT, "2022-03-10"), reasons="同日撤回")
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_long_histories_load_from_snapshots_with_identical_state(registry):
     drv = Driver(registry).to("under_construction")
     for i in range(60):
@@ -106,7 +103,6 @@ def test_long_histories_load_from_snapshots_with_identical_state(registry):
     assert hashed_state(registry.repository.get(drv.pid, version=platform.version)) == hashed_state(platform)
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_a_snapshot_stored_by_an_earlier_release_still_loads_and_the_chain_goes_on(registry, store_url):
     """Snapshots written before the chain's head was hashed lazily are the library's own class,
     holding the head as ``last_hash``: a later command on a platform loaded from one still
@@ -144,7 +140,6 @@ def hashed_state(aggregate: RecordedAggregate) -> dict[str, Any]:
     return {**aggregate.__dict__, "last_hash": head}
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_a_refused_command_writes_nothing(registry):
     Driver(registry).to("approved")
     loser = Driver(registry).to("inspected")
@@ -155,7 +150,6 @@ def test_a_refused_command_writes_nothing(registry):
     assert loser.platform.status == "inspected" and loser.platform.version == 9
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_a_cached_platform_is_handed_out_as_an_independent_copy(registry):
     """A command changes its own copy: whatever it does to nested records (objections, scores,
     the host unit), the cached platform and the next command's copy are untouched."""
@@ -171,7 +165,6 @@ def test_a_cached_platform_is_handed_out_as_an_independent_copy(registry):
     assert again.last_hash == first.last_hash and type(again) is type(first)
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_art8_6_resolving_an_objection_in_a_copy_leaves_the_cached_platform_alone(registry):
     """Copies share the objection records (there can be many): a command's copy that resolves one
     and is then refused or abandoned must not have changed the record the next command reads."""
@@ -185,7 +178,6 @@ def test_art8_6_resolving_an_objection_in_a_copy_leaves_the_cached_platform_alon
     assert again.objections == registry.repository.get(d.pid, version=again.version).objections
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_each_writer_sees_the_others_objections(registry, store_url):
     """Two writers on one store (another process, a CLI): each keeps the platform it saved in
     its cache, and still numbers its next objection after the other's, with the state a replay
@@ -209,7 +201,6 @@ def test_each_writer_sees_the_others_objections(registry, store_url):
         other.close()
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_art9_concurrent_fundings_pay_exactly_once(registry):
     drv = Driver(registry).to("recognized")
     barrier = threading.Barrier(8)
@@ -234,7 +225,6 @@ def test_art9_concurrent_fundings_pay_exactly_once(registry):
     assert registry.get_platform(drv.pid).disbursed == Decimal("1000000.00")
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_art8_3_concurrent_experts_are_retried_not_lost(registry):
     drv = Driver(registry).to("accepted")
     policy = registry.policy_of(drv.platform)
@@ -258,7 +248,6 @@ def test_art8_3_concurrent_experts_are_retried_not_lost(registry):
     assert sorted(drv.platform.scores) == [f"concurrent-{i}" for i in range(4)]
 
 
-@freeze_time("2024-03-01T02:00:00Z")
 def test_idempotency_key_acts_once_and_refuses_a_different_request(registry):
     body = application()
     key = Idempotency("key-1", "fingerprint-a")

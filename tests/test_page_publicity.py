@@ -142,7 +142,8 @@ def test_pending_window_shows_to_be_determined(tmp_path: Path) -> None:
         # The first year whose official schedule nobody has loaded (2027 while the bundled data
         # ends in 2026): a window starting there is pending whatever the package's version.
         next_year = max(c.app.calendar.loaded_years()) + 1
-        c.app.publicize(Act("bureau-1", Role.BUREAU, today_in_shanghai()), batch_ref="长科公示〔待定〕1号",
+        today = today_in_shanghai()
+        c.app.publicize(Act("bureau-1", Role.BUREAU, today, recorded_on=today), batch_ref="长科公示〔待定〕1号",
                         media="长沙晚报", start_date=date(next_year, 6, 1), platform_ids=[pid])
         with TestClient(create_app(c)) as client:
             html = client.get("/").text

@@ -17,17 +17,20 @@ from aggregates.errors import InvalidInput, RuleViolation
 from aggregates.platform import Platform
 from aggregates.policy import PolicyRegistry
 from aggregates.programme import INDICATORS, application, expert_affiliation, host_unit
+from aggregates.publicity_window import PublicityWindow
 from aggregates.values import Act, ChangeKind, RevocationGround, Role
 
 POLICY = PolicyRegistry.load().get("长科发〔2021〕36号")
 GRANT = POLICY.funding_amount
 # The 2022 round: publicity from 2022-09-29, five working days across National Day.
 FIRST_DAY, LAST_DAY = date(2022, 9, 29), date(2022, 10, 10)
+WINDOW = PublicityWindow(FIRST_DAY, FIRST_DAY, LAST_DAY)
 ACCEPTANCE_DUE = date(2023, 11, 30)  # a month after the period 2022-11-01..2023-10-31
 
 
 def on(iso: str, role: Role = Role.BUREAU, *refs: str, who: str | None = None) -> Act:
-    return Act(who or f"{role.value}-1", role, date.fromisoformat(iso), refs)
+    day = date.fromisoformat(iso)
+    return Act(who or f"{role.value}-1", role, day, refs, recorded_on=day)
 
 
 def full_marks() -> dict[str, int]:
@@ -56,11 +59,11 @@ def approve(p: Platform) -> None:
 
 
 def publicize(p: Platform) -> None:
-    p.publicize(uuid4(), "公示-1", "长沙晚报", FIRST_DAY, FIRST_DAY, LAST_DAY, on("2022-09-28"))
+    p.publicize(uuid4(), "公示-1", "长沙晚报", WINDOW, on("2022-09-28"))
 
 
 def notify(p: Platform) -> None:
-    p.issue_notice(LAST_DAY, on("2022-10-11", Role.BUREAU, "长科发〔2022〕50号"))
+    p.issue_notice(WINDOW, on("2022-10-11", Role.BUREAU, "长科发〔2022〕50号"))
 
 
 def sign_task_book(p: Platform) -> None:
@@ -199,20 +202,21 @@ def test_art8_5_approval_needs_its_three_references_and_commits_the_grant() -> N
 # ---------------------------------------------------------------- Art. 8(6)-(7): publicity to task book
 def test_art8_6_publicity_cannot_start_before_the_approval() -> None:
     p = at("approved")
-    refused(lambda: p.publicize(uuid4(), "公示-1", "长沙晚报", date(2022, 8, 31), date(2022, 8, 31),
-                                date(2022, 9, 6), on("2022-09-01")), "publicity_before_approval", "Art. 8(6)")
+    early = PublicityWindow(date(2022, 8, 31), date(2022, 8, 31), date(2022, 9, 6))
+    refused(lambda: p.publicize(uuid4(), "公示-1", "长沙晚报", early, on("2022-09-01")),
+            "publicity_before_approval", "Art. 8(6)")
 
 
 def test_art8_6_an_objection_outside_the_window_is_recorded_but_inadmissible() -> None:
     p = at("in_publicity")
-    on_the_last_day = p.object(FIRST_DAY, LAST_DAY, "张三", "138", "数据不实", on("2022-10-10", Role.PUBLIC))
-    late = p.object(FIRST_DAY, LAST_DAY, "李四", "139", "逾期意见", on("2022-10-11", Role.PUBLIC))
+    on_the_last_day = p.object(WINDOW, "张三", "138", "数据不实", on("2022-10-10", Role.PUBLIC))
+    late = p.object(WINDOW, "李四", "139", "逾期意见", on("2022-10-11", Role.PUBLIC))
     assert [p.objections[o]["admissible"] for o in (on_the_last_day, late)] == [True, False]
 
 
 def test_art8_6_an_upheld_objection_rescinds_the_approval_and_releases_the_grant() -> None:
     p = at("in_publicity")
-    objection = p.object(FIRST_DAY, LAST_DAY, "张三", "138", "数据不实", on("2022-09-30", Role.PUBLIC))
+    objection = p.object(WINDOW, "张三", "138", "数据不实", on("2022-09-30", Role.PUBLIC))
     p.resolve_objection(objection, True, "经核实属实", "副市长批〔2022〕5号", on("2022-10-12"))
     assert (p.status, p.committed, p.holds_subfield) == ("rejected", Decimal("0.00"), False)
     refused(lambda: p.resolve_objection(objection, False, "再议", "副市长批〔2022〕6号", on("2022-10-13")),
@@ -221,7 +225,7 @@ def test_art8_6_an_upheld_objection_rescinds_the_approval_and_releases_the_grant
 
 def test_art8_6_after_the_notice_an_objection_cannot_rescind_the_approval() -> None:
     p = at("notified")
-    late = p.object(FIRST_DAY, LAST_DAY, "张三", "138", "数据不实", on("2022-10-12", Role.PUBLIC))
+    late = p.object(WINDOW, "张三", "138", "数据不实", on("2022-10-12", Role.PUBLIC))
     refused(lambda: p.resolve_objection(late, True, "属实", "副市长批〔2022〕5号", on("2022-10-12")),
             "objection_upheld_after_publicity", "Art. 8(6)")
 
@@ -229,9 +233,10 @@ def test_art8_6_after_the_notice_an_objection_cannot_rescind_the_approval() -> N
 def test_art8_7_the_notice_waits_for_the_window_to_close_and_every_objection_to_be_resolved() -> None:
     p = at("in_publicity")
     notice = on("2022-10-10", Role.BUREAU, "长科发〔2022〕50号")
-    refused(lambda: p.issue_notice(LAST_DAY, notice), "publicity_window_open", "Art. 8(7)")
-    refused(lambda: p.issue_notice(None, notice), "publicity_window_open", "Art. 8(7)")  # window pending
-    objection = p.object(FIRST_DAY, LAST_DAY, "张三", "138", "数据不实", on("2022-10-10", Role.PUBLIC))
+    refused(lambda: p.issue_notice(WINDOW, notice), "publicity_window_open", "Art. 8(7)")
+    pending = PublicityWindow(FIRST_DAY, None, None)
+    refused(lambda: p.issue_notice(pending, notice), "publicity_window_open", "Art. 8(7)")
+    objection = p.object(WINDOW, "张三", "138", "数据不实", on("2022-10-10", Role.PUBLIC))
     refused(lambda: notify(p), "objections_unresolved", "Art. 8(7)")
     p.resolve_objection(objection, False, "不属实", "副市长批〔2022〕5号", on("2022-10-11"))
     notify(p)

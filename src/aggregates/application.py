@@ -25,21 +25,19 @@ from eventsourcing.persistence import Transcoder
 from .batch import PublicityBatch
 from .calendar import WorkingDayCalendar
 from .committer import Committer
-from .credit_code import validate_credit_code
 from .errors import InvalidInput, NotFound, RuleViolation
-from .platform import Platform, default_period_end
+from .platform import Platform
 from .policy import Policy, PolicyRegistry
 from .rules import Rules
 from .seat import SubfieldSeat
 from .store import StoreConfig
+from .task_book import check_period_dates, default_period_end
 from .transcodings import make_transcoder
 from .unit_of_work import Command, CommandResult, Decide, Decision, Idempotency, UnitOfWork, find
 from .values import Act, ChangeKind, RevocationGround
 
 # Aggregates kept between commands unless the operator says otherwise (PLATFORMS_AGGREGATE_CACHE).
 DEFAULT_AGGREGATE_CACHE = 5000
-# Years a task book's execution period may fall in (beyond them date arithmetic would overflow).
-PLAUSIBLE_YEARS = (2000, 2100)
 
 
 class RegistryApp(Application[UUID]):
@@ -129,19 +127,10 @@ class RegistryApp(Application[UUID]):
     ) -> CommandResult:
         """Art. 8(1), bound to the policy in force on the application date (Art. 15)."""
         policy = self.policies.in_force(act.business_date)
-        host = dict(host_unit)
-        host["credit_code"] = validate_credit_code(str(host.get("credit_code", "")), "host_unit.credit_code")
-        builders = []
-        for i, builder in enumerate(co_builders or []):
-            builder = dict(builder)
-            if builder.get("credit_code"):
-                builder["credit_code"] = validate_credit_code(
-                    str(builder["credit_code"]), f"co_builders[{i}].credit_code")
-            builders.append(builder)
 
         def decide(uow: UnitOfWork) -> Decision:
             platform = Platform.apply(
-                policy=policy, name=name, subfield=subfield, host_unit=host, co_builders=builders,
+                policy=policy, name=name, subfield=subfield, host_unit=host_unit, co_builders=list(co_builders or []),
                 commitments=commitments, achievements=list(achievements),
                 basic_conditions=dict(basic_conditions or {}), act=act,
             )
@@ -219,14 +208,13 @@ class RegistryApp(Application[UUID]):
                                     "platforms under policies with different publicity rules need separate batches",
                                     "Art. 8(6)")
             policy = next(iter(policies.values()))
-            first_day, last_day = rules.publicity_window(policy, start_date)
+            window = rules.publicity_window(policy, start_date)
             batch = PublicityBatch.publish(
-                batch_ref=batch_ref, media=media, start_date=start_date, first_day=first_day,
-                last_day=last_day, working_days=policy.publicity_working_days, platform_ids=platform_ids,
-                act=act,
+                batch_ref=batch_ref, media=media, window=window, working_days=policy.publicity_working_days,
+                platform_ids=platform_ids, act=act,
             )
             for platform in platforms:
-                platform.publicize(batch.id, batch_ref, media, start_date, first_day, last_day, act)
+                platform.publicize(batch.id, batch_ref, media, window, act)
             uow.save(batch, *platforms)
             return Decision(batch)
 
@@ -239,8 +227,8 @@ class RegistryApp(Application[UUID]):
         rules = self.rules
 
         def change(p: Platform) -> dict[str, Any]:
-            first, last = rules.window_for_objection(p, act.business_date)
-            objection_id = p.object(first, last, objector_name, contact, content, act)
+            objection_id = p.object(rules.window_for_objection(p, act.business_date), objector_name, contact,
+                                    content, act)
             return {"objection_id": objection_id, "admissible": p.objections[objection_id]["admissible"]}
 
         return self.committer.run(Command("object", act, idempotency, _on_platform(platform_id, None, act, change)))
@@ -258,16 +246,14 @@ class RegistryApp(Application[UUID]):
                      expected_version: int | None = None) -> CommandResult:
         rules = self.rules
         decide = _on_platform(platform_id, expected_version, act,
-                              lambda p: p.issue_notice(rules.window_of(p)[1] if p.publicity else None, act))
+                              lambda p: p.issue_notice(rules.window_of(p) if p.publicity else None, act))
         return self.committer.run(Command("issue_notice", act, idempotency, decide))
 
     def sign_task_book(
         self, platform_id: UUID, act: Act, *, indicators: list[dict[str, str]], period_start: date,
         period_end: date | None = None, idempotency: Idempotency | None = None, expected_version: int | None = None,
     ) -> CommandResult:
-        for name, value in (("period_start", period_start), ("period_end", period_end)):
-            if value is not None and not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
-                raise InvalidInput("date_out_of_range", f"{name} {value} is not a plausible execution period", name)
+        check_period_dates(period_start, period_end)
         rules = self.rules
 
         def change(p: Platform) -> None:

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from .publicity_window import PublicityWindow
 from .recorded import RecordedAggregate
 from .values import Act
 
@@ -27,13 +28,13 @@ class PublicityBatch(RecordedAggregate):
 
     @classmethod
     def publish(
-        cls, batch_ref: str, media: str, start_date: date, first_day: date | None,
-        last_day: date | None, working_days: int, platform_ids: list[UUID], act: Act,
+        cls, batch_ref: str, media: str, window: PublicityWindow, working_days: int,
+        platform_ids: list[UUID], act: Act,
     ) -> PublicityBatch:
         """Art. 8(6): the list is publicized in the media for the policy's working days."""
         return cls._create_recorded(
-            cls.Published, act=act, batch_ref=batch_ref, media=media, start_date=start_date,  # type: ignore[attr-defined]  # the event class @event makes
-            first_day=first_day, last_day=last_day, working_days=working_days,
+            cls.Published, act=act, batch_ref=batch_ref, media=media, start_date=window.start_date,  # type: ignore[attr-defined]  # the event class @event makes
+            first_day=window.first_day, last_day=window.last_day, working_days=working_days,
             platform_ids=[str(p) for p in platform_ids],
         )
 
@@ -49,3 +50,8 @@ class PublicityBatch(RecordedAggregate):
         self.last_day = last_day
         self.working_days = working_days
         self.platform_ids = list(platform_ids)
+
+    @property
+    def window(self) -> PublicityWindow:
+        """Art. 8(6): the batch's window as recorded (pending days stay ``None`` here)."""
+        return PublicityWindow(self.start_date, self.first_day, self.last_day)

@@ -53,13 +53,20 @@ def _check_body(body: str, field: str) -> None:
         raise _fail(f"characters 3–8 must be the 6-digit administrative division code, got {body[2:8]!r}", field)
 
 
+def normalise_credit_code(code: str) -> str:
+    """The one spelling of a credit code, whitespace removed and upper case, in which codes are
+    kept and compared (a host unit, an expert's affiliation, a search for a host unit's
+    platforms): the same unit typed twice is one unit."""
+    return "".join(code.split()).upper()
+
+
 def validate_credit_code(code: str, field: str = "credit_code") -> str:
-    """Return ``code`` normalised (whitespace removed, upper case) if it is a valid unified social
+    """Return ``code`` normalised (:func:`normalise_credit_code`) if it is a valid unified social
     credit code; otherwise raise ``InvalidInput("invalid_credit_code", …, field=field)`` saying
     what is wrong, including the expected check character."""
     if not isinstance(code, str):
         raise _fail("the credit code must be text of 18 characters", field)
-    normalised = "".join(code.split()).upper()
+    normalised = normalise_credit_code(code)
     if len(normalised) != 18:
         raise _fail(f"a credit code has 18 characters, got {len(normalised)}", field)
     _check_body(normalised[:17], field)
@@ -78,7 +85,7 @@ def validate_credit_code(code: str, field: str = "credit_code") -> str:
 
 def with_check_character(first17: str) -> str:
     """Complete 17 characters into a valid 18-character code (demo data and tests)."""
-    body = "".join(first17.split()).upper()
+    body = normalise_credit_code(first17)
     if len(body) != 17:
         raise _fail(f"expected the first 17 characters of a credit code, got {len(body)}", "credit_code")
     _check_body(body, "credit_code")

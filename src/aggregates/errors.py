@@ -3,7 +3,8 @@
 A :class:`RuleViolation` is raised when a rule of the regulation (or the current state of a
 platform) refuses a command. It carries a stable machine ``code``, a clear human ``message``,
 the ``article`` that makes the rule (e.g. ``"Art. 9(1)"``) and the ``policy`` (文号) under which
-it was applied. The HTTP layer turns it into ``application/problem+json`` with status 409.
+it was applied. Refusals carry no HTTP status: the API maps each class to one
+(:data:`api.errors.STATUS_OF`), the command line to an exit code.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """Base class of every refusal the domain raises on purpose."""
-
-    status = 409
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -51,9 +50,7 @@ class RuleViolation(DomainError):
 
 class InvalidInput(DomainError):
     """Input that is well-formed JSON but not an acceptable value (bad credit code, unknown
-    subfield, impossible date). The HTTP layer answers 422 naming ``field``."""
-
-    status = 422
+    subfield, impossible date), naming ``field``."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(code, message)
@@ -67,16 +64,12 @@ class InvalidInput(DomainError):
 
 
 class NotFound(DomainError):
-    """An unknown platform, batch, objection or change id (HTTP 404)."""
-
-    status = 404
+    """An unknown platform, batch, objection or change id."""
 
 
 class ConcurrentModification(DomainError):
-    """Another writer saved the same platform first. Retryable: reload and try again (HTTP 409,
-    or 412 when the client's ``If-Match`` version was stale)."""
-
-    status = 409
+    """Another writer saved the same platform first, and went on doing so until the retries'
+    deadline. Retryable: reload and try again."""
 
     def __init__(self, message: str = "the platform was changed by another request; reload and retry") -> None:
         super().__init__("concurrent_modification", message)
@@ -97,9 +90,7 @@ class CalendarNotLoaded(RuleViolation):
 
 
 class StaleVersion(DomainError):
-    """The client's ``If-Match`` version is not the platform's current version (HTTP 412)."""
-
-    status = 412
+    """The version the client saw (``If-Match``) is not the platform's current version."""
 
     def __init__(self, expected: int, actual: int) -> None:
         super().__init__(
@@ -111,9 +102,7 @@ class StaleVersion(DomainError):
 
 
 class IdempotencyKeyReused(DomainError):
-    """The same ``Idempotency-Key`` was sent with a different request (HTTP 422)."""
-
-    status = 422
+    """The same ``Idempotency-Key`` was sent with a different request."""
 
     def __init__(self) -> None:
         super().__init__(

@@ -8,18 +8,20 @@ stored events rebuilds the platform exactly, whatever today's date or policy fil
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from .clock import add_months
+from .credit_code import normalise_credit_code, validate_credit_code
 from .errors import InvalidInput, NotFound, RuleViolation
 from .policy import Policy
+from .publicity_window import PublicityWindow, WindowState
 from .recorded import RecordedAggregate
-from .values import HOLDING, Act, ChangeKind, RevocationGround, Stage, Status
+from .task_book import TaskBook, default_period_end
+from .values import HOLDING, Act, ChangeKind, RevocationGround, Role, Stage, Status
 
 T = "platform-registry/Platform"
 ZERO = Decimal("0.00")
@@ -51,11 +53,21 @@ class Platform(RecordedAggregate):
         basic_conditions: dict[str, str],
         act: Act,
     ) -> Platform:
-        """Art. 8(1): a host unit applies; Art. 4 (the subfield must be one of the policy's),
-        Art. 6 (the basic conditions are recorded), Art. 7(1) (a high-tech enterprise with a
-        certificate valid on the application date, committing continuous support) and Art. 7(2)
-        (at least one achievement at pilot or industrial stage)."""
+        """Art. 8(1): a host unit applies in its own name, identified by its unified social credit
+        code (as are its co-builders: checked, and kept in one spelling); Art. 4 (the subfield
+        must be one of the policy's), Art. 6 (the basic conditions are recorded), Art. 7(1) (a
+        high-tech enterprise with a certificate valid on the application date, committing
+        continuous support) and Art. 7(2) (at least one achievement at pilot or industrial
+        stage)."""
         ref = policy.policy
+        host_unit = {**host_unit, "credit_code": validate_credit_code(
+            str(host_unit.get("credit_code", "")), "host_unit.credit_code")}
+        co_builders = [
+            {**builder, "credit_code": validate_credit_code(str(builder["credit_code"]),
+                                                            f"co_builders[{i}].credit_code")}
+            if builder.get("credit_code") else dict(builder)
+            for i, builder in enumerate(co_builders)
+        ]
         subfield = policy.canonical_subfield(subfield)
         certificate = host_unit.get("high_tech_certificate") or {}
         valid_until = certificate.get("valid_until")
@@ -161,6 +173,22 @@ class Platform(RecordedAggregate):
         return self.stage in HOLDING
 
     @property
+    def publicity_window(self) -> PublicityWindow | None:
+        """Art. 8(6): the window as recorded at publicity (pending days stay ``None`` here; the
+        rules count them once the calendar can, :class:`aggregates.rules.Rules`)."""
+        return None if self.publicity is None else PublicityWindow.of(self.publicity)
+
+    @property
+    def signed_task_book(self) -> TaskBook | None:
+        """Art. 8(7): the task book, once signed, with approved indicator changes (Art. 11)."""
+        return None if self.task_book is None else TaskBook.of(self.task_book)
+
+    def visible_to(self, role: Role, credit_code: str | None) -> bool:
+        """Whether a reader in ``role`` (an applicant bound to ``credit_code``) may know of this
+        platform: see :func:`visible_to`."""
+        return visible_to(role, credit_code, self.host_credit_code, self.publicity is not None)
+
+    @property
     def outstanding_commitment(self) -> Decimal:
         """The funding plan's amount still committed and neither disbursed nor released."""
         return ZERO if self.disbursed else self.committed
@@ -230,7 +258,7 @@ class Platform(RecordedAggregate):
         conflicted = {self.host_credit_code} | {
             str(c.get("credit_code")) for c in self.co_builders if c.get("credit_code")
         }
-        if expert_affiliation and expert_affiliation.upper() in conflicted:
+        if expert_affiliation and normalise_credit_code(expert_affiliation) in conflicted:
             raise RuleViolation(
                 "expert_conflict_of_interest",
                 "the expert is affiliated with the host unit or a co-builder and must recuse (回避)",
@@ -324,20 +352,17 @@ class Platform(RecordedAggregate):
         self._enter(Status.APPROVED, act)
 
     # ------------------------------------------------------------------ Art. 8(6) 公示
-    def publicize(
-        self, batch_id: UUID, batch_ref: str, media: str, start_date: date,
-        first_day: date | None, last_day: date | None, act: Act,
-    ) -> None:
+    def publicize(self, batch_id: UUID, batch_ref: str, media: str, window: PublicityWindow, act: Act) -> None:
         """Art. 8(6): the approved list is publicized in the media for 5 working days."""
         self.check_act(act)
         self._require([Status.APPROVED], "Art. 8(6)", "publicize")
-        if start_date < self.stage_dates[Status.APPROVED.value]:
+        if window.start_date < self.stage_dates[Status.APPROVED.value]:
             raise RuleViolation(
                 "publicity_before_approval", "publicity cannot start before the approval date",
                 "Art. 8(6)", self.policy_ref,
             )
-        self._publicized(batch_id=batch_id, batch_ref=batch_ref, media=media, start_date=start_date,
-                         first_day=first_day, last_day=last_day, act=act)
+        self._publicized(batch_id=batch_id, batch_ref=batch_ref, media=media, start_date=window.start_date,
+                         first_day=window.first_day, last_day=window.last_day, act=act)
 
     @event("Publicized", topic=f"{T}/Publicized")
     def _publicized(
@@ -348,20 +373,17 @@ class Platform(RecordedAggregate):
                           "start_date": start_date, "first_day": first_day, "last_day": last_day}
         self._enter(Status.IN_PUBLICITY, act)
 
-    def object(
-        self, first_day: date, last_day: date, objector_name: str, contact: str, content: str, act: Act
-    ) -> str:
-        """Art. 8(6): anyone may object during the publicity window. One received outside it is
-        still recorded, for the auditors, but marked inadmissible and does not block the notice.
-        Returns the objection's id."""
+    def object(self, window: PublicityWindow, objector_name: str, contact: str, content: str, act: Act) -> str:
+        """Art. 8(6): anyone may object during the publicity ``window`` (counted as far as the
+        day received needs it). One received outside it is still recorded, for the auditors, but
+        marked inadmissible and does not block the notice. Returns the objection's id."""
         self.check_act(act)
         if self.publicity is None:
             raise RuleViolation(
                 "not_publicized", "this platform has not been publicized; there is nothing to object to",
                 "Art. 8(6)", self.policy_ref,
             )
-        received = act.business_date
-        admissible = first_day <= received <= last_day and self.stage == Status.IN_PUBLICITY
+        admissible = window.admits(act.business_date) and self.stage == Status.IN_PUBLICITY
         objection_id = str(len(self.objections) + 1)
         self._objected(objection_id=objection_id, objector_name=objector_name, contact=contact,
                        content=content, admissible=admissible, act=act)
@@ -426,16 +448,17 @@ class Platform(RecordedAggregate):
         self._enter(Status.REJECTED, act)
 
     # ------------------------------------------------------------------ Art. 8(7) 行文下达
-    def issue_notice(self, last_day: date | None, act: Act) -> None:
+    def issue_notice(self, window: PublicityWindow | None, act: Act) -> None:
         """Art. 8(7): bureau and finance jointly issue the notice (立项通知), only after the
-        publicity window (whose ``last_day`` the calendar gives) has closed and every
-        admissible objection has been resolved."""
+        publicity ``window`` (as the calendar counts it now) has closed and every admissible
+        objection has been resolved."""
         self.check_act(act)
         self._require([Status.IN_PUBLICITY], "Art. 8(7)", "issue the notice")
         if not act.document_refs:
             raise InvalidInput("reference_required", "the joint notice's document_ref is required",
                                "document_ref")
-        if last_day is None or act.business_date <= last_day:
+        if window is None or window.state_on(act.business_date) is not WindowState.CLOSED:
+            last_day = window.last_day if window is not None else None
             raise RuleViolation(
                 "publicity_window_open",
                 f"the publicity window runs through {last_day or 'a day not yet computable'}; "
@@ -550,14 +573,14 @@ class Platform(RecordedAggregate):
         application is early, so that the deadline is not needed yet)."""
         self.check_act(act)
         self._require([Status.UNDER_CONSTRUCTION], "Art. 9(1)", "apply for acceptance")
-        assert self.task_book is not None
-        period_end: date = self.task_book["period_end"]
-        early = act.business_date <= period_end
+        task_book = self.signed_task_book
+        assert task_book is not None
+        early = task_book.is_early(act.business_date)
         if not early and acceptance_due is not None and act.business_date > acceptance_due:
             raise RuleViolation(
                 "acceptance_deadline_passed",
                 f"the acceptance application was due by {acceptance_due} (one month after the "
-                f"execution period ended on {period_end})",
+                f"execution period ended on {task_book.period_end})",
                 "Art. 9(1)", self.policy_ref,
             )
         self._acceptance_applied(summary=summary, early=early, act=act)
@@ -578,8 +601,9 @@ class Platform(RecordedAggregate):
         self._require([Status.ACCEPTANCE_APPLIED], "Art. 9(2)", "record the acceptance review")
         if not panel:
             raise InvalidInput("panel_required", "the acceptance panel must name its experts", "panel")
-        assert self.task_book is not None
-        expected = {i["name"] for i in self.task_book["indicators"]}
+        task_book = self.signed_task_book
+        assert task_book is not None
+        expected = task_book.indicator_names
         given = {str(r.get("name")) for r in indicator_results}
         if given != expected:
             missing, unknown = sorted(expected - given), sorted(given - expected)
@@ -727,9 +751,12 @@ class Platform(RecordedAggregate):
         self._enter(Status.REVOKED, act)
 
 
-def default_period_end(start: date, months: int) -> date:
-    """Art. 9(1): the execution period is one year in principle: start + 1 year − 1 day."""
-    return add_months(start, months) - timedelta(days=1)
+def visible_to(role: Role, credit_code: str | None, host_credit_code: str, publicized: bool) -> bool:
+    """Who may know of a platform (docs/API.md): an applicant sees its own host unit's platforms,
+    and others' once publicized (Art. 8(6) makes the approved list public); every other role
+    sees them all. Applicants apply in their host unit's name (Art. 8(1)), and an application is
+    not public before the list is."""
+    return role is not Role.APPLICANT or publicized or host_credit_code == credit_code
 
 
 def _indicator_list(value: Any) -> list[dict[str, str]]:
@@ -741,4 +768,4 @@ def _indicator_list(value: Any) -> list[dict[str, str]]:
     return [{"name": str(i["name"]), "target": str(i.get("target", ""))} for i in value]
 
 
-__all__ = ["Platform", "default_period_end"]
+__all__ = ["Platform", "visible_to"]

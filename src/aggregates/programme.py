@@ -75,9 +75,12 @@ def as_date(day: date | str) -> date:
     return day if isinstance(day, date) else date.fromisoformat(day)
 
 
-def act(role: Role, on: date | str, *refs: str, who: str | None = None) -> Act:
-    """An act of ``role`` on ``on``; the actor is ``who``, else the role's first (``bureau-1``)."""
-    return Act(who or f"{role.value}-1", role, as_date(on), tuple(refs))
+def act(role: Role, on: date | str, *refs: str, who: str | None = None, recorded_on: date | None = None) -> Act:
+    """An act of ``role`` on ``on``; the actor is ``who``, else the role's first (``bureau-1``).
+    It is recorded on ``recorded_on``, by default its own day: a programme is driven as it
+    happened, day by day, so no clock decides what it may record."""
+    day = as_date(on)
+    return Act(who or f"{role.value}-1", role, day, tuple(refs), recorded_on=recorded_on or day)
 
 
 @dataclass(frozen=True)

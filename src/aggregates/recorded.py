@@ -4,7 +4,8 @@ authority, chained by hash.
 Every event carries an :class:`~aggregates.values.Act` (actor id, role, business date,
 document references) and ``prev_hash``, the hash of the previous event of the same stream
 (:data:`~aggregates.hashing.GENESIS` for the first). Business dates never run backwards within
-a stream and never lie in the future (docs/DOMAIN.md, "What every event carries").
+a stream (checked here) and never lie in the future (checked as the act is made, against the day
+it is recorded on: :class:`~aggregates.values.Act`; docs/DOMAIN.md, "What every event carries").
 
 A command hashes each event it triggers at once, to chain the next one to it. Replaying a
 stream (a load, the read models, a rebuild) hashes nothing: the replayed aggregate keeps its last
@@ -24,7 +25,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 from eventsourcing.utils import get_topic, register_topic
 
-from .clock import today_in_shanghai
 from .errors import RuleViolation
 from .hashing import GENESIS, event_hash
 from .values import Act
@@ -99,7 +99,6 @@ class RecordedAggregate(Aggregate):
 
     @classmethod
     def _create_recorded(cls, event_class: Any, act: Act, **kwargs: Any) -> Any:
-        check_business_date(act, previous=None)
         aggregate = cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
         aggregate._settle_head()  # as trigger_event does
         return aggregate
@@ -142,14 +141,9 @@ def copy_state(value: Any) -> Any:
 
 
 def check_business_date(act: Act, previous: Any) -> None:
-    """A business date may be back-filled (clerks record paper acts later) but never lies in
-    the future, and never precedes the stream's previous act."""
-    today = today_in_shanghai()
-    if act.business_date > today:
-        raise RuleViolation(
-            "business_date_in_future",
-            f"business date {act.business_date} is after today ({today}, Asia/Shanghai)",
-        )
+    """A business date may be back-filled (clerks record paper acts later) but never precedes
+    the stream's previous act. (That it never lies in the future the act itself checked, against
+    the day it is recorded on.)"""
     if previous is not None and act.business_date < previous:
         raise RuleViolation(
             "business_date_before_previous",

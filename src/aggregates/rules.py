@@ -2,9 +2,11 @@
 platform is bound to for life (Art. 15) and the official working-day calendar that its
 publicity window (Art. 8(6)) and acceptance deadline (Art. 9(1)) are counted on.
 
-Both are data read from files, the same for every command and never written by one, so a
-command's decide step may read them freely; aggregates it reads only through its unit of work
-(:mod:`aggregates.unit_of_work`).
+The window and the deadline are counted here, where the calendar is; what their days mean is
+the domain's (:class:`~aggregates.publicity_window.PublicityWindow`,
+:class:`~aggregates.task_book.TaskBook`). Policies and calendar are data read from files, the
+same for every command and never written by one, so a command's decide step may read them
+freely; aggregates it reads only through its unit of work (:mod:`aggregates.unit_of_work`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .calendar import WorkingDayCalendar
 from .errors import CalendarNotLoaded, RuleViolation
 from .platform import Platform
 from .policy import Policy, PolicyRegistry
+from .publicity_window import PublicityWindow
 
 
 @dataclass(frozen=True)
@@ -26,29 +29,36 @@ class Rules:
     def policy_of(self, platform: Platform) -> Policy:
         return self.policies.get(platform.policy_ref)
 
-    def publicity_window(self, policy: Policy, start_date: date) -> tuple[date | None, date | None]:
-        """The window's first and last day, or (None, None) while the schedule of a year it
-        reaches is not loaded (shown as pending, never guessed)."""
+    def publicity_window(self, policy: Policy, start_date: date) -> PublicityWindow:
+        """Art. 8(6): the window of a list published on ``start_date``, pending while the
+        schedule of a year it reaches is not loaded (shown as pending, never guessed)."""
         try:
-            return self.calendar.publicity_window(
-                start_date, policy.publicity_working_days, policy.publicity_start_day_counts)
+            return self.counted(PublicityWindow(start_date, None, None), policy.publicity_working_days,
+                                policy.publicity_start_day_counts)
         except CalendarNotLoaded:
-            return None, None
+            return PublicityWindow(start_date, None, None)
 
-    def window_of(self, platform: Platform) -> tuple[date, date]:
-        """The platform's publicity window, computed now if it was pending; raises
+    def counted(self, window: PublicityWindow, working_days: int, start_counts: bool) -> PublicityWindow:
+        """``window`` with its days counted now if they were pending; raises
+        :class:`CalendarNotLoaded` naming the missing year if they still cannot be."""
+        if not window.pending:
+            return window
+        first, last = self.calendar.publicity_window(window.start_date, working_days, start_counts)
+        return PublicityWindow(window.start_date, first, last)
+
+    def window_of(self, platform: Platform) -> PublicityWindow:
+        """The platform's publicity window, counted now if it was pending; raises
         :class:`CalendarNotLoaded` naming the missing year if it still cannot be."""
-        publicity = platform.publicity
-        if publicity is None:
+        window = platform.publicity_window
+        if window is None:
             raise RuleViolation("not_publicized", "this platform has not been publicized", "Art. 8(6)",
                                 platform.policy_ref)
-        if publicity["last_day"] is not None:
-            return publicity["first_day"], publicity["last_day"]
+        if not window.pending:
+            return window
         policy = self.policy_of(platform)
-        return self.calendar.publicity_window(
-            publicity["start_date"], policy.publicity_working_days, policy.publicity_start_day_counts)
+        return self.counted(window, policy.publicity_working_days, policy.publicity_start_day_counts)
 
-    def window_for_objection(self, platform: Platform, received: date) -> tuple[date, date]:
+    def window_for_objection(self, platform: Platform, received: date) -> PublicityWindow:
         """The window as far as an objection received on ``received`` needs it. While the last
         day is pending (its year's schedule is not loaded), the working days from the first day
         to ``received`` still tell whether it came in time; only when ``received`` itself lies in
@@ -56,13 +66,15 @@ class Rules:
         try:
             return self.window_of(platform)
         except CalendarNotLoaded:
-            assert platform.publicity is not None
+            recorded = platform.publicity_window
+            assert recorded is not None  # window_of refuses an unpublicized platform otherwise
+            start = recorded.start_date
             policy = self.policy_of(platform)
-            first = self.calendar.window_first_day(platform.publicity["start_date"], policy.publicity_start_day_counts)
+            first = self.calendar.window_first_day(start, policy.publicity_start_day_counts)
             within = first <= received and (
                 self.calendar.working_days_between(first, received) <= policy.publicity_working_days)
             # Enough for the decision: inside the window up to ``received``, or closed before it.
-            return first, received if within else received - timedelta(days=1)
+            return PublicityWindow(start, first, received if within else received - timedelta(days=1))
 
     def acceptance_due(self, policy: Policy, period_end: date) -> date | None:
         """Art. 9(1) deadline, or None (pending) while its year's schedule is not loaded."""
@@ -76,12 +88,12 @@ class Rules:
         the task book's; if that was pending and the application comes after the execution
         period, it is needed now, so it is computed, or refused naming the year whose schedule
         is missing."""
-        task_book = platform.task_book
+        task_book = platform.signed_task_book
         if task_book is None:
             return None
-        due: date | None = task_book["acceptance_due"]
-        if due is None and applied_on > task_book["period_end"]:
-            due = self.calendar.acceptance_deadline(task_book["period_end"],
+        due = task_book.acceptance_due
+        if due is None and not task_book.is_early(applied_on):
+            due = self.calendar.acceptance_deadline(task_book.period_end,
                                                     self.policy_of(platform).acceptance_window_months)
         return due
 

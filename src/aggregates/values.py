@@ -7,6 +7,8 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from .errors import InvalidInput
+
 
 class Role(str, Enum):
     """The roles of docs/DOMAIN.md ("Who uses it")."""
@@ -90,15 +92,42 @@ class Stage(str, Enum):
     INDUSTRIAL = "industrial"
 
 
+# Those who act for themselves online act today (docs/DOMAIN.md, "What every event carries"):
+# an applicant dating its own application could choose its governing policy (Art. 15) or slip
+# past the acceptance deadline (Art. 9(1)). Only the clerks of the bureau, the service agency and
+# finance record past acts, from the paper files.
+SELF_DATED = frozenset({Role.APPLICANT, Role.EXPERT, Role.PUBLIC})
+
+
 @dataclass(frozen=True)
 class Act:
     """Who did something, in what role, on which business date (Asia/Shanghai), backed by which
-    documents (文号). Every event carries one."""
+    documents (文号). Every event carries one.
+
+    ``recorded_on`` is today in Asia/Shanghai as whoever records the act (the API, the command
+    line, the programme driver) tells it: the domain never reads a clock. It is not stored (the
+    event's timestamp keeps the instant it was recorded), so an act decoded from the log has
+    ``None``. An act is dated by the rules of docs/DOMAIN.md ("Time rules") as it is made."""
 
     actor_id: str
     role: Role
     business_date: date
     document_refs: tuple[str, ...] = field(default=())
+    recorded_on: date | None = field(kw_only=True, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        today = self.recorded_on
+        if today is None:  # only the log's decoder makes an act without its day (from_dict)
+            raise ValueError("an act is recorded on a day: pass recorded_on, today in Asia/Shanghai")
+        if self.business_date > today:
+            raise InvalidInput("business_date_in_future",
+                               f"business date {self.business_date} is after today ({today}, Asia/Shanghai)",
+                               "business_date")
+        if self.business_date != today and self.role in SELF_DATED:
+            raise InvalidInput("business_date_not_today",
+                               f"a {self.role.value} acts on today's date ({today}, Asia/Shanghai); only the "
+                               "bureau, the service agency and finance record past acts from paper files",
+                               "business_date")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -118,6 +147,7 @@ class Act:
             role=_ROLES[data["role"]],
             business_date=date.fromisoformat(str(data["business_date"])),
             document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),
+            recorded_on=None,
         )
         return act
 

@@ -22,8 +22,7 @@ from pydantic import BaseModel
 
 from aggregates.application import CommandResult, Idempotency
 from aggregates.clock import today_in_shanghai
-from aggregates.errors import InvalidInput, NotFound
-from aggregates.platform import Platform
+from aggregates.errors import NotFound
 from aggregates.values import Act, Role
 from projections.views import summarize
 
@@ -39,27 +38,14 @@ MAX_KEY = 200
 _KEY = re.compile(f"[\\x20-\\x7e]{{1,{MAX_KEY}}}")
 
 
-# Those who act for themselves act today. Only the clerks of the bureau, the service agency and
-# finance record past acts, from the paper files (docs/DOMAIN.md): an applicant dating its own
-# application could choose its governing policy (Art. 15) or slip past a deadline (Art. 9(1)).
-SELF_DATED = frozenset({Role.APPLICANT, Role.EXPERT, Role.PUBLIC})
-
-
 def make_act(principal: Principal, business_date: date | None, *refs: str | None) -> Act:
-    """The act of an authenticated caller: the actor is the token's subject, never a body field.
-    A business date in the future, or any other day than today for those who act for
-    themselves, is refused (422) before any rule is consulted."""
+    """The act of an authenticated caller, recorded today (Asia/Shanghai): the actor is the
+    token's subject, never a body field, and the date is today unless a clerk back-fills it.
+    The act's own rules refuse (422) a future date, or any other day than today for those who
+    act for themselves, before any rule of the regulation is consulted."""
     today = today_in_shanghai()
-    if business_date is not None and business_date > today:
-        raise InvalidInput("business_date_in_future",
-                           f"business date {business_date} is after today ({today}, Asia/Shanghai)", "business_date")
-    if business_date is not None and business_date != today and principal.role in SELF_DATED:
-        raise InvalidInput("business_date_not_today",
-                           f"a {principal.role.value} acts on today's date ({today}, Asia/Shanghai); only the "
-                           "bureau, the service agency and finance record past acts from paper files",
-                           "business_date")
     return Act(actor_id=principal.actor_id, role=principal.role, business_date=business_date or today,
-               document_refs=tuple(r for r in refs if r))
+               document_refs=tuple(r for r in refs if r), recorded_on=today)
 
 
 def idempotency_of(request: Request, body: BaseModel | None) -> Idempotency | None:
@@ -108,20 +94,13 @@ def expected_version_of(request: Request) -> int | None:
     return version
 
 
-def can_see(principal: Principal, platform: Platform) -> bool:
-    """Applicants see their own host unit's platforms, and others' once publicized (docs/API.md)."""
-    if principal.role is not Role.APPLICANT:
-        return True
-    return platform.host_credit_code == principal.credit_code or platform.publicity is not None
-
-
 def check_owner(container: Container, principal: Principal, platform_id: UUID) -> None:
     """An applicant acts only on its own host unit's platforms: 404 for one it may not even see
     (its existence stays hidden before publicity), 403 for a visible one of another unit."""
     if principal.role is not Role.APPLICANT:
         return
     platform = container.app.get_platform(platform_id)
-    if not can_see(principal, platform):
+    if not platform.visible_to(principal.role, principal.credit_code):
         raise NotFound("platform_not_found", f"no platform {platform_id}")
     if platform.host_credit_code != principal.credit_code:
         raise ProblemException(403, "not_your_platform",

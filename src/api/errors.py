@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aggregates.errors import DomainError
+from aggregates.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, StaleVersion
+from audit.cosigning import UnknownWitness
 
 from .inputs import ascii_int
 
@@ -92,10 +93,28 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
                    errors=errors)
 
 
+# The HTTP status of each kind of domain refusal (docs/API.md, "Errors"); a class not named here
+# answers as its nearest named base, and every other refusal (a rule of the regulation, a write
+# that lost its races until the deadline) is a conflict with the state: 409.
+STATUS_OF: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    IdempotencyKeyReused: 422,
+    NotFound: 404,
+    StaleVersion: 412,
+    UnknownWitness: 403,
+    DomainError: 409,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status ``exc`` answers with (:data:`STATUS_OF`)."""
+    return next(STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF)
+
+
 async def _domain(request: Request, exc: DomainError) -> JSONResponse:
     data = exc.as_dict()
     code, detail = data.pop("code"), data.pop("detail")
-    return problem(exc.status, code, detail, None, **data)
+    return problem(status_of(exc), code, detail, None, **data)
 
 
 async def _problem(request: Request, exc: ProblemException) -> JSONResponse:

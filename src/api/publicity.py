@@ -9,6 +9,7 @@ from uuid import UUID
 
 from aggregates.application import RegistryApp
 from aggregates.batch import PublicityBatch
+from aggregates.publicity_window import WindowState
 from projections.projector import publicity_line  # the list's own line format
 
 
@@ -22,18 +23,17 @@ def batch_view(app: RegistryApp, batch_id: UUID, today: date) -> dict[str, Any]:
                           "host_unit": {"name": line["host_name"], "credit_code": line["host_credit_code"]},
                           "subfield": line["subfield"], "objections": line["objections"],
                           "late_objections": line["late_objections"], "outcome": line["outcome"]})
-    start, first, last = batch.start_date, batch.first_day, batch.last_day
-    opens = first or start
-    is_open = opens <= today and (last is None or today <= last)
+    window = batch.window
+    state = window.state_on(today)
     return {
         "batch_ref": batch.batch_ref,
         "media": batch.media,
-        "start_date": start.isoformat(),
-        "first_day": first.isoformat() if first else None,
-        "end_date": last.isoformat() if last else None,
-        "pending": last is None,
-        "open": is_open,
-        "state": "open" if is_open else ("upcoming" if today < opens else "closed"),
+        "start_date": window.start_date.isoformat(),
+        "first_day": window.first_day.isoformat() if window.first_day else None,
+        "end_date": window.last_day.isoformat() if window.last_day else None,
+        "pending": window.pending,
+        "open": state is WindowState.OPEN,
+        "state": state.value,
         "working_days": batch.working_days,
         "platforms": platforms,
     }

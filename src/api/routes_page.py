@@ -35,6 +35,7 @@ from aggregates.calendar import WorkingDayCalendar
 from aggregates.clock import SHANGHAI, today_in_shanghai
 from aggregates.errors import CalendarNotLoaded, ConcurrentModification, DomainError, IdempotencyKeyReused, NotFound
 from aggregates.event_table import event_table
+from aggregates.publicity_window import PublicityWindow, WindowState
 from audit.published import latest_view
 from projections import queries
 
@@ -350,12 +351,12 @@ def objections_get(batch_ref: str, platform_id: str, request: Request) -> Redire
 
 
 def _late_reason(batch: dict[str, Any], received: date) -> str:
-    first, last = _as_date(batch["first_day"]) or _as_date(batch["start_date"]), _as_date(batch["end_date"])
-    if last is not None and received > last:
-        return "closed"
-    if first is not None and received < first:
-        return "upcoming"
-    return "not_in_publicity"
+    """Why an objection was inadmissible: the window had closed, had not opened, or (received
+    within it) the platform was no longer in publicity."""
+    window = PublicityWindow(date.fromisoformat(batch["start_date"]), _as_date(batch["first_day"]),
+                             _as_date(batch["end_date"]))
+    state = window.state_on(received)
+    return "not_in_publicity" if state is WindowState.OPEN else state.value
 
 
 @router.get("/subfields", response_class=HTMLResponse)

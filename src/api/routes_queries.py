@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from aggregates.clock import today_in_shanghai
+from aggregates.credit_code import normalise_credit_code
+from aggregates.platform import visible_to
 from aggregates.values import Role
 from audit import timetravel
 from projections import queries
@@ -26,7 +28,6 @@ from projections.runner import max_position
 from . import schemas as s
 from .auth import Principal
 from .bootstrap import Container
-from .commands_support import can_see
 from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
@@ -83,13 +84,12 @@ def list_platforms(c: Wired, who: Readers, status: Annotated[s.StatusName | None
     """Applicants see their own host unit's platforms only."""
     await_position(c, min_position)
     if who.role is Role.APPLICANT:
-        if host_credit_code and host_credit_code.upper() != who.credit_code:
+        if host_credit_code and normalise_credit_code(host_credit_code) != who.credit_code:
             raise ProblemException(403, "not_your_host_unit", "applicants list only their own host unit's platforms",
                                    field="host_credit_code")
         host_credit_code = who.credit_code
     with c.engine.connect() as conn:
-        page = queries.list_platforms(conn, status=status, subfield=subfield,
-                                      host_credit_code=host_credit_code.upper() if host_credit_code else None,
+        page = queries.list_platforms(conn, status=status, subfield=subfield, host_credit_code=host_credit_code,
                                       limit=limit, cursor=cursor)
     return _json(page)
 
@@ -151,8 +151,7 @@ async def get_platform(platform_id: UUID, c: Wired, who: Readers,
             return c.reads.value(conn, key, render, min_position)
 
     found = await c.reads.respond(key, min_position, compute)
-    if found is None or (who.role is Role.APPLICANT
-                         and not (found.host_credit_code == who.credit_code or found.publicized)):
+    if found is None or not visible_to(who.role, who.credit_code, found.host_credit_code, found.publicized):
         raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
     return Response(found.body, media_type="application/json", headers={"ETag": f'"{found.version}"'})
 
@@ -175,7 +174,7 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONRespon
     """Auditors, the bureau, and the platform's own applicant (without objectors' identities)."""
     if who.role is Role.APPLICANT:
         platform = c.app.get_platform(platform_id)
-        if not can_see(who, platform):
+        if not platform.visible_to(who.role, who.credit_code):
             raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
         if platform.host_credit_code != who.credit_code:
             raise ProblemException(403, "not_your_platform", "applicants read only their own platforms' history")

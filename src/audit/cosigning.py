@@ -43,9 +43,7 @@ MAX_CLOCK_SKEW = 300  # seconds a cosignature's time may run ahead of the regist
 
 
 class UnknownWitness(DomainError):
-    """A cosignature by a key the operator has not configured (HTTP 403)."""
-
-    status = 403
+    """A cosignature by a key the operator has not configured."""
 
 
 class WitnessConfigError(ValueError):

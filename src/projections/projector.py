@@ -262,11 +262,13 @@ class Projector:
         if kind is None:
             return
         if kind == "publicity_end":
-            assert p.publicity is not None
-            basis, due = p.publicity["start_date"], p.publicity["last_day"]
+            window = p.publicity_window
+            assert window is not None
+            basis, due = window.start_date, window.last_day
         else:
-            assert p.task_book is not None
-            basis, due = p.task_book["period_end"], p.task_book["acceptance_due"]
+            task_book = p.signed_task_book
+            assert task_book is not None
+            basis, due = task_book.period_end, task_book.acceptance_due
         rows.put((pid, kind), {"platform_id": pid, "kind": kind, "name": p.name,
                                "host_name": p.host_unit.get("name") or "", "policy_ref": p.policy_ref,
                                "basis_date": basis, "due_date": due, "position": position})

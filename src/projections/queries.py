@@ -22,8 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from aggregates.calendar import WorkingDayCalendar
+from aggregates.credit_code import normalise_credit_code
 from aggregates.errors import CalendarNotLoaded
 from aggregates.policy import Policy, PolicyRegistry
+from aggregates.publicity_window import PublicityWindow, WindowState
+from aggregates.rules import Rules
 
 from .csv_cells import SpreadsheetCsvWriter
 from .tables import LIVE
@@ -106,7 +109,7 @@ def list_platforms(
     if subfield:
         stmt = stmt.where(t.c.subfield == subfield)
     if host_credit_code:
-        stmt = stmt.where(t.c.host_credit_code == host_credit_code.upper())
+        stmt = stmt.where(t.c.host_credit_code == normalise_credit_code(host_credit_code))
     after = _decode_cursor("p", cursor)
     if after is not None:
         stmt = stmt.where(t.c.seq > after)
@@ -134,15 +137,16 @@ def get_platform(conn: Any, platform_id: Any) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------- publicity 公示名单
-def _window(start: date, first: date | None, last: date | None, working_days: int, policy_ref: str | None,
-            calendar: WorkingDayCalendar, policies: PolicyRegistry) -> tuple[date | None, date | None]:
-    if last is not None:
-        return first, last
+def _window(recorded: PublicityWindow, working_days: int, policy_ref: str | None, rules: Rules) -> PublicityWindow:
+    """A batch's window, counted now if it was pending and its year's schedule has since been
+    loaded; still pending otherwise."""
+    if not recorded.pending:
+        return recorded
     try:
-        counts = policies.get(policy_ref).publicity_start_day_counts if policy_ref else True
-        return calendar.publicity_window(start, working_days, counts)
+        counts = rules.policies.get(policy_ref).publicity_start_day_counts if policy_ref else True
+        return rules.counted(recorded, working_days, counts)
     except CalendarNotLoaded:
-        return first, None
+        return recorded
 
 
 def publicity_list(
@@ -153,8 +157,7 @@ def publicity_list(
     and outcomes (Art. 8(6)); never an objector's identity. A window is open from its first
     working day through its last (it closes at 00:00 Asia/Shanghai the next day); ``today``
     is the caller's Asia/Shanghai date."""
-    calendar = calendar or _default_calendar()
-    policies = policies or _default_policies()
+    rules = Rules(policies or _default_policies(), calendar or _default_calendar())
     b, e = LIVE["rm_publicity_batches"], LIVE["rm_publicity_entries"]
     limit = _limit(limit)
     stmt = sa.select(b)
@@ -173,17 +176,15 @@ def publicity_list(
     items = []
     for x in page:
         lines = entries.get(x.batch_id, [])
-        start = _as_day(x.start_date)
-        first, last = _window(start, _as_date(x.first_day), _as_date(x.last_day), x.working_days,
-                              lines[0].policy_ref if lines else None, calendar, policies)
-        opens = first or start
-        is_open = opens <= today and (last is None or today <= last)
-        if open_only and not is_open:
+        recorded = PublicityWindow(_as_day(x.start_date), _as_date(x.first_day), _as_date(x.last_day))
+        window = _window(recorded, x.working_days, lines[0].policy_ref if lines else None, rules)
+        state = window.state_on(today)
+        if open_only and state is not WindowState.OPEN:
             continue
-        state = "open" if is_open else ("upcoming" if today < opens else "closed")
         items.append({
-            "batch_ref": x.batch_ref, "media": x.media, "start_date": _iso(start), "first_day": _iso(first),
-            "end_date": _iso(last), "pending": last is None, "open": is_open, "state": state,
+            "batch_ref": x.batch_ref, "media": x.media, "start_date": _iso(window.start_date),
+            "first_day": _iso(window.first_day), "end_date": _iso(window.last_day), "pending": window.pending,
+            "open": state is WindowState.OPEN, "state": state.value,
             "working_days": x.working_days,
             "platforms": [{"id": r.platform_id, "name": r.name,
                            "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},

@@ -80,26 +80,27 @@ def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
                       "date": _iso(p.inspection["date"])}
     approval = dict(p.approval) if p.approval is not None else None
     publicity = None
-    if p.publicity is not None:
+    window = p.publicity_window
+    if p.publicity is not None and window is not None:
         pub = p.publicity
         publicity = {
             "batch_id": str(pub["batch_id"]),
             "batch_ref": pub["batch_ref"],
             "media": pub["media"],
-            "start_date": _iso(pub["start_date"]),
-            "first_day": _iso(pub["first_day"]),
+            "start_date": _iso(window.start_date),
+            "first_day": _iso(window.first_day),
             # 公示截止日: null while the working-day schedule of its year is not loaded (pending).
-            "end_date": _iso(pub["last_day"]),
+            "end_date": _iso(window.last_day),
         }
     task_book = None
-    if p.task_book is not None:
-        tb = p.task_book
+    tb = p.signed_task_book
+    if tb is not None:
         task_book = {
-            "task_book_ref": tb["task_book_ref"],
-            "indicators": jsonable(tb["indicators"]),
-            "period_start": _iso(tb["period_start"]),
-            "period_end": _iso(tb["period_end"]),
-            "acceptance_due": _iso(tb["acceptance_due"]),
+            "task_book_ref": tb.task_book_ref,
+            "indicators": jsonable(list(tb.indicators)),
+            "period_start": _iso(tb.period_start),
+            "period_end": _iso(tb.period_end),
+            "acceptance_due": _iso(tb.acceptance_due),
         }
     return {
         "id": str(p.id),
