@@ -21,6 +21,7 @@ pinpointed at the row it touched. Each test names what catches the tampering:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import UTC
 from itertools import pairwise
@@ -142,6 +143,28 @@ def test_split_scan_never_concludes_on_a_tampered_log(world, tamper) -> None:
     with freeze_time(NOW):
         assert verify_split.split_scan(app, 2, [], 1 << 62, None) is None
         assert not _verified(app, workers=2).ok
+
+
+@pytest.mark.parametrize("how", ["initializer", "killed"])
+def test_a_split_process_that_dies_leaves_the_verdict_to_the_one_pass(world, monkeypatch, how) -> None:
+    """A helper whose store refuses it a connection at start, or that is killed mid-part: the
+    split scan gives up (it never waits for an answer that cannot come) and the one pass verifies."""
+    app, *_ = world
+
+    def refused(parent_app) -> None:
+        raise OSError("too many clients already")
+
+    def killed(*args):
+        os._exit(9)
+
+    # Patched in this process, inherited by the forked helpers (what is sent to them is pickled
+    # by name, so the functions they look up are replaced, not the ones sent).
+    monkeypatch.setattr(verify_split, "_start_worker" if how == "initializer" else "_scan",
+                        refused if how == "initializer" else killed)
+    with freeze_time(NOW):
+        assert verify_split.split_scan(app, 2, [], 1 << 62, None) is None
+        report = _verified(app, workers=2)
+    assert report.ok and report.events_checked == sum(1 for _ in iter_rows(app))
 
 
 def test_split_scan_parts(monkeypatch) -> None:

@@ -37,11 +37,14 @@ at the time (``platforms audit verify``), never from a serving process.
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import re
 from binascii import hexlify
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
@@ -54,6 +57,8 @@ from aggregates.hashing import GENESIS
 from .rows import ID_HEX, PREV_HASH_KEY, recorded_at, seal_layout
 
 __all__ = ["PARALLEL_FROM", "Joined", "split_scan", "parts_for"]
+
+log = logging.getLogger(__name__)
 
 # Below this many events the pool's start costs more than a second core saves.
 PARALLEL_FROM = 200_000
@@ -146,13 +151,20 @@ def split_scan(app: Any, workers: int | None, checkpoint_sizes: list[int], beyon
                           (layout.at[first][0], layout.at[last - 1][0]),
                           tuple(s for s in checkpoint_sizes if first < s <= last), beyond, cutoff))
     joiner = _Join(unit, layout.seals, size)
-    with multiprocessing.get_context("fork").Pool(min(workers, len(parts)), _start_worker, (app,)) as pool:
-        for summary in pool.imap(_scan_part, parts):
+    # An executor, not multiprocessing.Pool: a helper that dies (its connection refused at start,
+    # killed) breaks the executor, which says so, where a pool waits for its answer for ever.
+    pool = ProcessPoolExecutor(min(workers, len(parts)), multiprocessing.get_context("fork"), _start_worker, (app,))
+    try:
+        for summary in pool.map(_scan_part, parts):
             if summary is None or not joiner.add(summary):
-                pool.terminate()
                 return None
             if progress is not None:
                 progress(joiner.done)
+    except BrokenProcessPool:
+        log.warning("a process of the split verification died; the log is verified in one pass")
+        return None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return joiner.result()
 
 
