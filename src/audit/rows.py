@@ -37,6 +37,7 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.event_table import event_table
+from aggregates.event_table.base import as_bytes
 
 __all__ = ["StoredRow", "iter_rows", "chain_digest", "leaf_hash_of", "seal_layout", "SealLayout", "recorded_at",
            "PREV_HASH_KEY", "ID_HEX", "stream_rows", "id_text"]
@@ -62,8 +63,8 @@ class StoredRow:
     @classmethod
     def from_raw(cls, raw: tuple[Any, ...]) -> StoredRow:
         pos, oid, ver, topic, state = raw
-        oid = _as_bytes(oid) or b""
-        return cls(pos, id_text(oid), ver, _text(topic), _as_bytes(state), oid)
+        oid = as_bytes(oid) or b""
+        return cls(pos, id_text(oid), ver, _text(topic), as_bytes(state), oid)
 
     def chain_hash(self) -> bytes:
         return chain_digest(self.topic, self.id_hex, self.version, self.state)
@@ -84,23 +85,13 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _as_bytes(value: Any) -> bytes | None:
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape")
-    if isinstance(value, int):
-        return str(value).encode()
-    return bytes(value)
-
-
 def chain_digest(topic: Any, oid: Any, version: Any, state: Any) -> bytes:
     """The raw 32-byte chain hash of a stored row, whatever the columns hold: text or bytes,
     ``None`` taken as empty (a malformed row then simply fails to chain)."""
-    t = _as_bytes(topic) or b""
-    o = oid.hex.encode() if isinstance(oid, UUID) else (_as_bytes(oid) or b"")
-    v = str(version).encode() if isinstance(version, int) else (_as_bytes(version) or b"")
-    return _sha256(b"\x00%b\n%b\n%b\n%b" % (t, o, v, _as_bytes(state) or b"")).digest()
+    t = as_bytes(topic) or b""
+    o = oid.hex.encode() if isinstance(oid, UUID) else (as_bytes(oid) or b"")
+    v = str(version).encode() if isinstance(version, int) else (as_bytes(version) or b"")
+    return _sha256(b"\x00%b\n%b\n%b\n%b" % (t, o, v, as_bytes(state) or b"")).digest()
 
 
 def recorded_at(state: bytes) -> datetime | None:

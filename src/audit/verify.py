@@ -56,11 +56,12 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from eventsourcing.persistence import StoredEvent
 
 from aggregates.event_table import event_table
+from aggregates.event_table.base import as_bytes
 from aggregates.hashing import GENESIS
 
 from .checkpoint_store import load_checkpoints
 from .merkle import EMPTY_ROOT
-from .rows import ID_HEX, PREV_HASH_KEY, _as_bytes, chain_digest, id_text, iter_rows, recorded_at
+from .rows import ID_HEX, PREV_HASH_KEY, chain_digest, id_text, iter_rows, recorded_at
 from .seal_check import SealCheck
 from .signing import SignedCheckpoint, key_id_of, verify_checkpoint
 from .verify_split import split_scan
@@ -325,7 +326,7 @@ class _Scan:
         bad = [name for name, value, kind in (("originator_id", oid, bytes), ("originator_version", ver, int),
                                                ("topic", topic, bytes), ("state", state, bytes))
                if value is not None and not isinstance(value, kind)]
-        oid_b = _as_bytes(oid) or b""
+        oid_b = as_bytes(oid) or b""
         if bad or [m for m in missing if m != "state"]:  # a NULL state alone is reported as undecodable
             what = "; ".join(filter(None, [f"NULL {', '.join(missing)}" if missing else "",
                                            f"unexpected type in {', '.join(bad)}" if bad else ""]))
@@ -333,7 +334,7 @@ class _Scan:
                                       ver if isinstance(ver, int) else None, pos))
         digest = chain_digest(topic, oid_b, ver, state)
         version = ver if isinstance(ver, int) and not isinstance(ver, bool) else 0
-        return oid_b, version, topic, _as_bytes(state) or b"", digest
+        return oid_b, version, topic, as_bytes(state) or b"", digest
 
     def _slow(self, pos: int, oid: bytes, ver: Any, state: bytes, tip: tuple[Any, ...] | None,
               needle: bytes) -> None:

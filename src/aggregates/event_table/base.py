@@ -24,8 +24,8 @@ from ..store import StoreConfig
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["BATCH", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot", "Beside", "TableSet",
-           "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "where_positions"]
+__all__ = ["as_bytes", "BATCH", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot", "Beside",
+           "TableSet", "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "where_positions"]
 
 RawRow = tuple[Any, ...]
 BATCH = 20000  # rows per round trip of a raw read
@@ -218,3 +218,15 @@ def where_positions(after: int, upto: int | None, limit: int | None, col: str, p
         sql += f" LIMIT {ph}"
         params.append(limit)
     return sql, params
+
+
+def as_bytes(value: Any) -> bytes | None:
+    """A raw column as bytes, whatever the driver handed over (text, an integer, a buffer);
+    ``None`` stays ``None``. Never raises on text that is not UTF-8 (surrogates kept)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, int):
+        return str(value).encode()
+    return bytes(value)

@@ -14,20 +14,10 @@ from typing import Any
 from uuid import UUID
 
 from ..store import StoreConfig
-from .base import BATCH, Beside, EventTable, RawRow, SealRows, Snapshot, TableSet
+from .base import BATCH, Beside, EventTable, RawRow, SealRows, Snapshot, TableSet, as_bytes
 from .sqlite import SQLiteBeside, prepare_tables
 
 __all__ = ["MemoryEventTable"]
-
-
-def _as_bytes(value: Any) -> bytes | None:
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape")
-    if isinstance(value, int):
-        return str(value).encode()
-    return bytes(value)
 
 
 class MemoryEventTable(EventTable):
@@ -47,7 +37,7 @@ class MemoryEventTable(EventTable):
         while True:
             notes = self.recorder.select_notifications(start, batch, stop=upto, inclusive_of_start=False)
             rows = [(n.id, n.originator_id.hex.encode() if isinstance(n.originator_id, UUID)
-                     else _as_bytes(n.originator_id), n.originator_version, _as_bytes(n.topic), n.state)
+                     else as_bytes(n.originator_id), n.originator_version, as_bytes(n.topic), n.state)
                     for n in notes]
             if limit is not None:
                 rows = rows[: max(0, limit - seen)]
