@@ -29,7 +29,7 @@ from aggregates.private_files import open_private
 from aggregates.store import StoreUrlError
 
 from .cli_audit import audit_app
-from .cli_store import existing_registry, fail
+from .cli_store import existing_registry, fail, settings_or_exit
 from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
 
 if TYPE_CHECKING:
@@ -49,11 +49,7 @@ out = Console()
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        console.print(f"[red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from None
+    return settings_or_exit(console.print)
 
 
 def _container(settings: Settings | None = None, registry: RegistryApp | None = None):  # noqa: ANN202

@@ -20,7 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from aggregates.private_files import open_private
 
-from .settings import Settings, SettingsError
+from .cli_store import settings_or_exit
+from .settings import Settings
 
 audit_app = typer.Typer(help="Audit the event log: verify, export, checkpoint, reconcile, witness.",
                         no_args_is_help=True)
@@ -31,11 +32,7 @@ err = Console(stderr=True)
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return settings_or_exit(err.print)
 
 
 def _registry(settings: Settings | None = None) -> Any:

@@ -10,6 +10,7 @@ password masked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -57,3 +58,15 @@ def existing_read_models(store: StoreConfig) -> Engine:
         return existing_engine(store)
     except StoreUnavailable as exc:
         fail(str(exc), 1)
+
+
+def settings_or_exit(print_error: Callable[[str], object]) -> Settings:
+    """The settings from the environment; a bad variable is one line through ``print_error``
+    (rich markup) and exit 2."""
+    from .settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print_error(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from None
