@@ -1,14 +1,22 @@
 """Helpers the tests (and the benchmarks) share that are not fixtures: PostgreSQL schemas of
-their own, ending a process's database sessions, waiting for background work, and the read
-models' rows for comparison. The fixtures are in ``conftest.py``."""
+their own, ending a process's database sessions, waiting for background work, a `platforms
+serve` process, and the read models' rows for comparison. The fixtures are in ``conftest.py``."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg  # imported (by conftest.py, through here) before any test freezes time: its C types check datetime
 import sqlalchemy as sa
 
@@ -17,6 +25,39 @@ from audit.keys import CheckpointKeys
 from projections.tables import LIVE, MODEL_TABLES, MODELS, POSITIONS, positions_table
 
 PG_URL = os.environ.get("PLATFORMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``platforms serve`` (with ``args``) in development mode, on an empty SQLite store in
+    ``tmp_path`` unless ``env`` names another; yields its base URL, once it answers, and the
+    process. No ``PLATFORMS_*`` setting of the test run leaks into it."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORMS_", "FORWARDED_", "MALLOC_"))}
+    environ |= {"PYTHONPATH": str(SRC), "PLATFORMS_MODE": "development", "PLATFORMS_VAR_DIR": str(tmp_path / "var")}
+    proc = subprocess.Popen([sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(port),
+                             *args], env=environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, "platforms serve exited"
+            threading.Event().wait(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def _connect(url: str) -> psycopg.Connection:

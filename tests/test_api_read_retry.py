@@ -42,3 +42,34 @@ def test_a_read_that_keeps_failing_is_a_503(api, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(projections.queries, "funding_ledger", down)
     r = api.get("/funding-ledger", "finance")
     assert r.status_code == 503 and r.json()["code"] == "store_unavailable"
+
+
+class _FailsOnce:
+    """An engine whose first connection is lost with the query on the wire."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.calls = 0
+
+    def connect(self) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise _lost()
+        return self.engine.connect()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_command_whose_account_read_lost_its_connection_is_recorded(api) -> None:
+    """Every authenticated request reads its account first (a disabled user's token is refused
+    at once); a command is not retried by its route, so the account read itself is read once more."""
+    from api_client import application
+
+    api.headers("applicant")  # the token, minted before the connection is lost
+    flaky = _FailsOnce(api.container.users.engine)
+    api.container.users.engine = flaky
+    r = api.post("/platforms", "applicant", application())
+    assert r.status_code == 201, r.text
+    assert flaky.calls == 2

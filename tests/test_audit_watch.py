@@ -156,6 +156,42 @@ def test_a_long_log_is_verified_in_a_worker_process(registry: RegistryApp, check
     assert watch._pool is None
 
 
+def test_a_watch_verifying_in_a_serving_process_holds_a_small_part_of_the_log_at_once(
+        tmp_path: Path, checkpoint_key: Path) -> None:
+    """A short log is verified in the serving process itself, whose allocator keeps the peak of
+    what the check held: read a few hundred rows at a time, that peak is a small part of what
+    reading the log in the default batches holds (the soak saw a worker step up at each check)."""
+    import tracemalloc
+
+    from aggregates.programme import act
+    from aggregates.values import ChangeKind, Role
+    from audit.verify import verify_log
+
+    registry = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+    try:
+        drv = Driver(registry, subfield="智能芯片").to("under_construction")
+        for i in range(2500):
+            registry.report_change(drv.pid, act(Role.APPLICANT, "2023-01-06"), kind=ChangeKind.PRINCIPAL,
+                                   description="变更" * 100 + str(i), new_value=f"负责人{i}")
+        assert int(registry.recorder.max_notification_id()) > 2500
+        watch = _watch(registry, Clock(), sign=False)
+
+        def peak(check: Any) -> int:
+            tracemalloc.start()
+            try:
+                check()
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+        in_batches = peak(lambda: verify_log(registry, allow_empty=True))
+        watched = peak(watch.tick)
+        assert watch.status()["status"] == "intact"
+        assert watched < in_batches / 2, (watched, in_batches)
+    finally:
+        registry.close()
+
+
 def test_a_store_that_does_not_answer_is_reported_and_asked_again_later(registry: RegistryApp,
                                                                         checkpoint_key: Path) -> None:
     clock = Clock()

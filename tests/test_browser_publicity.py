@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from demo_store import copy_demo, make_container
+from support import free_port
 
 CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -66,12 +66,6 @@ SKIP_REASON = _skip_reason()
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Served:
     """The app on a uvicorn server in a background thread."""
 
@@ -80,7 +74,7 @@ class Served:
 
         from api.app import create_app
 
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", access_log=False)

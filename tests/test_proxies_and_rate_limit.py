@@ -4,10 +4,6 @@ of addresses; on PostgreSQL every worker counts in one shared, pruned table."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,44 +13,20 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-import api
 from aggregates.store import StoreConfig
 from api.page_security import SlidingWindowLimiter
 from api.settings import Settings, SettingsError
 from api.shared_limiter import TABLE, SharedWindowLimiter
 from projections.db import make_engine
+from support import serving
 
 OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请予核查"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(tmp_path: Path, **env: str) -> Iterator[str]:
     """``platforms serve`` on an empty SQLite store, objections limited to 2 per address."""
-    port = _free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORMS_", "FORWARDED_"))}
-    environ |= {"PYTHONPATH": str(Path(api.__file__).resolve().parents[1]), "PLATFORMS_MODE": "development",
-                "PLATFORMS_VAR_DIR": str(tmp_path / "var"), "PLATFORMS_OBJECTION_RATE_LIMIT": "2"} | env
-    proc = subprocess.Popen([sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(port)],
-                            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "platforms serve exited"
-            threading.Event().wait(0.1)
+    with serving(tmp_path, PLATFORMS_OBJECTION_RATE_LIMIT="2", **env) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _objections_from_chosen_addresses(base: str) -> list[int]:

@@ -30,6 +30,7 @@ from aggregates.store import StoreUrlError
 
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail, settings_or_exit
+from .malloc_arenas import limit_malloc_arenas
 from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     if workers > 1 and settings.runs_projections:
         console.print("[yellow]note:[/] every worker will also run the read-model runner "
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
+    limit_malloc_arenas()  # here and in the workers, which take it from the environment
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
                   f"store {settings.store.masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
@@ -274,6 +276,7 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
     # Every connection of this process (events, read models, LISTEN) is named in
     # pg_stat_activity, so an operator can tell the runner's sessions from the API's.
     name_postgres_sessions("platforms-projections")
+    limit_malloc_arenas()
     configure()
     c = _container()
     stop = lambda *_: c.runner.stop()  # noqa: E731

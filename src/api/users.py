@@ -27,6 +27,7 @@ from aggregates.errors import InvalidInput
 from aggregates.event_table import store_adapter
 from aggregates.store import StoreConfig
 from aggregates.values import Role
+from projections.reconnect import is_connection_loss
 
 from .password_policy import check_password
 
@@ -218,10 +219,26 @@ class UserRepository:
         account exists, is enabled, and neither its password nor its state changed since.
         Asked on every authenticated request, so that a change made by any process (the CLI,
         another worker) takes effect at once."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(users_table.c.token_version, users_table.c.disabled_at)
-                               .where(users_table.c.username == username)).first()
+        row = self._read(select(users_table.c.token_version, users_table.c.disabled_at)
+                         .where(users_table.c.username == username)).first()
         return row is not None and row.disabled_at is None and row.token_version == token_version
+
+    def _read(self, query: sa.Select) -> sa.Result:
+        """``query``'s rows, read once more on a fresh connection when the server ended the
+        session while the query was on the wire (a failover, ``pg_terminate_backend``): every
+        authenticated request, commands included, reads its account first, and such a loss
+        would refuse it with 503 (the soak saw one). A read changes nothing, so repeating it is
+        safe; the pool replaces the dead connection."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(query).freeze()()
+        except Exception as exc:
+            if not is_connection_loss(exc):
+                raise
+            log.warning("accounts read lost its database connection; reading once more",
+                        extra={"error": f"{type(exc).__name__}: {exc}"})
+            with self.engine.connect() as conn:
+                return conn.execute(query).freeze()()
 
     def _update(self, username: str, **values: object) -> None:
         with self.engine.begin() as conn:
@@ -231,16 +248,13 @@ class UserRepository:
             raise UnknownUser(f"no user {username!r}")
 
     def count(self) -> int:
-        with self.engine.connect() as conn:
-            return len(conn.execute(select(users_table.c.id)).all())
+        return len(self._read(select(users_table.c.id)).all())
 
     def all(self) -> list[User]:
-        with self.engine.connect() as conn:
-            return [_user(r) for r in conn.execute(select(users_table).order_by(users_table.c.username))]
+        return [_user(r) for r in self._read(select(users_table).order_by(users_table.c.username))]
 
     def _row(self, username: str):  # noqa: ANN202
-        with self.engine.connect() as conn:
-            return conn.execute(select(users_table).where(users_table.c.username == username)).first()
+        return self._read(select(users_table).where(users_table.c.username == username)).first()
 
 
 def _user(row) -> User:  # noqa: ANN001
