@@ -271,3 +271,24 @@ def test_settings_default_store_follows_var_dir_and_an_explicit_url_wins(tmp_pat
     assert Settings.from_env(env=env).store.url == f"sqlite:///{tmp_path / 'state' / 'platforms.sqlite3'}"
     env["PLATFORMS_DATABASE_URL"] = "sqlite:///elsewhere.sqlite3"
     assert Settings.from_env(env=env).store.url == "sqlite:///elsewhere.sqlite3"
+
+
+def test_read_only_commands_keep_the_operators_aggregate_cache_size(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands that open an existing store (audit, history) size their aggregate cache by
+    PLATFORMS_AGGREGATE_CACHE like the server does: an operator who lowered it for a small
+    machine gets that bound in every process."""
+    from api.cli_store import existing_registry
+    from api.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    writer = RegistryApp(StoreConfig(url))
+    Driver(writer).to("applied")
+    writer.close()
+    monkeypatch.setenv("PLATFORMS_DATABASE_URL", url)
+    monkeypatch.setenv("PLATFORMS_AGGREGATE_CACHE", "7")
+    registry = existing_registry(Settings())
+    try:
+        assert registry.repository.cache is not None and registry.repository.cache.maxsize == 7
+    finally:
+        registry.close()

@@ -42,11 +42,15 @@ def check_existing(store: StoreConfig) -> None:
 
 
 def open_existing(store: StoreConfig, policies: PolicyRegistry | None = None,
-                  calendar: WorkingDayCalendar | None = None) -> RegistryApp:
-    """The registry on ``store`` after :func:`check_existing`, never creating a table."""
+                  calendar: WorkingDayCalendar | None = None, aggregate_cache: int | None = None) -> RegistryApp:
+    """The registry on ``store`` after :func:`check_existing`, never creating a table, keeping
+    ``aggregate_cache`` aggregates between commands (None: the application's default)."""
     check_existing(store)
     log.info("opening the existing store %s", store.masked)
-    return RegistryApp(store, policies=policies, calendar=calendar, env={"CREATE_TABLE": "no"})
+    env = {"CREATE_TABLE": "no"}
+    if aggregate_cache is not None:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(aggregate_cache)
+    return RegistryApp(store, policies=policies, calendar=calendar, env=env)
 
 
 def reopen_in_child(app: RegistryApp) -> RegistryApp:

@@ -41,7 +41,7 @@ def existing_registry(settings: Settings) -> RegistryApp:
 
     store = settings.store
     try:
-        return open_existing(store, build_policies(settings), build_calendar(settings))
+        return open_existing(store, build_policies(settings), build_calendar(settings), settings.aggregate_cache)
     except StoreUrlError as exc:
         fail(str(exc), 2)
     except StoreUnavailable as exc:
