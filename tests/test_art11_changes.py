@@ -3,12 +3,14 @@ effect from its decision."""
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
 
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
 from aggregates.programme import Driver, act
+from aggregates.task_book import TaskBook
 from aggregates.values import ChangeKind, Role
 
 
@@ -135,3 +137,26 @@ def test_art11_no_change_after_the_review_rewrites_the_version_it_judged(memory_
     # Other changes are still reported and decided after the review (Art. 11 runs on).
     memory_registry.report_change(drv.pid, act(Role.APPLICANT, "2024-01-10"), kind=ChangeKind.PRINCIPAL,
                                   description="负责人调整", new_value="赵六")
+
+
+def test_art11_events_stored_before_versions_decode_as_version_1(memory_registry):
+    """A TaskBookSigned without period_reason and an AcceptanceReviewed without the version it
+    judged or a justification (as stored before them) replay as version 1, with none."""
+    from projections.views import summarize
+
+    drv = Driver(memory_registry).to("qualified")
+    old_fields = {"TaskBookSigned": ("period_reason",), "AcceptanceReviewed": ("task_book_version", "justification")}
+    platform = None
+    for stored in memory_registry.stream(drv.pid):
+        e = copy.copy(stored)
+        for name in old_fields.get(type(e).__name__, ()):
+            del e.__dict__[name]
+        platform = e.mutate(platform)
+    assert platform is not None
+    book = platform.signed_task_book
+    assert book is not None and (book.version, book.period_reason, len(book.versions)) == (1, None, 1)
+    assert (platform.acceptance["task_book_version"], platform.acceptance["justification"]) == (1, None)
+    # A task book kept (in a snapshot) before it had versions is version 1 as it stands.
+    record = {k: v for k, v in platform.task_book.items() if k not in ("versions", "period_reason")}
+    assert TaskBook.of(record).version == 1 and TaskBook.of(record).versions[0].indicators == book.indicators
+    assert summarize(platform)["task_book"]["version"] == 1
