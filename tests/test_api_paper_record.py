@@ -70,7 +70,8 @@ def test_art11_art9_art7_changes_task_book_versions_and_conditions_at_recognitio
     # A change pending holds up the review (Art. 11) until the bureau decides it.
     change(api, pid, "principal", "赵六", "2023-05-21", None)
     review = {"panel": ["expert1", "expert2"], "funds_use_compliant": True, "conclusion": "qualified",
-              "indicator_results": [{"name": "开放数据集", "achieved": False}, {"name": "服务企业数", "achieved": True}],
+              "indicator_results": [{"name": "开放数据集", "achieved": False},
+                                    {"name": "服务企业数", "achieved": True}],
               "business_date": "2023-06-01"}
     refused(api.post(f"/platforms/{pid}/acceptance-review", "service_agency", review), "change_pending", "Art. 11")
     decide(api, pid, "2", "2023-05-25")
@@ -116,7 +117,7 @@ def test_art11_art9_art7_changes_task_book_versions_and_conditions_at_recognitio
     # The platform view and its history show the justification and the version judged.
     detail = api.get(f"/platforms/{pid}", "bureau").json()
     assert detail["acceptance"]["justification"] == justification and detail["acceptance"]["task_book_version"] == 2
-    assert detail["task_book"]["version"] == 2 and detail["task_book"]["period_reason"] == "提前完成建设任务，经局务会同意"
+    assert (detail["task_book"]["version"], detail["task_book"]["period_reason"]) == (2, "提前完成建设任务，经局务会同意")
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     reviewed = next(e for e in history if e["type"] == "AcceptanceReviewed")
     assert reviewed["data"]["justification"] == justification and reviewed["data"]["task_book_version"] == 2
@@ -151,8 +152,9 @@ def test_art4_art5_subfield_admitted_by_decision_then_applied_for_once(api: Api)
     assert r.status_code == 422
     r = api.post("/subfields", "bureau", admission)
     assert r.status_code == 201, r.text
-    assert r.json() | {"position": 0} == {"policy": "长科发〔2021〕36号", "subfield": NEW, "document_ref": "长科发〔2022〕8号",
-                                          "reasons": "具身智能产业急需", "admitted_on": "2022-02-15", "position": 0}
+    assert r.json() | {"position": 0} == {"policy": "长科发〔2021〕36号", "subfield": NEW,
+                                          "document_ref": "长科发〔2022〕8号", "reasons": "具身智能产业急需",
+                                          "admitted_on": "2022-02-15", "position": 0}
     refused(api.post("/subfields", "bureau", admission | {"name": "智能芯片"}), "subfield_already_listed", "Art. 4")
 
     pid, _ = to_in_publicity(api, subfield=NEW)
