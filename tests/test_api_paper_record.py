@@ -117,7 +117,8 @@ def test_art11_art9_art7_changes_task_book_versions_and_conditions_at_recognitio
     # The platform view and its history show the justification and the version judged.
     detail = api.get(f"/platforms/{pid}", "bureau").json()
     assert detail["acceptance"]["justification"] == justification and detail["acceptance"]["task_book_version"] == 2
-    assert (detail["task_book"]["version"], detail["task_book"]["period_reason"]) == (2, "提前完成建设任务，经局务会同意")
+    book_out = detail["task_book"]
+    assert (book_out["version"], book_out["period_reason"]) == (2, "提前完成建设任务，经局务会同意")
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     reviewed = next(e for e in history if e["type"] == "AcceptanceReviewed")
     assert reviewed["data"]["justification"] == justification and reviewed["data"]["task_book_version"] == 2
