@@ -86,14 +86,72 @@ def test_art9_3_unqualified_terminates_without_money(memory_registry):
     assert names == ["AcceptanceReviewed", "Terminated"]
 
 
-def test_art9_3_qualified_needs_every_indicator_and_compliant_funds(memory_registry):
+def test_art9_3_qualified_needs_compliant_funds(memory_registry):
     drv = Driver(memory_registry).to("acceptance_applied")
-    for indicator_results, compliant in ((results(False), True), (results(True), False)):
+    with pytest.raises(RuleViolation) as err:
+        memory_registry.review_acceptance(drv.pid, act(Role.SERVICE_AGENCY, "2023-12-01"), panel=["甲"],
+                                          indicator_results=results(True), funds_use_compliant=False,
+                                          qualified=True)
+    assert (err.value.code, err.value.article) == ("qualified_contradicts_results", "Art. 9(3)")
+
+
+def test_art9_3_qualified_with_an_indicator_missed_needs_the_panels_justification(memory_registry):
+    drv = Driver(memory_registry).to("acceptance_applied")
+    review = act(Role.SERVICE_AGENCY, "2023-12-01")
+    for blank in (None, "  "):
+        with pytest.raises(RuleViolation) as err:
+            memory_registry.review_acceptance(drv.pid, review, panel=["甲"], indicator_results=results(False),
+                                              funds_use_compliant=True, qualified=True, justification=blank)
+        assert (err.value.code, err.value.article) == ("justification_required", "Art. 9(3)")
+        assert "开放接口数" in err.value.message
+    assert drv.platform.status == "acceptance_applied"
+    memory_registry.review_acceptance(drv.pid, review, panel=["甲"], indicator_results=results(False),
+                                      funds_use_compliant=True, qualified=True,
+                                      justification="开放接口数18个，差2个，但服务企业数远超目标，专家组一致认为合格")
+    platform = drv.platform
+    assert platform.status == "qualified"
+    assert platform.acceptance["justification"].startswith("开放接口数18个")
+    reviewed = [e for e in memory_registry.stream(drv.pid) if type(e).__name__ == "AcceptanceReviewed"]
+    assert reviewed[0].justification == platform.acceptance["justification"]
+
+
+def test_art9_3_a_justification_is_refused_where_nothing_departs(memory_registry):
+    drv = Driver(memory_registry).to("acceptance_applied")
+    for achieved, qualified in ((True, True), (False, False)):
         with pytest.raises(RuleViolation) as err:
             memory_registry.review_acceptance(drv.pid, act(Role.SERVICE_AGENCY, "2023-12-01"), panel=["甲"],
-                                              indicator_results=indicator_results, funds_use_compliant=compliant,
-                                              qualified=True)
-        assert err.value.code == "qualified_contradicts_results"
+                                              indicator_results=results(achieved), funds_use_compliant=True,
+                                              qualified=qualified, justification="理由")
+        assert err.value.code == "justification_not_needed"
+
+
+def test_art9_1_a_period_other_than_one_year_needs_a_recorded_reason(memory_registry):
+    drv = Driver(memory_registry).to("notified")
+    sign = act(Role.BUREAU, "2022-11-01", "任务书2022-07")
+    indicators = [{"name": "开放接口数", "target": "20"}]
+    for end in (date(2022, 11, 1), date(2027, 10, 31), date(2023, 10, 30)):  # one day, five years, a day short
+        with pytest.raises(RuleViolation) as err:
+            memory_registry.sign_task_book(drv.pid, sign, indicators=indicators, period_start=date(2022, 11, 1),
+                                           period_end=end)
+        assert (err.value.code, err.value.article) == ("period_reason_required", "Art. 9(1)")
+        assert "2023-10-31" in err.value.message
+    with pytest.raises(RuleViolation) as err:  # the one year needs no reason
+        memory_registry.sign_task_book(drv.pid, sign, indicators=indicators, period_start=date(2022, 11, 1),
+                                       period_end=date(2023, 10, 31), period_reason="无")
+    assert err.value.code == "period_reason_not_needed"
+    reason = "建设内容含算力中心二期，经局务会同意延长半年"
+    memory_registry.sign_task_book(drv.pid, sign, indicators=indicators, period_start=date(2022, 11, 1),
+                                   period_end=date(2024, 4, 30), period_reason=reason)
+    book = drv.platform.signed_task_book
+    assert book is not None and book.period_end == date(2024, 4, 30)
+    assert book.period_reason == reason
+    assert book.acceptance_due == date(2024, 5, 30)
+
+
+def test_art9_1_a_one_year_period_is_signed_without_a_reason(memory_registry):
+    drv = Driver(memory_registry).to("under_construction")
+    book = drv.platform.signed_task_book
+    assert book is not None and (book.period_reason, book.version) == (None, 1)
 
 
 def test_art9_3_results_must_cover_the_task_book(memory_registry):

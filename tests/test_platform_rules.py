@@ -269,14 +269,17 @@ def test_art9_3_the_results_cover_exactly_the_task_books_indicators() -> None:
             "indicator_results_mismatch", "Art. 9(3)")
 
 
-def test_art9_3_qualified_needs_every_indicator_and_compliant_funds() -> None:
+def test_art9_3_qualified_needs_compliant_funds_and_a_justification_for_missed_indicators() -> None:
     p = at("acceptance_applied")
     agency = on("2023-12-01", Role.SERVICE_AGENCY)
     refused(lambda: p.review_acceptance(["专家甲"], achieved("服务企业数"), True, True, agency),
-            "qualified_contradicts_results", "Art. 9(3)")
+            "justification_required", "Art. 9(3)")
     refused(lambda: p.review_acceptance(["专家甲"], achieved(), False, True, agency),
             "qualified_contradicts_results", "Art. 9(3)")
     assert p.status == "acceptance_applied"
+    p.review_acceptance(["专家甲"], achieved("服务企业数"), True, True, agency, "服务企业数接近目标，专家组认定合格")
+    assert p.status == "qualified" and p.acceptance is not None
+    assert p.acceptance["justification"] == "服务企业数接近目标，专家组认定合格"
 
 
 def test_art9_3_unqualified_terminates_and_releases_the_grant() -> None:

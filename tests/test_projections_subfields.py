@@ -34,7 +34,8 @@ def test_holders_exceptions_and_history(registry) -> None:
         (str(second), "国家战略急需，经党组会研究同意", "2022-09-01", None),
     ]
     assert chips["history"][0]["status"] == "withdrawn"
-    assert items["智慧政务平台"] == {"name": "智慧政务平台", "holder": None, "exception_holders": [], "history": []}
+    assert items["智慧政务平台"] == {"name": "智慧政务平台", "admission": None, "holder": None, "exception_holders": [],
+                                "history": []}
     engine.dispose()
 
 

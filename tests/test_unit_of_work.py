@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import types
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from typing import get_type_hints
 
@@ -79,6 +80,9 @@ def test_no_decide_step_can_read_an_aggregate_but_through_its_unit_of_work(regis
         lambda: registry.recover_funds(pid, finance, amount=Decimal("1.00"), reasons="追回"),
         lambda: registry.withdraw(pid, act(Role.APPLICANT, "2024-01-10"), reasons="撤回"),
         lambda: registry.terminate(pid, bureau, reasons="终止"),
+        lambda: registry.renew_certificate(pid, bureau, number="GR2", valid_until=date(2030, 1, 1)),
+        lambda: registry.admit_subfield(act(Role.BUREAU, "2023-01-10", "长科发〔2023〕1号"), name="具身智能",
+                                        reasons="增列"),
     ):
         with contextlib.suppress(DomainError):  # a refusal still ran the decide step
             command()

@@ -31,6 +31,7 @@ from .policy import Policy, PolicyRegistry
 from .rules import Rules
 from .seat import SubfieldSeat
 from .store import StoreConfig
+from .subfield_register import SubfieldRegister
 from .task_book import check_period_dates, default_period_end
 from .transcodings import make_transcoder
 from .unit_of_work import Command, CommandResult, Decide, Decision, Idempotency, UnitOfWork, find
@@ -103,6 +104,18 @@ class RegistryApp(Application[UUID]):
         seat = find(self.repository, SubfieldSeat.create_id(subfield))
         return seat is not None and seat.holder is not None
 
+    def admitted_subfields(self, policy_ref: str) -> tuple[str, ...]:
+        """The subfields the bureau admitted under the policy (Art. 4's "等"), in order."""
+        register = find(self.repository, SubfieldRegister.create_id(policy_ref))
+        return register.names if isinstance(register, SubfieldRegister) else ()
+
+    def subfield_admission(self, policy_ref: str, subfield: str) -> dict[str, Any]:
+        """The bureau's decision admitting ``subfield`` under the policy (Art. 4)."""
+        register = find(self.repository, SubfieldRegister.create_id(policy_ref))
+        if not isinstance(register, SubfieldRegister) or subfield not in register.admitted:
+            raise NotFound("subfield_not_found", f"no subfield {subfield!r} was admitted under {policy_ref}")
+        return dict(register.admitted[subfield])
+
     def commands_waiting(self) -> int:
         """How many commands are queued for the next group commit (0 where there is none)."""
         return self.committer.waiting()
@@ -125,19 +138,38 @@ class RegistryApp(Application[UUID]):
         basic_conditions: dict[str, str] | None = None,
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
-        """Art. 8(1), bound to the policy in force on the application date (Art. 15)."""
+        """Art. 8(1), bound to the policy in force on the application date (Art. 15), in one of its
+        subfields or one the bureau admitted under it (Art. 4)."""
         policy = self.policies.in_force(act.business_date)
 
         def decide(uow: UnitOfWork) -> Decision:
+            admitted = uow.subfield_register(policy.policy, act).names  # read, never saved here
             platform = Platform.apply(
                 policy=policy, name=name, subfield=subfield, host_unit=host_unit, co_builders=list(co_builders or []),
                 commitments=commitments, achievements=list(achievements),
-                basic_conditions=dict(basic_conditions or {}), act=act,
+                basic_conditions=dict(basic_conditions or {}), act=act, admitted_subfields=admitted,
             )
             uow.save(platform)
             return Decision(platform)
 
         return self.committer.run(Command("apply", act, idempotency, decide))
+
+    # ------------------------------------------------------------------ Art. 4 细分领域
+    def admit_subfield(
+        self, act: Act, *, name: str, reasons: str, policy_ref: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> CommandResult:
+        """Art. 4: the bureau admits a subfield beyond the policy's list by a recorded decision,
+        under ``policy_ref`` or, by default, the policy in force on the decision's date."""
+        policy = self.policies.get(policy_ref) if policy_ref else self.policies.in_force(act.business_date)
+
+        def decide(uow: UnitOfWork) -> Decision:
+            register = uow.subfield_register(policy.policy, act)
+            kept = register.admit(policy, name, reasons, act)
+            uow.save(register)
+            return Decision(register, {"policy": policy.policy, "subfield": kept})
+
+        return self.committer.run(Command("admit_subfield", act, idempotency, decide))
 
     # ------------------------------------------------------------------ Art. 8(2)-(5)
     def intake(self, platform_id: UUID, accepted: bool, reasons: str, act: Act, *,
@@ -251,7 +283,8 @@ class RegistryApp(Application[UUID]):
 
     def sign_task_book(
         self, platform_id: UUID, act: Act, *, indicators: list[dict[str, str]], period_start: date,
-        period_end: date | None = None, idempotency: Idempotency | None = None, expected_version: int | None = None,
+        period_end: date | None = None, period_reason: str | None = None,
+        idempotency: Idempotency | None = None, expected_version: int | None = None,
     ) -> CommandResult:
         check_period_dates(period_start, period_end)
         rules = self.rules
@@ -259,7 +292,8 @@ class RegistryApp(Application[UUID]):
         def change(p: Platform) -> None:
             policy = rules.policy_of(p)
             end = period_end or default_period_end(period_start, policy.execution_period_months)
-            p.sign_task_book(policy, indicators, period_start, end, rules.acceptance_due(policy, end), act)
+            p.sign_task_book(policy, indicators, period_start, end, rules.acceptance_due(policy, end), act,
+                             period_reason=period_reason)
 
         decide = _on_platform(platform_id, expected_version, act, change)
         return self.committer.run(Command("sign_task_book", act, idempotency, decide))
@@ -292,12 +326,20 @@ class RegistryApp(Application[UUID]):
 
     def review_acceptance(
         self, platform_id: UUID, act: Act, *, panel: list[str], indicator_results: list[dict[str, Any]],
-        funds_use_compliant: bool, qualified: bool,
+        funds_use_compliant: bool, qualified: bool, justification: str | None = None,
         idempotency: Idempotency | None = None, expected_version: int | None = None,
     ) -> CommandResult:
         decide = _on_platform(platform_id, expected_version, act, lambda p: p.review_acceptance(
-            panel, indicator_results, funds_use_compliant, qualified, act))
+            panel, indicator_results, funds_use_compliant, qualified, act, justification))
         return self.committer.run(Command("review_acceptance", act, idempotency, decide))
+
+    def renew_certificate(self, platform_id: UUID, act: Act, *, number: str, valid_until: date,
+                          idempotency: Idempotency | None = None,
+                          expected_version: int | None = None) -> CommandResult:
+        """Art. 7(1): the host unit's renewed high-tech enterprise certificate, recorded."""
+        decide = _on_platform(platform_id, expected_version, act,
+                              lambda p: p.renew_certificate(number, valid_until, act))
+        return self.committer.run(Command("renew_certificate", act, idempotency, decide))
 
     def recognize(self, platform_id: UUID, act: Act, *, plaque_no: str, idempotency: Idempotency | None = None,
                   expected_version: int | None = None) -> CommandResult:

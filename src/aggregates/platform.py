@@ -52,10 +52,12 @@ class Platform(RecordedAggregate):
         achievements: list[dict[str, str]],
         basic_conditions: dict[str, str],
         act: Act,
+        admitted_subfields: tuple[str, ...] = (),
     ) -> Platform:
         """Art. 8(1): a host unit applies in its own name, identified by its unified social credit
         code (as are its co-builders: checked, and kept in one spelling); Art. 4 (the subfield
-        must be one of the policy's), Art. 6 (the basic conditions are recorded), Art. 7(1) (a
+        must be one of the policy's, or one the bureau admitted under it by a recorded decision,
+        ``admitted_subfields``: the article's "等"), Art. 6 (the basic conditions are recorded), Art. 7(1) (a
         high-tech enterprise with a certificate valid on the application date, committing
         continuous support) and Art. 7(2) (at least one achievement at pilot or industrial
         stage)."""
@@ -68,7 +70,7 @@ class Platform(RecordedAggregate):
             if builder.get("credit_code") else dict(builder)
             for i, builder in enumerate(co_builders)
         ]
-        subfield = policy.canonical_subfield(subfield)
+        subfield = policy.canonical_subfield(subfield, admitted_subfields)
         certificate = host_unit.get("high_tech_certificate") or {}
         valid_until = certificate.get("valid_until")
         if not certificate.get("number") or valid_until is None:
@@ -481,10 +483,12 @@ class Platform(RecordedAggregate):
 
     def sign_task_book(
         self, policy: Policy, indicators: list[dict[str, str]], period_start: date,
-        period_end: date | None, acceptance_due: date | None, act: Act,
+        period_end: date | None, acceptance_due: date | None, act: Act, period_reason: str | None = None,
     ) -> None:
         """Art. 8(7) and 9(1): bureau and host unit sign the construction task book (建设任务书)
-        listing the indicators; the execution period is one year in principle."""
+        listing the indicators; it is version 1. The execution period is one year in principle
+        (原则上为1年): any other needs a recorded ``period_reason``, as a second platform in a
+        subfield needs a written exception (Art. 5), and a one-year period needs none."""
         self.check_act(act)
         self._require([Status.NOTIFIED], "Art. 8(7)", "sign the task book")
         if not act.document_refs:
@@ -497,17 +501,40 @@ class Platform(RecordedAggregate):
         end = period_end or default_period_end(period_start, policy.execution_period_months)
         if end < period_start:
             raise InvalidInput("period_end_before_start", "period_end is before period_start", "period_end")
+        reason = (period_reason or "").strip() or None
+        one_year = default_period_end(period_start, policy.execution_period_months)
+        if end != one_year and reason is None:
+            raise RuleViolation(
+                "period_reason_required",
+                f"the execution period {period_start}..{end} is not the one year in principle "
+                f"({period_start}..{one_year}); record the reason for it (period_reason)",
+                "Art. 9(1)", self.policy_ref,
+            )
+        if end == one_year and reason is not None:
+            # A reason nobody needed would show auditors an Art. 9(1) departure that never was.
+            raise RuleViolation(
+                "period_reason_not_needed",
+                f"the execution period {period_start}..{end} is the one year in principle; sign "
+                "without a period reason",
+                "Art. 9(1)", self.policy_ref,
+            )
         self._task_book_signed(indicators=indicators, period_start=period_start, period_end=end,
-                               acceptance_due=acceptance_due, act=act)
+                               acceptance_due=acceptance_due, period_reason=reason, act=act)
 
     @event("TaskBookSigned", topic=f"{T}/TaskBookSigned")
     def _task_book_signed(
         self, indicators: list[dict[str, str]], period_start: date, period_end: date,
-        acceptance_due: date | None, act: Act,
+        acceptance_due: date | None, act: Act, period_reason: str | None = None,
     ) -> None:
-        self.task_book = {"task_book_ref": act.document_refs[0], "indicators": list(indicators),
+        # period_reason defaults to None: a TaskBookSigned stored before it existed had a
+        # one-year period or none recorded. Each version keeps its own copy of the indicators.
+        ref = act.document_refs[0]
+        self.task_book = {"task_book_ref": ref, "indicators": list(indicators),
                           "period_start": period_start, "period_end": period_end,
-                          "acceptance_due": acceptance_due}
+                          "acceptance_due": acceptance_due, "period_reason": period_reason,
+                          "versions": [{"version": 1, "indicators": list(indicators),
+                                        "effective_from": act.business_date, "document_ref": ref,
+                                        "change_id": None}]}
         self._enter(Status.UNDER_CONSTRUCTION, act)
 
     # ------------------------------------------------------------------ Art. 10-11 重大事项
@@ -518,6 +545,14 @@ class Platform(RecordedAggregate):
         self._require([Status.NOTIFIED, Status.UNDER_CONSTRUCTION, Status.ACCEPTANCE_APPLIED,
                        Status.QUALIFIED, Status.RECOGNIZED, Status.FUNDED], "Art. 11", "report a major change")
         if kind == ChangeKind.INDICATORS:
+            if self.acceptance is not None and self.acceptance.get("conclusion") is not None:
+                raise RuleViolation(
+                    "task_book_judged",
+                    f"the acceptance review of {self.acceptance.get('reviewed_on')} judged task book "
+                    f"version {self.acceptance.get('task_book_version', 1)}; its indicators can no "
+                    "longer change",
+                    "Art. 11", self.policy_ref,
+                )
             new_value = _indicator_list(new_value)
         elif not isinstance(new_value, str) or not new_value.strip():
             raise InvalidInput("new_value_required", "new_value must be a non-empty text", "new_value")
@@ -534,7 +569,8 @@ class Platform(RecordedAggregate):
 
     def decide_change(self, change_id: str, approved: bool, reasons: str, act: Act) -> None:
         """Art. 11: the bureau decides a reported change; an approved change takes effect from
-        the decision's date."""
+        the decision's date. An approved change of indicators makes the task book's next
+        version, effective from the decision; earlier versions stay as they were."""
         self.check_act(act)
         change = self.changes.get(change_id)
         if change is None:
@@ -563,7 +599,28 @@ class Platform(RecordedAggregate):
         elif kind == ChangeKind.BUDGET:
             self.budget = value
         elif kind == ChangeKind.INDICATORS and self.task_book is not None:
-            self.task_book["indicators"] = list(value)
+            book = self.task_book
+            # A record kept before task books had versions is version 1 as it stands.
+            versions = book.setdefault("versions", [{
+                "version": 1, "indicators": list(book["indicators"]), "effective_from": None,
+                "document_ref": book["task_book_ref"], "change_id": None}])
+            versions.append({"version": versions[-1]["version"] + 1, "indicators": list(value),
+                             "effective_from": act.business_date,
+                             "document_ref": act.document_refs[0] if act.document_refs else None,
+                             "change_id": change_id})
+            book["indicators"] = list(value)
+
+    def _require_changes_decided(self, what: str) -> None:
+        """Art. 11: a reported major change the bureau has not decided holds up the acceptance
+        review, recognition and the grant: each must be judged on the platform as it stands."""
+        pending = [c for c in _by_number(self.changes) if c["decision"] is None]
+        if pending:
+            listed = ", ".join(f"{c['change_id']} ({c['kind']}, reported {c['reported_on']})" for c in pending)
+            raise RuleViolation(
+                "change_pending",
+                f"cannot {what}: major change {listed} is not decided yet; the bureau decides it first",
+                "Art. 11", self.policy_ref,
+            )
 
     # ------------------------------------------------------------------ Art. 9 验收
     def apply_for_acceptance(self, summary: str, acceptance_due: date | None, act: Act) -> None:
@@ -592,13 +649,17 @@ class Platform(RecordedAggregate):
 
     def review_acceptance(
         self, panel: list[str], indicator_results: list[dict[str, Any]], funds_use_compliant: bool,
-        qualified: bool, act: Act,
+        qualified: bool, act: Act, justification: str | None = None,
     ) -> None:
-        """Art. 9(2)-(3): the service agency convenes an on-site expert meeting; the task book is
-        the basis. Qualified only if every indicator is achieved and the construction funds were
-        used compliantly; unqualified terminates the project with no money."""
+        """Art. 9(2)-(3): the service agency convenes an on-site expert meeting; the task book, in
+        the version in effect (recorded as the version judged), is the basis, and no major change
+        may be pending (Art. 11). The panel concludes: the indicators inform it, so a "qualified"
+        conclusion with indicators not achieved stands with the panel's written ``justification``
+        (needed then, and only then); compliant use of the construction funds is required.
+        Unqualified terminates the project with no money."""
         self.check_act(act)
         self._require([Status.ACCEPTANCE_APPLIED], "Art. 9(2)", "record the acceptance review")
+        self._require_changes_decided("record the acceptance review")
         if not panel:
             raise InvalidInput("panel_required", "the acceptance panel must name its experts", "panel")
         task_book = self.signed_task_book
@@ -613,18 +674,33 @@ class Platform(RecordedAggregate):
                 f"unknown: {unknown})",
                 "Art. 9(3)", self.policy_ref,
             )
-        all_achieved = all(bool(r.get("achieved")) for r in indicator_results)
-        if qualified and not (all_achieved and funds_use_compliant):
+        missed = [str(r["name"]) for r in indicator_results if not r.get("achieved")]
+        if qualified and not funds_use_compliant:
             raise RuleViolation(
                 "qualified_contradicts_results",
-                "a qualified conclusion needs every task-book indicator achieved and compliant use "
-                "of funds",
+                "a qualified conclusion needs compliant use of the construction funds",
+                "Art. 9(3)", self.policy_ref,
+            )
+        reason = (justification or "").strip() or None
+        if qualified and missed and reason is None:
+            raise RuleViolation(
+                "justification_required",
+                f"a qualified conclusion with indicators not achieved ({', '.join(missed)}) needs the "
+                "panel's written justification",
+                "Art. 9(3)", self.policy_ref,
+            )
+        if reason is not None and not (qualified and missed):
+            # Kept for the one departure it explains, so none is shown where there was none.
+            raise RuleViolation(
+                "justification_not_needed",
+                "a justification is recorded only for a qualified conclusion with indicators not achieved",
                 "Art. 9(3)", self.policy_ref,
             )
         results = [{"name": str(r["name"]), "achieved": bool(r.get("achieved"))} for r in indicator_results]
         self._acceptance_reviewed(panel=list(panel), indicator_results=results,
                                   funds_use_compliant=funds_use_compliant,
-                                  conclusion="qualified" if qualified else "unqualified", act=act)
+                                  conclusion="qualified" if qualified else "unqualified",
+                                  task_book_version=task_book.version, justification=reason, act=act)
         if qualified:
             self._accepted_as_qualified(act=act)
         else:
@@ -634,12 +710,15 @@ class Platform(RecordedAggregate):
     @event("AcceptanceReviewed", topic=f"{T}/AcceptanceReviewed")
     def _acceptance_reviewed(
         self, panel: list[str], indicator_results: list[dict[str, Any]], funds_use_compliant: bool,
-        conclusion: str, act: Act,
+        conclusion: str, act: Act, task_book_version: int = 1, justification: str | None = None,
     ) -> None:
+        # The defaults decode a review stored before task books had versions (it judged the
+        # only one) or conclusions needed a justification (it had none).
         assert self.acceptance is not None
         self.acceptance.update(panel=panel, indicator_results=indicator_results,
                                funds_use_compliant=funds_use_compliant, conclusion=conclusion,
-                               reviewed_on=act.business_date)
+                               reviewed_on=act.business_date, task_book_version=task_book_version,
+                               justification=justification)
 
     @event("AcceptedAsQualified", topic=f"{T}/AcceptedAsQualified")
     def _accepted_as_qualified(self, act: Act) -> None:
@@ -647,9 +726,20 @@ class Platform(RecordedAggregate):
 
     def recognize(self, plaque_no: str, act: Act) -> None:
         """Art. 9(3): a qualified platform is recognised by the bureau's document and awarded
-        the plaque (授牌)."""
+        the plaque (授牌), with no major change pending (Art. 11) and its host unit still a
+        high-tech enterprise on that day (Art. 7(1)): the certificate it applied with, or a
+        renewed one recorded since (:meth:`renew_certificate`)."""
         self.check_act(act)
         self._require([Status.QUALIFIED], "Art. 9(3)", "recognise")
+        self._require_changes_decided("recognise")
+        valid_until = self.certificate_valid_until
+        if valid_until is None or valid_until < act.business_date:
+            raise RuleViolation(
+                "high_tech_certificate_expired",
+                f"the host unit's high-tech enterprise certificate expired on {valid_until}, before the "
+                f"recognition date {act.business_date}; record the renewed certificate first",
+                "Art. 7(1)", self.policy_ref,
+            )
         if not act.document_refs:
             raise InvalidInput("reference_required", "document_ref is required", "document_ref")
         if not plaque_no.strip():
@@ -670,6 +760,7 @@ class Platform(RecordedAggregate):
             raise RuleViolation("already_funded", "the construction grant has already been paid (once only)",
                                 "Art. 9(3)", self.policy_ref)
         self._require([Status.RECOGNIZED], "Art. 9(3)", "fund")
+        self._require_changes_decided("pay the grant")
         if not act.document_refs:
             raise InvalidInput("reference_required", "joint_document_ref is required", "joint_document_ref")
         due = policy.funding_amount
@@ -701,6 +792,42 @@ class Platform(RecordedAggregate):
     @event("FundsRecovered", topic=f"{T}/FundsRecovered")
     def _funds_recovered(self, amount: Decimal, reasons: str, act: Act) -> None:
         self.recovered += amount
+
+    # ------------------------------------------------------------------ Art. 7(1) 高新证书
+    @property
+    def certificate_valid_until(self) -> date | None:
+        """Art. 7(1): the last day of the host unit's current high-tech enterprise certificate."""
+        certificate = self.host_unit.get("high_tech_certificate") or {}
+        valid_until = certificate.get("valid_until")
+        return valid_until if isinstance(valid_until, date) else None
+
+    def renew_certificate(self, number: str, valid_until: date, act: Act) -> None:
+        """Art. 7(1): the bureau records the host unit's renewed high-tech enterprise certificate
+        (高新技术企业证书), valid on the day it is recorded and beyond the one it replaces; the
+        conditions of Art. 7 are checked again at recognition (:meth:`recognize`)."""
+        self.check_act(act)
+        if self.stage.is_end:
+            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 7(1)", self.policy_ref)
+        if not number.strip():
+            raise InvalidInput("certificate_number_required", "the certificate's number is required", "number")
+        if valid_until < act.business_date:
+            raise RuleViolation(
+                "high_tech_certificate_expired",
+                f"the certificate expired on {valid_until}, before {act.business_date}",
+                "Art. 7(1)", self.policy_ref,
+            )
+        current = self.certificate_valid_until
+        if current is not None and valid_until <= current:
+            raise RuleViolation(
+                "certificate_not_renewed",
+                f"the certificate on file is valid until {current}; a renewed one runs beyond it",
+                "Art. 7(1)", self.policy_ref,
+            )
+        self._certificate_renewed(certificate={"number": number.strip(), "valid_until": valid_until}, act=act)
+
+    @event("HighTechCertificateRenewed", topic=f"{T}/HighTechCertificateRenewed")
+    def _certificate_renewed(self, certificate: dict[str, Any], act: Act) -> None:
+        self.host_unit = {**self.host_unit, "high_tech_certificate": dict(certificate)}
 
     # ------------------------------------------------------------------ ends
     def withdraw(self, reasons: str, act: Act) -> None:
@@ -757,6 +884,11 @@ def visible_to(role: Role, credit_code: str | None, host_credit_code: str, publi
     sees them all. Applicants apply in their host unit's name (Art. 8(1)), and an application is
     not public before the list is."""
     return role is not Role.APPLICANT or publicized or host_credit_code == credit_code
+
+
+def _by_number(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    # Ids are "1", "2", ... "10": in number order, so change 10 follows change 9.
+    return [items[k] for k in sorted(items, key=lambda k: (len(k), k))]
 
 
 def _indicator_list(value: Any) -> list[dict[str, str]]:

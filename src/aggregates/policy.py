@@ -159,22 +159,32 @@ class Policy:
         """Whether this version governs an application dated ``d`` (Art. 15, both ends inclusive)."""
         return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
 
-    def canonical_subfield(self, name: str) -> str:
-        """The official spelling of ``name`` (full-width brackets and stray spaces forgiven).
+    def canonical_subfield(self, name: str, admitted: Sequence[str] = ()) -> str:
+        """The official spelling of ``name`` (full-width brackets and stray spaces forgiven), among
+        the policy's subfields and those the bureau ``admitted`` under it by a recorded decision
+        (Art. 4's "等": :class:`~aggregates.subfield_register.SubfieldRegister`).
 
         Callers store the returned spelling: two spellings of one subfield would otherwise defeat
         the one-platform-per-subfield rule of Art. 5.
         """
-        wanted = unicodedata.normalize("NFKC", name).strip()
-        for official in self.subfields:
-            if unicodedata.normalize("NFKC", official) == wanted:
-                return official
+        official = self.listed_subfield(name, admitted)
+        if official is not None:
+            return official
         raise InvalidInput(
             "unknown_subfield",
             f"{name!r} is not a subfield of {self.policy} (Art. 4); expected one of: "
-            + "、".join(self.subfields),
+            + "、".join((*self.subfields, *admitted)),
             field="subfield",
         )
+
+    def listed_subfield(self, name: str, admitted: Sequence[str] = ()) -> str | None:
+        """The listed spelling of ``name`` among the policy's and the ``admitted`` subfields
+        (compared as :meth:`canonical_subfield` does), or None."""
+        wanted = subfield_key(name)
+        for official in (*self.subfields, *admitted):
+            if subfield_key(official) == wanted:
+                return official
+        return None
 
     def validate_scores(self, scores: Mapping[str, Decimal | int | float | str]) -> dict[str, Decimal]:
         """One expert's scores (评分), checked against the rubric (Art. 8(3), criteria of Art. 6–7).
@@ -248,6 +258,12 @@ class Policy:
             "min_experts": self.min_experts,
             "scoring_method": self.scoring_method,
         }
+
+
+def subfield_key(name: str) -> str:
+    """How two spellings of a subfield are compared: NFKC (full-width brackets are the ASCII
+    ones), surrounding spaces dropped."""
+    return unicodedata.normalize("NFKC", name).strip()
 
 
 def _to_decimal(value: object) -> Decimal | None:

@@ -1,7 +1,8 @@
 """The unit of work (工作单元) of one command: what it reads, what it changes, what it answers.
 
 A command's decide step is handed a :class:`UnitOfWork` and nothing else to read aggregates
-with: it loads through it (:meth:`~UnitOfWork.platform`, :meth:`~UnitOfWork.seat`...), calls
+with: it loads through it (:meth:`~UnitOfWork.platform`, :meth:`~UnitOfWork.seat`,
+:meth:`~UnitOfWork.subfield_register`...), calls
 the domain, marks what it changed with :meth:`~UnitOfWork.save`, and returns its
 :class:`Decision`. So every aggregate a command decided on is known, by construction, to the
 group commit that checks whether the command saw the state it would have seen alone
@@ -22,6 +23,7 @@ from .idempotency import IdempotencyRecord
 from .platform import Platform
 from .recorded import RecordedAggregate
 from .seat import SubfieldSeat
+from .subfield_register import SubfieldRegister
 from .values import Act
 
 
@@ -75,6 +77,11 @@ class UnitOfWork:
         """The subfield's seat (Art. 5), opened by ``act`` if no platform ever took it."""
         seat = self._find(SubfieldSeat.create_id(subfield))
         return seat if seat is not None else SubfieldSeat.open(subfield, act)
+
+    def subfield_register(self, policy_ref: str, act: Act) -> SubfieldRegister:
+        """The subfields admitted under the policy (Art. 4), opened by ``act`` if none ever was."""
+        register = self._find(SubfieldRegister.create_id(policy_ref))
+        return register if register is not None else SubfieldRegister.open(policy_ref, act)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return self._find(aggregate_id) is not None

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import validate_credit_code
 from aggregates.values import ChangeKind, RevocationGround, Role
+from projections.views import jsonable
 
 from . import schemas as s
 from .auth import PUBLIC, Principal
@@ -69,6 +70,25 @@ def apply(body: s.ApplyBody, request: Request, c: Wired, who: Applicant,
         commitments=body.commitments, achievements=[a.model_dump() for a in body.achievements],
         basic_conditions=body.basic_conditions.model_dump(),
     )
+
+
+# ---------------------------------------------------------------------------- Art. 4 细分领域
+@router.post("/subfields", status_code=201, summary="Admit a subfield by decision (增列细分领域, Art. 4)",
+             response_model=s.SubfieldAdmissionResponse, responses=CREATE_ERRORS | problem_responses(404))
+def admit_subfield(body: s.SubfieldAdmissionBody, request: Request, c: Wired, who: Bureau,
+                   _key: IdempotencyKey = None) -> JSONResponse:
+    """Art. 4 ends its list with "等": the bureau admits a further subfield by a decision with its
+    document; from then on it is applied for like the listed ones, one platform each (Art. 5)."""
+    act = make_act(who, body.business_date, body.document_ref)
+    result = c.app.admit_subfield(act, name=body.name, reasons=body.reasons, policy_ref=body.policy,
+                                  idempotency=idempotency_of(request, body))
+    note_recorded(request, "admit_subfield", result)
+    c.notify()
+    policy, subfield = str(result.extra["policy"]), str(result.extra["subfield"])
+    decision = c.app.subfield_admission(policy, subfield)
+    view = {"policy": policy, **jsonable(decision), "position": result.position}
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return JSONResponse(view, status_code=201, headers=headers)
 
 
 # ---------------------------------------------------------------------------- Art. 8(2)-(5)
@@ -177,7 +197,7 @@ def task_book(platform_id: PlatformId, body: s.TaskBookBody, request: Request, c
     return execute(c, request, body, c.app.sign_task_book, principal=who, platform_id=platform_id,
                    act=make_act(who, body.business_date, body.task_book_ref),
                    indicators=[i.model_dump() for i in body.indicators], period_start=body.period_start,
-                   period_end=body.period_end)
+                   period_end=body.period_end, period_reason=body.period_reason)
 
 
 # ---------------------------------------------------------------------------- Art. 10-11
@@ -216,7 +236,18 @@ def acceptance_review(platform_id: PlatformId, body: s.AcceptanceReviewBody, req
     return execute(c, request, body, c.app.review_acceptance, principal=who, platform_id=platform_id,
                    act=make_act(who, body.business_date, body.document_ref), panel=list(body.panel),
                    indicator_results=[r.model_dump() for r in body.indicator_results],
-                   funds_use_compliant=body.funds_use_compliant, qualified=body.conclusion == "qualified")
+                   funds_use_compliant=body.funds_use_compliant, qualified=body.conclusion == "qualified",
+                   justification=body.justification)
+
+
+@_platform_route("/platforms/{platform_id}/high-tech-certificate",
+                 "Record the renewed high-tech certificate (高新技术企业证书, Art. 7(1))")
+def certificate(platform_id: PlatformId, body: s.CertificateBody, request: Request, c: Wired, who: Bureau,
+                _key: IdempotencyKey = None, _if: IfMatch = None) -> JSONResponse:
+    """The host unit's certificate must be valid when the platform is recognised (Art. 7(1))."""
+    return execute(c, request, body, c.app.renew_certificate, principal=who, platform_id=platform_id,
+                   act=make_act(who, body.business_date, body.document_ref), number=body.number,
+                   valid_until=body.valid_until)
 
 
 @_platform_route("/platforms/{platform_id}/recognition", "Recognise and award the plaque (授牌, Art. 9(3))")

@@ -153,6 +153,9 @@ class TaskBookBody(CommandBody):
     indicators: list[Indicator] = Field(min_length=1, max_length=100)
     period_start: IsoDate
     period_end: IsoDate | None = None
+    period_reason: Text | None = Field(
+        None, description="Why the execution period is not one year (Art. 9(1) 原则上为1年): required "
+        "for any other period, refused for a one-year one")
 
 
 class MajorChangeBody(WithDocumentRef):
@@ -181,6 +184,26 @@ class AcceptanceReviewBody(WithDocumentRef):
     indicator_results: list[IndicatorResult] = Field(max_length=100)
     funds_use_compliant: bool
     conclusion: Literal["qualified", "unqualified"]
+    justification: Text | None = Field(
+        None, description="The panel's written justification of a qualified conclusion with indicators "
+        "not achieved (Art. 9(3)): required then, refused otherwise")
+
+
+class CertificateBody(WithDocumentRef):
+    """A host unit's renewed high-tech enterprise certificate (Art. 7(1)), recorded by the bureau."""
+
+    number: Short = Field(description="高新技术企业证书编号")
+    valid_until: IsoDate
+
+
+class SubfieldAdmissionBody(CommandBody):
+    """The bureau's decision admitting a subfield beyond the policy's list (Art. 4 "等")."""
+
+    name: Short = Field(description="The subfield's name as it will be applied for")
+    document_ref: DocRef = Field(description="文号 of the bureau's decision")
+    reasons: Text = ""
+    policy: DocRef | None = Field(None, description="The policy (文号) it is admitted under; default: the one "
+                                  "in force on business_date")
 
 
 class RecognitionBody(CommandBody):
@@ -250,12 +273,23 @@ class ObjectionOut(Open):
     outcome: str | None
 
 
+class TaskBookVersionOut(Open):
+    version: int
+    indicators: list[dict[str, Any]]
+    effective_from: date | None
+    document_ref: str | None
+    change_id: str | None
+
+
 class TaskBookOut(Open):
     task_book_ref: str
     indicators: list[dict[str, Any]]
     period_start: date
     period_end: date
     acceptance_due: date | None
+    version: int
+    period_reason: str | None
+    versions: list[TaskBookVersionOut]
 
 
 class FundingOut(Open):
@@ -319,6 +353,15 @@ class ChangeResponse(CommandResponse):
     change_id: str
 
 
+class SubfieldAdmissionResponse(Open):
+    policy: str
+    subfield: str
+    document_ref: str
+    reasons: str
+    admitted_on: date
+    position: int | None
+
+
 class PlatformPage(Open):
     items: list[PlatformListItem]
     next_cursor: str | None
@@ -356,6 +399,9 @@ class PublicityPage(Open):
 
 class SubfieldOut(Open):
     name: str
+    admission: dict[str, Any] | None = Field(
+        None, description="For a subfield the bureau admitted beyond the policy's list (Art. 4): its "
+        "`document_ref`, `reasons` and `admitted_on`")
     holder: dict[str, Any] | None
     exception_holders: list[dict[str, Any]]
     history: list[dict[str, Any]]

@@ -29,6 +29,7 @@ from eventsourcing.application import Application
 from aggregates.batch import PublicityBatch
 from aggregates.platform import Platform
 from aggregates.seat import SubfieldSeat
+from aggregates.subfield_register import SubfieldRegister
 
 from .pending import Pending
 from .tables import MODEL_TABLES, MODELS
@@ -131,6 +132,9 @@ class Projector:
         elif cls is PublicityBatch:
             if "publicity" in active:
                 self._batch_event(agg, event, position)
+        elif cls is SubfieldRegister:
+            if "subfields" in active and type(event).__name__ == "SubfieldAdmitted":
+                self._subfield_admitted(agg, event, position)
 
     def _remember(self, agg_id: Any, agg: Any) -> None:
         cache = self.cache
@@ -251,6 +255,14 @@ class Projector:
         elif name == "Released":
             history.merge((s.subfield, event.platform_id),
                           {"released_on": event.act.business_date, "released_position": position})
+
+    def _subfield_admitted(self, r: SubfieldRegister, event: Any, position: int) -> None:
+        """Art. 4: a subfield admitted by the bureau's decision joins its policy's registry."""
+        decision = r.admitted[event.subfield]
+        self.pending["rm_admitted_subfields"].put((r.policy_ref, event.subfield), {
+            "policy_ref": r.policy_ref, "subfield": event.subfield, "document_ref": decision["document_ref"],
+            "reasons": decision["reasons"], "admitted_on": decision["admitted_on"], "position": position,
+        })
 
     # ------------------------------------------------------------------ deadlines 期限
     def _deadlines(self, p: Platform, before_status: str | None, position: int) -> None:

@@ -197,10 +197,15 @@ def publicity_list(
 
 # ---------------------------------------------------------------------- subfields 细分领域
 def subfield_registry(conn: Any, policy: Policy) -> dict[str, Any]:
-    """``GET /subfields``: the policy's subfields (18 under 长科发〔2021〕36号, Art. 4), each with
-    its holder (Art. 5), the platforms admitted by a recorded exception, and the history."""
+    """``GET /subfields``: the policy's subfields (18 under 长科发〔2021〕36号, Art. 4) and those the
+    bureau admitted under it by decision (Art. 4 "等", with the decision as ``admission``), each
+    with its holder (Art. 5), the platforms admitted by a recorded exception, and the history."""
     s, h, p = LIVE["rm_subfield_seats"], LIVE["rm_subfield_history"], LIVE["rm_platforms"]
-    names = list(policy.subfields)
+    a = LIVE["rm_admitted_subfields"]
+    admitted = {r.subfield: {"document_ref": r.document_ref, "reasons": r.reasons,
+                             "admitted_on": _iso(_as_date(r.admitted_on))}
+                for r in conn.execute(sa.select(a).where(a.c.policy_ref == policy.policy).order_by(a.c.position))}
+    names = [*policy.subfields, *admitted]
     seats = {r.subfield: r for r in conn.execute(sa.select(s).where(s.c.subfield.in_(names)))}
     history: dict[str, list[Any]] = {}
     for r in conn.execute(sa.select(h).where(h.c.subfield.in_(names)).order_by(h.c.occupied_position)):
@@ -225,6 +230,7 @@ def subfield_registry(conn: Any, policy: Policy) -> dict[str, Any]:
         seat = seats.get(name)
         items.append({
             "name": name,
+            "admission": admitted.get(name),
             "holder": who(seat.holder_id) if seat is not None and seat.holder_id else None,
             "exception_holders": [who(pid) for pid in json.loads(seat.exception_holders)] if seat else [],
             "history": [dict(who(r.platform_id), exception=r.exception, from_date=_iso(_as_date(r.occupied_on)),

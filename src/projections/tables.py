@@ -24,7 +24,7 @@ MODEL_TABLES: dict[str, tuple[str, ...]] = {
     "platforms": ("rm_platforms", "rm_platform_objections"),
     "publicity": ("rm_publicity_batches", "rm_publicity_entries"),
     "ledger": ("rm_ledger_entries",),
-    "subfields": ("rm_subfield_seats", "rm_subfield_history"),
+    "subfields": ("rm_subfield_seats", "rm_subfield_history", "rm_admitted_subfields"),
     "deadlines": ("rm_deadlines",),
 }
 
@@ -82,6 +82,11 @@ def _columns(table: str) -> list[sa.Column]:
         return [c("subfield", T, primary_key=True), c("platform_id", S(36), primary_key=True),
                 c("exception", T), c("occupied_on", D, nullable=False), c("occupied_position", B, nullable=False),
                 c("released_on", D), c("released_position", B)]
+    if table == "rm_admitted_subfields":
+        # 增列细分领域 (Art. 4 "等"): the subfields the bureau admitted beyond a policy's list.
+        return [c("policy_ref", T, primary_key=True), c("subfield", T, primary_key=True),
+                c("document_ref", T, nullable=False), c("reasons", T, nullable=False),
+                c("admitted_on", D, nullable=False), c("position", B, nullable=False)]
     if table == "rm_deadlines":
         return [c("platform_id", S(36), primary_key=True), c("kind", S(32), primary_key=True),
                 c("name", T, nullable=False), c("host_name", T, nullable=False),

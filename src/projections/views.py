@@ -101,7 +101,22 @@ def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
             "period_start": _iso(tb.period_start),
             "period_end": _iso(tb.period_end),
             "acceptance_due": _iso(tb.acceptance_due),
+            # Art. 9(1): why the period is not one year, when it is not; Art. 11: every version,
+            # the current one last, each effective from its signature or its change's decision.
+            "version": tb.version,
+            "period_reason": tb.period_reason,
+            "versions": [{"version": v.version, "indicators": jsonable(list(v.indicators)),
+                          "effective_from": _iso(v.effective_from), "document_ref": v.document_ref,
+                          "change_id": v.change_id} for v in tb.versions],
         }
+    acceptance = None
+    if p.acceptance is not None:
+        acceptance = jsonable(p.acceptance)
+        if "conclusion" in acceptance:
+            # Art. 9(2)-(3): the version the review judged and the panel's justification; a
+            # review recorded before either was kept judged version 1 and had none.
+            acceptance.setdefault("task_book_version", 1)
+            acceptance.setdefault("justification", None)
     return {
         "id": str(p.id),
         "name": p.name,
@@ -122,7 +137,7 @@ def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
         "principal": p.principal,
         "goals": p.goals,
         "budget": p.budget,
-        "acceptance": jsonable(p.acceptance) if p.acceptance is not None else None,
+        "acceptance": acceptance,
         "recognition": jsonable(p.recognition) if p.recognition is not None else None,
         "funding": {
             "committed": money(p.committed),
