@@ -37,12 +37,6 @@ def default_period_end(start: date, months: int) -> date:
     return add_months(start, months) - timedelta(days=1)
 
 
-def is_default_period(period_start: date, period_end: date, months: int) -> bool:
-    """Art. 9(1): whether the period is the one year "in principle" (原则上为1年); any other
-    needs a recorded reason."""
-    return period_end == default_period_end(period_start, months)
-
-
 @dataclass(frozen=True)
 class TaskBookVersion:
     """One version of a task book (任务书版本): its indicators, the day it took effect, the
@@ -93,9 +87,6 @@ class TaskBook:
         """The current version's number (Art. 11: the latest approved one is in effect)."""
         return self.versions[-1].version if self.versions else 1
 
-    def version_of(self, number: int) -> TaskBookVersion | None:
-        return next((v for v in self.versions if v.version == number), None)
-
     @property
     def indicator_names(self) -> frozenset[str]:
         """Art. 9(2): the indicators the acceptance review must judge, each once."""
@@ -107,5 +98,4 @@ class TaskBook:
         return day <= self.period_end
 
 
-__all__ = ["PLAUSIBLE_YEARS", "TaskBook", "TaskBookVersion", "check_period_dates", "default_period_end",
-           "is_default_period"]
+__all__ = ["PLAUSIBLE_YEARS", "TaskBook", "TaskBookVersion", "check_period_dates", "default_period_end"]
