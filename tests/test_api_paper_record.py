@@ -49,6 +49,16 @@ def test_art8_1_paper_application_recorded_by_the_agency_shows_host_unit_and_cle
     assert history(api, pid)[-1]["recorded_by"] is None
 
 
+def test_art8_1_a_clerks_idempotency_keys_are_the_clerks_not_the_host_units(api: Api) -> None:
+    # Two clerks key in two dossiers of one host unit, each with its own key "1".
+    key = {"Idempotency-Key": "1"}
+    first = api.post("/platforms", "bureau", application(document_ref="收件-1", name="甲平台"), **key)
+    second = api.post("/platforms", "service_agency", application(document_ref="收件-2", name="乙平台"), **key)
+    assert (first.status_code, second.status_code) == (201, 201) and first.json()["id"] != second.json()["id"]
+    again = api.post("/platforms", "bureau", application(document_ref="收件-1", name="甲平台"), **key)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json()["id"] == first.json()["id"]
+
+
 def test_art8_1_paper_application_needs_its_receipt_date_and_dossier(api: Api) -> None:
     body = application(document_ref="收件〔2022〕018号")
     del body["business_date"]

@@ -156,6 +156,12 @@ class Act:
                                "bureau, the service agency and finance record past acts from paper files",
                                "business_date")
 
+    @property
+    def recorder_id(self) -> str:
+        """Who recorded the act: the clerk who keyed it in on the actor's behalf, or the actor.
+        Their ``Idempotency-Key``s are theirs: two clerks' keys never meet in one host unit's."""
+        return self.actor_id if self.recorded_by is None else self.recorded_by.actor_id
+
     def on_behalf_of(self, actor_id: str, role: Role) -> Act:
         """The paper act of ``actor_id`` in ``role`` that this clerk's act records on its behalf
         (代为录入): the same day and documents, recorded by this act's actor."""
