@@ -79,6 +79,8 @@ def test_no_decide_step_can_read_an_aggregate_but_through_its_unit_of_work(regis
         lambda: registry.recover_funds(pid, finance, amount=Decimal("1.00"), reasons="追回"),
         lambda: registry.withdraw(pid, act(Role.APPLICANT, "2024-01-10"), reasons="撤回"),
         lambda: registry.terminate(pid, bureau, reasons="终止"),
+        lambda: registry.record_score_sheets(pid, act(Role.SERVICE_AGENCY, "2024-01-10", "评审会"), [
+            {"expert_id": "e", "expert_name": "专家", "affiliation": None, "scores": {}}]),
     ):
         with contextlib.suppress(DomainError):  # a refusal still ran the decide step
             command()
