@@ -1,172 +1,177 @@
-"""Items 5-7 of "The paper record" through the HTTP API, on SQLite and PostgreSQL: major changes
-hold up the acceptance review, recognition and the grant (Art. 11); the task book's versions and
-the execution period's reason (Art. 9(1)); the certificate at recognition (Art. 7(1)); the
-panel's justification (Art. 9(3)); subfields admitted by the bureau's decision (Art. 4, 5)."""
+"""The paper record through the HTTP API, on SQLite and PostgreSQL: a paper application and a
+review meeting's score sheets recorded by a clerk on behalf of the host unit and the experts,
+paper objections dated on the day they were received (Art. 8(6)), and history and the audit log
+naming both who acted and who recorded it."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
-from api_client import Api, application, scores, to_in_publicity
+from freezegun import freeze_time
 
-NEW = "具身智能"
+from api_client import EXPERT_AFFILIATIONS, HOST, Api, application, scores, to_in_publicity
 
-
-def refused(r: Any, code: str, article: str) -> None:
-    assert r.status_code == 409, r.text
-    problem = r.json()
-    assert (problem["code"], problem["article"], problem["policy"]) == (code, article, "长科发〔2021〕36号")
+RULING = {"handling_opinion": "经核实", "vice_mayor_decision_ref": "VMD-9"}
+NOTICE = {"document_ref": "长科发〔2022〕51号", "business_date": "2022-10-13"}
 
 
-def change(api: Api, pid: str, kind: str, new_value: Any, reported: str, decided: str | None) -> str:
-    r = api.post(f"/platforms/{pid}/major-changes", "applicant",
-                 {"kind": kind, "description": "变更", "new_value": new_value, "business_date": reported})
-    assert r.status_code == 200, r.text
-    change_id = r.json()["change_id"]
-    if decided is not None:
-        decide(api, pid, change_id, decided)
-    return change_id
-
-
-def decide(api: Api, pid: str, change_id: str, on: str) -> dict[str, Any]:
-    r = api.post(f"/platforms/{pid}/major-changes/{change_id}/decision", "bureau",
-                 {"approved": True, "reasons": "同意", "document_ref": f"变更批复-{change_id}", "business_date": on})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def test_art11_art9_art7_changes_task_book_versions_and_conditions_at_recognition(api: Api) -> None:
-    # A host unit whose certificate expired in 2022-04, after it applied on 2022-03-01.
-    host = application()["host_unit"] | {"high_tech_certificate": {"number": "GR2021", "valid_until": "2022-04-30"}}
-    pid, _ = to_in_publicity(api, host_unit=host)
-    assert api.post(f"/platforms/{pid}/notice", "bureau",
-                    {"document_ref": "长科发〔2022〕50号", "business_date": "2022-10-11"}).status_code == 200
-
-    # Art. 9(1): a six-month period needs its reason; a one-year one refuses one.
-    book = {"task_book_ref": "TB-2022-001", "indicators": [{"name": "服务企业数", "target": "≥200"}],
-            "period_start": "2022-11-01", "business_date": "2022-11-01"}
-    refused(api.post(f"/platforms/{pid}/task-book", "bureau", book | {"period_end": "2023-04-30"}),
-            "period_reason_required", "Art. 9(1)")
-    refused(api.post(f"/platforms/{pid}/task-book", "bureau", book | {"period_reason": "无"}),
-            "period_reason_not_needed", "Art. 9(1)")
-    r = api.post(f"/platforms/{pid}/task-book", "bureau",
-                 book | {"period_end": "2023-04-30", "period_reason": "提前完成建设任务，经局务会同意"})
-    assert r.status_code == 200, r.text
-    task_book = r.json()["task_book"]
-    assert (task_book["period_end"], task_book["period_reason"], task_book["version"]) == (
-        "2023-04-30", "提前完成建设任务，经局务会同意", 1)
-
-    # Art. 11: an approved change of indicators is task book version 2, effective from its decision.
-    change(api, pid, "indicators", [{"name": "开放数据集", "target": "≥5"}, {"name": "服务企业数", "target": "≥200"}],
-           "2023-02-01", None)
-    after = decide(api, pid, "1", "2023-02-10")["task_book"]
-    assert after["version"] == 2
-    assert [(v["version"], v["effective_from"], v["document_ref"], v["change_id"]) for v in after["versions"]] == [
-        (1, "2022-11-01", "TB-2022-001", None), (2, "2023-02-10", "变更批复-1", "1")]
-    assert [i["name"] for i in after["indicators"]] == ["开放数据集", "服务企业数"]
-
-    assert api.post(f"/platforms/{pid}/acceptance-application", "applicant",
-                    {"summary": "完成", "business_date": "2023-05-20"}).status_code == 200
-    # A change pending holds up the review (Art. 11) until the bureau decides it.
-    change(api, pid, "principal", "赵六", "2023-05-21", None)
-    review = {"panel": ["expert1", "expert2"], "funds_use_compliant": True, "conclusion": "qualified",
-              "indicator_results": [{"name": "开放数据集", "achieved": False},
-                                    {"name": "服务企业数", "achieved": True}],
-              "business_date": "2023-06-01"}
-    refused(api.post(f"/platforms/{pid}/acceptance-review", "service_agency", review), "change_pending", "Art. 11")
-    decide(api, pid, "2", "2023-05-25")
-    # Art. 9(3): the panel concludes; a qualified conclusion with an indicator missed needs its justification.
-    refused(api.post(f"/platforms/{pid}/acceptance-review", "service_agency", review),
-            "justification_required", "Art. 9(3)")
-    justification = "开放数据集完成4个，差1个；服务企业数达320家，专家组一致认为合格"
-    r = api.post(f"/platforms/{pid}/acceptance-review", "service_agency", review | {"justification": justification})
-    assert r.status_code == 200, r.text
-    acceptance = r.json()["acceptance"]
-    assert (acceptance["conclusion"], acceptance["task_book_version"], acceptance["justification"]) == (
-        "qualified", 2, justification)
-
-    # No change rewrites the version judged.
-    r = api.post(f"/platforms/{pid}/major-changes", "applicant", {
-        "kind": "indicators", "description": "验收后", "new_value": [{"name": "新", "target": "1"}],
-        "business_date": "2023-06-02"})
-    refused(r, "task_book_judged", "Art. 11")
-
-    # Recognition: a pending change (Art. 11), then the expired certificate (Art. 7(1)), hold it up.
-    recognition = {"document_ref": "长科发〔2023〕90号", "plaque_no": "CSAI-01", "business_date": "2023-12-05"}
-    change(api, pid, "unit_name", "星河智算集团", "2023-06-05", None)
-    refused(api.post(f"/platforms/{pid}/recognition", "bureau", recognition), "change_pending", "Art. 11")
-    decide(api, pid, "3", "2023-06-10")
-    r = api.post(f"/platforms/{pid}/recognition", "bureau", recognition)
-    refused(r, "high_tech_certificate_expired", "Art. 7(1)")
-    assert "2022-04-30" in r.json()["detail"]
-    assert api.post(f"/platforms/{pid}/high-tech-certificate", "applicant", {
-        "number": "GR2023", "valid_until": "2026-11-30", "business_date": "2023-12-01"}).status_code == 403
-    r = api.post(f"/platforms/{pid}/high-tech-certificate", "bureau", {
-        "number": "GR202343000789", "valid_until": "2026-11-30", "business_date": "2023-12-01"})
-    assert r.status_code == 200, r.text
-    assert api.post(f"/platforms/{pid}/recognition", "bureau", recognition).status_code == 200
-
-    # The grant waits for a pending change too.
-    change(api, pid, "budget", "预算调整为800万元", "2023-12-06", None)
-    funding = {"joint_document_ref": "长财教〔2023〕9号", "business_date": "2023-12-10"}
-    refused(api.post(f"/platforms/{pid}/funding", "finance", funding), "change_pending", "Art. 11")
-    decide(api, pid, "4", "2023-12-08")
-    r = api.post(f"/platforms/{pid}/funding", "finance", funding)
-    assert r.status_code == 200 and r.json()["status"] == "funded"
-
-    # The platform view and its history show the justification and the version judged.
-    detail = api.get(f"/platforms/{pid}", "bureau").json()
-    assert detail["acceptance"]["justification"] == justification and detail["acceptance"]["task_book_version"] == 2
-    book_out = detail["task_book"]
-    assert (book_out["version"], book_out["period_reason"]) == (2, "提前完成建设任务，经局务会同意")
-    history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
-    reviewed = next(e for e in history if e["type"] == "AcceptanceReviewed")
-    assert reviewed["data"]["justification"] == justification and reviewed["data"]["task_book_version"] == 2
-    renewed = next(e for e in history if e["type"] == "HighTechCertificateRenewed")
-    assert renewed["data"]["certificate"] == {"number": "GR202343000789", "valid_until": "2026-11-30"}
-
-
-def to_inspected(api: Api, subfield: str) -> str:
-    r = api.post("/platforms", "applicant", application(subfield=subfield, name=f"{subfield}平台二"))
+def paper_application(api: Api, user: str = "service_agency", **over) -> str:
+    r = api.post("/platforms", user, application(document_ref="收件〔2022〕017号", **over))
     assert r.status_code == 201, r.text
-    pid = r.json()["id"]
+    return r.json()["id"]
+
+
+def sheet(i: int, affiliation: str, api: Api) -> dict:
+    return {"expert_id": f"pool-{i}", "expert_name": f"专家{i}", "affiliation": affiliation,
+            "scores": scores(api), "comment": "同意"}
+
+
+def history(api: Api, pid: str) -> list[dict]:
+    return api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
+
+
+def test_art8_1_paper_application_recorded_by_the_agency_shows_host_unit_and_clerk(api: Api) -> None:
+    pid = paper_application(api)
+    detail = api.get(f"/platforms/{pid}", "bureau").json()
+    assert detail["stage_dates"]["applied"] == "2022-03-01" and detail["policy"] == "长科发〔2021〕36号"
+    applied = history(api, pid)[0]
+    assert (applied["type"], applied["actor"], applied["role"]) == ("Applied", HOST, "applicant")
+    assert applied["recorded_by"] == {"actor_id": "service_agency", "role": "service_agency"}
+    assert applied["business_date"] == "2022-03-01" and applied["document_refs"] == ["收件〔2022〕017号"]
+    # The auditors' log says the same, and the host unit's own account sees its platform.
+    log = api.get("/audit/log", "auditor").json()["items"]
+    entry = next(e for e in log if e["platform_id"] == pid and e["type"] == "Applied")
+    assert (entry["actor"], entry["recorded_by"]) == (HOST, {"actor_id": "service_agency", "role": "service_agency"})
+    assert api.get(f"/platforms/{pid}", "applicant").status_code == 200
+    # The applicant's own acts name no recorder.
+    r = api.post(f"/platforms/{pid}/withdrawal", "applicant", {"reasons": "调整方向"})
+    assert r.status_code == 200
+    assert history(api, pid)[-1]["recorded_by"] is None
+
+
+def test_art8_1_a_clerks_idempotency_keys_are_the_clerks_not_the_host_units(api: Api) -> None:
+    # Two clerks key in two dossiers of one host unit, each with its own key "1".
+    key = {"Idempotency-Key": "1"}
+    first = api.post("/platforms", "bureau", application(document_ref="收件-1", name="甲平台"), **key)
+    second = api.post("/platforms", "service_agency", application(document_ref="收件-2", name="乙平台"), **key)
+    assert (first.status_code, second.status_code) == (201, 201) and first.json()["id"] != second.json()["id"]
+    again = api.post("/platforms", "bureau", application(document_ref="收件-1", name="甲平台"), **key)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json()["id"] == first.json()["id"]
+
+
+def test_art8_1_paper_application_needs_its_receipt_date_and_dossier(api: Api) -> None:
+    body = application(document_ref="收件〔2022〕018号")
+    del body["business_date"]
+    r = api.post("/platforms", "bureau", body)
+    assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("business_date_required", "business_date")
+    r = api.post("/platforms", "bureau", application())
+    assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("reference_required", "document_ref")
+    # Finance records its own acts, not a host unit's.
+    assert api.post("/platforms", "finance", application(document_ref="收件")).status_code == 403
+
+
+def test_art8_1_an_applicant_applying_for_itself_still_applies_today(api: Api) -> None:
+    # Sent today with a 2022 date (not through Api.post, which sends it on that day).
+    r = api.client.post("/api/v1/platforms", json=application(), headers=api.headers("applicant"))
+    assert r.status_code == 422 and r.json()["code"] == "business_date_not_today"
+
+
+def test_art8_3_review_meeting_score_sheets_recorded_by_the_agency(api: Api) -> None:
+    pid = paper_application(api)
     assert api.post(f"/platforms/{pid}/intake", "service_agency",
-                    {"decision": "accepted", "reasons": "ok", "business_date": "2022-03-05"}).status_code == 200
+                    {"decision": "accepted", "business_date": "2022-03-05"}).status_code == 200
+    version = api.get(f"/platforms/{pid}", "bureau").json()["version"]
+    meeting = {"business_date": "2022-04-15", "meeting_ref": "评审会〔2022〕3号"}
+    # One sheet from an expert of the host unit: refused as online, and nothing of the meeting recorded.
+    conflicted = [sheet(i, EXPERT_AFFILIATIONS[i], api) for i in range(4)] + [sheet(4, HOST, api)]
+    r = api.post(f"/platforms/{pid}/score-sheets", "service_agency", {**meeting, "sheets": conflicted})
+    assert r.status_code == 409 and (r.json()["code"], r.json()["article"]) == (
+        "expert_conflict_of_interest", "Art. 8(3)")
+    assert api.get(f"/platforms/{pid}", "bureau").json()["version"] == version
+    r = api.post(f"/platforms/{pid}/score-sheets", "service_agency",
+                 {**meeting, "sheets": [sheet(i, EXPERT_AFFILIATIONS[i], api) for i in range(5)]})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "reviewed" and r.json()["review"]["experts"] == 5
+    scored = [e for e in history(api, pid) if e["type"] == "Scored"]
+    assert [e["actor"] for e in scored] == [f"pool-{i}" for i in range(5)]
+    assert all(e["role"] == "expert" and e["business_date"] == "2022-04-15" for e in scored)
+    assert scored[0]["recorded_by"] == {"actor_id": "service_agency", "role": "service_agency"}
+    assert (scored[0]["data"]["expert_name"], scored[0]["data"]["affiliation"]) == ("专家0", EXPERT_AFFILIATIONS[0])
+    assert scored[0]["document_refs"] == ["评审会〔2022〕3号"]
+    # Experts and applicants record nothing on anyone's behalf.
+    assert api.post(f"/platforms/{pid}/score-sheets", "expert1", {**meeting, "sheets": conflicted}).status_code == 403
+
+
+def test_art8_3_an_expert_scoring_for_themselves_still_scores_today(api: Api) -> None:
+    pid = paper_application(api)
+    api.post(f"/platforms/{pid}/intake", "service_agency", {"decision": "accepted", "business_date": "2022-03-05"})
+    r = api.client.post(f"/api/v1/platforms/{pid}/scores", json={"scores": scores(api), "business_date": "2022-04-15"},
+                        headers=api.headers("expert1"))
+    assert r.status_code == 422 and r.json()["code"] == "business_date_not_today"
+
+
+def approved(api: Api) -> str:
+    """A platform applied 2022-03-01 and approved 2022-09-01, not yet publicized."""
+    pid = paper_application(api)
+    api.post(f"/platforms/{pid}/intake", "service_agency", {"decision": "accepted", "business_date": "2022-03-05"})
     for i in range(1, 6):
-        assert api.post(f"/platforms/{pid}/scores", f"expert{i}",
-                        {"scores": scores(api), "business_date": "2022-03-10"}).status_code == 200
-    assert api.post(f"/platforms/{pid}/inspection", "bureau",
-                    {"passed": True, "findings": "fine", "business_date": "2022-04-01"}).status_code == 200
+        api.post(f"/platforms/{pid}/scores", f"expert{i}", {"scores": scores(api), "business_date": "2022-03-10"})
+    api.post(f"/platforms/{pid}/inspection", "bureau", {"passed": True, "business_date": "2022-04-01"})
+    r = api.post(f"/platforms/{pid}/approval", "bureau", {
+        "party_group_meeting_ref": "PG-2", "vice_mayor_approval_ref": "VM-2", "funding_plan_ref": "FP-2",
+        "business_date": "2022-09-01"})
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     return pid
 
 
-def test_art4_art5_subfield_admitted_by_decision_then_applied_for_once(api: Api) -> None:
-    r = api.post("/platforms", "applicant", application(subfield=NEW))
-    assert r.status_code == 422 and r.json()["code"] == "unknown_subfield"
+def test_art8_6_list_published_on_national_day_admits_objections_from_publication(api: Api) -> None:
+    pid = approved(api)
+    r = api.post("/publicity-batches", "bureau", {"batch_ref": "公示-国庆", "media": "长沙晚报",
+                                                  "start_date": "2022-10-01",
+                                                  "platform_ids": [pid], "business_date": "2022-09-30"})
+    assert r.status_code == 201 and (r.json()["first_day"], r.json()["end_date"]) == ("2022-10-08", "2022-10-12")
+    body = {"objector_name": "张三", "contact": "13800138000", "content": "申报数据不实，请予核查"}
+    # Online on National Day, half an hour after midnight in Changsha (still 09-30 in UTC).
+    with freeze_time("2022-10-01T00:30:00+08:00"):
+        r = api.post(f"/platforms/{pid}/objections", None, body)
+    assert r.status_code == 200 and r.json() == {**r.json(), "admissible": True, "received_on": "2022-10-01"}
+    # A letter stamped 10-03, keyed in by the bureau later.
+    r = api.post(f"/platforms/{pid}/objections", "bureau", {**body, "business_date": "2022-10-03"})
+    assert r.status_code == 200 and r.json()["admissible"] is True
+    line = next(b for b in api.get("/publicity-list", None).json()["items"] if b["batch_ref"] == "公示-国庆")
+    assert line["platforms"][0] | {"objections": 2, "late_objections": 0, "outcome": "pending"} == line["platforms"][0]
+    r = api.post(f"/platforms/{pid}/notice", "bureau", NOTICE)
+    assert r.status_code == 409 and r.json()["code"] == "objections_unresolved"
+    for oid in ("1", "2"):
+        r = api.post(f"/platforms/{pid}/objections/{oid}/resolution", "bureau",
+                     {"outcome": "dismissed", **RULING, "business_date": "2022-10-13"})
+        assert r.status_code == 200, r.text
+    r = api.post(f"/platforms/{pid}/notice", "bureau", NOTICE)
+    assert r.status_code == 200 and r.json()["status"] == "notified"
 
-    admission = {"name": NEW, "document_ref": "长科发〔2022〕8号", "reasons": "具身智能产业急需",
-                 "business_date": "2022-02-15"}
-    assert api.post("/subfields", "applicant", admission).status_code == 403
-    r = api.post("/subfields", "bureau", {k: v for k, v in admission.items() if k != "document_ref"})
-    assert r.status_code == 422
-    r = api.post("/subfields", "bureau", admission | {"name": "智能\u202e芯片"})  # the edge's text rules
-    assert r.status_code == 422
-    r = api.post("/subfields", "bureau", admission)
-    assert r.status_code == 201, r.text
-    assert r.json() | {"position": 0} == {"policy": "长科发〔2021〕36号", "subfield": NEW,
-                                          "document_ref": "长科发〔2022〕8号", "reasons": "具身智能产业急需",
-                                          "admitted_on": "2022-02-15", "position": 0}
-    refused(api.post("/subfields", "bureau", admission | {"name": "智能芯片"}), "subfield_already_listed", "Art. 4")
 
-    pid, _ = to_in_publicity(api, subfield=NEW)
-    registry = {i["name"]: i for i in api.get("/subfields", None).json()["items"]}
-    assert registry[NEW]["admission"] == {"document_ref": "长科发〔2022〕8号", "reasons": "具身智能产业急需",
-                                          "admitted_on": "2022-02-15"}
-    assert registry[NEW]["holder"]["id"] == pid
-
-    # Art. 5: one platform per admitted subfield too.
-    second = to_inspected(api, NEW)
-    r = api.post(f"/platforms/{second}/approval", "bureau", {
-        "party_group_meeting_ref": "PG-2", "vice_mayor_approval_ref": "VM-2", "funding_plan_ref": "FP-2",
-        "business_date": "2022-09-01"})
-    refused(r, "subfield_taken", "Art. 5")
+def test_art8_6_paper_objection_recorded_after_the_notice_is_flagged_and_upheld_rescinds_with_release(
+        api: Api) -> None:
+    pid, _ = to_in_publicity(api)  # window 2022-09-29 .. 10-10
+    body = {"objector_name": "王五", "contact": "x@example.com", "content": "依托单位存在失信记录"}
+    r = api.post(f"/platforms/{pid}/notice", "bureau", {**NOTICE, "business_date": "2022-10-11"})
+    assert r.status_code == 200 and r.json()["flagged_objections"] == []
+    r = api.post(f"/platforms/{pid}/objections", "bureau", {**body, "business_date": "2022-10-10"})
+    assert r.status_code == 200 and r.json()["admissible"] is True
+    assert r.json()["status"] == "notified" and r.json()["flagged_objections"] == ["1"]
+    assert api.get(f"/platforms/{pid}", "bureau").json()["flagged_objections"] == ["1"]
+    objected = history(api, pid)[-1]
+    assert (objected["actor"], objected["role"], objected["business_date"]) == ("public", "public", "2022-10-10")
+    assert objected["recorded_by"] == {"actor_id": "bureau", "role": "bureau"}
+    assert objected["data"]["after_notice"] is True
+    r = api.post(f"/platforms/{pid}/objections/1/resolution", "bureau",
+                 {"outcome": "upheld", **RULING, "business_date": "2022-10-20"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert r.json()["flagged_objections"] == []
+    ledger = api.get("/funding-ledger", "finance").json()
+    mine = [(e["kind"], e["amount"], e["business_date"]) for e in ledger["entries"] if e["platform_id"] == pid]
+    assert mine == [("commitment", "1000000.00", "2022-09-01"), ("release", "1000000.00", "2022-10-20")]
+    line = api.get("/publicity-list", None).json()["items"][0]["platforms"][0]
+    assert (line["objections"], line["late_objections"], line["outcome"]) == (1, 0, "upheld")
+    assert date.fromisoformat(api.get(f"/platforms/{pid}", "bureau").json()["stage_dates"]["rejected"]) == date(
+        2022, 10, 20)

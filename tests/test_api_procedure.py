@@ -99,7 +99,9 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]
     assert [e["sequence"] for e in history] == list(range(1, len(history) + 1))
     assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(history))
-    assert [e["actor"] for e in history if e["type"] == "Objected"] == ["bureau"]
+    # The paper objection is the objector's act, recorded by the bureau's clerk.
+    assert [(e["actor"], e["recorded_by"]) for e in history if e["type"] == "Objected"] == [
+        ("public", {"actor_id": "bureau", "role": "bureau"})]
     own = api.get(f"/platforms/{pid}/history", "applicant").json()["items"]
     assert "张三" not in str(own)
     assert {e["actor"] for e in history if e["type"] == "Scored"} == {f"expert{i}" for i in range(1, 6)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from api_client import Api, application, to_in_publicity
+from api_client import EXPERT_AFFILIATIONS, Api, application, to_in_publicity
 
 ROLES = [None, "applicant", "service_agency", "expert1", "bureau", "finance", "auditor"]
 
@@ -18,10 +18,14 @@ def answered(status: int, *roles: str | None) -> dict[str | None, int]:
 # (method, path, body, the roles allowed and the status each gets)
 ROUTES = [
     # Sent without a business date, so dated today, when no policy is in force (Art. 15).
-    ("POST", "/platforms", "APPLY", answered(409, "applicant")),
+    # A clerk records a paper application only with the day it was received (422 without one).
+    ("POST", "/platforms", "APPLY", answered(409, "applicant") | answered(422, "service_agency", "bureau")),
     # The platform is in publicity: every earlier step is out of turn (wrong_stage).
     ("POST", "/platforms/{id}/intake", {"decision": "accepted"}, answered(409, "service_agency")),
     ("POST", "/platforms/{id}/scores", {"scores": {}}, answered(409, "expert1")),
+    ("POST", "/platforms/{id}/score-sheets", {"business_date": "2022-09-30", "meeting_ref": "m", "sheets": [
+        {"expert_id": "e", "expert_name": "n", "affiliation": EXPERT_AFFILIATIONS[0], "scores": {}}]},
+     answered(409, "service_agency", "bureau")),
     ("POST", "/platforms/{id}/inspection", {"passed": True}, answered(409, "bureau")),
     ("POST", "/platforms/{id}/approval", {"party_group_meeting_ref": "a", "vice_mayor_approval_ref": "b",
                                           "funding_plan_ref": "c"}, answered(409, "bureau")),

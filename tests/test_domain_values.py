@@ -37,13 +37,18 @@ def test_art8_6_a_window_across_national_day_is_open_through_its_fifth_working_d
     assert {day: window.state_on(day) for day in days} == days
 
 
-def test_art8_6_a_window_published_on_a_holiday_opens_on_the_next_working_day() -> None:
-    # Published on 2022-10-01 (National Day): working day 1 is the make-up Saturday 10-08.
+def test_art8_6_a_window_published_on_a_holiday_counts_from_the_next_working_day_open_from_publication() -> None:
+    # Published on 2022-10-01 (National Day): working day 1 is the make-up Saturday 10-08, but
+    # "公示如有异议" runs from publication: the list is open to objections from 10-01.
     window = window_from(date(2022, 10, 1))
     assert (window.first_day, window.last_day) == (date(2022, 10, 8), date(2022, 10, 12))
-    days = {date(2022, 10, 7): UPCOMING, date(2022, 10, 8): OPEN, date(2022, 10, 12): OPEN,
-            date(2022, 10, 13): CLOSED}
+    days = {date(2022, 9, 30): UPCOMING, date(2022, 10, 1): OPEN, date(2022, 10, 7): OPEN,
+            date(2022, 10, 8): OPEN, date(2022, 10, 12): OPEN, date(2022, 10, 13): CLOSED}
     assert {day: window.state_on(day) for day in days} == days
+    admitted = {day: window.admits(day) for day in
+                (date(2022, 9, 30), date(2022, 10, 1), date(2022, 10, 3), date(2022, 10, 12), date(2022, 10, 13))}
+    assert admitted == {date(2022, 9, 30): False, date(2022, 10, 1): True, date(2022, 10, 3): True,
+                        date(2022, 10, 12): True, date(2022, 10, 13): False}
 
 
 def test_art8_6_objections_are_admissible_from_the_first_through_the_last_day() -> None:

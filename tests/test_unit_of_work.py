@@ -83,6 +83,8 @@ def test_no_decide_step_can_read_an_aggregate_but_through_its_unit_of_work(regis
         lambda: registry.renew_certificate(pid, bureau, number="GR2", valid_until=date(2030, 1, 1)),
         lambda: registry.admit_subfield(act(Role.BUREAU, "2023-01-10", "长科发〔2023〕1号"), name="具身智能",
                                         reasons="增列"),
+        lambda: registry.record_score_sheets(pid, act(Role.SERVICE_AGENCY, "2024-01-10", "评审会"), [
+            {"expert_id": "e", "expert_name": "专家", "affiliation": None, "scores": {}}]),
     ):
         with contextlib.suppress(DomainError):  # a refusal still ran the decide step
             command()

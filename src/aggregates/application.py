@@ -35,7 +35,7 @@ from .subfield_register import SubfieldRegister
 from .task_book import check_period_dates, default_period_end
 from .transcodings import make_transcoder
 from .unit_of_work import Command, CommandResult, Decide, Decision, Idempotency, UnitOfWork, find
-from .values import Act, ChangeKind, RevocationGround
+from .values import Act, ChangeKind, RevocationGround, Role, ScoreSheet
 
 # Aggregates kept between commands unless the operator says otherwise (PLATFORMS_AGGREGATE_CACHE).
 DEFAULT_AGGREGATE_CACHE = 5000
@@ -185,6 +185,25 @@ class RegistryApp(Application[UUID]):
         decide = _on_platform(platform_id, expected_version, act,
                               lambda p: p.score(rules.policy_of(p), expert_affiliation, scores, comment, act))
         return self.committer.run(Command("score", act, idempotency, decide))
+
+    def record_score_sheets(
+        self, platform_id: UUID, act: Act, sheets: list[dict[str, Any]], *,
+        idempotency: Idempotency | None = None, expected_version: int | None = None,
+    ) -> CommandResult:
+        """Art. 8(3): a review meeting's score sheets, recorded by a clerk (``act``: the clerk's,
+        dated on the meeting's day with the meeting's reference) on the experts' behalf, each
+        sheet (``expert_id``, ``expert_name``, ``affiliation``, ``scores``, ``comment``) the act of
+        its expert; in one transaction: the meeting's sheets are recorded together or not at all."""
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "a review meeting's sheets name the meeting's reference",
+                               "meeting_ref")
+        papers = [ScoreSheet(act.on_behalf_of(str(s["expert_id"]), Role.EXPERT), s.get("affiliation"),
+                             dict(s["scores"]), str(s.get("comment", "")), s.get("expert_name"))
+                  for s in sheets]
+        rules = self.rules
+        decide = _on_platform(platform_id, expected_version, act,
+                              lambda p: p.score_meeting(rules.policy_of(p), papers))
+        return self.committer.run(Command("record_score_sheets", act, idempotency, decide))
 
     def inspect(self, platform_id: UUID, passed: bool, findings: str, act: Act, *,
                 idempotency: Idempotency | None = None, expected_version: int | None = None) -> CommandResult:

@@ -170,7 +170,7 @@ class Committer:
         decision = command.decide(uow)
         if command.idempotency is not None:
             uow.save(IdempotencyRecord.record(
-                actor_id=command.act.actor_id, key=command.idempotency.key,
+                actor_id=command.act.recorder_id, key=command.idempotency.key,
                 fingerprint=command.idempotency.fingerprint, command=command.name,
                 target_id=decision.target.id, target_version=decision.target.version,
                 result=_jsonable(decision.extra), act=command.act))
@@ -181,7 +181,7 @@ class Committer:
         key sent with another request is refused."""
         if command.idempotency is None:
             return None
-        record = uow.idempotency_record(command.act.actor_id, command.idempotency.key)
+        record = uow.idempotency_record(command.act.recorder_id, command.idempotency.key)
         if record is None:
             return None
         if record.fingerprint != command.idempotency.fingerprint:

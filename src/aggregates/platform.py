@@ -7,7 +7,8 @@ stored events rebuilds the platform exactly, whatever today's date or policy fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from .policy import Policy
 from .publicity_window import PublicityWindow, WindowState
 from .recorded import RecordedAggregate
 from .task_book import TaskBook, default_period_end
-from .values import HOLDING, Act, ChangeKind, RevocationGround, Role, Stage, Status
+from .values import HOLDING, Act, ChangeKind, RevocationGround, Role, ScoreSheet, Stage, Status
 
 T = "platform-registry/Platform"
 ZERO = Decimal("0.00")
@@ -34,6 +35,9 @@ class Platform(RecordedAggregate):
     # An objection record is replaced whole when resolved, never changed in place, so a copy
     # handed to a command shares the records (RecordedAggregate.replaced_records).
     replaced_records = frozenset({"objections"})
+    # Objections and score sheets keep the day they were received or signed, whenever a clerk
+    # records them (docs/DOMAIN.md, "Time rules"): they do not hold later decisions' dates.
+    received_submissions = frozenset({"Objected", "Scored"})
 
     class Event(RecordedAggregate.Event):
         TOPIC = f"{T}/Event"
@@ -60,8 +64,13 @@ class Platform(RecordedAggregate):
         ``admitted_subfields``: the article's "等"), Art. 6 (the basic conditions are recorded), Art. 7(1) (a
         high-tech enterprise with a certificate valid on the application date, committing
         continuous support) and Art. 7(2) (at least one achievement at pilot or industrial
-        stage)."""
+        stage). A paper application handed in at the window is recorded by a clerk on the host
+        unit's behalf, dated on the day it was received, and names its dossier (收件登记号)."""
         ref = policy.policy
+        if act.recorded_by is not None and not act.document_refs:
+            raise InvalidInput("reference_required",
+                               "a paper application recorded on the host unit's behalf names its dossier "
+                               "reference (Art. 8(1))", "document_ref")
         host_unit = {**host_unit, "credit_code": validate_credit_code(
             str(host_unit.get("credit_code", "")), "host_unit.credit_code")}
         co_builders = [
@@ -250,6 +259,22 @@ class Platform(RecordedAggregate):
         """Art. 8(3): each expert scores once against the policy's rubric; an expert from the
         host unit or a co-builder must recuse (回避). The review completes when the policy's
         minimum number of experts has scored; the result follows the policy's method."""
+        self._record_sheet(policy, ScoreSheet(act, expert_affiliation, scores, comment), "")
+        self._complete_review_if_due(policy, act)
+
+    def score_meeting(self, policy: Policy, sheets: Sequence[ScoreSheet]) -> None:
+        """Art. 8(3): a review meeting's score sheets (评审会评分表), recorded by a clerk on the
+        experts' behalf, each dated on the meeting's day. Each names its expert and the expert's
+        unit, and is checked exactly as an expert scoring online (once each, recusal, rubric);
+        the review then completes on every sheet of the meeting if they reach the minimum."""
+        if not sheets:
+            raise InvalidInput("sheets_required", "a review meeting records at least one score sheet", "sheets")
+        for i, sheet in enumerate(sheets):
+            self._record_sheet(policy, sheet, f"sheets[{i}].")
+        self._complete_review_if_due(policy, sheets[-1].act)
+
+    def _record_sheet(self, policy: Policy, sheet: ScoreSheet, field: str) -> None:
+        act = sheet.act
         self.check_act(act)
         self._require([Status.ACCEPTED], "Art. 8(3)", "score")
         if act.actor_id in self.scores:
@@ -257,27 +282,47 @@ class Platform(RecordedAggregate):
                 "already_scored", f"expert {act.actor_id} has already scored this application",
                 "Art. 8(3)", self.policy_ref,
             )
+        affiliation, name = sheet.affiliation, None
+        if act.recorded_by is not None:
+            # A sheet keyed in by a clerk names whom it records: the expert and the expert's unit,
+            # on which the recusal below turns, as the account's unit does online.
+            name = (sheet.expert_name or "").strip()
+            if not name:
+                raise InvalidInput("expert_name_required", "a paper score sheet names its expert",
+                                   f"{field}expert_name")
+            affiliation = validate_credit_code(affiliation or "", f"{field}affiliation")
         conflicted = {self.host_credit_code} | {
             str(c.get("credit_code")) for c in self.co_builders if c.get("credit_code")
         }
-        if expert_affiliation and normalise_credit_code(expert_affiliation) in conflicted:
+        if affiliation and normalise_credit_code(affiliation) in conflicted:
             raise RuleViolation(
                 "expert_conflict_of_interest",
-                "the expert is affiliated with the host unit or a co-builder and must recuse (回避)",
+                f"the expert {act.actor_id} is affiliated with the host unit or a co-builder and must "
+                "recuse (回避)",
                 "Art. 8(3)",
                 self.policy_ref,
             )
-        checked = policy.validate_scores(scores)
+        checked = policy.validate_scores(sheet.scores)
         total = sum(checked.values(), Decimal("0"))
-        self._scored(scores=checked, total=total, comment=comment, act=act)
-        if len(self.scores) >= policy.min_experts:
-            totals = [s["total"] for s in self.scores.values()]
-            self._review_completed(
-                experts=len(totals), method=policy.scoring_method, result=policy.result(totals), act=act
-            )
+        self._scored(scores=checked, total=total, comment=sheet.comment, act=act, expert_name=name,
+                     affiliation=normalise_credit_code(affiliation) if affiliation else None)
+
+    def _complete_review_if_due(self, policy: Policy, act: Act) -> None:
+        if len(self.scores) < policy.min_experts:
+            return
+        totals = [s["total"] for s in self.scores.values()]
+        # Dated on the latest sheet's day, whichever sheet was keyed in last: the inspection that
+        # depends on the review may not precede any of them.
+        latest = max(s["scored_on"] for s in self.scores.values())
+        done = act if latest == act.business_date else replace(act, business_date=latest)
+        self._review_completed(experts=len(totals), method=policy.scoring_method, result=policy.result(totals),
+                               act=done)
 
     @event("Scored", topic=f"{T}/Scored")
-    def _scored(self, scores: dict[str, Decimal], total: Decimal, comment: str, act: Act) -> None:
+    def _scored(self, scores: dict[str, Decimal], total: Decimal, comment: str, act: Act,
+                expert_name: str | None = None, affiliation: str | None = None) -> None:
+        # The expert's unit is kept as the recusal saw it, the name as a paper sheet gives it
+        # (online the account names the expert); events stored before these fields lack them.
         self.scores[act.actor_id] = {"scores": dict(scores), "total": total, "comment": comment,
                                      "scored_on": act.business_date}
 
@@ -376,37 +421,67 @@ class Platform(RecordedAggregate):
         self._enter(Status.IN_PUBLICITY, act)
 
     def object(self, window: PublicityWindow, objector_name: str, contact: str, content: str, act: Act) -> str:
-        """Art. 8(6): anyone may object during the publicity ``window`` (counted as far as the
-        day received needs it). One received outside it is still recorded, for the auditors, but
-        marked inadmissible and does not block the notice. Returns the objection's id."""
-        self.check_act(act)
+        """Art. 8(6): anyone may object, from the day the list is published (a rest day too)
+        through the ``window``'s last day (counted as far as the day received needs it).
+        Admissibility is judged on the day the objection was received (``act.business_date``:
+        the server's day online, the postmark or stamp on paper), whenever a clerk records it.
+        One received outside the window, or once the platform had ended, is still recorded for
+        the auditors but marked inadmissible and blocks nothing. An admissible one recorded after
+        the notice is flagged to the bureau (``after_notice``) and must be resolved
+        (:attr:`flagged_objections`). Returns the objection's id."""
+        # Not held to the decisions recorded before it (check_act): it keeps its receipt date.
         if self.publicity is None:
             raise RuleViolation(
                 "not_publicized", "this platform has not been publicized; there is nothing to object to",
                 "Art. 8(6)", self.policy_ref,
             )
-        admissible = window.admits(act.business_date) and self.stage == Status.IN_PUBLICITY
+        received = act.business_date
+        ended_by_then = self.stage.is_end and self.stage_dates[self.status] <= received
+        admissible = window.admits(received) and not ended_by_then
         objection_id = str(len(self.objections) + 1)
         self._objected(objection_id=objection_id, objector_name=objector_name, contact=contact,
-                       content=content, admissible=admissible, act=act)
+                       content=content, admissible=admissible, act=act,
+                       **({"after_notice": True} if self.notice_ref is not None else {}))
         return objection_id
 
     @event("Objected", topic=f"{T}/Objected")
     def _objected(
-        self, objection_id: str, objector_name: str, contact: str, content: str, admissible: bool, act: Act
+        self, objection_id: str, objector_name: str, contact: str, content: str, admissible: bool, act: Act,
+        after_notice: bool = False,
     ) -> None:
         self.objections[objection_id] = {
             "objection_id": objection_id, "objector_name": objector_name, "contact": contact,
             "content": content, "admissible": admissible, "received_on": act.business_date,
+            "after_notice": after_notice,
             "outcome": None, "handling_opinion": None, "vice_mayor_decision_ref": None,
         }
+
+    @property
+    def flagged_objections(self) -> list[str]:
+        """Art. 8(6): admissible objections recorded after the notice and not resolved yet,
+        flagged to the bureau: they must be resolved, and until they are the platform is neither
+        recognised nor funded (Art. 9(3))."""
+        return [o["objection_id"] for o in self.objections.values()
+                if o["admissible"] and o.get("after_notice") and o["outcome"] is None]
+
+    def _require_flagged_objections_resolved(self, what: str) -> None:
+        flagged = self.flagged_objections
+        if flagged:
+            raise RuleViolation(
+                "objections_unresolved",
+                f"cannot {what}: objections {', '.join(flagged)}, received during publicity and recorded "
+                "after the notice, are not resolved yet",
+                "Art. 8(6)", self.policy_ref,
+            )
 
     def resolve_objection(
         self, objection_id: str, upheld: bool, handling_opinion: str, vice_mayor_decision_ref: str, act: Act
     ) -> None:
         """Art. 8(6): the bureau verifies an objection with finance and the vice-mayor decides
-        on the handling opinion. Upheld during publicity, the approval is rescinded (the
-        subfield is freed and the commitment released)."""
+        on the handling opinion, never dated before the objection was received. Upheld during
+        publicity, or upheld after the notice when it was received in the window and recorded
+        after the notice (flagged), the approval is rescinded (the subfield is freed and the
+        commitment still outstanding released)."""
         self.check_act(act)
         objection = self.objections.get(objection_id)
         if objection is None:
@@ -416,14 +491,27 @@ class Platform(RecordedAggregate):
                 "objection_already_resolved", f"objection {objection_id} was already {objection['outcome']}",
                 "Art. 8(6)", self.policy_ref,
             )
+        if act.business_date < objection["received_on"]:
+            raise RuleViolation(
+                "resolution_before_objection",
+                f"the resolution's date {act.business_date} is before the objection was received "
+                f"({objection['received_on']})", "Art. 8(6)", self.policy_ref,
+            )
         if not vice_mayor_decision_ref.strip():
             raise InvalidInput("reference_required", "vice_mayor_decision_ref is required (Art. 8(6))",
                                "vice_mayor_decision_ref")
-        if upheld and self.stage != Status.IN_PUBLICITY:
+        if upheld and self.stage.is_end:
+            raise RuleViolation(
+                "wrong_stage", f"the platform is '{self.status}': there is no approval left to rescind",
+                "Art. 8(6)", self.policy_ref,
+            )
+        flagged = objection["admissible"] and objection.get("after_notice")
+        if upheld and self.stage != Status.IN_PUBLICITY and not flagged:
             raise RuleViolation(
                 "objection_upheld_after_publicity",
-                "the approval can only be rescinded during publicity; after the notice use "
-                "revocation (Art. 13)",
+                "the approval can only be rescinded during publicity, or on an objection received in "
+                "the window and recorded after the notice; otherwise after the notice use revocation "
+                "(Art. 13)",
                 "Art. 8(6)", self.policy_ref,
             )
         self._objection_resolved(objection_id=objection_id, outcome="upheld" if upheld else "dismissed",
@@ -740,6 +828,7 @@ class Platform(RecordedAggregate):
                 f"recognition date {act.business_date}; record the renewed certificate first",
                 "Art. 7(1)", self.policy_ref,
             )
+        self._require_flagged_objections_resolved("recognise")
         if not act.document_refs:
             raise InvalidInput("reference_required", "document_ref is required", "document_ref")
         if not plaque_no.strip():
@@ -761,6 +850,7 @@ class Platform(RecordedAggregate):
                                 "Art. 9(3)", self.policy_ref)
         self._require([Status.RECOGNIZED], "Art. 9(3)", "fund")
         self._require_changes_decided("pay the grant")
+        self._require_flagged_objections_resolved("fund")
         if not act.document_refs:
             raise InvalidInput("reference_required", "joint_document_ref is required", "joint_document_ref")
         due = policy.funding_amount

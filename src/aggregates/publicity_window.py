@@ -45,26 +45,23 @@ class PublicityWindow:
         """Art. 8(6): the last day cannot be counted yet (its year's schedule is not loaded)."""
         return self.last_day is None
 
-    @property
-    def opens(self) -> date:
-        """The first day of the window, or the publication day while the window is pending."""
-        return self.first_day or self.start_date
-
     def state_on(self, day: date) -> WindowState:
-        """Art. 8(6): upcoming before the window opens, open from its first through its last day
-        (a pending window stays open once opened: its end is not known yet), closed after."""
-        if day < self.opens:
+        """Art. 8(6): upcoming before the list is published, open to objections from the day it
+        is published (a rest day too, before working day 1: "公示如有异议" runs from publication)
+        through the last day (a pending window stays open: its end is not known yet), closed
+        after."""
+        if day < self.start_date:
             return WindowState.UPCOMING
         if self.last_day is None or day <= self.last_day:
             return WindowState.OPEN
         return WindowState.CLOSED
 
     def admits(self, received: date) -> bool:
-        """Art. 8(6): an objection received on ``received`` is admissible when that day lies in
-        the window. A pending window admits nothing: whoever needs the answer counts the days
-        that decide it (:meth:`aggregates.rules.Rules.window_for_objection`)."""
-        return (self.first_day is not None and self.last_day is not None
-                and self.first_day <= received <= self.last_day)
+        """Art. 8(6): an objection received on ``received`` is admissible from the day the list
+        is published (even a rest day) through the window's last day. A pending window admits
+        nothing: whoever needs the answer counts the days that decide it
+        (:meth:`aggregates.rules.Rules.window_for_objection`)."""
+        return self.last_day is not None and self.start_date <= received <= self.last_day
 
 
 __all__ = ["PublicityWindow", "WindowState"]

@@ -3,9 +3,12 @@ authority, chained by hash.
 
 Every event carries an :class:`~aggregates.values.Act` (actor id, role, business date,
 document references) and ``prev_hash``, the hash of the previous event of the same stream
-(:data:`~aggregates.hashing.GENESIS` for the first). Business dates never run backwards within
-a stream (checked here) and never lie in the future (checked as the act is made, against the day
-it is recorded on: :class:`~aggregates.values.Act`; docs/DOMAIN.md, "What every event carries").
+(:data:`~aggregates.hashing.GENESIS` for the first). The decisions of a stream are never dated
+before the decisions recorded before them (checked here) and no act lies in the future (checked
+as the act is made, against the day it is recorded on: :class:`~aggregates.values.Act`;
+docs/DOMAIN.md, "What every event carries"). A received submission (an objection, a score sheet)
+keeps the day it was received, whenever it is recorded: it neither moves that mark nor is held
+to it by the submissions recorded before it.
 
 A command hashes each event it triggers at once, to chain the next one to it. Replaying a
 stream (a load, the read models, a rebuild) hashes nothing: the replayed aggregate keeps its last
@@ -33,10 +36,15 @@ from .values import Act
 class RecordedAggregate(Aggregate):
     """An aggregate whose events form a tamper-evident, attributed record."""
 
+    # The business date of the latest decision: a later decision may not be dated before it.
     last_business_date = None  # not annotated: annotations would become constructor fields
-    # Within a platform business dates never run backwards. An aggregate that records acts of
+    # Within a platform decisions are never dated backwards. An aggregate that records acts of
     # many platforms (a subfield seat) receives back-filled acts out of order, so may opt out.
     monotonic_business_dates = True
+    # Names of the events that record a submission received from outside (e.g. "Objected"): dated
+    # on the day it was received, postmark or stamp, it may be recorded after later decisions and
+    # later-dated submissions, so it does not move ``last_business_date``.
+    received_submissions = frozenset[str]()  # not annotated (it would become a constructor field)
     # Fields holding a dict of records that events replace whole and never change in place
     # (a platform's objections, which anyone may file, so they can be many). A copy gets its own
     # dict and shares the records: one dict copy, not a deep copy per record, per command.
@@ -52,7 +60,8 @@ class RecordedAggregate(Aggregate):
             state = aggregate.__dict__
             state[_UNHASHED_HEAD] = self
             state.pop("last_hash", None)
-            aggregate.last_business_date = self.act.business_date
+            if type(self).__name__ not in aggregate.received_submissions:
+                aggregate.last_business_date = self.act.business_date
             return aggregate
 
     class Snapshot(LibrarySnapshot):
@@ -142,10 +151,10 @@ def copy_state(value: Any) -> Any:
 
 def check_business_date(act: Act, previous: Any) -> None:
     """A business date may be back-filled (clerks record paper acts later) but never precedes
-    the stream's previous act. (That it never lies in the future the act itself checked, against
-    the day it is recorded on.)"""
+    the stream's previous decision. (That it never lies in the future the act itself checked,
+    against the day it is recorded on.)"""
     if previous is not None and act.business_date < previous:
         raise RuleViolation(
             "business_date_before_previous",
-            f"business date {act.business_date} is before the previous recorded act ({previous})",
+            f"business date {act.business_date} is before the previous recorded decision ({previous})",
         )

@@ -71,8 +71,10 @@ class Rules:
             start = recorded.start_date
             policy = self.policy_of(platform)
             first = self.calendar.window_first_day(start, policy.publicity_start_day_counts)
-            within = first <= received and (
-                self.calendar.working_days_between(first, received) <= policy.publicity_working_days)
+            # From publication, even a rest day before working day 1, through the last working day.
+            within = start <= received and (
+                received < first
+                or self.calendar.working_days_between(first, received) <= policy.publicity_working_days)
             # Enough for the decision: inside the window up to ``received``, or closed before it.
             return PublicityWindow(start, first, received if within else received - timedelta(days=1))
 

@@ -37,7 +37,9 @@ class ActAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Act:
         try:
-            key = (data["actor_id"], data["role"], data["business_date"], tuple(data.get("document_refs") or ()))
+            recorder = data.get("recorded_by") or None
+            key = (data["actor_id"], data["role"], data["business_date"], tuple(data.get("document_refs") or ()),
+                   recorder and (recorder["actor_id"], recorder["role"]))
             act = self._decoded.get(key)
         except (KeyError, TypeError):  # malformed: let from_dict say what is wrong
             return Act.from_dict(data)

@@ -98,6 +98,23 @@ class Stage(str, Enum):
 # finance record past acts, from the paper files.
 SELF_DATED = frozenset({Role.APPLICANT, Role.EXPERT, Role.PUBLIC})
 
+# The clerks who record the paper acts of those above on their behalf (代为录入): an application
+# handed in at the service window, a review meeting's score sheets, a posted objection.
+RECORDING_CLERKS = frozenset({Role.SERVICE_AGENCY, Role.BUREAU})
+
+
+@dataclass(frozen=True)
+class Clerk:
+    """The clerk who recorded someone else's paper act (代为录入): the account and its role. The
+    act itself stays the actor's (the host unit, the expert, the objector), dated on the day it
+    happened (received, signed at the meeting), not on the day it was keyed in."""
+
+    actor_id: str
+    role: Role
+
+    def to_dict(self) -> dict[str, str]:
+        return {"actor_id": self.actor_id, "role": self.role.value}
+
 
 @dataclass(frozen=True)
 class Act:
@@ -114,6 +131,7 @@ class Act:
     business_date: date
     document_refs: tuple[str, ...] = field(default=())
     recorded_on: date | None = field(kw_only=True, compare=False, repr=False)
+    recorded_by: Clerk | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         today = self.recorded_on
@@ -123,19 +141,45 @@ class Act:
             raise InvalidInput("business_date_in_future",
                                f"business date {self.business_date} is after today ({today}, Asia/Shanghai)",
                                "business_date")
-        if self.business_date != today and self.role in SELF_DATED:
+        recorder = self.recorded_by
+        if recorder is not None:
+            # A clerk keys in the paper act of someone who acts for themselves online; a clerk's
+            # own acts are recorded as the clerk's, and nobody records on a clerk's behalf.
+            if recorder.role not in RECORDING_CLERKS or self.role not in SELF_DATED:
+                raise InvalidInput("recording_on_behalf_not_allowed",
+                                   f"a {recorder.role.value} cannot record a {self.role.value}'s act on its "
+                                   "behalf; the service agency and the bureau record the paper acts of "
+                                   "applicants, experts and the public", "recorded_by")
+        elif self.business_date != today and self.role in SELF_DATED:
             raise InvalidInput("business_date_not_today",
                                f"a {self.role.value} acts on today's date ({today}, Asia/Shanghai); only the "
                                "bureau, the service agency and finance record past acts from paper files",
                                "business_date")
 
+    @property
+    def recorder_id(self) -> str:
+        """Who recorded the act: the clerk who keyed it in on the actor's behalf, or the actor.
+        Their ``Idempotency-Key``s are theirs: two clerks' keys never meet in one host unit's."""
+        return self.actor_id if self.recorded_by is None else self.recorded_by.actor_id
+
+    def on_behalf_of(self, actor_id: str, role: Role) -> Act:
+        """The paper act of ``actor_id`` in ``role`` that this clerk's act records on its behalf
+        (代为录入): the same day and documents, recorded by this act's actor."""
+        return Act(actor_id, role, self.business_date, self.document_refs, recorded_on=self.recorded_on,
+                   recorded_by=Clerk(self.actor_id, self.role))
+
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "actor_id": self.actor_id,
             "role": self.role.value,
             "business_date": self.business_date.isoformat(),
             "document_refs": list(self.document_refs),
         }
+        # Only when there is one: an act without a recorder encodes, and so hashes, exactly as
+        # every act stored before recorders existed (the hash chain re-encodes decoded events).
+        if self.recorded_by is not None:
+            data["recorded_by"] = self.recorded_by.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Act:
@@ -148,8 +192,30 @@ class Act:
             business_date=date.fromisoformat(str(data["business_date"])),
             document_refs=tuple(str(r) for r in data.get("document_refs", ()) or ()),
             recorded_on=None,
+            recorded_by=_recorder(data.get("recorded_by")),
         )
         return act
 
 
+def _recorder(data: Any) -> Clerk | None:
+    """The stored recorder of an act (absent from every act stored before recorders existed)."""
+    if not data:
+        return None
+    return Clerk(str(data["actor_id"]), _ROLES[data["role"]])
+
+
 _ROLES: dict[object, Role] = {r.value: r for r in Role}  # Role is a str enum: a member looks itself up too
+
+
+@dataclass(frozen=True)
+class ScoreSheet:
+    """One expert's score sheet (评分表, Art. 8(3)): scored online by the expert, or signed at a
+    review meeting and recorded by a clerk (``act.recorded_by``), which then names the expert
+    (``expert_name``) and the expert's unit (``affiliation``, a credit code) for the recusal check."""
+
+    act: Act
+    affiliation: str | None
+    scores: dict[str, Any]
+    comment: str = ""
+    expert_name: str | None = None
+

@@ -48,6 +48,14 @@ def make_act(principal: Principal, business_date: date | None, *refs: str | None
                document_refs=tuple(r for r in refs if r), recorded_on=today)
 
 
+def paper_act(clerk: Principal, actor_id: str, role: Role, business_date: date | None, *refs: str | None) -> Act:
+    """The paper act of ``actor_id`` in ``role`` (a host unit, an expert, an objector) that a
+    clerk of the service agency or the bureau records on its behalf (代为录入): dated on the day it
+    happened (received, signed at the meeting), and recording both who acted and the clerk, who
+    is the token's subject."""
+    return make_act(clerk, business_date, *refs).on_behalf_of(actor_id, role)
+
+
 def idempotency_of(request: Request, body: BaseModel | None) -> Idempotency | None:
     """``Idempotency-Key`` with a fingerprint of the request (method, path, canonical body), so
     the same key with a different request is refused instead of replaying the wrong answer."""

@@ -29,6 +29,9 @@ def event_row(event: Any, redact_objectors: bool = False) -> dict[str, Any]:
         "business_date": act.business_date.isoformat() if act is not None else None,
         "actor": act.actor_id if act is not None else None,
         "role": act.role.value if act is not None else None,
+        # The clerk who keyed in someone else's paper act (an application handed in at the
+        # window, a meeting's score sheets, a posted objection); null for an act recorded by its actor.
+        "recorded_by": act.recorded_by.to_dict() if act is not None and act.recorded_by is not None else None,
         "document_refs": list(act.document_refs) if act is not None else [],
         "data": jsonable(data),
         "hash": event_hash(get_topic(type(event)), state),

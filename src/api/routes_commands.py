@@ -23,7 +23,7 @@ from projections.views import jsonable
 from . import schemas as s
 from .auth import PUBLIC, Principal
 from .bootstrap import Container
-from .commands_support import execute, idempotency_of, make_act, note_recorded
+from .commands_support import execute, idempotency_of, make_act, note_recorded, paper_act
 from .deps import get_container, public_or_principal, require_roles
 from .errors import ProblemException, problem_responses
 from .page_security import client_address, limiter_for
@@ -34,6 +34,9 @@ router = APIRouter(tags=["commands"])
 Applicant = Annotated[Principal, Depends(require_roles(Role.APPLICANT))]
 Agency = Annotated[Principal, Depends(require_roles(Role.SERVICE_AGENCY))]
 Expert = Annotated[Principal, Depends(require_roles(Role.EXPERT))]
+# The clerks who record the paper acts of applicants, experts and the public on their behalf.
+Clerk = Annotated[Principal, Depends(require_roles(Role.SERVICE_AGENCY, Role.BUREAU))]
+ApplicantOrClerk = Annotated[Principal, Depends(require_roles(Role.APPLICANT, Role.SERVICE_AGENCY, Role.BUREAU))]
 Bureau = Annotated[Principal, Depends(require_roles(Role.BUREAU))]
 Finance = Annotated[Principal, Depends(require_roles(Role.FINANCE))]
 Wired = Annotated[Container, Depends(get_container)]
@@ -54,18 +57,30 @@ def _platform_route(path: str, summary: str, model: type = s.CommandResponse):  
 # ---------------------------------------------------------------------------- Art. 8(1) 申请
 @router.post("/platforms", status_code=201, summary="Apply (申请, Art. 8(1))", response_model=s.CommandResponse,
              responses=CREATE_ERRORS)
-def apply(body: s.ApplyBody, request: Request, c: Wired, who: Applicant,
+def apply(body: s.ApplyBody, request: Request, c: Wired, who: ApplicantOrClerk,
           _key: IdempotencyKey = None) -> JSONResponse:
-    """A host unit applies for one subfield; the host unit's credit code must be the caller's."""
+    """A host unit applies for one subfield, today; the host unit's credit code must be the
+    caller's. The service agency or the bureau records a paper application handed in at the
+    window on the host unit's behalf: ``business_date`` is the day it was received and
+    ``document_ref`` the dossier's reference, both required; the host unit is the actor and the
+    clerk its recorder."""
     code = validate_credit_code(body.host_unit.credit_code, "host_unit.credit_code")
-    if code != (who.credit_code or ""):
-        raise ProblemException(403, "not_your_host_unit",
-                               "an applicant applies only for its own host unit (its credit code)",
-                               field="host_unit.credit_code")
+    if who.role is Role.APPLICANT:
+        if code != (who.credit_code or ""):
+            raise ProblemException(403, "not_your_host_unit",
+                                   "an applicant applies only for its own host unit (its credit code)",
+                                   field="host_unit.credit_code")
+        act = make_act(who, body.business_date, body.document_ref)
+    else:
+        if body.business_date is None:
+            raise ProblemException(422, "business_date_required",
+                                   "a paper application is recorded with the date it was received",
+                                   field="business_date")
+        act = paper_act(who, code, Role.APPLICANT, body.business_date, body.document_ref)
     host = body.host_unit.model_dump() | {"credit_code": code}
     return execute(
         c, request, body, c.app.apply, principal=who, if_match=False, status=201,
-        act=make_act(who, body.business_date, body.document_ref), name=body.name, subfield=body.subfield,
+        act=act, name=body.name, subfield=body.subfield,
         host_unit=host, co_builders=[b.model_dump(exclude_none=True) for b in body.co_builders],
         commitments=body.commitments, achievements=[a.model_dump() for a in body.achievements],
         basic_conditions=body.basic_conditions.model_dump(),
@@ -107,6 +122,18 @@ def score(platform_id: PlatformId, body: s.ScoresBody, request: Request, c: Wire
     return execute(c, request, body, c.app.score, principal=who, platform_id=platform_id,
                    act=make_act(who, body.business_date), scores=body.scores,
                    comment=body.comment, expert_affiliation=who.credit_code)
+
+
+@_platform_route("/platforms/{platform_id}/score-sheets", "Record a review meeting's score sheets (评审, Art. 8(3))")
+def score_sheets(platform_id: PlatformId, body: s.ScoreSheetsBody, request: Request, c: Wired, who: Clerk,
+                 _key: IdempotencyKey = None, _if: IfMatch = None) -> JSONResponse:
+    """The service agency or the bureau records the score sheets signed at a review meeting, on
+    the experts' behalf, dated on the meeting's day with its reference: each names its expert and
+    the expert's unit and is checked as an expert scoring online (once each, recusal, rubric);
+    all are recorded or none."""
+    return execute(c, request, body, c.app.record_score_sheets, principal=who, platform_id=platform_id,
+                   act=make_act(who, body.business_date, body.meeting_ref),
+                   sheets=[sheet.model_dump() for sheet in body.sheets])
 
 
 @_platform_route("/platforms/{platform_id}/inspection", "Site inspection (考察, Art. 8(4))")
@@ -151,15 +178,17 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
 def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, c: Wired,
               who: Annotated[Principal, Depends(public_or_principal)],
               _key: IdempotencyKey = None) -> JSONResponse:
-    """Anyone may object, without an account. The bureau may record a paper objection with the
-    date it was received; everyone else objects today (Asia/Shanghai). An objection outside the
-    window is recorded with ``admissible: false`` and does not block the notice."""
+    """Anyone may object, without an account. The bureau records a paper objection on the
+    objector's behalf with the date it was received (postmark or stamp); everyone else objects
+    today (Asia/Shanghai). An objection received outside the window is recorded with
+    ``admissible: false`` and does not block the notice."""
     if who.role is Role.BUREAU:
-        business_date = body.business_date
+        act = paper_act(who, PUBLIC.actor_id, Role.PUBLIC, body.business_date)
     else:
         # Whoever else objects does so as a member of the public: the token's identity is not
         # recorded (the host unit reads its history), and the answer is the receipt alone.
-        who, business_date = PUBLIC, None
+        who = PUBLIC
+        act = make_act(who, None)
         # The same per-address limit as the public page's form: objections are the one write
         # open to anyone, so one address cannot flood the bureau's queue.
         wait = limiter_for(request).hit(client_address(request))
@@ -167,7 +196,7 @@ def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, 
             raise ProblemException(429, "rate_limited", f"too many objections from this address; retry in "
                                    f"{int(wait)} s", headers={"Retry-After": str(int(wait))})
     return execute(c, request, body, c.app.object, principal=who, platform_id=platform_id,
-                   if_match=False, owner_only=False, act=make_act(who, business_date),
+                   if_match=False, owner_only=False, act=act,
                    objector_name=body.objector_name, contact=body.contact, content=body.content,
                    receipt_only=who.role is Role.PUBLIC)
 

@@ -104,6 +104,26 @@ class ScoresBody(CommandBody):
     comment: Text = ""
 
 
+class ScoreSheet(Body):
+    """One expert's sheet as signed at the meeting."""
+
+    expert_id: Short = Field(description="The expert's identifier: the registry account, or the expert "
+                             "pool's number for an expert without one (one sheet per expert)")
+    expert_name: Short = Field(description="The expert's name as on the sheet")
+    affiliation: CreditCode = Field(description="The expert's unit (统一社会信用代码), checked for recusal (回避)")
+    scores: dict[Criterion, Score] = Field(
+        description="criterion → points, per the policy's rubric (GET /policies)", max_length=30)
+    comment: Text = ""
+
+
+class ScoreSheetsBody(Body):
+    """A review meeting's score sheets (评审会评分表), recorded by the service agency or the bureau."""
+
+    business_date: IsoDate = Field(description="The day of the meeting (Asia/Shanghai)")
+    meeting_ref: DocRef = Field(description="The meeting's reference (e.g. its minutes' 文号)")
+    sheets: list[ScoreSheet] = Field(min_length=1, max_length=50)
+
+
 class InspectionBody(WithDocumentRef):
     passed: bool
     findings: Text = ""
@@ -320,6 +340,9 @@ class PlatformSummary(PlatformListItem):
     approval: dict[str, Any] | None
     publicity: PublicityOut | None
     objections: list[ObjectionOut]
+    flagged_objections: list[str] = Field(
+        default_factory=list, description="Admissible objections recorded after the notice and not yet "
+        "resolved (Art. 8(6)): the bureau must resolve them; they hold up recognition and funding")
     notice_ref: str | None
     task_book: TaskBookOut | None
     major_changes: list[dict[str, Any]]
@@ -443,6 +466,9 @@ class HistoryEvent(Open):
     business_date: date | None
     actor: str | None
     role: str | None
+    recorded_by: dict[str, Any] | None = Field(
+        None, description="The clerk (`actor_id`, `role`) who recorded this paper act on the actor's behalf; "
+        "null when the actor recorded it")
     data: dict[str, Any]
     hash: str | None
     prev_hash: str | None

@@ -108,6 +108,7 @@ def entry(row: StoredRow, with_bytes: bool = False) -> dict[str, Any]:
         "business_date": act.get("business_date"),
         "actor": act.get("actor_id"),
         "role": act.get("role"),
+        "recorded_by": act.get("recorded_by"),
         "document_refs": act.get("document_refs", []),
         "data": {k: v for k, v in doc.items() if k not in _ENVELOPE},
     }

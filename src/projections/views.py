@@ -131,6 +131,8 @@ def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
         "approval": approval,
         "publicity": publicity,
         "objections": [objection_line(o) for o in _by_numeric_id(p.objections)] if objections else [],
+        # Art. 8(6): admissible objections recorded after the notice, for the bureau to resolve.
+        "flagged_objections": p.flagged_objections,
         "notice_ref": p.notice_ref,
         "task_book": task_book,
         "major_changes": [jsonable(c) for c in _by_numeric_id(p.changes)],
