@@ -79,7 +79,7 @@ class Container:
     def start_deadline_watch(self) -> None:
         """Record missed deadlines now (in its thread) and then every
         ``PLATFORMS_DEADLINE_CHECK_SECONDS``: the process that follows the log does, after the
-        read models it reads have caught up."""
+        read models it reads have caught up (``PLATFORMS_DEADLINE_WATCH`` says otherwise)."""
         from projections.deadline_watch import DeadlineWatch
 
         if self.deadlines is not None:
@@ -100,6 +100,8 @@ class Container:
             self.runner.start_background()
             self._background = True
             self.reads.follow(self.runner)  # cached reads keyed on the runner's published position
+        watches = self.settings.deadline_watch
+        if watches if watches is not None else self.settings.runs_projections:
             self.start_deadline_watch()
 
     def notify(self) -> None:

@@ -71,8 +71,11 @@ class Settings(BaseSettings):
     checkpoint_seconds: float = 60.0
     checkpoint_events: int = 1000
     integrity_check_seconds: float = 600.0
-    # The deadline watch (projections.deadline_watch), run where the projection runner runs:
-    # seconds between its passes (and one at start-up).
+    # The deadline watch (projections.deadline_watch): None = it runs where the projection runner
+    # runs (serve on SQLite, `projections run` on PostgreSQL); False while importing a past
+    # programme's archive, whose acts the watch would otherwise interleave with misses recorded
+    # today. Seconds between its passes (and one at start-up).
+    deadline_watch: bool | None = None
     deadline_check_seconds: float = 300.0
     # Login throttling (api.login_throttle): wrong passwords per account and per client address
     # within the window (seconds), which is also how long a lockout lasts.
