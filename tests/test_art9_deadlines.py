@@ -193,3 +193,27 @@ def test_art8_7_task_book_not_signed_only_before_the_task_book(memory_registry):
         memory_registry.terminate(drv.pid, act(Role.BUREAU, "2022-11-05", "文号"),
                                   ground=TerminationGround.TASK_BOOK_NOT_SIGNED, reasons="未签")
     assert err.value.code == "ground_not_available"
+
+
+# ---------------------------------------------------------------- terminations recorded before grounds
+def test_art9_a_termination_stored_before_grounds_decodes_and_shows_its_ground_as_not_recorded(memory_registry):
+    """A ``Terminated`` event as an earlier release stored it (no ``ground``) still decodes and
+    replays; the platform view says its ground was not recorded."""
+    from dataclasses import replace
+
+    from projections.views import summarize
+
+    drv = Driver(memory_registry).to("notified")
+    memory_registry.terminate(drv.pid, act(Role.BUREAU, "2022-10-20", "长科发〔2022〕60号"),
+                              ground=TerminationGround.TASK_BOOK_NOT_SIGNED, reasons="未签订任务书")
+    mapper = memory_registry.mapper
+    stored = [mapper.to_stored_event(e) for e in memory_registry.stream(drv.pid)]
+    state = mapper.transcoder.decode(stored[-1].state)
+    assert state.pop("ground") == "task_book_not_signed"
+    old = replace(stored[-1], state=mapper.transcoder.encode(state))
+    platform = None
+    for s in [*stored[:-1], old]:
+        platform = mapper.to_domain_event(s).mutate(platform)
+    assert platform.status == "terminated" and platform.committed == Decimal("0.00")
+    assert summarize(platform)["termination"] == {"ground": "not_recorded", "document_ref": "长科发〔2022〕60号",
+                                                  "reasons": "未签订任务书", "terminated_on": "2022-10-20"}
