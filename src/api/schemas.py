@@ -210,11 +210,12 @@ class ReasonsBody(WithDocumentRef):
 
 
 class TerminationBody(CommandBody):
-    ground: Literal["acceptance_deadline_missed", "task_book_not_signed", "conditions_lost", "host_unit_request",
-                    "force_majeure"] = Field(
+    ground: Literal["acceptance_deadline_missed", "unqualified", "task_book_not_signed", "conditions_lost",
+                    "host_unit_request", "force_majeure"] = Field(
         description="终止理由, a closed list: `acceptance_deadline_missed` (Art. 9(1), once the miss is recorded), "
         "`task_book_not_signed` (Art. 8(7), before the task book), `conditions_lost` (Art. 6-7), "
-        "`host_unit_request`, `force_majeure`. (`unqualified` is recorded by the acceptance review.)")
+        "`host_unit_request`, `force_majeure`; `unqualified` is recorded by the acceptance review itself "
+        "(409 `ground_not_available` here)")
     document_ref: DocRef = Field(description="文号 of the termination decision; the ledger's release carries it")
     reasons: Text
 
