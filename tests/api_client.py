@@ -81,16 +81,19 @@ class Api:
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers(user))
 
 
-def make_api(store_url: str, tmp_path: Path) -> tuple[Api, Any]:
+def make_api(store_url: str, tmp_path: Path, **overrides: Any) -> tuple[Api, Any]:
     from api.app import create_app
     from api.bootstrap import build_container
     from api.settings import Settings
 
     # The integrity watch checks the log but does not sign: tests sign when they mean to
-    # (tests/test_audit_watch.py drives the signing watch through the serving app).
+    # (tests/test_audit_watch.py drives the signing watch through the serving app). Nor does the
+    # deadline watch run: the tests drive past programmes day by day, as an archive is imported
+    # (tests/test_art9_deadline_watch.py runs it through the serving app).
     # The test's environment (its checkpoint keys and witnesses, tests/conftest.py) and its own store.
     settings = Settings.from_env(database_url=store_url, var_dir=tmp_path / "var",
-                                 secret_key="test-secret-key-of-at-least-32-characters!!", checkpoint_signer=False)
+                                 secret_key="test-secret-key-of-at-least-32-characters!!", checkpoint_signer=False,
+                                 **{"deadline_watch": False, **overrides})
     container = build_container(settings)
     for name, (role, code) in ROLES_USERS.items():
         if container.users.get(name) is None:

@@ -56,7 +56,9 @@ ROUTES = [
      answered(200, "bureau")),
     # Revoked: final.
     ("POST", "/platforms/{id}/withdrawal", {"reasons": "r"}, answered(409, "applicant")),
-    ("POST", "/platforms/{id}/termination", {"reasons": "r"}, answered(409, "bureau")),
+    ("POST", "/platforms/{id}/termination", {"ground": "force_majeure", "document_ref": "d", "reasons": "r"},
+     answered(409, "bureau")),
+    ("POST", "/platforms/{id}/late-acceptance-admission", {"justification": "j"}, answered(409, "bureau")),
     ("GET", "/platforms", None, answered(200, "bureau", "service_agency", "finance", "auditor", "applicant")),
     ("GET", "/platforms/{id}", None, answered(200, "bureau", "service_agency", "finance", "auditor", "applicant")),
     ("GET", "/platforms/{id}/history", None, answered(200, "auditor", "bureau", "applicant")),

@@ -9,7 +9,7 @@ import pytest
 from aggregates.errors import ConcurrentModification, RuleViolation
 from aggregates.programme import Driver, act
 from aggregates.seat import SubfieldSeat
-from aggregates.values import RevocationGround, Role
+from aggregates.values import RevocationGround, Role, TerminationGround
 
 
 def seat(app, subfield="智能芯片"):
@@ -47,7 +47,8 @@ def test_art5_an_ended_platform_frees_its_subfield(memory_registry, end):
     if end == "withdraw":
         memory_registry.withdraw(first.pid, act(Role.APPLICANT, "2022-10-20"), reasons="战略调整")
     elif end == "terminate":
-        memory_registry.terminate(first.pid, act(Role.BUREAU, "2022-10-20"), reasons="未签订任务书")
+        memory_registry.terminate(first.pid, act(Role.BUREAU, "2022-10-20", "终止通知"),
+                                  ground=TerminationGround.TASK_BOOK_NOT_SIGNED, reasons="未签订任务书")
     else:
         memory_registry.revoke(first.pid, act(Role.BUREAU, "2022-10-20", "撤销决定"),
                                ground=RevocationGround.SERIOUS_ADVERSE_IMPACT, reasons="严重不良影响")

@@ -20,7 +20,7 @@ from aggregates.application import CommandResult, RegistryApp
 from aggregates.committer import Committer
 from aggregates.errors import DomainError
 from aggregates.programme import Driver, act
-from aggregates.values import ChangeKind, RevocationGround, Role
+from aggregates.values import ChangeKind, RevocationGround, Role, TerminationGround
 
 # What a decide step must not hold: each one reads aggregates bypassing the unit of work.
 STORE_SIDE = (Application, Repository, EventStore, Recorder, Committer)
@@ -79,12 +79,14 @@ def test_no_decide_step_can_read_an_aggregate_but_through_its_unit_of_work(regis
         lambda: registry.revoke(pid, bureau, ground=RevocationGround.SERIOUS_ADVERSE_IMPACT, reasons="严重不良影响"),
         lambda: registry.recover_funds(pid, finance, amount=Decimal("1.00"), reasons="追回"),
         lambda: registry.withdraw(pid, act(Role.APPLICANT, "2024-01-10"), reasons="撤回"),
-        lambda: registry.terminate(pid, bureau, reasons="终止"),
+        lambda: registry.terminate(pid, bureau, ground=TerminationGround.FORCE_MAJEURE, reasons="终止"),
         lambda: registry.renew_certificate(pid, bureau, number="GR2", valid_until=date(2030, 1, 1)),
         lambda: registry.admit_subfield(act(Role.BUREAU, "2023-01-10", "长科发〔2023〕1号"), name="具身智能",
                                         reasons="增列"),
         lambda: registry.record_score_sheets(pid, act(Role.SERVICE_AGENCY, "2024-01-10", "评审会"), [
             {"expert_id": "e", "expert_name": "专家", "affiliation": None, "scores": {}}]),
+        lambda: registry.record_acceptance_deadline_missed(pid, today=date(2024, 1, 10)),
+        lambda: registry.admit_late_acceptance(pid, bureau, justification="逾期说明"),
     ):
         with contextlib.suppress(DomainError):  # a refusal still ran the decide step
             command()

@@ -35,7 +35,7 @@ from .subfield_register import SubfieldRegister
 from .task_book import check_period_dates, default_period_end
 from .transcodings import make_transcoder
 from .unit_of_work import Command, CommandResult, Decide, Decision, Idempotency, UnitOfWork, find
-from .values import Act, ChangeKind, RevocationGround, Role, ScoreSheet
+from .values import Act, ChangeKind, RevocationGround, Role, ScoreSheet, TerminationGround
 
 # Aggregates kept between commands unless the operator says otherwise (PLATFORMS_AGGREGATE_CACHE).
 DEFAULT_AGGREGATE_CACHE = 5000
@@ -343,6 +343,27 @@ class RegistryApp(Application[UUID]):
             summary, rules.acceptance_due_for(p, act.business_date), act))
         return self.committer.run(Command("apply_for_acceptance", act, idempotency, decide))
 
+    def record_acceptance_deadline_missed(self, platform_id: UUID, *, today: date,
+                                          recorder: str = "deadline-watch") -> CommandResult:
+        """Art. 9(1): record that ``platform_id`` missed its acceptance application deadline, as
+        the deadline watch (``recorder``) finds it on ``today`` (Asia/Shanghai). Refused
+        (``acceptance_deadline_miss_recorded``) when already recorded: a rival watch that loses
+        the race to save it is decided again on the saved state and gets that refusal, so the
+        miss is recorded once. A deadline that cannot be counted yet raises
+        :class:`CalendarNotLoaded`."""
+        rules = self.rules
+        watch = Act(recorder, Role.SYSTEM, today, recorded_on=today)
+        decide = _on_platform(platform_id, None, watch, lambda p: p.record_acceptance_deadline_missed(
+            rules.acceptance_deadline_of(p), watch))
+        return self.committer.run(Command("record_acceptance_deadline_missed", watch, None, decide))
+
+    def admit_late_acceptance(self, platform_id: UUID, act: Act, *, justification: str,
+                              idempotency: Idempotency | None = None,
+                              expected_version: int | None = None) -> CommandResult:
+        decide = _on_platform(platform_id, expected_version, act,
+                              lambda p: p.admit_late_acceptance(justification, act))
+        return self.committer.run(Command("admit_late_acceptance", act, idempotency, decide))
+
     def review_acceptance(
         self, platform_id: UUID, act: Act, *, panel: list[str], indicator_results: list[dict[str, Any]],
         funds_use_compliant: bool, qualified: bool, justification: str | None = None,
@@ -387,9 +408,9 @@ class RegistryApp(Application[UUID]):
         decide = _on_platform(platform_id, expected_version, act, lambda p: p.withdraw(reasons, act))
         return self.committer.run(Command("withdraw", act, idempotency, decide))
 
-    def terminate(self, platform_id: UUID, act: Act, *, reasons: str, idempotency: Idempotency | None = None,
-                  expected_version: int | None = None) -> CommandResult:
-        decide = _on_platform(platform_id, expected_version, act, lambda p: p.terminate(reasons, act))
+    def terminate(self, platform_id: UUID, act: Act, *, ground: TerminationGround, reasons: str,
+                  idempotency: Idempotency | None = None, expected_version: int | None = None) -> CommandResult:
+        decide = _on_platform(platform_id, expected_version, act, lambda p: p.terminate(ground, reasons, act))
         return self.committer.run(Command("terminate", act, idempotency, decide))
 
 

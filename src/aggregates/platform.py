@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -22,7 +22,7 @@ from .policy import Policy
 from .publicity_window import PublicityWindow, WindowState
 from .recorded import RecordedAggregate
 from .task_book import TaskBook, default_period_end
-from .values import HOLDING, Act, ChangeKind, RevocationGround, Role, ScoreSheet, Stage, Status
+from .values import HOLDING, Act, ChangeKind, RevocationGround, Role, ScoreSheet, Stage, Status, TerminationGround
 
 T = "platform-registry/Platform"
 ZERO = Decimal("0.00")
@@ -41,6 +41,12 @@ class Platform(RecordedAggregate):
 
     class Event(RecordedAggregate.Event):
         TOPIC = f"{T}/Event"
+
+    # Records that platforms applied for before these events existed lack: class defaults (not
+    # annotated, which would make them constructor fields), so old snapshots still load.
+    acceptance_missed = None  # type: dict[str, Any] | None  # Art. 9(1): the missed deadline
+    late_acceptance = None  # type: dict[str, Any] | None  # the bureau's admission of a late application
+    termination = None  # type: dict[str, Any] | None  # the ground and document of a termination
 
     # ------------------------------------------------------------------ Art. 8(1) 申请
     @classmethod
@@ -721,19 +727,87 @@ class Platform(RecordedAggregate):
         task_book = self.signed_task_book
         assert task_book is not None
         early = task_book.is_early(act.business_date)
-        if not early and acceptance_due is not None and act.business_date > acceptance_due:
+        late = not early and acceptance_due is not None and act.business_date > acceptance_due
+        if late and self.late_acceptance is None:
             raise RuleViolation(
                 "acceptance_deadline_passed",
                 f"the acceptance application was due by {acceptance_due} (one month after the "
-                f"execution period ended on {task_book.period_end})",
+                f"execution period ended on {task_book.period_end}); only the bureau can admit a late "
+                "one, with its justification",
                 "Art. 9(1)", self.policy_ref,
             )
         self._acceptance_applied(summary=summary, early=early, act=act)
 
     @event("AcceptanceApplied", topic=f"{T}/AcceptanceApplied")
     def _acceptance_applied(self, summary: str, early: bool, act: Act) -> None:
-        self.acceptance = {"summary": summary, "early": early, "applied_on": act.business_date}
+        self.acceptance = {"summary": summary, "early": early, "applied_on": act.business_date,
+                           "late_admitted": self.late_acceptance is not None}
         self._enter(Status.ACCEPTANCE_APPLIED, act)
+
+    def record_acceptance_deadline_missed(self, acceptance_due: date, act: Act) -> None:
+        """Art. 9(1): no acceptance application by ``acceptance_due`` (the deadline as the
+        working-day calendar counts it) is a fact of the record, recorded once, by the deadline
+        watch acting on ``act`` (its business date is the watch's today), and put to the bureau,
+        which terminates the project or admits a late application. The fact is dated the day
+        after the deadline, the first day it was missed; only where the platform's record
+        already holds a later act is it dated on that act's day, for a platform's record never
+        runs backwards (the event keeps the deadline itself)."""
+        self._require([Status.UNDER_CONSTRUCTION], "Art. 9(1)", "record a missed acceptance deadline")
+        if self.acceptance_missed is not None:
+            raise RuleViolation(
+                "acceptance_deadline_miss_recorded",
+                f"the missed deadline ({self.acceptance_missed['acceptance_due']}) was already recorded on "
+                f"{self.acceptance_missed['missed_on']}",
+                "Art. 9(1)", self.policy_ref,
+            )
+        day_after = acceptance_due + timedelta(days=1)
+        if act.business_date < day_after:
+            raise RuleViolation(
+                "acceptance_deadline_not_passed",
+                f"the acceptance application is due by {acceptance_due}; on {act.business_date} it is not missed",
+                "Art. 9(1)", self.policy_ref,
+            )
+        previous = self.last_business_date
+        missed_on = max(day_after, previous) if previous is not None else day_after
+        dated = Act(act.actor_id, act.role, missed_on, act.document_refs, recorded_on=act.recorded_on)
+        self.check_act(dated)
+        self._acceptance_deadline_missed(acceptance_due=acceptance_due, act=dated)
+
+    @event("AcceptanceDeadlineMissed", topic=f"{T}/AcceptanceDeadlineMissed")
+    def _acceptance_deadline_missed(self, acceptance_due: date, act: Act) -> None:
+        self.acceptance_missed = {"acceptance_due": acceptance_due, "missed_on": act.business_date}
+        if self.task_book is not None and self.task_book["acceptance_due"] is None:
+            # Pending when the task book was signed; counted since (its year's schedule loaded).
+            self.task_book["acceptance_due"] = acceptance_due
+
+    def admit_late_acceptance(self, justification: str, act: Act) -> None:
+        """Art. 9(1): after a recorded missed deadline the bureau may admit the host unit's late
+        acceptance application instead of terminating, recording why; the application then
+        goes to the acceptance review as any other (Art. 9(2))."""
+        self.check_act(act)
+        self._require([Status.UNDER_CONSTRUCTION], "Art. 9(1)", "admit a late acceptance application")
+        if self.acceptance_missed is None:
+            raise RuleViolation(
+                "acceptance_deadline_not_missed",
+                "no missed acceptance deadline is recorded for this platform; an application in time "
+                "needs no admission",
+                "Art. 9(1)", self.policy_ref,
+            )
+        if self.late_acceptance is not None:
+            raise RuleViolation(
+                "late_acceptance_already_admitted",
+                f"a late acceptance application was already admitted on {self.late_acceptance['admitted_on']}",
+                "Art. 9(1)", self.policy_ref,
+            )
+        if not justification.strip():
+            raise InvalidInput("justification_required", "admitting a late application needs its justification",
+                               "justification")
+        self._late_acceptance_admitted(justification=justification, act=act)
+
+    @event("LateAcceptanceAdmitted", topic=f"{T}/LateAcceptanceAdmitted")
+    def _late_acceptance_admitted(self, justification: str, act: Act) -> None:
+        self.late_acceptance = {"justification": justification, "admitted_on": act.business_date,
+                                "document_ref": act.document_refs[0] if act.document_refs else None}
 
     def review_acceptance(
         self, panel: list[str], indicator_results: list[dict[str, Any]], funds_use_compliant: bool,
@@ -793,7 +867,8 @@ class Platform(RecordedAggregate):
             self._accepted_as_qualified(act=act)
         else:
             self._terminated(reasons="acceptance unqualified (验收不合格)",
-                             released_amount=self.outstanding_commitment, act=act)
+                             released_amount=self.outstanding_commitment, act=act,
+                             ground=TerminationGround.UNQUALIFIED.value)
 
     @event("AcceptanceReviewed", topic=f"{T}/AcceptanceReviewed")
     def _acceptance_reviewed(
@@ -934,20 +1009,41 @@ class Platform(RecordedAggregate):
         self.committed -= released_amount
         self._enter(Status.WITHDRAWN, act)
 
-    def terminate(self, reasons: str, act: Act) -> None:
-        """Art. 9: the bureau terminates a project under construction (e.g. no acceptance
-        application within the month after the execution period)."""
+    def terminate(self, ground: TerminationGround, reasons: str, act: Act) -> None:
+        """Art. 9: the bureau terminates a project after the notice and before its acceptance
+        review, on a ground of the closed list (:class:`TerminationGround`) backed by its
+        document (文号), which the funding ledger's release carries. A missed acceptance deadline
+        is a ground only once it is recorded (:meth:`record_acceptance_deadline_missed`), and
+        an unqualified acceptance is recorded by the review itself (Art. 9(3))."""
         self.check_act(act)
         self._require([Status.NOTIFIED, Status.UNDER_CONSTRUCTION, Status.ACCEPTANCE_APPLIED],
                       "Art. 9(1)", "terminate")
+        if not act.document_refs:
+            raise InvalidInput("reference_required", "a termination needs its document_ref (文号)", "document_ref")
         if not reasons.strip():
             raise InvalidInput("reasons_required", "a termination must give reasons", "reasons")
-        self._terminated(reasons=reasons, released_amount=self.outstanding_commitment, act=act)
+        if ground is TerminationGround.UNQUALIFIED:
+            raise RuleViolation("ground_not_available",
+                                "an unqualified acceptance terminates the project by the acceptance review itself",
+                                "Art. 9(3)", self.policy_ref)
+        if ground is TerminationGround.ACCEPTANCE_DEADLINE_MISSED and (
+                self.acceptance_missed is None or self.stage is not Status.UNDER_CONSTRUCTION):
+            raise RuleViolation("acceptance_deadline_not_missed",
+                                "no missed acceptance deadline is recorded for this platform (the deadline "
+                                "watch records it the day after the deadline)",
+                                "Art. 9(1)", self.policy_ref)
+        if ground is TerminationGround.TASK_BOOK_NOT_SIGNED and self.stage is not Status.NOTIFIED:
+            raise RuleViolation("ground_not_available", "the task book is signed", "Art. 8(7)", self.policy_ref)
+        self._terminated(reasons=reasons, released_amount=self.outstanding_commitment, act=act,
+                         ground=ground.value)
 
     @event("Terminated", topic=f"{T}/Terminated")
-    def _terminated(self, reasons: str, released_amount: Decimal, act: Act) -> None:
+    def _terminated(self, reasons: str, released_amount: Decimal, act: Act, ground: str | None = None) -> None:
+        # ``ground`` was added later: a termination recorded before it has none (not recorded).
         self.end_reason = reasons
         self.committed -= released_amount
+        self.termination = {"ground": ground, "reasons": reasons, "terminated_on": act.business_date,
+                            "document_ref": act.document_refs[0] if act.document_refs else None}
         self._enter(Status.TERMINATED, act)
 
     def revoke(self, ground: RevocationGround, reasons: str, act: Act) -> None:

@@ -26,7 +26,7 @@ from uuid import UUID
 from .application import CommandResult, RegistryApp
 from .credit_code import with_check_character
 from .platform import Platform
-from .values import Act, ChangeKind, RevocationGround, Role
+from .values import Act, ChangeKind, RevocationGround, Role, TerminationGround
 
 # The stages of the procedure a platform passes on its way to the grant, in order (docs/API.md's
 # status vocabulary without the ends).
@@ -234,6 +234,16 @@ class Programme:
         self._done(self.app.apply_for_acceptance(
             pid, self._applicant(pid, on or self.round.acceptance_applied, None), summary=summary))
 
+    def record_missed_deadline(self, pid: UUID, *, today: date | str) -> None:
+        """Art. 9(1): the deadline watch, running on ``today``, records that ``pid`` missed its
+        acceptance deadline (dated the day after it)."""
+        self._done(self.app.record_acceptance_deadline_missed(pid, today=as_date(today)))
+
+    def admit_late_acceptance(self, pid: UUID, *, on: date | str, justification: str, ref: str | None = None) -> None:
+        """Art. 9(1): the bureau admits a late acceptance application, with its justification."""
+        refs = (ref,) if ref else ()
+        self._done(self.app.admit_late_acceptance(pid, self.act(Role.BUREAU, on, *refs), justification=justification))
+
     def review_acceptance(self, pid: UUID, qualified: bool = True, *, on: date | str | None = None,
                           panel: Sequence[str] = PANEL) -> None:
         """Art. 9(2)-(3): the meeting's results cover the task book's indicators, every one
@@ -260,8 +270,9 @@ class Programme:
     def withdraw(self, pid: UUID, *, on: date | str, reasons: str = "主动撤回") -> None:
         self._done(self.app.withdraw(pid, self._applicant(pid, on, None), reasons=reasons))
 
-    def terminate(self, pid: UUID, *, on: date | str, ref: str, reasons: str) -> None:
-        self._done(self.app.terminate(pid, self.act(Role.BUREAU, on, ref), reasons=reasons))
+    def terminate(self, pid: UUID, *, on: date | str, ref: str, reasons: str,
+                  ground: TerminationGround = TerminationGround.ACCEPTANCE_DEADLINE_MISSED) -> None:
+        self._done(self.app.terminate(pid, self.act(Role.BUREAU, on, ref), ground=ground, reasons=reasons))
 
     def revoke(self, pid: UUID, *, on: date | str, ref: str, reasons: str,
                ground: RevocationGround = RevocationGround.SERIOUS_ADVERSE_IMPACT) -> None:

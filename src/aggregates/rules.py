@@ -85,6 +85,19 @@ class Rules:
         except CalendarNotLoaded:
             return None
 
+    def acceptance_deadline_of(self, platform: Platform) -> date:
+        """The Art. 9(1) deadline of ``platform``'s signed task book, counted now if it was
+        pending; raises :class:`CalendarNotLoaded` naming the missing year if it still cannot be
+        (a miss is never recorded on a guessed deadline)."""
+        task_book = platform.signed_task_book
+        if task_book is None:
+            raise RuleViolation("task_book_not_signed", "this platform has no signed task book", "Art. 9(1)",
+                                platform.policy_ref)
+        if task_book.acceptance_due is not None:
+            return task_book.acceptance_due
+        months = self.policy_of(platform).acceptance_window_months
+        return self.calendar.acceptance_deadline(task_book.period_end, months)
+
     def acceptance_due_for(self, platform: Platform, applied_on: date) -> date | None:
         """The Art. 9(1) deadline an acceptance application made on ``applied_on`` is held to:
         the task book's; if that was pending and the application comes after the execution

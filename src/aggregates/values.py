@@ -85,6 +85,18 @@ class RevocationGround(str, Enum):
     SERIOUS_ADVERSE_IMPACT = "serious_adverse_impact"  # 产生严重社会不良影响
 
 
+class TerminationGround(str, Enum):
+    """The grounds on which a project is terminated (终止), a closed list: Art. 9 and the city's
+    project rules (《长沙市科技项目管理办法》) it refers to. Every termination names one."""
+
+    ACCEPTANCE_DEADLINE_MISSED = "acceptance_deadline_missed"  # 执行期满一个月内未提出验收申请, Art. 9(1)
+    UNQUALIFIED = "unqualified"  # 验收不合格, Art. 9(3): recorded by the acceptance review itself
+    TASK_BOOK_NOT_SIGNED = "task_book_not_signed"  # 立项后未签订建设任务书, Art. 8(7)
+    CONDITIONS_LOST = "conditions_lost"  # 依托单位不再具备认定条件, Art. 6-7
+    HOST_UNIT_REQUEST = "host_unit_request"  # 依托单位书面申请终止
+    FORCE_MAJEURE = "force_majeure"  # 不可抗力致使项目无法继续实施
+
+
 class Stage(str, Enum):
     """Stage of an R&D achievement required by Art. 7(2): pilot (中试) or industrial (产业化)."""
 

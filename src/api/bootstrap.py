@@ -44,6 +44,9 @@ class Container:
     # The integrity watch (audit.watch): checks the log, and signs checkpoints where this
     # process is the signer; its status is part of /readyz.
     watch: Any = None
+    # The deadline watch (projections.deadline_watch): records missed acceptance deadlines,
+    # where this process runs the projection runner.
+    deadlines: Any = None
     _signer: Any = None
     _signer_lock: threading.Lock = field(default_factory=threading.Lock)
     _background: bool = False
@@ -73,6 +76,18 @@ class Container:
             self.watch.tick()
         self.watch.start()
 
+    def start_deadline_watch(self) -> None:
+        """Record missed deadlines now (in its thread) and then every
+        ``PLATFORMS_DEADLINE_CHECK_SECONDS``: the process that follows the log does, after the
+        read models it reads have caught up (``PLATFORMS_DEADLINE_WATCH`` says otherwise)."""
+        from projections.deadline_watch import DeadlineWatch
+
+        if self.deadlines is not None:
+            return
+        self.deadlines = DeadlineWatch(self.app, self.engine, every_seconds=self.settings.deadline_check_seconds,
+                                       on_recorded=self.notify)
+        self.deadlines.start()
+
     def start(self) -> None:
         """Bring the read models up to date and, where this process runs them, keep them so; watch
         the log's integrity (signing checkpoints where this process writes and follows the log)."""
@@ -85,6 +100,9 @@ class Container:
             self.runner.start_background()
             self._background = True
             self.reads.follow(self.runner)  # cached reads keyed on the runner's published position
+        watches = self.settings.deadline_watch
+        if watches if watches is not None else self.settings.runs_projections:
+            self.start_deadline_watch()
 
     def notify(self) -> None:
         """Tell the in-process runner that new events were written (no-op when it runs elsewhere)."""
@@ -97,6 +115,9 @@ class Container:
         if self.watch is not None:
             self.watch.stop()
             self.watch = None
+        if self.deadlines is not None:
+            self.deadlines.stop()
+            self.deadlines = None
         if self._background:
             self.runner.stop()
             self._background = False

@@ -293,6 +293,10 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
                 raise
             # The loop below reconnects and resumes from the stored positions.
             console.print("connection lost while catching up; following the log (Ctrl-C to stop)")
+        # The process that follows the log records missed deadlines (the watch retries a pass
+        # that cannot reach the store), unless PLATFORMS_DEADLINE_WATCH=false.
+        if c.settings.deadline_watch is not False:
+            c.start_deadline_watch()
         c.runner.run_forever(poll)
     except KeyboardInterrupt:
         console.print("stopped")

@@ -258,7 +258,9 @@ class Demo:
         self.accept("p11", "2023-11-15", "2023-12-07", True)
         for n, key in enumerate(["p06", "p07", "p11"], start=6):
             self.recognize_and_fund(key, "2023-12-20", "2024-01-10", n)
-        # p12 never applied for acceptance: terminated for missing the Art. 9(1) deadline.
+        # p12 never applied for acceptance: the deadline watch records the miss on 2023-12-01,
+        # the day after the Art. 9(1) deadline, and the bureau terminates it on that ground.
+        self.drive.record_missed_deadline(self.ids["p12"], today="2023-12-01")
         self.drive.terminate(self.ids["p12"], on="2023-12-15", ref="长科发〔2023〕98号",
                              reasons="执行期满一个月内未提出验收申请（第九条第一项）")
         self.step("acceptance meetings (one unqualified), recognitions, grants")

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import validate_credit_code
-from aggregates.values import ChangeKind, RevocationGround, Role
+from aggregates.values import ChangeKind, RevocationGround, Role, TerminationGround
 from projections.views import jsonable
 
 from . import schemas as s
@@ -279,6 +279,16 @@ def certificate(platform_id: PlatformId, body: s.CertificateBody, request: Reque
                    valid_until=body.valid_until)
 
 
+@_platform_route("/platforms/{platform_id}/late-acceptance-admission",
+                 "Admit a late acceptance application (Art. 9(1))")
+def late_acceptance_admission(platform_id: PlatformId, body: s.LateAcceptanceBody, request: Request, c: Wired,
+                              who: Bureau, _key: IdempotencyKey = None, _if: IfMatch = None) -> JSONResponse:
+    """After the recorded missed deadline, the bureau admits the host unit's late application
+    with its justification; the host unit then applies (`/acceptance-application`)."""
+    return execute(c, request, body, c.app.admit_late_acceptance, principal=who, platform_id=platform_id,
+                   act=make_act(who, body.business_date, body.document_ref), justification=body.justification)
+
+
 @_platform_route("/platforms/{platform_id}/recognition", "Recognise and award the plaque (授牌, Art. 9(3))")
 def recognition(platform_id: PlatformId, body: s.RecognitionBody, request: Request, c: Wired, who: Bureau,
                 _key: IdempotencyKey = None, _if: IfMatch = None) -> JSONResponse:
@@ -319,10 +329,12 @@ def withdrawal(platform_id: PlatformId, body: s.ReasonsBody, request: Request, c
 
 
 @_platform_route("/platforms/{platform_id}/termination", "Terminate (终止, Art. 9(1))")
-def termination(platform_id: PlatformId, body: s.ReasonsBody, request: Request, c: Wired, who: Bureau,
+def termination(platform_id: PlatformId, body: s.TerminationBody, request: Request, c: Wired, who: Bureau,
                 _key: IdempotencyKey = None, _if: IfMatch = None) -> JSONResponse:
+    """On a ground of the closed list, with the decision's document (文号)."""
     return execute(c, request, body, c.app.terminate, principal=who, platform_id=platform_id,
-                   act=make_act(who, body.business_date, body.document_ref), reasons=body.reasons)
+                   act=make_act(who, body.business_date, body.document_ref), ground=TerminationGround(body.ground),
+                   reasons=body.reasons)
 
 
 __all__ = ["router"]

@@ -252,6 +252,22 @@ class ReasonsBody(WithDocumentRef):
     reasons: Text
 
 
+class TerminationBody(CommandBody):
+    ground: Literal["acceptance_deadline_missed", "unqualified", "task_book_not_signed", "conditions_lost",
+                    "host_unit_request", "force_majeure"] = Field(
+        description="终止理由, a closed list: `acceptance_deadline_missed` (Art. 9(1), once the miss is recorded), "
+        "`task_book_not_signed` (Art. 8(7), before the task book), `conditions_lost` (Art. 6-7), "
+        "`host_unit_request`, `force_majeure`; `unqualified` is recorded by the acceptance review itself "
+        "(409 `ground_not_available` here)")
+    document_ref: DocRef = Field(description="文号 of the termination decision; the ledger's release carries it")
+    reasons: Text
+
+
+class LateAcceptanceBody(WithDocumentRef):
+    justification: Text = Field(description="Why the bureau admits an acceptance application after the "
+                                            "recorded missed deadline (Art. 9(1))")
+
+
 # ---------------------------------------------------------------------------- responses
 class Open(BaseModel):
     """Response models describe the documented fields and allow additions (docs/API.md: extend, never drop)."""
@@ -321,6 +337,18 @@ class FundingOut(Open):
 class DeadlinesOut(Open):
     publicity_end: date | None
     acceptance_due: date | None
+    acceptance_missed_on: date | None = Field(
+        None, description="The day the missed acceptance deadline was recorded (the day after it), or null")
+    late_acceptance_admitted_on: date | None = Field(
+        None, description="The day the bureau admitted a late acceptance application, or null")
+
+
+class TerminationOut(Open):
+    ground: str = Field(description="A TerminationBody ground, `unqualified`, or `not_recorded` for a "
+                                    "termination recorded before grounds were")
+    document_ref: str | None
+    reasons: str | None
+    terminated_on: date | None
 
 
 class PlatformListItem(Open):
@@ -350,6 +378,8 @@ class PlatformSummary(PlatformListItem):
     recognition: dict[str, Any] | None
     funding: FundingOut
     end_reason: str | None
+    late_acceptance: dict[str, Any] | None = None
+    termination: TerminationOut | None = None
     deadlines: DeadlinesOut
 
 
@@ -485,7 +515,11 @@ class DeadlineOut(Open):
     platform_name: str | None
     due_date: date | None
     pending: bool
-    overdue: bool
+    overdue: bool = Field(description="Today (Asia/Shanghai) is after the due date")
+    missed_on: date | None = Field(None, description="acceptance_due: the day the miss was recorded (the day "
+                                                     "after the deadline), awaiting the bureau's decision")
+    late_admitted_on: date | None = Field(None, description="acceptance_due: the day the bureau admitted a "
+                                                            "late application")
 
 
 class DeadlinesPage(Open):

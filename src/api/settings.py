@@ -35,7 +35,8 @@ from audit.signing import DEFAULT_KEY_NAME, DEFAULT_ORIGIN, check_origin
 MIN_SECRET_CHARS = 32
 PREFIX = "PLATFORMS_"
 # Fields whose value must be greater than 0, whole or not (ASCII digits: "６０" is refused).
-_POSITIVE = ("checkpoint_seconds", "checkpoint_events", "integrity_check_seconds", "login_account_failures",
+_POSITIVE = ("checkpoint_seconds", "checkpoint_events", "integrity_check_seconds", "deadline_check_seconds",
+             "login_account_failures",
              "login_address_failures", "login_window")
 
 
@@ -70,6 +71,12 @@ class Settings(BaseSettings):
     checkpoint_seconds: float = 60.0
     checkpoint_events: int = 1000
     integrity_check_seconds: float = 600.0
+    # The deadline watch (projections.deadline_watch): None = it runs where the projection runner
+    # runs (serve on SQLite, `projections run` on PostgreSQL); False while importing a past
+    # programme's archive, whose acts the watch would otherwise interleave with misses recorded
+    # today. Seconds between its passes (and one at start-up).
+    deadline_watch: bool | None = None
+    deadline_check_seconds: float = 300.0
     # Login throttling (api.login_throttle): wrong passwords per account and per client address
     # within the window (seconds), which is also how long a lockout lasts.
     login_account_failures: int = 5

@@ -59,8 +59,9 @@ def ensure_schema(engine: sa.Engine) -> None:
         inspector = sa.inspect(conn)
         existing = set(inspector.get_table_names())
         for model, names in MODEL_TABLES.items():
-            if not all(n in existing for n in names):
-                # A model whose tables are (partly) gone starts over from the beginning.
+            if not all(n in existing and _has_columns(inspector, n) for n in names):
+                # A model whose tables are (partly) gone, or lack a column a newer release added,
+                # starts over from the beginning: it is rebuilt from the log.
                 for n in names:
                     if n in existing:
                         conn.execute(sa.text(f'DROP TABLE "{n}"'))
@@ -73,6 +74,12 @@ def ensure_schema(engine: sa.Engine) -> None:
         missing = [{"name": m, "position": 0} for m in MODEL_TABLES if m not in have]
         if missing:
             conn.execute(positions_table.insert(), missing)
+
+
+def _has_columns(inspector: Any, name: str) -> bool:
+    """Whether the live table ``name`` has every column its definition now names."""
+    have = {c["name"] for c in inspector.get_columns(name)}
+    return all(c.name in have for c in LIVE[name].columns)
 
 
 __all__ = ["ensure_schema", "existing_engine", "make_engine", "write_transaction"]

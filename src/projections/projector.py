@@ -281,9 +281,12 @@ class Projector:
             task_book = p.signed_task_book
             assert task_book is not None
             basis, due = task_book.period_end, task_book.acceptance_due
+        missed, late = (p.acceptance_missed, p.late_acceptance) if kind == "acceptance_due" else (None, None)
         rows.put((pid, kind), {"platform_id": pid, "kind": kind, "name": p.name,
                                "host_name": p.host_unit.get("name") or "", "policy_ref": p.policy_ref,
-                               "basis_date": basis, "due_date": due, "position": position})
+                               "basis_date": basis, "due_date": due, "position": position,
+                               "missed_on": missed["missed_on"] if missed else None,
+                               "late_admitted_on": late["admitted_on"] if late else None})
 
 
 def _key(agg_id: Any) -> Any:

@@ -347,10 +347,37 @@ def deadlines(
             "kind": r.kind, "platform_id": r.platform_id, "platform_name": r.name,
             "host_unit": r.host_name, "basis_date": _iso(basis), "due_date": _iso(due),
             "pending": due is None, "overdue": due is not None and today > due,
+            "missed_on": _iso(_as_date(r.missed_on)), "late_admitted_on": _iso(_as_date(r.late_admitted_on)),
         })
     items.sort(key=lambda i: (i["due_date"] is None, i["due_date"] or "", i["platform_id"], i["kind"]))
     return {"items": items}
 
 
+def missed_acceptance_deadlines(
+    conn: Any, today: date, calendar: WorkingDayCalendar, policies: PolicyRegistry,
+) -> list[str]:
+    """The platforms under construction whose acceptance application deadline (Art. 9(1)) was
+    before ``today`` with no miss recorded yet: the deadline watch's work list. A deadline in a
+    year whose schedule is not loaded is left out: pending, never guessed."""
+    t = LIVE["rm_deadlines"]
+    stmt = (sa.select(t.c.platform_id, t.c.due_date, t.c.basis_date, t.c.policy_ref)
+            .where(t.c.kind == "acceptance_due", t.c.missed_on.is_(None),
+                   sa.or_(t.c.due_date < today, t.c.due_date.is_(None)))
+            .order_by(t.c.platform_id))
+    found = []
+    for r in conn.execute(stmt):
+        due = _as_date(r.due_date)
+        if due is None:
+            try:
+                due = calendar.acceptance_deadline(_as_day(r.basis_date),
+                                                   policies.get(r.policy_ref).acceptance_window_months)
+            except CalendarNotLoaded:
+                continue
+        if due < today:
+            found.append(str(r.platform_id))
+    return found
+
+
 __all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
-           "ledger_csv", "ledger_totals_fen", "deadlines", "InvalidCursor", "fen_to_money"]
+           "ledger_csv", "ledger_totals_fen", "deadlines", "missed_acceptance_deadlines", "InvalidCursor",
+           "fen_to_money"]

@@ -91,7 +91,10 @@ def _columns(table: str) -> list[sa.Column]:
         return [c("platform_id", S(36), primary_key=True), c("kind", S(32), primary_key=True),
                 c("name", T, nullable=False), c("host_name", T, nullable=False),
                 c("policy_ref", T, nullable=False), c("basis_date", D, nullable=False),
-                c("due_date", D), c("position", B, nullable=False)]
+                c("due_date", D), c("position", B, nullable=False),
+                # Art. 9(1): the day the missed acceptance deadline was recorded, and the day the
+                # bureau admitted a late application (null: neither).
+                c("missed_on", D), c("late_admitted_on", D)]
     raise KeyError(table)
 
 

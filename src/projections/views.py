@@ -147,11 +147,26 @@ def summarize(platform: Platform, objections: bool = True) -> dict[str, Any]:
             "recovered": money(p.recovered),
         },
         "end_reason": p.end_reason,
+        # Art. 9(1): the bureau's admission of a late acceptance application, and a termination's
+        # ground and document (a termination recorded before grounds were has "not_recorded").
+        "late_acceptance": jsonable(p.late_acceptance) if p.late_acceptance is not None else None,
+        "termination": _termination(p),
         "deadlines": {
             "publicity_end": publicity["end_date"] if publicity else None,
             "acceptance_due": task_book["acceptance_due"] if task_book else None,
+            # The overdue state: the day the missed deadline was recorded (the day after it).
+            "acceptance_missed_on": _iso(p.acceptance_missed["missed_on"]) if p.acceptance_missed else None,
+            "late_acceptance_admitted_on": _iso(p.late_acceptance["admitted_on"]) if p.late_acceptance else None,
         },
     }
+
+
+def _termination(p: Platform) -> dict[str, Any] | None:
+    if p.status != "terminated":
+        return None
+    record = p.termination or {}  # a snapshot from before grounds were recorded has none
+    return {"ground": record.get("ground") or "not_recorded", "document_ref": record.get("document_ref"),
+            "reasons": p.end_reason, "terminated_on": _iso(p.stage_dates.get("terminated"))}
 
 
 def objection_line(objection: dict[str, Any]) -> dict[str, Any]:
