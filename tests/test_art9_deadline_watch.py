@@ -174,6 +174,13 @@ def test_art9_1_serving_app_records_the_miss_and_the_bureau_terminates(store_url
         container.close()
 
 
+def _wait_for_following(proc: subprocess.Popen) -> None:
+    """Until ``projections run`` says it follows the log (its watches have started)."""
+    assert proc.stdout is not None
+    while b"following the log" not in (line := proc.stdout.readline()):
+        assert line, "projections run exited"
+
+
 @pytest.mark.postgres
 def test_art9_1_two_projection_runner_processes_record_the_miss_once_on_postgres(postgres_url, tmp_path):
     from support import drop_schema, fresh_schema
@@ -205,6 +212,8 @@ def test_art9_1_two_projection_runner_processes_record_the_miss_once_on_postgres
         build_container(Settings.from_env(database_url=url, var_dir=tmp_path / "var")).close()
         procs = [runner(), runner()]  # two at once
         try:
+            for proc in procs:
+                _wait_for_following(proc)
             wait_until(lambda: _misses(app, drv.pid))
             engine = make_engine(app.store)
             t = sa.table("rm_deadlines", sa.column("platform_id"), sa.column("missed_on"))
@@ -216,9 +225,7 @@ def test_art9_1_two_projection_runner_processes_record_the_miss_once_on_postgres
             stop(procs)
         procs = [runner()]  # restarted
         try:
-            assert procs[0].stdout is not None
-            while b"following the log" not in procs[0].stdout.readline():
-                pass
+            _wait_for_following(procs[0])
             time.sleep(1.0)  # its watch passes at once, then every 0.2 s
         finally:
             stop(procs)

@@ -75,7 +75,8 @@ def test_art9_1_deadline_on_a_saturday_is_missed_only_after_the_monday(memory_re
 def test_art9_1_deadline_on_national_day_moves_to_the_make_up_saturday(memory_registry):
     drv = Driver(memory_registry).to("notified")
     memory_registry.sign_task_book(drv.pid, act(Role.BUREAU, "2022-11-01", "任务书"), indicators=list(INDICATORS),
-                                   period_start=date(2022, 11, 1), period_end=date(2023, 9, 1))
+                                   period_start=date(2022, 11, 1), period_end=date(2023, 9, 1),
+                                   period_reason="建设任务提前完成，执行期缩短为十个月")
     # 2023-10-01 is National Day (rest through 10-06); Saturday 10-07 is a make-up working day.
     assert drv.platform.task_book["acceptance_due"] == date(2023, 10, 7)
     with pytest.raises(RuleViolation, match="not missed"):

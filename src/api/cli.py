@@ -266,6 +266,10 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
 
 
 # ---------------------------------------------------------------------------- projections
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
 @projections_app.command("run")
 def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls when idle")) -> None:
     """Keep the read models up to date until interrupted (one process per store)."""
@@ -275,10 +279,17 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
 
     # Every connection of this process (events, read models, LISTEN) is named in
     # pg_stat_activity, so an operator can tell the runner's sessions from the API's.
+    # SIGTERM while starting (an orchestrator stopping a runner it just started) ends it as
+    # Ctrl-C would, with exit 0; once the runner follows the log, SIGTERM stops it between batches.
+    signal.signal(signal.SIGTERM, _interrupt)
     name_postgres_sessions("platforms-projections")
     limit_malloc_arenas()
     configure()
-    c = _container()
+    try:
+        c = _container()
+    except KeyboardInterrupt:
+        console.print("stopped")
+        return
     stop = lambda *_: c.runner.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
     try:
