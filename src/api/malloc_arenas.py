@@ -13,9 +13,9 @@ is respected.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
-import os
+
+from .settings import malloc_arena_limit
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +27,14 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     """Limit this process (from now on) and the processes it starts (through the environment
     glibc reads at their start) to ``arenas`` malloc arenas, unless ``MALLOC_ARENA_MAX`` is set.
     Returns whether this process's allocator took the limit (False off glibc)."""
-    chosen = os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
-    try:
-        wanted = int(chosen)
-    except ValueError:
-        log.warning("MALLOC_ARENA_MAX is not a number; glibc's default applies", extra={"value": chosen})
-        return False
-    name = ctypes.util.find_library("c")
-    if name is None:
+    wanted = malloc_arena_limit(arenas)
+    if wanted is None:
+        log.warning("MALLOC_ARENA_MAX is not a whole number; glibc's default applies")
         return False
     try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to limit
+        # The C library already loaded into this process (ctypes.util.find_library would run
+        # ldconfig in a child process to find it again).
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows): nothing to limit
         return False
     return bool(mallopt(M_ARENA_MAX, wanted))

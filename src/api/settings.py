@@ -302,6 +302,15 @@ def name_postgres_sessions(name: str) -> None:
     os.environ.setdefault("PGAPPNAME", name)
 
 
+def malloc_arena_limit(default: int) -> int | None:
+    """How many glibc malloc arenas this process and those it starts may use
+    (:mod:`api.malloc_arenas`): ``MALLOC_ARENA_MAX`` if the operator set it, else ``default``,
+    which is put in the environment for the child processes (glibc reads it as they start).
+    None when the operator's value is not a whole number (glibc ignores it too)."""
+    chosen = os.environ.setdefault("MALLOC_ARENA_MAX", str(default))
+    return int(chosen) if chosen.isascii() and chosen.isdigit() else None
+
+
 def _development_secret(path: Path) -> str:
     """The development signing key kept in ``path`` (created 0600 on first use)."""
     if path.exists():
