@@ -352,6 +352,11 @@ def test_art9_1_deadline_watch_records_no_miss_while_an_import_is_open(registry:
 def test_cli_import_shows_the_summary_and_fails_on_refusal(cli_env: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang", "--dry-run"])
+    assert r.exit_code == 2 and "not an enabled bureau account" in r.output
+    r = runner.invoke(cli_app, ["users", "add", "clerk-wang", "--role", "bureau", "--password-stdin"],
+                      input="long-password-of-the-clerk\n")
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang", "--dry-run"])
     assert r.exit_code == 0, r.output
     assert "valid (dry run)" in r.output and "5 platforms" in r.output
     r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang"])

@@ -269,7 +269,7 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
 @app.command("import")
 def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
                                            help="The archive: one act a line, JSON, in calendar order"),
-            clerk: str = typer.Option(..., "--clerk", help="The bureau clerk who imports it (recorded as such)"),
+            clerk: str = typer.Option(..., "--clerk", help="The bureau account importing it (recorded as such)"),
             dry_run: bool = typer.Option(False, "--dry-run", help="Validate only: list every refusal, record nothing"),
             ) -> None:
     """Import a past programme from its archive, whole or nothing (docs/IMPORT.md)."""
@@ -287,6 +287,12 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
     act = Act(clerk.strip(), Role.BUREAU, today, recorded_on=today)
     c = _container()
     try:
+        # The clerk named is the one the log will show as importing: an enabled bureau account,
+        # as POST /imports would have signed in with.
+        account = c.users.get(act.actor_id)
+        if account is None or account.role is not Role.BUREAU or account.disabled_at is not None:
+            console.print(f"[red]--clerk:[/] {act.actor_id!r} is not an enabled bureau account (platforms users list)")
+            raise typer.Exit(2)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
             task = progress.add_task("validating the archive" if dry_run else "validating, then recording",
