@@ -231,7 +231,7 @@ def test_dry_run_lists_every_refusal_with_line_code_and_article(api: Api) -> Non
     assert _positions(api.container.app) == before
 
 
-@pytest.mark.parametrize("break_at", ["bad_date", "unknown_act", "nul", "rule"])
+@pytest.mark.parametrize("break_at", ["bad_date", "unknown_act", "nul", "rule", "objector_as_actor"])
 def test_a_broken_line_in_the_middle_records_nothing(registry: RegistryApp, break_at: str) -> None:
     lines = _lines()
     middle = len(lines) // 2
@@ -242,6 +242,11 @@ def test_a_broken_line_in_the_middle_records_nothing(registry: RegistryApp, brea
         broken["act"] = "award"
     elif break_at == "nul":
         broken["documents"] = ["考察\u0000〔2022〕号"]
+    elif break_at == "objector_as_actor":
+        broken = json.loads(json.dumps(next(x for x in lines if x["act"] == "objection")))
+        broken["actor"]["id"] = broken["data"]["objector_name"]  # a person's name as the actor in the log
+        lines = [x for x in lines if x["act"] != "objection_resolution"]
+        middle = lines.index(next(x for x in lines if x["act"] == "objection"))
     else:
         broken = lines[-1]  # P2's grant in the middle of the round, before its recognition (Art. 9(3))
     archive = _archive([*lines[:middle], broken, *lines[middle:]] if break_at == "rule" else
@@ -249,7 +254,9 @@ def test_a_broken_line_in_the_middle_records_nothing(registry: RegistryApp, brea
     with pytest.raises(ArchiveRefused) as refused:
         import_archive(registry, archive, _clerk())
     assert refused.value.summary.outcome == "refused"
-    assert [r.line for r in refused.value.summary.refusals] == [middle + 1]
+    assert [(r.line, r.code) for r in refused.value.summary.refusals] == [(middle + 1, {
+        "bad_date": "invalid_input", "unknown_act": "unknown_act", "nul": "invalid_input", "rule": "wrong_stage",
+        "objector_as_actor": "public_actor"}[break_at])]
     assert _positions(registry) == 0
 
 

@@ -52,6 +52,7 @@ from aggregates.subfield_register import SubfieldRegister
 from aggregates.values import SELF_DATED, Act, ChangeKind, RevocationGround, Role, TerminationGround
 
 from . import schemas as s
+from .auth import PUBLIC
 from .inputs import IsoDate, line
 
 __all__ = ["ACTS", "ArchiveRefused", "ImportSummary", "Refusal", "import_archive"]
@@ -222,6 +223,11 @@ def _publicize(run: _Run, ln: ArchiveLine, b: ArchivePublicityBody, act: Act, kw
 
 
 def _object(run: _Run, ln: ArchiveLine, b: s.ObjectionBody, act: Act, kw: dict[str, Any]) -> CommandResult:
+    if act.actor_id != PUBLIC.actor_id:
+        # As a paper objection recorded live: the objector is named in the objection, and the
+        # act is the public's, never a person's id in the log.
+        raise InvalidInput("public_actor", f"an objection is the act of {PUBLIC.actor_id!r}; its objector is "
+                           "named in data.objector_name", "actor.id")
     result = run.app.object(_pid(run, ln), act, objector_name=b.objector_name, contact=b.contact,
                             content=b.content, **kw)
     _keep_ref(run, ln, str(result.extra["objection_id"]))
@@ -493,16 +499,16 @@ def _validate(app: RegistryApp, parsed: list[_Parsed], clerk: Act, seeded: bool,
 def import_archive(app: RegistryApp, content: bytes, clerk: Act, *, dry_run: bool = False,
                    progress: Callable[[int], None] | None = None,
                    on_total: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import the archive ``content`` as the clerk of ``clerk`` (an act of the bureau or the
-    service agency, dated today). Returns the summary; raises :class:`ArchiveRefused` (with
+    """Import the archive ``content`` as the clerk of ``clerk`` (an act of the bureau, dated
+    today). Returns the summary; raises :class:`ArchiveRefused` (with
     every refusal) when any line is refused, having written nothing. ``on_total`` is told the
     number of steps (each act is run twice: validated, then recorded) and ``progress`` each."""
+    if clerk.role is not Role.BUREAU:
+        raise InvalidInput("clerk_role_not_allowed", "archives are imported by a clerk of the bureau", "clerk")
     step = progress or (lambda _n: None)
     sha = hashlib.sha256(content).hexdigest()
     parsed, refusals, count = parse(content.splitlines())
     summary = ImportSummary(sha, count, "refused", refusals=refusals)
-    if clerk.role not in (Role.BUREAU, Role.SERVICE_AGENCY):
-        raise InvalidInput("clerk_role_not_allowed", "archives are imported by a clerk of the bureau", "clerk")
     if refusals:
         raise ArchiveRefused(summary)
     if not parsed:
