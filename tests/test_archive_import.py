@@ -377,3 +377,22 @@ def test_cli_import_shows_the_summary_and_fails_on_refusal(cli_env: Path) -> Non
     r = runner.invoke(cli_app, ["import", str(broken), "--clerk", "clerk-wang"])
     assert r.exit_code == 1
     assert "unknown_act" in r.output and "refused: nothing recorded" in r.output
+
+
+def test_the_line_is_held_to_the_live_command(memory_registry: RegistryApp) -> None:
+    lines = _lines()
+    funding = next(x for x in lines if x["act"] == "funding")
+    intake = next(x for x in lines if x["act"] == "intake")
+    odd = [dict(funding, actor={"id": "bureau-1", "role": "bureau"}),  # the grant is finance's act
+           dict(intake, data={**intake["data"], "business_date": "2022-03-10"}),  # the line's, not data's
+           dict(intake, documents=["受理〔2022〕1号", "受理〔2022〕2号"]),  # intake backs itself by one
+           dict(intake, data={**intake["data"], "decided_by": "张三"})]  # strict bodies, as live
+    with pytest.raises(ArchiveRefused) as refused:
+        import_archive(memory_registry, _archive([*lines, *odd]), _clerk(), dry_run=True)
+    assert [(r.line, r.code, r.field) for r in refused.value.summary.refusals] == [
+        (len(lines) + 1, "role_not_allowed", "actor.role"), (len(lines) + 2, "field_of_the_line", "data.business_date"),
+        (len(lines) + 3, "too_many_documents", "documents"), (len(lines) + 4, "invalid_input", "data.decided_by")]
+    # A byte order mark (a file saved by a spreadsheet) is not a refusal; a dry run records nothing.
+    summary = import_archive(memory_registry, b"\xef\xbb\xbf" + ARCHIVE.read_bytes(), _clerk(), dry_run=True)
+    assert (summary.outcome, summary.platforms, summary.refusals) == ("valid", 5, [])
+    assert _positions(memory_registry) == 0

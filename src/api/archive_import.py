@@ -363,7 +363,8 @@ def parse(raw_lines: Iterable[bytes]) -> tuple[list[_Parsed], list[Refusal], int
             refusals.append(Refusal(number, "line_too_long", f"a line holds one act, at most {MAX_LINE_BYTES} bytes"))
             continue
         try:
-            obj = json.loads(raw.decode("utf-8"))
+            # A file saved by a spreadsheet or Notepad may open with a byte order mark.
+            obj = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             refusals.append(Refusal(number, "malformed_json", f"the line is not one JSON object in UTF-8: {exc}"))
             continue
@@ -377,12 +378,11 @@ def parse(raw_lines: Iterable[bytes]) -> tuple[list[_Parsed], list[Refusal], int
             refusals.append(Refusal(number, "unknown_act", f"no act {ln.act!r}; expected one of: "
                                     + ", ".join(ACTS), field="act", act=ln.act))
             continue
-        problem = _body_input(ln, spec)
-        if isinstance(problem, Refusal):
-            refusals.append(Refusal(number, problem.code, problem.message, field=problem.field, act=ln.act))
-            continue
         try:
-            body = spec.body.model_validate(problem)
+            body = spec.body.model_validate(_body_input(ln, spec))
+        except InvalidInput as exc:
+            refusals.append(Refusal(number, exc.code, exc.message, field=exc.field, act=ln.act))
+            continue
         except ValidationError as exc:
             refusals.append(_validation_refusal(number, exc, "data.", ln.act))
             continue
@@ -390,21 +390,21 @@ def parse(raw_lines: Iterable[bytes]) -> tuple[list[_Parsed], list[Refusal], int
     return parsed, refusals, count
 
 
-def _body_input(ln: ArchiveLine, spec: ActSpec) -> dict[str, Any] | Refusal:
+def _body_input(ln: ArchiveLine, spec: ActSpec) -> dict[str, Any]:
     """The command body the line stands for: its ``data`` with the business date and, in order,
     the document fields from ``documents``."""
     if Role(ln.actor.role) not in spec.roles:
-        return Refusal(0, "role_not_allowed", f"{ln.act} is an act of "
-                       + " or ".join(sorted(r.value for r in spec.roles)) + f", not of {ln.actor.role}",
-                       field="actor.role")
+        raise InvalidInput("role_not_allowed", f"{ln.act} is an act of "
+                           + " or ".join(sorted(r.value for r in spec.roles)) + f", not of {ln.actor.role}",
+                           "actor.role")
     if len(ln.documents) > len(spec.documents):
-        return Refusal(0, "too_many_documents", f"{ln.act} names at most {len(spec.documents)} document(s): "
-                       + ", ".join(spec.documents), field="documents")
+        raise InvalidInput("too_many_documents", f"{ln.act} names at most {len(spec.documents)} document(s): "
+                           + ", ".join(spec.documents), "documents")
     for name in ("business_date", *spec.documents):
         if name in ln.data:
-            return Refusal(0, "field_of_the_line", f"{name} is given by the line ("
-                           + ("business_date" if name == "business_date" else "documents") + "), not in data",
-                           field=f"data.{name}")
+            raise InvalidInput("field_of_the_line", f"{name} is given by the line ("
+                               + ("business_date" if name == "business_date" else "documents") + "), not in data",
+                               f"data.{name}")
     return {**ln.data, "business_date": ln.business_date.isoformat(),
             **{name: ref for name, ref in zip(spec.documents, ln.documents, strict=False)}}
 
