@@ -25,7 +25,7 @@ from aggregates.clock import today_in_shanghai
 from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from aggregates.values import Act, Role
-from api.archive_import import ArchiveRefused, import_archive
+from api.archive_import import ArchiveRefused, abandon_archive, import_archive
 from api.cli import app as cli_app
 from api_client import PASSWORD, Api, make_api
 from projections.db import make_engine
@@ -396,3 +396,43 @@ def test_the_line_is_held_to_the_live_command(memory_registry: RegistryApp) -> N
     summary = import_archive(memory_registry, b"\xef\xbb\xbf" + ARCHIVE.read_bytes(), _clerk(), dry_run=True)
     assert (summary.outcome, summary.platforms, summary.refusals) == ("valid", 5, [])
     assert _positions(memory_registry) == 0
+
+
+def test_art9_1_an_abandoned_import_no_longer_holds_the_deadline_watch(registry: RegistryApp) -> None:
+    content = ARCHIVE.read_bytes()
+    lines = _lines()
+    before_acceptance = next(i for i, x in enumerate(lines) if x["act"] == "acceptance_application")
+    steps = 0
+
+    def stop_before_acceptance(n: int) -> None:
+        nonlocal steps
+        steps += n
+        if steps == len(lines) + before_acceptance:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_archive(registry, content, _clerk(), progress=stop_before_acceptance)
+    with pytest.raises(Exception, match="archive_import_not_running|no import"):
+        abandon_archive(registry, b"another archive", _clerk(), "误导入")
+    abandon_archive(registry, content, _clerk(), "档案缺失验收材料，无法续导")
+    assert registry.imports_running() == []
+    with pytest.raises(Exception, match="abandoned"):
+        import_archive(registry, content, _clerk())
+    engine = make_engine(registry.store)
+    try:
+        ReadModelRunner(registry, engine).catch_up()
+        recorded = DeadlineWatch(registry, engine, today=lambda: date(2026, 11, 30)).tick()
+        assert len(recorded) == 3  # P1-P3 under construction, their 2023-11-30 deadline passed
+    finally:
+        engine.dispose()
+
+
+def test_cli_abandon_is_refused_without_an_open_import(cli_env: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli_app, ["users", "add", "clerk-wang", "--role", "bureau", "--password-stdin"],
+                      input="long-password-of-the-clerk\n")
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang", "--abandon", "误\u202e导入"])
+    assert r.exit_code == 2  # the reasons go into the log: held to the edge rules
+    r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang", "--abandon", "误导入"])
+    assert r.exit_code == 1 and "archive_import_not_running" in r.output

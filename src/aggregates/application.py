@@ -210,6 +210,17 @@ class RegistryApp(Application[UUID]):
 
         return self.committer.run(Command("complete_import", act, None, decide))
 
+    def abandon_import(self, act: Act, *, archive_sha256: str, reasons: str) -> CommandResult:
+        """Record that an interrupted import will not be resumed; what it recorded stands."""
+
+        def decide(uow: UnitOfWork) -> Decision:
+            register = uow.archive_imports(act)
+            register.abandon(archive_sha256, reasons, act)
+            uow.save(register)
+            return Decision(register)
+
+        return self.committer.run(Command("abandon_import", act, None, decide))
+
     # ------------------------------------------------------------------ Art. 8(2)-(5)
     def intake(self, platform_id: UUID, accepted: bool, reasons: str, act: Act, *,
                idempotency: Idempotency | None = None, expected_version: int | None = None) -> CommandResult:

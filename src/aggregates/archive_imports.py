@@ -9,7 +9,8 @@ auditors which history was keyed in from an archive and by whom, beside the acts
 (each carries its actor, and the importing clerk as ``recorded_by`` where it records an
 applicant's, an expert's or the public's paper act). An import started and not completed was
 interrupted: re-running the same file resumes it; while one is open, the deadline watch records
-no miss (a miss dated today would fall between its back-dated acts, docs/DOMAIN.md).
+no miss (a miss dated today would fall between its back-dated acts, docs/DOMAIN.md). One that
+cannot be resumed is abandoned (``ImportAbandoned``, with the reasons): what it recorded stands.
 
 One register for the whole registry, with a deterministic id: two imports starting at once
 race on its version, and the loser is decided again on the saved state.
@@ -22,7 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from .errors import RuleViolation
+from .errors import InvalidInput, RuleViolation
 from .recorded import RecordedAggregate
 from .values import Act
 
@@ -54,8 +55,9 @@ class ArchiveImports(RecordedAggregate):
 
     @property
     def running(self) -> list[str]:
-        """The archives (hashes) whose import was started and not completed."""
-        return [sha for sha, record in self.imports.items() if record["completed_on"] is None]
+        """The archives (hashes) whose import was started and neither completed nor abandoned."""
+        return [sha for sha, record in self.imports.items()
+                if record["completed_on"] is None and record.get("abandoned_on") is None]
 
     def start(self, archive_sha256: str, lines: int, act: Act) -> None:
         """Start importing an archive. Refused when that archive was imported already; an
@@ -64,6 +66,10 @@ class ArchiveImports(RecordedAggregate):
         if record is not None and record["completed_on"] is not None:
             raise RuleViolation("archive_already_imported",
                                 f"the archive {archive_sha256[:12]}… was imported on {record['completed_on']}")
+        if record is not None and record.get("abandoned_on") is not None:
+            raise RuleViolation("archive_import_abandoned",
+                                f"the import of the archive {archive_sha256[:12]}… was abandoned on "
+                                f"{record['abandoned_on']}; its recorded acts stand")
         if record is None:
             self._started(archive_sha256=archive_sha256, lines=lines, clerk=act.actor_id, act=act)
 
@@ -77,10 +83,7 @@ class ArchiveImports(RecordedAggregate):
                  act: Act) -> None:
         """Complete an import: the platforms (archive key → id) and batches (reference → id) it
         created, and how many acts it recorded in all."""
-        record = self.imports.get(archive_sha256)
-        if record is None or record["completed_on"] is not None:
-            raise RuleViolation("archive_import_not_running",
-                                f"no import of the archive {archive_sha256[:12]}… is running")
+        self._check_running(archive_sha256)
         self._completed(archive_sha256=archive_sha256, platforms=dict(platforms), batches=dict(batches),
                         acts=acts, act=act)
 
@@ -89,6 +92,25 @@ class ArchiveImports(RecordedAggregate):
                    act: Act) -> None:
         self.imports[archive_sha256] = {**self.imports[archive_sha256], "completed_on": act.business_date,
                                         "platforms": platforms, "batches": batches, "acts": acts}
+
+    def abandon(self, archive_sha256: str, reasons: str, act: Act) -> None:
+        """Give up an interrupted import that cannot be resumed (the store holds what its
+        remaining acts conflict with): the acts it recorded stand, as every event does, and the
+        deadline watch no longer waits for it."""
+        self._check_running(archive_sha256)
+        if not reasons.strip():
+            raise InvalidInput("reasons_required", "say why the import is abandoned", "reasons")
+        self._abandoned(archive_sha256=archive_sha256, reasons=reasons.strip(), act=act)
+
+    @event("ImportAbandoned", topic=f"{T}/ImportAbandoned")
+    def _abandoned(self, archive_sha256: str, reasons: str, act: Act) -> None:
+        self.imports[archive_sha256] = {**self.imports[archive_sha256], "abandoned_on": act.business_date,
+                                        "abandoned_by": act.actor_id, "abandon_reasons": reasons}
+
+    def _check_running(self, archive_sha256: str) -> None:
+        if archive_sha256 not in self.running:
+            raise RuleViolation("archive_import_not_running",
+                                f"no import of the archive {archive_sha256[:12]}… is running")
 
 
 __all__ = ["ArchiveImports"]

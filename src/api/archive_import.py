@@ -55,7 +55,7 @@ from . import schemas as s
 from .auth import PUBLIC
 from .inputs import IsoDate, line
 
-__all__ = ["ACTS", "ArchiveRefused", "ImportSummary", "Refusal", "import_archive"]
+__all__ = ["ACTS", "ArchiveRefused", "ImportSummary", "Refusal", "abandon_archive", "import_archive"]
 
 MAX_LINE_BYTES = 1_000_000  # one act; an application with its achievements is a few kilobytes
 
@@ -521,6 +521,10 @@ def import_archive(app: RegistryApp, content: bytes, clerk: Act, *, dry_run: boo
         summary.platforms, summary.batches = len(earlier["platforms"]), len(earlier["batches"])
         summary.already_recorded = int(earlier["acts"])
         return summary
+    if earlier is not None and earlier.get("abandoned_on") is not None:
+        raise RuleViolation("archive_import_abandoned",
+                            f"the import of this archive was abandoned on {earlier['abandoned_on']}: "
+                            f"{earlier['abandon_reasons']}; what it recorded stands")
     if earlier is not None and earlier["clerk"] != clerk.actor_id:
         raise RuleViolation("archive_import_of_another_clerk",
                             f"the import of this archive was started by {earlier['clerk']} and interrupted; "
@@ -555,3 +559,14 @@ def import_archive(app: RegistryApp, content: bytes, clerk: Act, *, dry_run: boo
     summary.platform_ids = {k: str(v) for k, v in run.platforms.items()}
     summary.position = done.position
     return summary
+
+
+def abandon_archive(app: RegistryApp, content: bytes, clerk: Act, reasons: str) -> str:
+    """Give up the interrupted import of the archive ``content`` (refused unless one is
+    running): the acts it recorded stand and the deadline watch stops waiting for it. Returns
+    the archive's SHA-256."""
+    if clerk.role is not Role.BUREAU:
+        raise InvalidInput("clerk_role_not_allowed", "archives are imported by a clerk of the bureau", "clerk")
+    sha = hashlib.sha256(content).hexdigest()
+    app.abandon_import(clerk, archive_sha256=sha, reasons=reasons)
+    return sha

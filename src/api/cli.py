@@ -271,12 +271,15 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
                                            help="The archive: one act a line, JSON, in calendar order"),
             clerk: str = typer.Option(..., "--clerk", help="The bureau account importing it (recorded as such)"),
             dry_run: bool = typer.Option(False, "--dry-run", help="Validate only: list every refusal, record nothing"),
+            abandon: str | None = typer.Option(
+                None, "--abandon", metavar="REASONS",
+                help="Give up this archive's interrupted import, saying why (what it recorded stands)"),
             ) -> None:
     """Import a past programme from its archive, whole or nothing (docs/IMPORT.md)."""
     from aggregates.clock import today_in_shanghai
     from aggregates.values import Act, Role
 
-    from .archive_import import ArchiveRefused, import_archive
+    from .archive_import import ArchiveRefused, abandon_archive, import_archive
     from .inputs import forbidden_character
 
     if not clerk.strip() or len(clerk) > 200 or forbidden_character(clerk, one_line=True):
@@ -293,6 +296,17 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
         if account is None or account.role is not Role.BUREAU or account.disabled_at is not None:
             console.print(f"[red]--clerk:[/] {act.actor_id!r} is not an enabled bureau account (platforms users list)")
             raise typer.Exit(2)
+        if abandon is not None:
+            if not abandon.strip() or len(abandon) > 4000 or forbidden_character(abandon):
+                console.print("[red]--abandon:[/] the reasons, at most 4000 printable characters")
+                raise typer.Exit(2)
+            try:
+                sha = abandon_archive(c.app, content, act, abandon)
+            except DomainError as exc:
+                console.print(f"[red]not abandoned:[/] {exc.code}: {exc.message}")
+                raise typer.Exit(1) from None
+            out.print(f"archive {sha[:16]}…: import abandoned; the acts it recorded stand")
+            return
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
             task = progress.add_task("validating the archive" if dry_run else "validating, then recording",
