@@ -111,7 +111,8 @@ class Refusal:
 
 
 class ArchiveRefused(Exception):
-    """An archive none of whose acts was recorded, with every refusal found."""
+    """An archive refused, with its summary: every refusal found and nothing recorded, or (outcome
+    ``interrupted``) the refusal that stopped the recording, the import left open."""
 
     def __init__(self, summary: ImportSummary) -> None:
         super().__init__(f"{len(summary.refusals)} refusal(s)")
@@ -130,7 +131,7 @@ class ImportSummary:
     outcome: Literal["imported", "resumed", "already_imported", "valid", "refused", "interrupted"]
     platforms: int = 0
     batches: int = 0
-    events: int = 0  # the domain events the archive's acts record (counted in the first phase)
+    events: int = 0  # the domain events the archive's acts record (counted in the validation)
     recorded: int = 0  # acts recorded by this run
     already_recorded: int = 0  # acts an interrupted run had recorded, answered from their records
     refusals: list[Refusal] = field(default_factory=list)
@@ -161,13 +162,12 @@ class _Run:
 @dataclass(frozen=True)
 class ActSpec:
     """An act of the archive: its command body, who may do it, the body's document fields that
-    the line's ``documents`` fill (in order), whether it names a platform, and the call."""
+    the line's ``documents`` fill (in order), and the call."""
 
     body: type[BaseModel]
     roles: frozenset[Role]
     documents: tuple[str, ...]
     call: Callable[[_Run, ArchiveLine, Any, Act, dict[str, Any]], CommandResult]
-    platform: bool = True
 
 
 def _pid(run: _Run, ln: ArchiveLine) -> UUID:
@@ -285,7 +285,7 @@ APPLICANT = frozenset({Role.APPLICANT})
 # Every act an archive may hold, by the name its lines give; each mirrors one route of
 # api.routes_commands (the same body, the same roles, the same act's documents).
 ACTS: dict[str, ActSpec] = {
-    "admit_subfield": ActSpec(s.SubfieldAdmissionBody, BUREAU, ("document_ref",), _admit_subfield, platform=False),
+    "admit_subfield": ActSpec(s.SubfieldAdmissionBody, BUREAU, ("document_ref",), _admit_subfield),
     "apply": ActSpec(s.ApplyBody, APPLICANT, ("document_ref",), _apply),
     "intake": ActSpec(s.IntakeBody, AGENCY, ("document_ref",), _intake),
     "score_sheets": ActSpec(s.ScoreSheetsBody, frozenset({Role.SERVICE_AGENCY, Role.BUREAU}), ("meeting_ref",),
@@ -297,7 +297,7 @@ ACTS: dict[str, ActSpec] = {
                             vice_mayor_approval_ref=lambda b: b.vice_mayor_approval_ref,
                             funding_plan_ref=lambda b: b.funding_plan_ref,
                             subfield_exception=lambda b: b.subfield_exception)),
-    "publicity": ActSpec(ArchivePublicityBody, BUREAU, ("batch_ref",), _publicize, platform=False),
+    "publicity": ActSpec(ArchivePublicityBody, BUREAU, ("batch_ref",), _publicize),
     "objection": ActSpec(s.ObjectionBody, frozenset({Role.PUBLIC}), (), _object),
     "objection_resolution": ActSpec(s.ObjectionResolutionBody, BUREAU, ("vice_mayor_decision_ref",), _resolve),
     "notice": ActSpec(s.NoticeBody, BUREAU, ("document_ref",), _on("issue_notice")),
