@@ -436,3 +436,31 @@ def test_cli_abandon_is_refused_without_an_open_import(cli_env: Path) -> None:
     assert r.exit_code == 2  # the reasons go into the log: held to the edge rules
     r = runner.invoke(cli_app, ["import", str(ARCHIVE), "--clerk", "clerk-wang", "--abandon", "误导入"])
     assert r.exit_code == 1 and "archive_import_not_running" in r.output
+
+
+def test_art5_a_seat_taken_between_the_phases_interrupts_and_the_import_resumes_once_freed(
+        registry: RegistryApp) -> None:
+    content = ARCHIVE.read_bytes()
+    total = len(_lines())
+    rival: list[Driver] = []
+    steps = 0
+
+    def live_approval_meanwhile(n: int) -> None:
+        nonlocal steps
+        steps += n
+        if steps == total:  # validated against the store as it stood; now a live approval lands
+            rival.append(Driver(registry, subfield="智能算力").to("approved"))
+
+    with pytest.raises(ArchiveRefused) as stopped:
+        import_archive(registry, content, _clerk(), progress=live_approval_meanwhile)
+    summary = stopped.value.summary
+    assert summary.outcome == "interrupted" and summary.recorded > 0
+    [refusal] = summary.refusals
+    assert (refusal.code, refusal.article, refusal.act) == ("subfield_taken", "Art. 5", "approval")
+    assert registry.imports_running() == [summary.archive_sha256]  # open: the watch waits
+
+    rival[0].programme.withdraw(rival[0].pid, on=today_in_shanghai())  # the seat is freed
+    resumed = import_archive(registry, content, _clerk())
+    assert (resumed.outcome, resumed.already_recorded, resumed.recorded) == (
+        "resumed", summary.recorded, total - summary.recorded)
+    assert registry.get_platform(UUID(resumed.platform_ids["P3"])).status == "terminated"
