@@ -87,6 +87,9 @@ def test_no_decide_step_can_read_an_aggregate_but_through_its_unit_of_work(regis
             {"expert_id": "e", "expert_name": "专家", "affiliation": None, "scores": {}}]),
         lambda: registry.record_acceptance_deadline_missed(pid, today=date(2024, 1, 10)),
         lambda: registry.admit_late_acceptance(pid, bureau, justification="逾期说明"),
+        lambda: registry.start_import(bureau, archive_sha256="0" * 64, lines=1),
+        lambda: registry.abandon_import(bureau, archive_sha256="0" * 64, reasons="无法续导"),
+        lambda: registry.complete_import(bureau, archive_sha256="0" * 64, platforms={}, batches={}, acts=0),
     ):
         with contextlib.suppress(DomainError):  # a refusal still ran the decide step
             command()

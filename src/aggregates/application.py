@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Transcoder
 
+from .archive_imports import ArchiveImports
 from .batch import PublicityBatch
 from .calendar import WorkingDayCalendar
 from .committer import Committer
@@ -116,6 +117,19 @@ class RegistryApp(Application[UUID]):
             raise NotFound("subfield_not_found", f"no subfield {subfield!r} was admitted under {policy_ref}")
         return dict(register.admitted[subfield])
 
+    def archive_import(self, archive_sha256: str) -> dict[str, Any] | None:
+        """The import of the archive with this SHA-256 (started, maybe completed), or None."""
+        register = find(self.repository, ArchiveImports.create_id())
+        if not isinstance(register, ArchiveImports) or archive_sha256 not in register.imports:
+            return None
+        return dict(register.imports[archive_sha256])
+
+    def imports_running(self) -> list[str]:
+        """The archives (SHA-256) whose import was started and not completed: while one runs, no
+        missed deadline is recorded (:mod:`projections.deadline_watch`)."""
+        register = find(self.repository, ArchiveImports.create_id())
+        return register.running if isinstance(register, ArchiveImports) else []
+
     def commands_waiting(self) -> int:
         """How many commands are queued for the next group commit (0 where there is none)."""
         return self.committer.waiting()
@@ -170,6 +184,42 @@ class RegistryApp(Application[UUID]):
             return Decision(register, {"policy": policy.policy, "subfield": kept})
 
         return self.committer.run(Command("admit_subfield", act, idempotency, decide))
+
+    # ------------------------------------------------------------------ archive imports (档案导入)
+    def start_import(self, act: Act, *, archive_sha256: str, lines: int) -> CommandResult:
+        """Record that the clerk of ``act`` starts importing an archive (nothing, when resuming
+        an interrupted import of it): :mod:`aggregates.archive_imports`."""
+
+        def decide(uow: UnitOfWork) -> Decision:
+            register = uow.archive_imports(act)
+            register.start(archive_sha256, lines, act)
+            uow.save(register)
+            return Decision(register)
+
+        return self.committer.run(Command("start_import", act, None, decide))
+
+    def complete_import(self, act: Act, *, archive_sha256: str, platforms: dict[str, str],
+                        batches: dict[str, str], acts: int) -> CommandResult:
+        """Record that the import of an archive is complete, with what it created."""
+
+        def decide(uow: UnitOfWork) -> Decision:
+            register = uow.archive_imports(act)
+            register.complete(archive_sha256, platforms, batches, acts, act)
+            uow.save(register)
+            return Decision(register)
+
+        return self.committer.run(Command("complete_import", act, None, decide))
+
+    def abandon_import(self, act: Act, *, archive_sha256: str, reasons: str) -> CommandResult:
+        """Record that an interrupted import will not be resumed; what it recorded stands."""
+
+        def decide(uow: UnitOfWork) -> Decision:
+            register = uow.archive_imports(act)
+            register.abandon(archive_sha256, reasons, act)
+            uow.save(register)
+            return Decision(register)
+
+        return self.committer.run(Command("abandon_import", act, None, decide))
 
     # ------------------------------------------------------------------ Art. 8(2)-(5)
     def intake(self, platform_id: UUID, accepted: bool, reasons: str, act: Act, *,

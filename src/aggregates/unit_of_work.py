@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
 
+from .archive_imports import ArchiveImports
 from .errors import NotFound, StaleVersion
 from .idempotency import IdempotencyRecord
 from .platform import Platform
@@ -82,6 +83,11 @@ class UnitOfWork:
         """The subfields admitted under the policy (Art. 4), opened by ``act`` if none ever was."""
         register = self._find(SubfieldRegister.create_id(policy_ref))
         return register if register is not None else SubfieldRegister.open(policy_ref, act)
+
+    def archive_imports(self, act: Act) -> ArchiveImports:
+        """The register of archive imports, opened by ``act`` if nothing was ever imported."""
+        register = self._find(ArchiveImports.create_id())
+        return register if register is not None else ArchiveImports.open(act)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return self._find(aggregate_id) is not None

@@ -23,6 +23,7 @@ from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
 from .routes_auth import router as auth_router
 from .routes_commands import router as commands_router
+from .routes_imports import router as imports_router
 from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
 from .routes_queries import router as queries_router
@@ -79,6 +80,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     # decides how many are tried first: the reads the public and clients poll come first.
     app.include_router(queries_router, prefix=PREFIX)
     app.include_router(commands_router, prefix=PREFIX)
+    app.include_router(imports_router, prefix=PREFIX)
     app.include_router(auth_router, prefix=PREFIX)
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)

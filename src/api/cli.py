@@ -265,6 +265,88 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
         c.close()
 
 
+# ---------------------------------------------------------------------------- archive import
+@app.command("import")
+def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                           help="The archive: one act a line, JSON, in calendar order"),
+            clerk: str = typer.Option(..., "--clerk", help="The bureau account importing it (recorded as such)"),
+            dry_run: bool = typer.Option(False, "--dry-run", help="Validate only: list every refusal, record nothing"),
+            abandon: str | None = typer.Option(
+                None, "--abandon", metavar="REASONS",
+                help="Give up this archive's interrupted import, saying why (what it recorded stands)"),
+            ) -> None:
+    """Import a past programme from its archive, whole or nothing (docs/IMPORT.md)."""
+    from aggregates.clock import today_in_shanghai
+    from aggregates.values import Act, Role
+
+    from .archive_import import ArchiveRefused, abandon_archive, import_archive
+    from .inputs import forbidden_character
+
+    if not clerk.strip() or len(clerk) > 200 or forbidden_character(clerk, one_line=True):
+        console.print("[red]--clerk:[/] one line of at most 200 printable characters")
+        raise typer.Exit(2)
+    content = archive.read_bytes()
+    today = today_in_shanghai()
+    act = Act(clerk.strip(), Role.BUREAU, today, recorded_on=today)
+    c = _container()
+    try:
+        # The clerk named is the one the log will show as importing: an enabled bureau account,
+        # as POST /imports would have signed in with.
+        account = c.users.get(act.actor_id)
+        if account is None or account.role is not Role.BUREAU or account.disabled_at is not None:
+            console.print(f"[red]--clerk:[/] {act.actor_id!r} is not an enabled bureau account (platforms users list)")
+            raise typer.Exit(2)
+        if abandon is not None:
+            if not abandon.strip() or len(abandon) > 4000 or forbidden_character(abandon):
+                console.print("[red]--abandon:[/] the reasons, at most 4000 printable characters")
+                raise typer.Exit(2)
+            try:
+                sha = abandon_archive(c.app, content, act, abandon)
+            except DomainError as exc:
+                console.print(f"[red]not abandoned:[/] {exc.code}: {exc.message}")
+                raise typer.Exit(1) from None
+            out.print(f"archive {sha[:16]}…: import abandoned; the acts it recorded stand")
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("validating the archive" if dry_run else "validating, then recording",
+                                     total=None)
+            try:
+                summary = import_archive(c.app, content, act, dry_run=dry_run,
+                                         on_total=lambda n: progress.update(task, total=n),
+                                         progress=lambda n: progress.update(task, advance=n))
+            except ArchiveRefused as exc:
+                summary = exc.summary
+            except DomainError as exc:
+                console.print(f"[red]the import was refused:[/] {exc.code}: {exc.message}")
+                raise typer.Exit(1) from None
+            if summary.outcome in ("imported", "resumed"):
+                progress.update(task, description="building the read models")
+                c.runner.catch_up()
+    finally:
+        c.close()
+    _print_import(summary)
+    if summary.refusals:
+        raise typer.Exit(1)
+
+
+def _print_import(summary: Any) -> None:
+    """The summary of an import: what it holds, what it recorded, every refusal."""
+    if summary.refusals:
+        table = Table("line", "act", "code", "article", "field", "message", title="Refusals")
+        for r in summary.refusals:
+            table.add_row(str(r.line), r.act or "", r.code, r.article or "", r.field or "", r.message)
+        out.print(table)
+    words = {"imported": "imported", "resumed": "imported (an interrupted import resumed)",
+             "already_imported": "already imported: nothing recorded", "valid": "valid (dry run): nothing recorded",
+             "refused": "refused: nothing recorded",
+             "interrupted": "interrupted: the import stays open; settle the conflict and run it again to resume"}
+    out.print(f"archive {summary.archive_sha256[:16]}…: {words[summary.outcome]}")
+    out.print(f"{summary.platforms} platforms, {summary.batches} publicity batches, {summary.events} events, "
+              f"{summary.recorded} acts recorded now, {summary.already_recorded} recorded before, "
+              f"{len(summary.refusals)} refusals")
+
+
 # ---------------------------------------------------------------------------- projections
 def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt

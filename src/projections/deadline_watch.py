@@ -13,7 +13,10 @@ Exactly once: the domain refuses a second record of the same miss
 race on the platform's version, so the loser is decided again on the saved state and gets that
 refusal; a restarted watch reads the recorded miss from the read model or, if that lags, is
 refused the same way. A deadline whose year's working-day schedule is not loaded is skipped:
-pending, never guessed (:class:`~aggregates.errors.CalendarNotLoaded`).
+pending, never guessed (:class:`~aggregates.errors.CalendarNotLoaded`). While an archive import
+is running (:mod:`api.archive_import`: started and not completed, or interrupted and not yet
+resumed) a pass records nothing: the past programme's platforms cross their deadlines between
+its back-dated acts, and the acts that met them are still to come.
 
 :meth:`DeadlineWatch.tick` is one pass, on the caller's day, so tests run it without threads;
 :meth:`start` runs it in a daemon thread.
@@ -80,6 +83,13 @@ class DeadlineWatch:
         app = self.app
         with self.engine.connect() as conn:
             due = missed_acceptance_deadlines(conn, today, app.calendar, app.policies)
+        # While an archive is imported, its platforms pass their past deadlines between its
+        # back-dated acts: a miss recorded today would fall between them. Asked after the work
+        # list was read: an import's platforms reach the read models only after it started.
+        running = app.imports_running() if due else []
+        if running:
+            log.info("deadline watch waits: an archive import is running", extra={"archives": running})
+            return []
         recorded = []
         for pid in map(UUID, due):
             try:

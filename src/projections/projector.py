@@ -35,7 +35,8 @@ from .pending import Pending
 from .tables import MODEL_TABLES, MODELS
 from .views import summarize
 
-IGNORED_TOPIC_PREFIXES = ("platform-registry/IdempotencyRecord",)
+# Records the read models do not show: idempotency keys, and the register of archive imports.
+IGNORED_TOPIC_PREFIXES = ("platform-registry/IdempotencyRecord", "platform-registry/ArchiveImports")
 
 # Funding ledger (资金台账) kinds per event type.
 RELEASE_EVENTS = frozenset({"Withdrawn", "ApprovalRescinded", "Terminated", "Revoked"})
