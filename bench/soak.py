@@ -24,7 +24,7 @@ verify or reconcile failed, the runner did not catch up, a process died or did n
 SIGTERM, or a process's RSS grew between the end of minute 2 (minute 1 on a shorter run) and the
 end by more than ``--rss-margin`` (default 10 %, see ``RSS_MARGIN``).
 
-    python bench/soak.py [--minutes 10] [--threads 4] [--rate 20] [--rss-margin 0.10]
+    python bench/soak.py [--minutes 10] [--threads 4] [--rate 20] [--objections 0.4] [--rss-margin 0.10]
 """
 
 from __future__ import annotations
@@ -151,8 +151,10 @@ class Load:
     """``threads`` clients sharing ``rate`` requests/s; each answer is filed under the minute it
     was sent in."""
 
-    def __init__(self, root: str, token: str, platforms: list[str], threads: int, rate: float) -> None:
+    def __init__(self, root: str, token: str, platforms: list[str], threads: int, rate: float,
+                 objections: float = 0.4) -> None:
         self.root, self.token, self.platforms = root, token, platforms
+        self.objections = objections  # the share of requests that are objections (¾ public, ¼ on paper)
         self.threads, self.interval = threads, threads / rate
         self.minutes: list[Minute] = [Minute()]
         self.lock = threading.Lock()
@@ -167,17 +169,20 @@ class Load:
         """One request of the mix: (kind, method, path, headers, json)."""
         auth = {"Authorization": f"Bearer {self.token}"}
         pid = rnd.choice(self.platforms)
+        # Objections take the first ``objections`` of the roll; reads share the rest as 2:2:1.
+        share = self.objections
         roll = rnd.random()
+        reads = (roll - share) / (1 - share) if roll >= share else -1.0
         body = {"objector_name": f"浸泡测试{n % 1000:03d}", "contact": f"soak{n}@example.com",
                 "content": f"浸泡测试异议第 {n} 号：该平台的申报材料与实际情况不符，请核实。"}
-        if roll < 0.30:
+        if roll < share * 0.75:
             return "objection", "POST", f"/platforms/{pid}/objections", {}, body
-        if roll < 0.40:
+        if roll < share:
             today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
             return "paper-objection", "POST", f"/platforms/{pid}/objections", auth, body | {"business_date": today}
-        if roll < 0.60:
+        if reads < 0.4:
             return "publicity", "GET", "/publicity-list", auth, None
-        if roll < 0.80:
+        if reads < 0.8:
             return "ledger", "GET", "/funding-ledger", auth, None
         return "platform", "GET", f"/platforms/{pid}", auth, None
 
@@ -242,11 +247,16 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--threads", type=int, default=4, help="concurrent clients")
     parser.add_argument("--rate", type=float, default=20.0, help="requests per second, all clients together")
+    parser.add_argument("--objections", type=float, default=0.4,
+                        help="share of the requests that are objections (0: reads only, to tell the memory "
+                             "the objections add from what serving costs)")
     parser.add_argument("--rss-margin", type=float, default=RSS_MARGIN,
                         help="largest growth of a process's RSS allowed after minute 2, as a fraction")
     args = parser.parse_args()
     if args.minutes < 1:
         parser.error("--minutes must be at least 1")
+    if not 0 <= args.objections < 1:
+        parser.error("--objections must be at least 0 and below 1")
 
     import httpx
 
@@ -295,7 +305,7 @@ def main() -> int:
               f"{args.threads} clients; backends of {names['api']} and {names['runner']} killed each minute",
               flush=True)
 
-        load = Load(root, token, platforms, args.threads, args.rate)
+        load = Load(root, token, platforms, args.threads, args.rate, args.objections)
         killer = _connect(base, "soak-driver")
         load.start()
         for m in range(args.minutes):
