@@ -21,7 +21,8 @@ default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), which it drops a
 
 It exits 1 if any answer was a 5xx or a transport error other than a refused connection,
 verify or reconcile failed, the runner did not catch up, a process died or did not stop on
-SIGTERM, or a process's RSS grew between the end of minute 2 (minute 1 on a shorter run) and the
+SIGTERM, a traceback appeared in the server's or the runner's output (an API worker that died
+and was replaced answers nothing wrong, but must not pass), or a process's RSS grew between the end of minute 2 (minute 1 on a shorter run) and the
 end by more than ``--rss-margin`` (default 10 %, see ``RSS_MARGIN``).
 
     python bench/soak.py [--minutes 10] [--threads 4] [--rate 20] [--objections 0.4] [--rss-margin 0.10]
@@ -357,10 +358,24 @@ def main() -> int:
             print(f"stopped with SIGTERM: {stopped}")
         drop_schema(base, schema)
         print(f"schema {schema} dropped")
+        failures.extend(crashes(work))
     for f in failures:
         print(f"FAIL: {f}")
     print("soak OK" if not failures else f"soak FAILED ({len(failures)} check(s))")
     return 1 if failures else 0
+
+
+def crashes(work: Path) -> list[str]:
+    """A traceback in the server's or the runner's output: a process (an API worker that uvicorn
+    then replaced, a thread) failed, even if the answers never showed it."""
+    found = []
+    for name in ("server.log", "runner.log"):
+        lines = (work / name).read_text(errors="replace").splitlines() if (work / name).exists() else []
+        for i, text in enumerate(lines):
+            if text.startswith("Traceback (most recent call last)"):
+                cause = next((t for t in lines[i + 1:] if t and not t.startswith((" ", "\t"))), "?")
+                found.append(f"{name}, line {i + 1}: {cause[:200]}")
+    return found
 
 
 def report(minutes: list[Minute], checks: dict[str, int], args: argparse.Namespace, failures: list[str]) -> None:

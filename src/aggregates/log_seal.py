@@ -46,6 +46,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from .ddl_lock import SerialisedCreateTable
 from .writable import insert_retrying_read_only
 
 __all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_existing", "seal_rows", "stream_line"]
@@ -166,7 +167,7 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
 
-class SealedPostgresRecorder(PostgresApplicationRecorder):
+class SealedPostgresRecorder(SerialisedCreateTable, PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, sealing each write under its table lock."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

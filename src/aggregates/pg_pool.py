@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import AggregateRecorder, InterfaceError, OperationalError
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment
+
+from .ddl_lock import SerialisedCreateTable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ class PurgingPostgresDatastore(PostgresDatastore):
             raise
 
 
+class SerialisedAggregateRecorder(SerialisedCreateTable, PostgresAggregateRecorder):
+    """The library's aggregate recorder (the snapshots'), its tables created under the DDL lock."""
+
+
 SNAPSHOT_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # at most two connections
 
 
@@ -56,6 +62,8 @@ class PurgingPostgresFactory(PostgresFactory):
     builds its datastore inside ``__init__`` from some twenty settings; changing the built
     object's class keeps every one of them, and the snapshots' datastore is built from the same
     settings but the pool's size."""
+
+    aggregate_recorder_class = SerialisedAggregateRecorder
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)

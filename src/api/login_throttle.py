@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, text, update
 from sqlalchemy.engine import Engine
 
+from aggregates.ddl_lock import hold_ddl_lock
+
 from .users import USERNAME, users_table
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,9 @@ class LoginThrottle:
         self.clock = clock
 
     def create_table(self) -> None:
-        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            hold_ddl_lock(conn)
+            metadata.create_all(conn)
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds until the account and the address may try again; 0 when neither is locked."""

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.credit_code import validate_credit_code
+from aggregates.ddl_lock import hold_ddl_lock
 from aggregates.errors import InvalidInput
 from aggregates.event_table import store_adapter
 from aggregates.store import StoreConfig
@@ -101,7 +102,9 @@ class UserRepository:
 
     def create_table(self) -> None:
         """The table, created or brought up to date (columns added since it was first released)."""
-        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            hold_ddl_lock(conn)
+            metadata.create_all(conn)
         have = {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}
         for name in _ADDED_COLUMNS:
             if name in have:

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from aggregates.ddl_lock import hold_ddl_lock
 from aggregates.event_table import WRITER_OPTION, store_adapter
 from aggregates.store import StoreConfig, StoreUnavailable
 
@@ -55,6 +56,7 @@ def ensure_schema(engine: sa.Engine) -> None:
     """Create whatever read-model table is missing (a fresh store, or tables dropped by an
     operator: they are refilled from position 0 because their position row goes with them)."""
     with write_transaction(engine) as conn:
+        hold_ddl_lock(conn)
         POSITIONS_MD.create_all(conn, checkfirst=True)
         inspector = sa.inspect(conn)
         existing = set(inspector.get_table_names())

@@ -18,10 +18,10 @@ from uuid import UUID
 
 import psycopg
 import sqlalchemy as sa
-from eventsourcing.persistence import IntegrityError, InternalError, ProgrammingError
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
+from ..ddl_lock import DDL_LOCK
 from ..log_seal import TABLE as SEAL_TABLE
 from ..log_seal import seal_existing
 from ..store import StoreConfig, StoreUnavailable
@@ -161,25 +161,19 @@ class PostgresEventTable(DatabaseEventTable):
             yield _PostgresBeside(cur, self.schema)
 
     def _prepare(self, tables: TableSet) -> None:
-        """Create and migrate in one transaction; a concurrent first use by another process can
-        make the catalogue refuse one of two racing CREATE/ALTER statements, so it is tried
-        twice (the second attempt finds everything in place)."""
-        for attempt in (1, 2):
-            try:
-                with self.datastore.transaction(commit=True) as cur:
-                    for name, columns in tables.tables:
-                        cur.execute(SQL("CREATE TABLE IF NOT EXISTS {} (" + columns.format(**TYPES) + ")").format(
-                            self._named(name)))
-                    for table, column, kind in tables.added:
-                        cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-                                    "AND table_name = %s AND column_name = %s", (self.schema, table, column))
-                        if cur.fetchone() is None:
-                            alter = "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} " + kind.format(**TYPES)
-                            cur.execute(SQL(alter).format(self._named(table), SQL(column)))
-                return
-            except (IntegrityError, InternalError, ProgrammingError):
-                if attempt == 2:
-                    raise
+        """Create and migrate in one transaction, under the DDL lock (:mod:`aggregates.ddl_lock`):
+        a concurrent first use by another process waits, then finds everything in place."""
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+            for name, columns in tables.tables:
+                cur.execute(SQL("CREATE TABLE IF NOT EXISTS {} (" + columns.format(**TYPES) + ")").format(
+                    self._named(name)))
+            for table, column, kind in tables.added:
+                cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                            "AND table_name = %s AND column_name = %s", (self.schema, table, column))
+                if cur.fetchone() is None:
+                    alter = "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} " + kind.format(**TYPES)
+                    cur.execute(SQL(alter).format(self._named(table), SQL(column)))
 
     def _named(self, name: str) -> Composable:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(name))
