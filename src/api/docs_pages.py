@@ -12,7 +12,10 @@ Each page carries a Content-Security-Policy that allows exactly what it needs fr
 and nothing from elsewhere: its scripts from here, plus its one inline start-up script by hash;
 styles from here and inline (both libraries set style attributes as they render); images from
 here and ``data:`` (Swagger UI's icons); requests (the OpenAPI document, "Try it out") to here;
-ReDoc's search worker from a ``blob:`` it builds itself.
+ReDoc's search worker from a ``blob:`` it builds itself. ReDoc's bundle always shows Redocly's
+logo from Redocly's CDN beside "API docs by Redocly" (no option turns it off): the policy
+refuses it before any request leaves the browser, and ReDoc hides the broken image
+(``tests/test_browser_docs.py`` checks both pages in Chromium with every other host cut off).
 """
 
 from __future__ import annotations
