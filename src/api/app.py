@@ -1,8 +1,8 @@
 """The FastAPI application: ``create_app(container=None)``.
 
 Under ``/api/v1``: authentication, the commands, the queries, the audit routes; the OpenAPI
-document at ``/docs`` (every body and every problem+json error is described); the public
-publicity page at ``/``.
+document at ``/openapi.json``, read at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) with no
+internet access (:mod:`api.docs_pages`); the public publicity page at ``/``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from . import errors
+from . import docs_pages, errors
 from .bootstrap import Container, build_container
 from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
@@ -73,7 +73,7 @@ def create_app(container: Container | None = None) -> FastAPI:
                 wired.stop_background()
 
     app = FastAPI(title="Platform registry (开放创新平台认定管理)", version="1.0.0", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.container = wired
     errors.install(app)
     # Routes are matched in order and no two match the same method and path, so the order only
@@ -84,6 +84,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=PREFIX)
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)
+    docs_pages.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)

@@ -24,6 +24,7 @@ from aggregates.values import Role
 from audit import timetravel
 from projections import queries
 from projections.runner import max_position
+from projections.xlsx_cells import XLSX_MEDIA_TYPE
 
 from . import schemas as s
 from .auth import Principal
@@ -230,6 +231,49 @@ def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: Annotated[int | None,
     name = f"funding-ledger-{fiscal_year}.csv" if fiscal_year else "funding-ledger.csv"
     return Response(data, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/funding-ledger/by-year", response_model=s.LedgerByYear, responses=READ_ERRORS,
+            summary="Funding ledger by fiscal year, as balances of outstanding commitments")
+async def funding_ledger_by_year(c: Wired, who: Ledger,
+                                 fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                                 min_position: MinPosition = None) -> Response:
+    """Per fiscal year and platform: the opening balance of outstanding commitments, the
+    year's commitments, releases, disbursements and recoveries, and the closing balance
+    (`closing = opening + commitments − releases − disbursements`; recoveries, money returned,
+    are reported beside). Each year's opening is the year before's closing."""
+    return _rendered(await _cached_body(c, ("funding-ledger-by-year", fiscal_year), min_position,
+                                        lambda conn: queries.funding_ledger_by_year(conn, fiscal_year=fiscal_year)))
+
+
+def _download(data: bytes, media_type: str, name: str) -> Response:
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/funding-ledger/by-year.csv", responses={200: {"content": {"text/csv": {}},
+                                                            "description": "UTF-8 CSV with BOM"}, **READ_ERRORS},
+            response_class=Response, summary="Funding ledger by fiscal year as CSV (Chinese headers, totals row)")
+def funding_ledger_by_year_csv(c: Wired, who: Ledger,
+                               fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                               min_position: MinPosition = None) -> Response:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        text = queries.ledger_by_year_csv(conn, fiscal_year=fiscal_year)
+    suffix = f"-{fiscal_year}" if fiscal_year else ""
+    return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"funding-ledger-by-year{suffix}.csv")
+
+
+@router.get("/funding-ledger/by-year.xlsx", responses={200: {"content": {XLSX_MEDIA_TYPE: {}},
+                                                             "description": "An Excel workbook"}, **READ_ERRORS},
+            response_class=Response, summary="Funding ledger by fiscal year as XLSX (numeric amounts, totals row)")
+def funding_ledger_by_year_xlsx(c: Wired, who: Ledger,
+                                fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                                min_position: MinPosition = None) -> Response:
+    await_position(c, min_position)
+    with c.engine.connect() as conn:
+        data = queries.ledger_by_year_xlsx(conn, fiscal_year=fiscal_year)
+    suffix = f"-{fiscal_year}" if fiscal_year else ""
+    return _download(data, XLSX_MEDIA_TYPE, f"funding-ledger-by-year{suffix}.xlsx")
 
 
 @router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines")

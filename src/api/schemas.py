@@ -489,6 +489,35 @@ class Ledger(Open):
     totals: LedgerTotals
 
 
+class YearBalanceOut(Open):
+    """Outstanding commitments over a fiscal year: closing = opening + commitments − releases −
+    disbursements; recoveries (money returned) beside."""
+
+    opening_balance: str
+    commitments: str
+    releases: str
+    disbursements: str
+    recoveries: str
+    closing_balance: str
+
+
+class PlatformYearOut(YearBalanceOut):
+    platform_id: str
+    name: str
+    host_unit: HostUnitOut
+
+
+class FiscalYearOut(Open):
+    fiscal_year: int
+    platforms: list[PlatformYearOut]
+    totals: YearBalanceOut
+
+
+class LedgerByYear(Open):
+    fiscal_years: list[FiscalYearOut]
+    totals: YearBalanceOut = Field(description="The first year's opening, the years' flows, the last year's closing")
+
+
 class HistoryEvent(Open):
     sequence: int
     type: str

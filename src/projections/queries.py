@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -31,6 +32,7 @@ from aggregates.rules import Rules
 from .csv_cells import SpreadsheetCsvWriter
 from .tables import LIVE
 from .views import objection_line
+from .xlsx_cells import spreadsheet_xlsx
 
 FEN = Decimal("0.01")
 LEDGER_KINDS = ("commitment", "release", "disbursement", "recovery")
@@ -318,6 +320,185 @@ def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
     return out.getvalue()
 
 
+# ---------------------------------------------------------------------- ledger by fiscal year 分年度资金台账
+@dataclass(frozen=True)
+class YearBalance:
+    """One platform's (or a total's) outstanding commitments over one fiscal year, in fen.
+
+    The balance is of *outstanding commitments* (未拨付承诺余额): money the bureau committed at
+    approval (Art. 8(5)) that is neither released (a platform withdrawn, rescinded, terminated
+    or revoked after approval: Art. 8, 9, 13) nor disbursed yet (Art. 9(3)).
+    ``closing = opening + commitments − releases − disbursements``, and a year's opening is the
+    previous year's closing (0 before the first entry). Recoveries (追回, Art. 13) are money a
+    host unit returned after a disbursement: reported beside, they change no commitment.
+    """
+
+    opening: int
+    commitments: int = 0
+    releases: int = 0
+    disbursements: int = 0
+    recoveries: int = 0
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.commitments - self.releases - self.disbursements
+
+    def plus(self, other: YearBalance) -> YearBalance:
+        return YearBalance(self.opening + other.opening, self.commitments + other.commitments,
+                           self.releases + other.releases, self.disbursements + other.disbursements,
+                           self.recoveries + other.recoveries)
+
+    def yuan(self) -> dict[str, Decimal]:
+        """The six figures as ``Decimal`` yuan with two places."""
+        return {"opening_balance": _yuan(self.opening), "commitments": _yuan(self.commitments),
+                "releases": _yuan(self.releases), "disbursements": _yuan(self.disbursements),
+                "recoveries": _yuan(self.recoveries), "closing_balance": _yuan(self.closing)}
+
+
+@dataclass(frozen=True)
+class PlatformYear:
+    """A platform's line in a fiscal year: who it is, and its :class:`YearBalance`."""
+
+    platform_id: str
+    name: str
+    host_name: str
+    host_credit_code: str
+    balance: YearBalance
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    year: int
+    platforms: list[PlatformYear]
+    totals: YearBalance
+
+
+@dataclass(frozen=True)
+class LedgerByYear:
+    years: list[FiscalYear]
+
+    @property
+    def totals(self) -> YearBalance:
+        """Over the years shown: the first year's opening, every year's flows, so that its
+        closing is the last year's."""
+        if not self.years:
+            return YearBalance(0)
+        flows = YearBalance(0)
+        for y in self.years:
+            flows = flows.plus(y.totals)
+        return YearBalance(self.years[0].totals.opening, flows.commitments, flows.releases, flows.disbursements,
+                           flows.recoveries)
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(int(fen)) / 100).quantize(FEN)
+
+
+def ledger_by_year(conn: Any, fiscal_year: int | None = None) -> LedgerByYear:
+    """The funding ledger as balances per fiscal year (财政年度, the calendar year of an entry's
+    business date) and platform (:class:`YearBalance` says what the balance is).
+
+    Every year from the ledger's first to its last is shown, a year without entries too, so
+    that each opening is the year before's closing; with ``fiscal_year``, that year only (its
+    opening from every earlier entry). A platform appears in a year when it has an opening
+    balance or an entry in it, in the order platforms entered the ledger (their first entry's
+    business date), with its name and host unit as they stand now. Sums are exact (integer fen)
+    and reconcile with :func:`funding_ledger`'s totals."""
+    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
+    sums: dict[tuple[int, str], dict[str, int]] = {}
+    for r in conn.execute(sa.select(t.c.fiscal_year, t.c.platform_id, t.c.kind, sa.func.sum(t.c.amount_fen))
+                          .group_by(t.c.fiscal_year, t.c.platform_id, t.c.kind)):
+        sums.setdefault((int(r[0]), r[1]), {})[r[2]] = int(r[3])
+    if not sums:
+        return LedgerByYear([FiscalYear(fiscal_year, [], YearBalance(0))] if fiscal_year is not None else [])
+    firsts = conn.execute(sa.select(t.c.platform_id, sa.func.min(t.c.business_date), sa.func.min(t.c.position))
+                          .group_by(t.c.platform_id)).all()
+    order = [r[0] for r in sorted(firsts, key=lambda r: (_as_day(r[1]), int(r[2])))]
+    # Who each platform is: its read model now; else (the platforms model rebuilding) the
+    # platform's id as its name and its latest ledger entry's host unit.
+    names = {r.id: (r.name, r.host_name, r.host_credit_code)
+             for r in conn.execute(sa.select(p.c.id, p.c.name, p.c.host_name, p.c.host_credit_code)
+                                   .where(p.c.id.in_(order)))}
+    missing = [pid for pid in order if pid not in names]
+    if missing:
+        for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
+                              .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
+            names[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
+    first_year, last_year = min(y for y, _ in sums), max(y for y, _ in sums)
+    if fiscal_year is not None:
+        first_year, last_year = min(first_year, fiscal_year), fiscal_year
+    outstanding: dict[str, int] = {}
+    years = []
+    for year in range(first_year, last_year + 1):
+        lines, total = [], YearBalance(0)
+        for pid in order:
+            s = sums.get((year, pid), {})
+            opening = outstanding.get(pid, 0)
+            if not s and not opening:
+                continue
+            b = YearBalance(opening, s.get("commitment", 0), s.get("release", 0), s.get("disbursement", 0),
+                            s.get("recovery", 0))
+            outstanding[pid] = b.closing
+            lines.append(PlatformYear(pid, *names[pid], b))
+            total = total.plus(b)
+        if fiscal_year is None or year == fiscal_year:
+            years.append(FiscalYear(year, lines, total))
+    return LedgerByYear(years)
+
+
+def _balance_json(b: YearBalance) -> dict[str, str]:
+    return {k: str(v) for k, v in b.yuan().items()}
+
+
+def funding_ledger_by_year(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
+    """``GET /funding-ledger/by-year``: :func:`ledger_by_year` as JSON, money as two-place
+    decimal strings."""
+    report = ledger_by_year(conn, fiscal_year)
+    return {
+        "fiscal_years": [{
+            "fiscal_year": y.year,
+            "platforms": [{"platform_id": line.platform_id, "name": line.name,
+                           "host_unit": {"name": line.host_name, "credit_code": line.host_credit_code},
+                           **_balance_json(line.balance)} for line in y.platforms],
+            "totals": _balance_json(y.totals),
+        } for y in report.years],
+        "totals": _balance_json(report.totals),
+    }
+
+
+BY_YEAR_HEADER = ("财政年度", "平台编号", "平台名称", "依托单位", "统一社会信用代码", "年初承诺余额", "本年承诺",
+                  "本年释放", "本年拨付", "本年追回", "年末承诺余额")
+
+
+def _by_year_table(report: LedgerByYear) -> tuple[list[list[Any]], list[Any]]:
+    """The export's rows (year by year, platforms in ledger order) and its totals row (合计)."""
+    rows = [[y.year, line.platform_id, line.name, line.host_name, line.host_credit_code,
+             *line.balance.yuan().values()] for y in report.years for line in y.platforms]
+    return rows, ["合计", None, None, None, None, *report.totals.yuan().values()]
+
+
+def ledger_by_year_csv(conn: Any, fiscal_year: int | None = None) -> str:
+    """``GET /funding-ledger/by-year.csv``: :func:`ledger_by_year` as CSV, as
+    :func:`ledger_csv` writes (BOM, CRLF, plain two-place amounts, text cells neutralised),
+    with Chinese headers and a totals row (合计: the first year's opening, the flows summed,
+    the last year's closing)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = SpreadsheetCsvWriter(out)
+    rows, totals = _by_year_table(ledger_by_year(conn, fiscal_year))
+    for row in (BY_YEAR_HEADER, *rows, totals):
+        w.writerow(row)
+    return out.getvalue()
+
+
+def ledger_by_year_xlsx(conn: Any, fiscal_year: int | None = None) -> bytes:
+    """``GET /funding-ledger/by-year.xlsx``: the same table as :func:`ledger_by_year_csv` in a
+    workbook: amounts are numeric cells with the ``0.00`` format, text cells are neutralised
+    against formulas (:mod:`projections.xlsx_cells`)."""
+    rows, totals = _by_year_table(ledger_by_year(conn, fiscal_year))
+    return spreadsheet_xlsx("资金台账（分年度）", BY_YEAR_HEADER, rows, totals)
+
+
 # ---------------------------------------------------------------------- deadlines 期限
 def deadlines(
     conn: Any, today: date, calendar: WorkingDayCalendar | None = None, policies: PolicyRegistry | None = None,
@@ -379,5 +560,6 @@ def missed_acceptance_deadlines(
 
 
 __all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
-           "ledger_csv", "ledger_totals_fen", "deadlines", "missed_acceptance_deadlines", "InvalidCursor",
-           "fen_to_money"]
+           "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
+           "ledger_by_year_xlsx", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
+           "InvalidCursor", "fen_to_money"]
