@@ -2,7 +2,7 @@
 
 Under ``/api/v1``: authentication, the commands, the queries, the audit routes; the OpenAPI
 document at ``/docs`` (every body and every problem+json error is described); the public
-publicity page at ``/``.
+publicity page at ``/``; the staff workbench at ``/staff/``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .routes_imports import router as imports_router
 from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
 from .routes_queries import router as queries_router
+from .routes_staff import router as staff_router
 from .schemas import Problem
 from .settings import Settings
 
@@ -84,6 +85,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=PREFIX)
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)
+    app.include_router(staff_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
