@@ -145,7 +145,8 @@ def login(request: Request, c: Wired, username: Annotated[str, Form()] = "",
     if result.locked_for:
         minutes = max(1, math.ceil(result.locked_for / 60))
         return _login_form(request, username,
-                           f"密码错误次数过多，该账号或本网络地址已被暂时锁定，请约 {minutes} 分钟后再试。", 429, headers={"Retry-After": str(result.locked_for)})
+                           f"密码错误次数过多，该账号或本网络地址已被暂时锁定，请约 {minutes} 分钟后再试。", 429,
+                           headers={"Retry-After": str(result.locked_for)})
     user = result.user
     if user is None:
         return _login_form(request, username, "用户名或密码不正确。", 401)
