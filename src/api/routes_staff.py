@@ -32,7 +32,7 @@ from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container
 from .page_security import CSRF_FIELD, CsrfError, client_address, csrf_for, secure_headers
-from .routes_page import templates
+from .routes_page import cn_date, templates
 from .sign_in import sign_in
 from .staff_dossier import SUMMARY_READERS, Hidden, Refused, dossier
 from .staff_inbox import inbox
@@ -56,8 +56,12 @@ FIELD_CN = {
     "task_book_version": "依据任务书版本", "justification": "理由说明", "document_ref": "文号", "plaque_no": "牌匾编号",
     "recognized_on": "认定日期", "kind": "变更类型", "description": "变更说明", "new_value": "变更后内容",
     "reported_on": "报告日期", "decision": "决定", "reasons": "理由", "decided_on": "决定日期", "change_id": "编号",
-    "subfield_exception": "细分领域例外情形", "admitted_on": "准予日期",
+    "subfield_exception": "细分领域例外情形", "admitted_on": "准予日期", "name": "名称", "target": "目标",
+    "achieved": "是否完成", "actual": "实际完成",
 }
+VALUE_CN = {"qualified": "合格", "unqualified": "不合格", "approved": "批准", "rejected": "不予批准",
+            "trimmed_mean": "去掉一个最高分和一个最低分后的平均分", "mean": "平均分"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 STAGE_CN = {"applied": "申请", "accepted": "受理", "reviewed": "评审完成", "inspected": "实地考察",
             "approved": "审定", "in_publicity": "公示", "notified": "行文下达", "under_construction": "签订任务书",
             "acceptance_applied": "申请验收", "qualified": "验收合格", "recognized": "认定授牌",
@@ -69,6 +73,8 @@ LOGIN = "/staff/login"
 templates.env.filters["role_cn"] = lambda r: ROLE_CN.get(str(r), str(r))
 templates.env.filters["outcome_cn"] = lambda o: OUTCOME_CN.get(o, str(o))
 templates.env.filters["field_cn"] = lambda k: FIELD_CN.get(str(k), str(k))
+templates.env.filters["value_cn"] = lambda v: (
+    cn_date(v) if isinstance(v, str) and ISO_DATE.fullmatch(v) else VALUE_CN.get(v, v) if isinstance(v, str) else v)
 templates.env.filters["stage_cn"] = lambda k: STAGE_CN.get(str(k), str(k))
 
 
