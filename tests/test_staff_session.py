@@ -155,3 +155,18 @@ def test_an_expert_has_no_dossier(api: Api) -> None:
     staff.sign_in("expert1")
     r = staff.get(f"/staff/platforms/{pid}")
     assert r.status_code == 403 and "无权访问" in r.text
+
+
+def test_the_public_has_no_workbench(api: Api) -> None:
+    """Even a well-signed session of a live account is no session when it names the public role."""
+    from datetime import UTC, datetime
+
+    from aggregates.values import Role
+    from api.staff_session import Sessions
+    from api.users import User
+
+    settings = api.container.settings
+    forged = Sessions(settings.secret_key, settings.token_minutes * 60).issue(
+        User("bureau", Role.PUBLIC, None, datetime.now(UTC)))
+    api.client.cookies.set("staff_session", forged, path="/staff")
+    assert Staff(api).get("/staff/").status_code == 303
