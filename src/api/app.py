@@ -2,7 +2,8 @@
 
 Under ``/api/v1``: authentication, the commands, the queries, the audit routes; the OpenAPI
 document at ``/openapi.json``, read at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) with no
-internet access (:mod:`api.docs_pages`); the public publicity page at ``/``.
+internet access (:mod:`api.docs_pages`); the public publicity page at ``/``; the staff workbench
+at ``/staff/``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .routes_imports import router as imports_router
 from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
 from .routes_queries import router as queries_router
+from .routes_staff import router as staff_router
 from .schemas import Problem
 from .settings import Settings
 
@@ -85,6 +87,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)
     docs_pages.install(app)
+    app.include_router(staff_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)

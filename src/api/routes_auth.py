@@ -12,7 +12,7 @@ from .bootstrap import Container
 from .deps import get_container
 from .errors import ProblemException, problem_responses
 from .schemas import Token
-from .users import USERNAME
+from .sign_in import sign_in
 
 router = APIRouter(tags=["authentication"])
 
@@ -31,19 +31,13 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
     passwords for one account or from one client address lock further attempts for a while
     (429 with ``Retry-After``), the right password included."""
     address = request.client.host if request.client else "unknown"
-    wait = c.throttle.retry_after(form.username, address)
-    if wait:
-        raise _locked(wait)
-    user = None
-    if USERNAME.match(form.username) and len(form.password) <= 1024:  # no account has another name
-        user = c.users.authenticate(form.username, form.password)
+    result = sign_in(c.users, c.throttle, form.username, form.password, address)
+    if result.locked_for:
+        raise _locked(result.locked_for)
+    user = result.user
     if user is None:
-        wait = c.throttle.failed(form.username, address)
-        if wait:
-            raise _locked(wait)
         raise ProblemException(401, "invalid_credentials", "wrong username or password",
                                headers={"WWW-Authenticate": "Bearer"})
-    c.throttle.succeeded(user.username)
     access, lifetime = issue_token(c.settings.secret_key, user.username, user.role, user.credit_code,
                                    c.settings.token_minutes, version=user.token_version)
     return Token(access_token=access, expires_in=lifetime, role=user.role.value)

@@ -184,6 +184,9 @@ class Projector:
                     # Objections are rows of their own (rm_platform_objections).
                     "summary": json.dumps(summarize(p, objections=False), ensure_ascii=False,
                                           separators=(",", ":")),
+                    "co_builder_codes": json.dumps(sorted({str(b["credit_code"]) for b in p.co_builders
+                                                           if b.get("credit_code")})),
+                    "scored_by": json.dumps(sorted(p.scores)),
                 })
             self._dirty_platforms.clear()
         if self._dirty_seats:

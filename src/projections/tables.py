@@ -48,7 +48,11 @@ def _columns(table: str) -> list[sa.Column]:
                 c("name", T, nullable=False), c("subfield", T, nullable=False),
                 c("host_credit_code", S(18), nullable=False), c("host_name", T, nullable=False),
                 c("status", S(32), nullable=False), c("version", I, nullable=False),
-                c("position", B, nullable=False), c("summary", T, nullable=False)]
+                c("position", B, nullable=False), c("summary", T, nullable=False),
+                # Art. 8(3) recusal on the read side (the staff workbench's scoring list): the
+                # co-builders' credit codes (JSON list; the host's is its own column) and the
+                # experts who have scored (JSON list of actor ids).
+                c("co_builder_codes", T, nullable=False), c("scored_by", T, nullable=False)]
     if table == "rm_platform_objections":
         # 异议: one row per objection, so that an objection costs a row, not a re-rendering of
         # every earlier one in the platform's summary. Never the objector's identity.
