@@ -22,8 +22,9 @@ default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), which it drops a
 It exits 1 if any answer was a 5xx or a transport error other than a refused connection,
 verify or reconcile failed, the runner did not catch up, a process died or did not stop on
 SIGTERM, a traceback appeared in the server's or the runner's output (an API worker that died
-and was replaced answers nothing wrong, but must not pass), or a process's RSS grew between the end of minute 2 (minute 1 on a shorter run) and the
-end by more than ``--rss-margin`` (default 10 %, see ``RSS_MARGIN``).
+and was replaced answers nothing wrong, but must not pass), or a process's RSS grew between
+the end of minute 2 (minute 1 on a shorter run) and the end by more than ``--rss-margin``
+(default 10 %, see ``RSS_MARGIN``).
 
     python bench/soak.py [--minutes 10] [--threads 4] [--rate 20] [--objections 0.4] [--rss-margin 0.10]
 """

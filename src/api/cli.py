@@ -28,9 +28,9 @@ from aggregates.errors import DomainError
 from aggregates.private_files import open_private
 from aggregates.store import StoreUrlError
 
+from .allocator import tune_allocator
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail, settings_or_exit
-from .malloc_arenas import limit_malloc_arenas
 from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     if workers > 1 and settings.runs_projections:
         console.print("[yellow]note:[/] every worker will also run the read-model runner "
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
-    limit_malloc_arenas()  # here and in the workers, which take it from the environment
+    tune_allocator()  # here and in the workers, which take it from the environment
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
                   f"store {settings.store.masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
@@ -365,7 +365,7 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
     # Ctrl-C would, with exit 0; once the runner follows the log, SIGTERM stops it between batches.
     signal.signal(signal.SIGTERM, _interrupt)
     name_postgres_sessions("platforms-projections")
-    limit_malloc_arenas()
+    tune_allocator()
     configure()
     try:
         c = _container()

@@ -302,13 +302,13 @@ def name_postgres_sessions(name: str) -> None:
     os.environ.setdefault("PGAPPNAME", name)
 
 
-def malloc_arena_limit(default: int) -> int | None:
-    """How many glibc malloc arenas this process and those it starts may use
-    (:mod:`api.malloc_arenas`): ``MALLOC_ARENA_MAX`` if the operator set it, else ``default``,
-    which is put in the environment for the child processes (glibc reads it as they start).
-    None when the operator's value is not a whole number (glibc ignores it too)."""
-    chosen = os.environ.setdefault("MALLOC_ARENA_MAX", str(default))
-    return int(chosen) if chosen.isascii() and chosen.isdigit() else None
+def malloc_tuning(defaults: dict[str, int]) -> dict[str, int | None]:
+    """glibc's allocator settings for this process and those it starts (:mod:`api.allocator`):
+    each variable of ``defaults`` as the operator set it, else its default, which is put in the
+    environment for the child processes (glibc reads it as they start). None for a value that
+    is not a whole number (glibc ignores it too)."""
+    chosen = {name: os.environ.setdefault(name, str(value)) for name, value in defaults.items()}
+    return {name: int(v) if v.isascii() and v.isdigit() else None for name, v in chosen.items()}
 
 
 def _development_secret(path: Path) -> str:
