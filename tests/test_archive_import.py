@@ -325,8 +325,9 @@ def test_imports_are_the_bureau_s(api: Api) -> None:
     assert _positions(api.container.app) == 0
 
 
-def test_art9_1_deadline_watch_records_no_miss_while_an_import_is_open(registry: RegistryApp) -> None:
-    content = ARCHIVE.read_bytes()
+def _interrupt_before_the_acceptance_applications(registry: RegistryApp) -> None:
+    """Import the example archive, stopped (as by Ctrl-C) just before its first acceptance
+    application is recorded: the import stays open, the task books' deadlines pass meanwhile."""
     lines = _lines()
     before_acceptance = next(i for i, x in enumerate(lines) if x["act"] == "acceptance_application")
     steps = 0
@@ -338,14 +339,18 @@ def test_art9_1_deadline_watch_records_no_miss_while_an_import_is_open(registry:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        import_archive(registry, content, _clerk(), progress=stop_before_acceptance)
+        import_archive(registry, ARCHIVE.read_bytes(), _clerk(), progress=stop_before_acceptance)
+
+
+def test_art9_1_deadline_watch_records_no_miss_while_an_import_is_open(registry: RegistryApp) -> None:
+    _interrupt_before_the_acceptance_applications(registry)
     engine = make_engine(registry.store)
     runner = ReadModelRunner(registry, engine)
     try:
         runner.catch_up()
         watch = DeadlineWatch(registry, engine, today=lambda: date(2026, 11, 30))
         assert watch.tick() == []  # three platforms past their 2023-11-30 deadline, the import open
-        summary = import_archive(registry, content, _clerk())
+        summary = import_archive(registry, ARCHIVE.read_bytes(), _clerk())
         assert summary.outcome == "resumed"
         runner.catch_up()
         assert watch.tick() == []  # each applied for acceptance in time
@@ -399,25 +404,13 @@ def test_the_line_is_held_to_the_live_command(memory_registry: RegistryApp) -> N
 
 
 def test_art9_1_an_abandoned_import_no_longer_holds_the_deadline_watch(registry: RegistryApp) -> None:
-    content = ARCHIVE.read_bytes()
-    lines = _lines()
-    before_acceptance = next(i for i, x in enumerate(lines) if x["act"] == "acceptance_application")
-    steps = 0
-
-    def stop_before_acceptance(n: int) -> None:
-        nonlocal steps
-        steps += n
-        if steps == len(lines) + before_acceptance:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        import_archive(registry, content, _clerk(), progress=stop_before_acceptance)
+    _interrupt_before_the_acceptance_applications(registry)
     with pytest.raises(Exception, match="archive_import_not_running|no import"):
         abandon_archive(registry, b"another archive", _clerk(), "误导入")
-    abandon_archive(registry, content, _clerk(), "档案缺失验收材料，无法续导")
+    abandon_archive(registry, ARCHIVE.read_bytes(), _clerk(), "档案缺失验收材料，无法续导")
     assert registry.imports_running() == []
     with pytest.raises(Exception, match="abandoned"):
-        import_archive(registry, content, _clerk())
+        import_archive(registry, ARCHIVE.read_bytes(), _clerk())
     engine = make_engine(registry.store)
     try:
         ReadModelRunner(registry, engine).catch_up()
