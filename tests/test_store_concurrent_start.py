@@ -23,7 +23,7 @@ def test_containers_started_at_once_on_a_fresh_schema_all_start(postgres_url: st
     from api.settings import Settings
 
     url, schema = fresh_schema(postgres_url)
-    start = threading.Barrier(4)
+    start = threading.Barrier(2)
     failures: list[BaseException] = []
 
     def start_one(k: int) -> None:
@@ -35,7 +35,7 @@ def test_containers_started_at_once_on_a_fresh_schema_all_start(postgres_url: st
         except BaseException as exc:  # noqa: BLE001 - collected and reported below
             failures.append(exc)
 
-    threads = [threading.Thread(target=start_one, args=(k,)) for k in range(4)]
+    threads = [threading.Thread(target=start_one, args=(k,)) for k in range(2)]
     try:
         for t in threads:
             t.start()
