@@ -74,6 +74,12 @@ def test_art5_a_refused_approval_shows_its_article_and_keeps_what_was_typed(api:
     for value in typed.values():
         assert f'value="{value}"' in r.text  # back on the form, as typed
     assert app.get_platform(second).status == "inspected"
+    # The same form, completed with the written justification Art. 5 asks for, then records.
+    again = {"csrf_token": hidden(r.text, "csrf_token"), "idempotency_key": hidden(r.text, "idempotency_key")}
+    check = _post(staff, path, again, **typed, subfield_exception="该领域需求旺盛，第二家平台侧重边缘算力。")
+    r = _post(staff, path, {**again, "step": "confirm", "confirmed_values": hidden(check.text, "confirmed_values")})
+    assert r.status_code == 303, r.text
+    assert app.get_platform(second).status == "approved"
 
 
 def test_a_validation_error_is_shown_beside_the_field_in_chinese(api: Api) -> None:
@@ -104,6 +110,8 @@ def test_art8_5_approval_asks_for_confirmation_and_records_once(api: Api) -> Non
     confirm = {**form, "step": "confirm", "confirmed_values": hidden(check.text, "confirmed_values")}
     tampered = confirm["confirmed_values"][:-1] + ("0" if confirm["confirmed_values"][-1] != "0" else "1")
     assert _post(staff, path, {**confirm, "confirmed_values": tampered}).status_code == 400
+    edit = _post(staff, path, {**confirm, "step": "edit"})  # 返回修改: the form again, as typed
+    assert edit.status_code == 200 and 'value="党组会〔2022〕12号"' in edit.text and "confirmed_values" not in edit.text
     for _ in range(2):  # a double click on 确认
         r = _post(staff, path, confirm)
         assert r.status_code == 303 and r.headers["location"] == f"/staff/platforms/{pid}"
@@ -184,3 +192,28 @@ def test_art8_7_a_notice_while_an_objection_is_pending_is_refused_with_its_artic
     assert 'class="refusal-article">Art. 8(7)<' in r.text and "objections_unresolved" in r.text
     assert 'value="长科发〔2022〕88号"' in r.text and "第八条（六）公示期满且异议处理完毕后方可联合行文" in r.text
     assert app.get_platform(pid).status == "in_publicity"
+
+
+def test_every_command_route_of_the_api_has_its_form() -> None:
+    from api.routes_commands import router
+    from api.staff_forms import ACTS
+
+    routes = {route.endpoint for route in router.routes}  # type: ignore[attr-defined]
+    assert routes == {act.endpoint for act in ACTS.values()}
+    assert all(act.roles for act in ACTS.values())
+
+
+def test_art8_6_a_publicity_batch_through_the_form(api: Api) -> None:
+    app = api.container.app
+    first, second = Driver(app).to("approved").pid, Driver(app, subfield="智能传感器").to("approved").pid
+    staff = Staff(api)
+    staff.sign_in("bureau")
+    assert 'href="/staff/acts/publicity"' in staff.get("/staff/acts/").text
+    path = "/staff/acts/publicity"
+    r = _post(staff, path, _form(staff, path), batch_ref="长科公示〔2022〕7号", media="长沙晚报",
+              start_date="2022-09-29", platform_ids=f"{first}\n\n{second}\n", business_date="2022-09-28")
+    assert r.status_code == 303 and r.headers["location"] == f"/staff/platforms/{first}", r.text
+    assert {app.get_platform(first).status, app.get_platform(second).status} == {"in_publicity"}
+    bad = _post(staff, path, _form(staff, path), batch_ref="长科公示〔2022〕8号", media="长沙晚报",
+                start_date="2022-09-29", platform_ids="not-an-id")
+    assert bad.status_code == 422 and "第 1 行" in _error_beside(bad.text, "platform_ids")

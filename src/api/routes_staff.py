@@ -7,6 +7,8 @@ procedure behind ``POST /api/v1/auth/token``); the session is a signed cookie
 Every form (sign-in, sign-out) carries the public page's CSRF token (:mod:`api.page_security`).
 Pages are never cached and carry the public page's security headers.
 
+The forms of every act (办理) are :mod:`api.routes_staff_forms`'s.
+
 Routes: ``GET /staff/login``, ``POST /staff/login``, ``POST /staff/logout``, ``GET /staff/``
 (the inbox), ``GET /staff/platforms/{id}`` (``?as_of_date=`` or ``?as_of_version=``: the
 bureau's and the auditors' earlier states).

@@ -194,7 +194,7 @@ def _submit(request: Request, act_key: str, platform_id: str | None, posted: dic
     elif act.key == "publicity":
         target = _dossier(data["platforms"][0]["id"], who)
     else:
-        target = "/staff/?done=" + act.key
+        target = "/staff/acts/"  # a subfield: no dossier to show
     log.info("workbench act recorded", extra={"act": act.key, "replayed": "idempotent-replayed" in response.headers})
     return secure_headers(RedirectResponse(target, status_code=303), no_store=True)
 

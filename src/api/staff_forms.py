@@ -24,6 +24,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError, WithJsonSchema
@@ -50,13 +51,13 @@ class ActForm:
     path_param: str | None = None
     roles_override: frozenset[Role] | None = None
 
-    @property
+    @cached_property
     def body(self) -> type[BaseModel]:
         annotation = inspect.signature(self.endpoint, eval_str=True).parameters["body"].annotation
         assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
         return annotation
 
-    @property
+    @cached_property
     def roles(self) -> frozenset[Role]:
         """Who may make the act: the route's own ``require_roles`` set."""
         if self.roles_override is not None:
