@@ -90,7 +90,7 @@ def test_a_validation_error_is_shown_beside_the_field_in_chinese(api: Api) -> No
     r = _post(staff, path, _form(staff, path), findings="现场\x00核查", document_ref="考察-1")
     assert r.status_code == 422
     assert _error_beside(r.text, "passed") == "必须填写。"
-    assert "控制字符（U+0000）" in _error_beside(r.text, "findings")
+    assert "不可见字符（U+0000）" in _error_beside(r.text, "findings")
     assert "提交未成功，请修改以下 2 处" in r.text and 'value="考察-1"' in r.text
     assert api.container.app.get_platform(pid).status == "reviewed"
 

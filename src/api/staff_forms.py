@@ -149,7 +149,7 @@ LABELS = {
 CHOICES = {
     "accepted": "受理", "not_accepted": "不予受理", "pilot": "中试", "industrial": "产业化", "upheld": "异议成立",
     "dismissed": "异议不成立", "qualified": "合格", "unqualified": "不合格", "unit_name": "依托单位名称",
-    "principal": "负责人", "goals": "建设目标", "budget": "经费预算", "cannot_fulfil_duties": "不能履行职责",
+    "principal": "负责人", "goals": "建设目标", "indicators": "考核指标", "budget": "经费预算", "cannot_fulfil_duties": "不能履行职责",
     "serious_adverse_impact": "造成严重不良影响", "acceptance_deadline_missed": "逾期未申请验收",
     "task_book_not_signed": "未签订任务书", "conditions_lost": "不再具备条件", "host_unit_request": "依托单位申请",
     "force_majeure": "不可抗力",
@@ -393,7 +393,7 @@ def _message(error: Any, values: dict[str, str], name: str) -> str:
         what = str(ctx.get("what", ""))
         code = re.search(r"U\+[0-9A-F]{4,6}", what)
         return "不能换行或含制表符。" if "line break" in what else \
-            f"含有不允许的控制字符（{code.group(0) if code else what}），请删除后再提交。"
+            f"含有不允许的不可见字符（{code.group(0) if code else what}），请删除后再提交。"
     n = ctx.get("n", ctx.get("min_length", ctx.get("max_length")))
     sentences = {
         "missing": "必须填写。", "string_too_short": "不能为空。" if n in (None, 1) else f"至少 {n} 个字符。",
