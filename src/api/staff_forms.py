@@ -149,7 +149,8 @@ LABELS = {
 CHOICES = {
     "accepted": "受理", "not_accepted": "不予受理", "pilot": "中试", "industrial": "产业化", "upheld": "异议成立",
     "dismissed": "异议不成立", "qualified": "合格", "unqualified": "不合格", "unit_name": "依托单位名称",
-    "principal": "负责人", "goals": "建设目标", "indicators": "考核指标", "budget": "经费预算", "cannot_fulfil_duties": "不能履行职责",
+    "principal": "负责人", "goals": "建设目标", "indicators": "考核指标",
+    "budget": "经费预算", "cannot_fulfil_duties": "不能履行职责",
     "serious_adverse_impact": "造成严重不良影响", "acceptance_deadline_missed": "逾期未申请验收",
     "task_book_not_signed": "未签订任务书", "conditions_lost": "不再具备条件", "host_unit_request": "依托单位申请",
     "force_majeure": "不可抗力",
