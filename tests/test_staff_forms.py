@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from aggregates.programme import Driver
-from api_client import HOST, Api, scores
+from api_client import EXPERT_AFFILIATIONS, HOST, Api, scores
 from demo_store import hidden
 from staff_client import Staff
 
@@ -217,3 +217,20 @@ def test_art8_6_a_publicity_batch_through_the_form(api: Api) -> None:
     bad = _post(staff, path, _form(staff, path), batch_ref="长科公示〔2022〕8号", media="长沙晚报",
                 start_date="2022-09-29", platform_ids="not-an-id")
     assert bad.status_code == 422 and "第 1 行" in _error_beside(bad.text, "platform_ids")
+
+
+def test_art8_3_the_service_agency_keys_in_a_meetings_score_sheets_one_line_each(api: Api) -> None:
+    app = api.container.app
+    pid = Driver(app).to("accepted").pid
+    staff = Staff(api)
+    staff.sign_in("service_agency")
+    path = f"/staff/platforms/{pid}/acts/score-sheets"
+    points = "; ".join(f"{criterion}={value}" for criterion, value in scores(api).items())
+    sheets = "\n".join(f"pool-00{i} | 专家{i} | {EXPERT_AFFILIATIONS[i]} | {points} | 同意" for i in (1, 2))
+    r = _post(staff, path, _form(staff, path), business_date="2022-03-10", meeting_ref="评审会-2022-01",
+              sheets=sheets)
+    assert r.status_code == 303, r.text
+    assert {"pool-001", "pool-002"} <= set(app.get_platform(pid).scores)
+    bad = _post(staff, path, _form(staff, path), business_date="2022-03-10", meeting_ref="评审会-2022-02",
+                sheets=f"pool-003 | 专家3 | {EXPERT_AFFILIATIONS[3]} | 没有分值 | 同意")
+    assert bad.status_code == 422 and "第 1 行“评分”应写作" in _error_beside(bad.text, "sheets")
