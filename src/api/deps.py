@@ -74,6 +74,8 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = f"require_{'_or_'.join(sorted(r.value for r in allowed))}"
+    # The workbench's forms read who may make an act from its route (api.staff_forms).
+    setattr(dependency, "roles", allowed)  # noqa: B010
     return dependency
 
 

@@ -7,6 +7,8 @@ procedure behind ``POST /api/v1/auth/token``); the session is a signed cookie
 Every form (sign-in, sign-out) carries the public page's CSRF token (:mod:`api.page_security`).
 Pages are never cached and carry the public page's security headers.
 
+The forms of every act (办理) are :mod:`api.routes_staff_forms`'s.
+
 Routes: ``GET /staff/login``, ``POST /staff/login``, ``POST /staff/logout``, ``GET /staff/``
 (the inbox), ``GET /staff/platforms/{id}`` (``?as_of_date=`` or ``?as_of_version=``: the
 bureau's and the auditors' earlier states).
@@ -35,6 +37,7 @@ from .page_security import CSRF_FIELD, CsrfError, client_address, csrf_for, secu
 from .routes_page import cn_date, templates
 from .sign_in import sign_in
 from .staff_dossier import SUMMARY_READERS, Hidden, Refused, dossier
+from .staff_forms import acts_for
 from .staff_inbox import inbox
 from .staff_session import SESSION_COOKIE, current_member, sessions_for
 
@@ -236,7 +239,8 @@ def dossier_page(platform_id: str, request: Request, c: Wired, as_of_date: str =
                 "所选日期早于该平台的申请日期，或所选版本超出其记录。"], who,
                 [(f"/staff/platforms/{pid}", "返回平台档案")])
         return not_found()
-    return render(request, "staff/dossier.html", {"d": view, "p": view["summary"], "pid": str(pid),
+    acts = [] if view["as_of"] else acts_for(who.role, on_platform=True)  # the forms of api.staff_forms
+    return render(request, "staff/dossier.html", {"d": view, "p": view["summary"], "pid": str(pid), "acts": acts,
                                                   "as_of_date": as_of_date, "as_of_version": as_of_version},
                   who=who)
 
