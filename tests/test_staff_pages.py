@@ -203,6 +203,17 @@ def test_verify_now_reports_an_intact_log(logged: Api) -> None:
     assert refused.status_code == 403 and "核验通过" not in refused.text
 
 
+def test_verify_now_without_the_integrity_watch_verifies_here(logged: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process whose watch is not running (before start-up, after shutdown) verifies itself."""
+    monkeypatch.setattr(logged.container, "watch", None)
+    tamper_event(logged.container.app, 1)
+    staff = Staff(logged)
+    staff.sign_in("auditor")
+    r = _verify(staff)
+    assert r.status_code == 200 and 'data-ok="false"' in r.text
+    assert 'class="first-failure" data-position="1" data-code="event_altered"' in r.text
+
+
 def test_verify_now_names_the_first_altered_event(logged: Api) -> None:
     tamper_event(logged.container.app, 2)
     staff = Staff(logged)
