@@ -188,6 +188,11 @@ def test_the_audit_page_lists_the_checkpoints_and_their_witnesses(logged: Api) -
     assert cp.root_hex in row.group(0) and cp.key_id in row.group(0)
     assert f'datetime="{cp.signed_at}"' in row.group(0)
     assert "市审计局" in row.group(0)
+    Driver(logged.container.app, subfield="智能传感器").to("applied")
+    cp_keys = logged.container.settings.checkpoint_keys
+    newer = sign_checkpoint(logged.container.app, cp_keys.load_signer(), cp_keys)
+    sizes = re.findall(r'<tr class="checkpoint" data-id="\d+" data-size="(\d+)">', staff.get("/staff/audit").text)
+    assert sizes == [str(newer.size), str(cp.size)]  # the newest first
 
 
 def test_verify_now_reports_an_intact_log(logged: Api) -> None:
