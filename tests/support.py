@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -123,6 +124,21 @@ def dump_tables(engine: sa.Engine, models: tuple[str, ...] | list[str] = MODELS)
         out[POSITIONS] = sorted(tuple(r) for r in conn.execute(
             sa.select(positions_table).where(positions_table.c.name.in_(list(models)))))
     return out
+
+
+def tamper_event(app: Any, position: int) -> None:
+    """Alter the stored bytes of the event at log ``position`` behind the application's back (a
+    space appended to its state), as someone with write access to the database could."""
+    if app.store.is_sqlite:
+        conn = sqlite3.connect(app.store.sqlite_path)
+        with conn:
+            conn.execute(f"UPDATE {app.recorder.events_table_name} SET state = CAST(state || ' ' AS BLOB) "
+                         "WHERE rowid = ?", (position,))
+        conn.close()
+    else:
+        table = f'"{app.recorder.datastore.schema}".{app.recorder.events_table_name}'
+        with app.recorder.datastore.transaction(commit=True) as cur:
+            cur.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = %s", (position,))
 
 
 def checkpoint_keys() -> CheckpointKeys:

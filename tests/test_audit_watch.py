@@ -26,7 +26,7 @@ from aggregates.store import StoreConfig
 from audit.checkpoint_store import latest_checkpoint, load_checkpoints
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
-from support import checkpoint_keys, wait_until
+from support import checkpoint_keys, tamper_event, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,19 +43,6 @@ def _watch(app: RegistryApp, clock: Clock, sign: bool = True, **config: Any) -> 
     """A watch on the test's clock."""
     return IntegrityWatch(app, WatchConfig(sign=sign, **config), lambda: checkpoint_keys().load_signer(), clock,
                           keys=checkpoint_keys())
-
-
-def _tamper(app: RegistryApp, position: int) -> None:
-    if app.store.is_sqlite:
-        conn = sqlite3.connect(app.store.sqlite_path)
-        with conn:
-            conn.execute(f"UPDATE {app.recorder.events_table_name} SET state = CAST(state || ' ' AS BLOB) "
-                         "WHERE rowid = ?", (position,))
-        conn.close()
-    else:
-        table = f'"{app.recorder.datastore.schema}".{app.recorder.events_table_name}'
-        with app.recorder.datastore.transaction(commit=True) as cur:
-            cur.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = %s", (position,))
 
 
 def _started(app: RegistryApp, **config: Any) -> tuple[Clock, Driver, IntegrityWatch]:
@@ -123,7 +110,7 @@ def test_broken_log_is_an_alarm_and_never_signed_over(registry: RegistryApp, che
     watch.tick()
     signed = len(load_checkpoints(registry))
     victim = list(iter_rows(registry))[0].position
-    _tamper(registry, victim)
+    tamper_event(registry, victim)
     a.to("accepted")
     clock.now += 600  # the periodic check is due
     with caplog.at_level(logging.ERROR, logger="audit.watch"):
@@ -147,7 +134,7 @@ def test_a_long_log_is_verified_in_a_worker_process(registry: RegistryApp, check
     assert watch.status()["status"] == "intact" and latest_checkpoint(registry) is not None
     worker = watch._pool
     assert worker is not None
-    _tamper(registry, 1)
+    tamper_event(registry, 1)
     clock.now += 10
     watch.tick()
     assert watch.status()["status"] == "broken" and watch.status()["first_failure"]["code"] == "event_altered"
@@ -223,7 +210,7 @@ def test_a_watch_that_does_not_sign_still_checks(registry: RegistryApp, checkpoi
     watch = _watch(registry, Clock(), sign=False)
     watch.tick()
     assert watch.status()["status"] == "intact" and latest_checkpoint(registry) is None
-    _tamper(registry, 1)
+    tamper_event(registry, 1)
     watch.tick()  # not due yet: the last result stands
     assert watch.status()["status"] == "intact"
 
@@ -294,7 +281,7 @@ def test_serving_app_signs_by_itself_and_reports_a_broken_log(tmp_path: Path, ch
             Driver(c.app, subfield="智能传感器").to("applied")
             total = len(list(iter_rows(c.app)))
             wait_until(lambda: client.get("/api/v1/audit/checkpoint").json()["size"] == total)
-            _tamper(c.app, 2)
+            tamper_event(c.app, 2)
             r = wait_until(lambda: (lambda r: r if r.status_code == 503 else None)(client.get("/api/v1/readyz")))
             body = r.json()
             assert body["status"] == "broken" and body["audit"]["first_failure"]["position"] == 2

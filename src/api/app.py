@@ -30,6 +30,7 @@ from .routes_page import router as page_router
 from .routes_queries import router as queries_router
 from .routes_staff import router as staff_router
 from .routes_staff_forms import router as staff_forms_router
+from .routes_staff_reports import router as staff_reports_router
 from .schemas import Problem
 from .settings import Settings
 
@@ -90,6 +91,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     docs_pages.install(app)
     app.include_router(staff_router)
     app.include_router(staff_forms_router)
+    app.include_router(staff_reports_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)

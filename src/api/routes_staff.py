@@ -119,7 +119,7 @@ def to_login(request: Request) -> Response:
     return secure_headers(response, no_store=True)
 
 
-def _refused_csrf(request: Request, exc: CsrfError, who: Principal | None = None) -> HTMLResponse:
+def refused_csrf(request: Request, exc: CsrfError, who: Principal | None = None) -> HTMLResponse:
     log.info("workbench form refused: %s", exc.reason)
     return message(request, 403, "无法提交：表单已过期或来源无法确认", [
         "为防止其他网站冒用您的身份，本表单需要由本系统签发的校验信息。这次提交缺少该信息，或表单已打开太久而过期，"
@@ -148,7 +148,7 @@ def login(request: Request, c: Wired, username: Annotated[str, Form()] = "",
     try:
         csrf_for(request).check(request, csrf_token)
     except CsrfError as exc:
-        return _refused_csrf(request, exc)
+        return refused_csrf(request, exc)
     username = username.strip()[:200]
     result = sign_in(c.users, c.throttle, username, password, client_address(request))
     if result.locked_for:
@@ -170,7 +170,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
     try:
         csrf_for(request).check(request, csrf_token)
     except CsrfError as exc:
-        return _refused_csrf(request, exc, current_member(request))
+        return refused_csrf(request, exc, current_member(request))
     response = RedirectResponse(LOGIN + "?signed_out=1", status_code=303)
     sessions_for(request).clear_cookie(request, response)
     return secure_headers(response, no_store=True)

@@ -17,7 +17,7 @@ from . import note
 from .checkpoint_store import StoredCheckpoint, checkpoints_after, latest_stored
 from .cosignature_store import StoredCosignature, cosignatures_for
 
-__all__ = ["latest_view", "signed_note", "views_after"]
+__all__ = ["latest_view", "recent_views", "signed_note", "views_after"]
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +65,11 @@ def latest_view(app: Any) -> dict[str, Any] | None:
 def views_after(app: Any, after: int, limit: int) -> list[dict[str, Any]]:
     """Published checkpoints with ``id > after``, oldest first, at most ``limit``."""
     return _views(app, checkpoints_after(app, after, limit))
+
+
+def recent_views(app: Any, count: int) -> list[dict[str, Any]]:
+    """The latest ``count`` published checkpoints (fewer where ids skipped), newest first."""
+    latest = latest_stored(app)
+    if latest is None:
+        return []
+    return list(reversed(_views(app, checkpoints_after(app, max(0, latest.id - count), count))))

@@ -128,6 +128,14 @@ class IntegrityWatch:
                 log.warning("integrity watch could not run", exc_info=True,
                             extra={"failures": self._failures, "retry_in_s": self._retry_at - now})
 
+    def verify_now(self) -> VerifyReport:
+        """The whole log verified as ``platforms audit verify`` does (an empty log is a finding),
+        in the worker process on a long log, as the watch verifies; for the workbench's "verify
+        now". It waits for a tick in progress, and records nothing: the watch's own status
+        changes only by its own checks."""
+        with self._lock:
+            return self._verify(self.app)
+
     def _verify(self, app: Any, allow_empty: bool = False) -> VerifyReport:
         """The whole log verified, in the worker process where there is one."""
         pinned = self._keys.pinned_public_key()
