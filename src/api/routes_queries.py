@@ -256,11 +256,8 @@ def _download(data: bytes, media_type: str, name: str) -> Response:
 def funding_ledger_by_year_csv(c: Wired, who: Ledger,
                                fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                                min_position: MinPosition = None) -> Response:
-    await_position(c, min_position)
-    with c.engine.connect() as conn:
-        text = queries.ledger_by_year_csv(conn, fiscal_year=fiscal_year)
-    suffix = f"-{fiscal_year}" if fiscal_year else ""
-    return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"funding-ledger-by-year{suffix}.csv")
+    return _by_year_download(c, fiscal_year, min_position, lambda conn, year: queries.ledger_by_year_csv(
+        conn, fiscal_year=year).encode("utf-8"), "text/csv; charset=utf-8", "csv")
 
 
 @router.get("/funding-ledger/by-year.xlsx", responses={200: {"content": {XLSX_MEDIA_TYPE: {}},
@@ -269,11 +266,18 @@ def funding_ledger_by_year_csv(c: Wired, who: Ledger,
 def funding_ledger_by_year_xlsx(c: Wired, who: Ledger,
                                 fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                                 min_position: MinPosition = None) -> Response:
+    return _by_year_download(c, fiscal_year, min_position, lambda conn, year: queries.ledger_by_year_xlsx(
+        conn, fiscal_year=year), XLSX_MEDIA_TYPE, "xlsx")
+
+
+def _by_year_download(c: Container, fiscal_year: int | None, min_position: int | None,
+                      export: Callable[[Any, int | None], bytes], media_type: str, extension: str) -> Response:
+    """The ledger by fiscal year as a file, once the read models are at ``min_position``."""
     await_position(c, min_position)
     with c.engine.connect() as conn:
-        data = queries.ledger_by_year_xlsx(conn, fiscal_year=fiscal_year)
+        data = export(conn, fiscal_year)
     suffix = f"-{fiscal_year}" if fiscal_year else ""
-    return _download(data, XLSX_MEDIA_TYPE, f"funding-ledger-by-year{suffix}.xlsx")
+    return _download(data, media_type, f"funding-ledger-by-year{suffix}.{extension}")
 
 
 @router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines")

@@ -73,16 +73,25 @@ def _fiscal_year(value: str) -> int | None:
 
 
 # ------------------------------------------------------------------------- finance
-@router.get(LEDGER, response_class=HTMLResponse)
-def ledger(request: Request, c: Wired, fiscal_year: str = "") -> Response:
+def _ledger_reader(request: Request, fiscal_year: str, back: str) -> tuple[Principal, int | None] | Response:
+    """The signed-in ledger reader and the year asked for; else the page that refuses either
+    (a role that may not read the ledger, a year that is not one), linking ``back`` to the ledger."""
     who = _member(request, LEDGER_READERS, LEDGER_REFUSED)
     if not isinstance(who, Principal):
         return who
     try:
-        year = _fiscal_year(fiscal_year)
+        return who, _fiscal_year(fiscal_year)
     except ValueError:
         return message(request, 422, "查询条件有误", ["财政年度应为 2000 至 2100 之间的四位年份。"], who,
-                       [(LEDGER, "查看全部年度")])
+                       [(LEDGER, back)])
+
+
+@router.get(LEDGER, response_class=HTMLResponse)
+def ledger(request: Request, c: Wired, fiscal_year: str = "") -> Response:
+    reader = _ledger_reader(request, fiscal_year, "查看全部年度")
+    if isinstance(reader, Response):
+        return reader
+    who, year = reader
     with c.engine.connect() as conn:
         report = queries.ledger_by_year(conn, year)
     query = f"?fiscal_year={year}" if year is not None else ""
@@ -91,14 +100,10 @@ def ledger(request: Request, c: Wired, fiscal_year: str = "") -> Response:
 
 
 def _download(request: Request, c: Wired, fiscal_year: str, export: Any) -> Response:
-    who = _member(request, LEDGER_READERS, LEDGER_REFUSED)
-    if not isinstance(who, Principal):
-        return who
-    try:
-        year = _fiscal_year(fiscal_year)
-    except ValueError:
-        return message(request, 422, "查询条件有误", ["财政年度应为 2000 至 2100 之间的四位年份。"], who,
-                       [(LEDGER, "返回资金台账")])
+    reader = _ledger_reader(request, fiscal_year, "返回资金台账")
+    if isinstance(reader, Response):
+        return reader
+    who, year = reader
     response: Response = export(c, who, year, None)
     return secure_headers(response, no_store=True)
 
