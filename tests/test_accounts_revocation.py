@@ -41,7 +41,7 @@ def test_disabling_a_user_revokes_its_tokens_and_refuses_its_sign_in(api: Api, e
 
     elsewhere.disable("bureau")
     refused = platforms(api, token)
-    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    assert refused.status_code == 401 and "已被撤销" in refused.json()["detail"]
     assert sign_in(api, "bureau", PASSWORD).status_code == 401
 
     elsewhere.enable("bureau")

@@ -87,7 +87,7 @@ class RegistryApp(Application[UUID]):
     def get_platform(self, platform_id: UUID, version: int | None = None) -> Platform:
         platform = find(self.repository, platform_id, version)
         if not isinstance(platform, Platform):
-            raise NotFound("platform_not_found", f"no platform {platform_id}")
+            raise NotFound("platform_not_found", f"no platform {platform_id}", params={"platform_id": platform_id})
         return platform
 
     def get_batch(self, batch_ref: str) -> PublicityBatch:
@@ -301,7 +301,8 @@ class RegistryApp(Application[UUID]):
             # Checked on the state each attempt sees: a rival that took the reference first makes
             # the retry answer this, as a lone request would, not a write conflict.
             if uow.exists(PublicityBatch.create_id(batch_ref)):
-                raise RuleViolation("batch_ref_taken", f"publicity batch {batch_ref} already exists", "Art. 8(6)")
+                raise RuleViolation("batch_ref_taken", f"publicity batch {batch_ref} already exists", "Art. 8(6)",
+                    params={"batch_ref": batch_ref})
             platforms = [uow.platform(pid) for pid in platform_ids]
             policies = {p.policy_ref: rules.policy_of(p) for p in platforms}
             if len({(p.publicity_working_days, p.publicity_start_day_counts) for p in policies.values()}) > 1:

@@ -5,18 +5,24 @@ platform) refuses a command. It carries a stable machine ``code``, a clear human
 the ``article`` that makes the rule (e.g. ``"Art. 9(1)"``) and the ``policy`` (文号) under which
 it was applied. Refusals carry no HTTP status: the API maps each class to one
 (:data:`api.errors.STATUS_OF`), the command line to an exit code.
+
+The ``message`` is English; ``params`` are the values it was written from (a date, a status), so
+that the catalogue of problem codes (:mod:`api.problem_catalogue`) can say the same in Chinese.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class DomainError(Exception):
     """Base class of every refusal the domain raises on purpose."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, params: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.params: dict[str, object] = dict(params or {})
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "detail": self.message}
@@ -31,8 +37,10 @@ class RuleViolation(DomainError):
         message: str,
         article: str | None = None,
         policy: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(code, message)
+        super().__init__(code, message, params=params)
         self.article = article
         self.policy = policy
 
@@ -52,8 +60,9 @@ class InvalidInput(DomainError):
     """Input that is well-formed JSON but not an acceptable value (bad credit code, unknown
     subfield, impossible date), naming ``field``."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str, message: str, field: str | None = None, *,
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(code, message, params=params)
         self.field = field
 
     def as_dict(self) -> dict[str, str]:
@@ -85,6 +94,7 @@ class CalendarNotLoaded(RuleViolation):
             f"the official working-day schedule for {year} is not loaded; load the State Council "
             f"holiday notice for {year} with PLATFORMS_CALENDAR_FILE",
             article="Art. 8(6)",
+            params={"year": year},
         )
         self.year = year
 
@@ -96,6 +106,7 @@ class StaleVersion(DomainError):
         super().__init__(
             "stale_version",
             f"the platform is at version {actual}, not {expected}; reload and retry",
+            params={"actual": actual, "expected": expected},
         )
         self.expected = expected
         self.actual = actual

@@ -101,7 +101,7 @@ class Platform(RecordedAggregate):
                 f"the high-tech enterprise certificate expired on {valid_until}, before the "
                 f"application date {act.business_date}",
                 "Art. 7(1)",
-                ref,
+                ref, params={"valid_until": valid_until, "business_date": act.business_date},
             )
         if not commitments.strip():
             raise RuleViolation(
@@ -218,7 +218,7 @@ class Platform(RecordedAggregate):
                 "wrong_stage",
                 f"cannot {what}: the platform is '{self.status}', it must be {names}",
                 article,
-                self.policy_ref,
+                self.policy_ref, params={"status": self.status},
             )
 
     def _enter(self, status: Status, act: Act) -> None:
@@ -239,7 +239,7 @@ class Platform(RecordedAggregate):
                     "basic_conditions_missing",
                     f"the application lacks the basic conditions {', '.join(missing)}",
                     "Art. 6",
-                    self.policy_ref,
+                    self.policy_ref, params={"missing": missing},
                 )
             self._accepted(reasons=reasons, act=act)
         else:
@@ -286,7 +286,7 @@ class Platform(RecordedAggregate):
         if act.actor_id in self.scores:
             raise RuleViolation(
                 "already_scored", f"expert {act.actor_id} has already scored this application",
-                "Art. 8(3)", self.policy_ref,
+                "Art. 8(3)", self.policy_ref, params={"expert": act.actor_id},
             )
         affiliation, name = sheet.affiliation, None
         if act.recorded_by is not None:
@@ -306,7 +306,7 @@ class Platform(RecordedAggregate):
                 f"the expert {act.actor_id} is affiliated with the host unit or a co-builder and must "
                 "recuse (回避)",
                 "Art. 8(3)",
-                self.policy_ref,
+                self.policy_ref, params={"expert": act.actor_id},
             )
         checked = policy.validate_scores(sheet.scores)
         total = sum(checked.values(), Decimal("0"))
@@ -477,7 +477,7 @@ class Platform(RecordedAggregate):
                 "objections_unresolved",
                 f"cannot {what}: objections {', '.join(flagged)}, received during publicity and recorded "
                 "after the notice, are not resolved yet",
-                "Art. 8(6)", self.policy_ref,
+                "Art. 8(6)", self.policy_ref, params={"objections": flagged},
             )
 
     def resolve_objection(
@@ -491,7 +491,8 @@ class Platform(RecordedAggregate):
         self.check_act(act)
         objection = self.objections.get(objection_id)
         if objection is None:
-            raise NotFound("objection_not_found", f"no objection {objection_id} on this platform")
+            raise NotFound("objection_not_found", f"no objection {objection_id} on this platform",
+                params={"objection_id": objection_id})
         if objection["outcome"] is not None:
             raise RuleViolation(
                 "objection_already_resolved", f"objection {objection_id} was already {objection['outcome']}",
@@ -502,6 +503,7 @@ class Platform(RecordedAggregate):
                 "resolution_before_objection",
                 f"the resolution's date {act.business_date} is before the objection was received "
                 f"({objection['received_on']})", "Art. 8(6)", self.policy_ref,
+                params={"business_date": act.business_date, "received_on": objection["received_on"]},
             )
         if not vice_mayor_decision_ref.strip():
             raise InvalidInput("reference_required", "vice_mayor_decision_ref is required (Art. 8(6))",
@@ -509,7 +511,7 @@ class Platform(RecordedAggregate):
         if upheld and self.stage.is_end:
             raise RuleViolation(
                 "wrong_stage", f"the platform is '{self.status}': there is no approval left to rescind",
-                "Art. 8(6)", self.policy_ref,
+                "Art. 8(6)", self.policy_ref, params={"status": self.status},
             )
         flagged = objection["admissible"] and objection.get("after_notice")
         if upheld and self.stage != Status.IN_PUBLICITY and not flagged:
@@ -559,14 +561,14 @@ class Platform(RecordedAggregate):
                 "publicity_window_open",
                 f"the publicity window runs through {last_day or 'a day not yet computable'}; "
                 "the notice can only follow its close",
-                "Art. 8(7)", self.policy_ref,
+                "Art. 8(7)", self.policy_ref, params={"last_day": last_day} if last_day else None,
             )
         pending = [o["objection_id"] for o in self.objections.values()
                    if o["admissible"] and o["outcome"] is None]
         if pending:
             raise RuleViolation(
                 "objections_unresolved", f"objections {', '.join(pending)} are not resolved yet",
-                "Art. 8(7)", self.policy_ref,
+                "Art. 8(7)", self.policy_ref, params={"objections": pending},
             )
         self._notice_issued(act=act)
 
@@ -602,7 +604,7 @@ class Platform(RecordedAggregate):
                 "period_reason_required",
                 f"the execution period {period_start}..{end} is not the one year in principle "
                 f"({period_start}..{one_year}); record the reason for it (period_reason)",
-                "Art. 9(1)", self.policy_ref,
+                "Art. 9(1)", self.policy_ref, params={"period_start": period_start, "period_end": end},
             )
         if end == one_year and reason is not None:
             # A reason nobody needed would show auditors an Art. 9(1) departure that never was.
@@ -668,12 +670,14 @@ class Platform(RecordedAggregate):
         self.check_act(act)
         change = self.changes.get(change_id)
         if change is None:
-            raise NotFound("change_not_found", f"no major change {change_id} on this platform")
+            raise NotFound("change_not_found", f"no major change {change_id} on this platform",
+                params={"change_id": change_id})
         if change["decision"] is not None:
             raise RuleViolation("change_already_decided", f"change {change_id} was already decided",
                                 "Art. 11", self.policy_ref)
         if self.stage.is_end:
-            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 11", self.policy_ref)
+            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 11", self.policy_ref,
+                params={"status": self.status})
         self._change_decided(change_id=change_id, approved=approved, reasons=reasons, act=act)
 
     @event("MajorChangeDecided", topic=f"{T}/MajorChangeDecided")
@@ -713,7 +717,7 @@ class Platform(RecordedAggregate):
             raise RuleViolation(
                 "change_pending",
                 f"cannot {what}: major change {listed} is not decided yet; the bureau decides it first",
-                "Art. 11", self.policy_ref,
+                "Art. 11", self.policy_ref, params={"changes": [c["change_id"] for c in pending]},
             )
 
     # ------------------------------------------------------------------ Art. 9 验收
@@ -734,7 +738,7 @@ class Platform(RecordedAggregate):
                 f"the acceptance application was due by {acceptance_due} (one month after the "
                 f"execution period ended on {task_book.period_end}); only the bureau can admit a late "
                 "one, with its justification",
-                "Art. 9(1)", self.policy_ref,
+                "Art. 9(1)", self.policy_ref, params={"acceptance_due": acceptance_due},
             )
         self._acceptance_applied(summary=summary, early=early, act=act)
 
@@ -901,7 +905,7 @@ class Platform(RecordedAggregate):
                 "high_tech_certificate_expired",
                 f"the host unit's high-tech enterprise certificate expired on {valid_until}, before the "
                 f"recognition date {act.business_date}; record the renewed certificate first",
-                "Art. 7(1)", self.policy_ref,
+                "Art. 7(1)", self.policy_ref, params={"valid_until": valid_until, "business_date": act.business_date},
             )
         self._require_flagged_objections_resolved("recognise")
         if not act.document_refs:
@@ -932,7 +936,8 @@ class Platform(RecordedAggregate):
         if amount is not None and amount != due:
             raise RuleViolation("funding_amount_mismatch",
                                 f"the grant is {due} yuan under {policy.policy}, not {amount}",
-                                "Art. 9(3)", self.policy_ref)
+                                "Art. 9(3)", self.policy_ref,
+                                    params={"policy": policy.policy, "due": due, "amount": amount})
         self._funded(amount=due, act=act)
 
     @event("Funded", topic=f"{T}/Funded")
@@ -951,7 +956,8 @@ class Platform(RecordedAggregate):
         remaining = self.disbursed - self.recovered
         if amount > remaining:
             raise RuleViolation("recovery_exceeds_disbursed",
-                                f"only {remaining} yuan of the grant is unrecovered", "Art. 13", self.policy_ref)
+                                f"only {remaining} yuan of the grant is unrecovered", "Art. 13", self.policy_ref,
+                                    params={"remaining": remaining})
         self._funds_recovered(amount=amount, reasons=reasons, act=act)
 
     @event("FundsRecovered", topic=f"{T}/FundsRecovered")
@@ -972,21 +978,22 @@ class Platform(RecordedAggregate):
         conditions of Art. 7 are checked again at recognition (:meth:`recognize`)."""
         self.check_act(act)
         if self.stage.is_end:
-            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 7(1)", self.policy_ref)
+            raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 7(1)", self.policy_ref,
+                params={"status": self.status})
         if not number.strip():
             raise InvalidInput("certificate_number_required", "the certificate's number is required", "number")
         if valid_until < act.business_date:
             raise RuleViolation(
                 "high_tech_certificate_expired",
                 f"the certificate expired on {valid_until}, before {act.business_date}",
-                "Art. 7(1)", self.policy_ref,
+                "Art. 7(1)", self.policy_ref, params={"valid_until": valid_until, "business_date": act.business_date},
             )
         current = self.certificate_valid_until
         if current is not None and valid_until <= current:
             raise RuleViolation(
                 "certificate_not_renewed",
                 f"the certificate on file is valid until {current}; a renewed one runs beyond it",
-                "Art. 7(1)", self.policy_ref,
+                "Art. 7(1)", self.policy_ref, params={"current": current},
             )
         self._certificate_renewed(certificate={"number": number.strip(), "valid_until": valid_until}, act=act)
 

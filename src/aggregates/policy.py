@@ -174,7 +174,7 @@ class Policy:
             "unknown_subfield",
             f"{name!r} is not a subfield of {self.policy} (Art. 4); expected one of: "
             + "、".join((*self.subfields, *admitted)),
-            field="subfield",
+            field="subfield", params={"name": name, "policy": self.policy},
         )
 
     def listed_subfield(self, name: str, admitted: Sequence[str] = ()) -> str | None:
@@ -201,27 +201,28 @@ class Policy:
                     "unknown_criterion",
                     f"{key!r} is not a criterion of the {self.policy} rubric; expected "
                     + ", ".join(c.criterion for c in self.rubric),
-                    field=f"scores.{key}",
+                    field=f"scores.{key}", params={"criterion": key},
                 )
         result: dict[str, Decimal] = {}
         for c in self.rubric:
             field = f"scores.{c.criterion}"
             if c.criterion not in scores:
                 raise InvalidInput(
-                    "missing_score", f"no score for {c.criterion} ({c.title}, {c.article})", field=field
+                    "missing_score", f"no score for {c.criterion} ({c.title}, {c.article})", field=field,
+                    params={"criterion": c.criterion, "title": c.title},
                 )
             value = _to_decimal(scores[c.criterion])
             if value is None or not 0 <= value <= c.max_points:
                 raise InvalidInput(
                     "invalid_score",
                     f"{c.criterion} must be a number from 0 to {c.max_points}, got {scores[c.criterion]!r}",
-                    field=field,
+                    field=field, params={"criterion": c.criterion, "max_points": c.max_points},
                 )
             if value != value.quantize(_TENTH):
                 raise InvalidInput(
                     "invalid_score",
                     f"{c.criterion} may have at most one decimal place, got {scores[c.criterion]!r}",
-                    field=field,
+                    field=field, params={"criterion": c.criterion, "max_points": c.max_points},
                 )
             result[c.criterion] = value.quantize(_TENTH)
         return result
@@ -353,5 +354,5 @@ class PolicyRegistry:
             f"no policy version is in force on {d.isoformat()} ({why}); load the successor "
             "policy with PLATFORMS_POLICY_DIR",
             article="Art. 15",
-            policy=last.policy if last else None,
+            policy=last.policy if last else None, params={"date": d},
         )

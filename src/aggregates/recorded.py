@@ -157,4 +157,5 @@ def check_business_date(act: Act, previous: Any) -> None:
         raise RuleViolation(
             "business_date_before_previous",
             f"business date {act.business_date} is before the previous recorded decision ({previous})",
+            params={"business_date": act.business_date, "previous": previous},
         )

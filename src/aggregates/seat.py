@@ -52,7 +52,7 @@ class SubfieldSeat(RecordedAggregate):
                 "exception_not_needed",
                 f"the subfield '{self.subfield}' is free; approve without a subfield exception",
                 "Art. 5",
-                policy_ref,
+                policy_ref, params={"subfield": self.subfield},
             )
         if self.holder is None:
             self._occupied(platform_id=pid, exception=None, act=act)
@@ -64,7 +64,7 @@ class SubfieldSeat(RecordedAggregate):
                 f"the subfield '{self.subfield}' is already held by platform {self.holder}; one "
                 "platform per subfield in principle, unless the approval records a written exception",
                 "Art. 5",
-                policy_ref,
+                policy_ref, params={"subfield": self.subfield, "holder": self.holder},
             )
 
     @event("Occupied", topic=f"{T}/Occupied")

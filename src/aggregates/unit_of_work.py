@@ -69,7 +69,7 @@ class UnitOfWork:
         """The platform to act on, refused (412) if the client's ``If-Match`` version is stale."""
         platform = self._find(platform_id)
         if not isinstance(platform, Platform):
-            raise NotFound("platform_not_found", f"no platform {platform_id}")
+            raise NotFound("platform_not_found", f"no platform {platform_id}", params={"platform_id": platform_id})
         if expected_version is not None and platform.version != expected_version:
             raise StaleVersion(expected_version, platform.version)
         return platform

@@ -152,7 +152,7 @@ class Act:
         if self.business_date > today:
             raise InvalidInput("business_date_in_future",
                                f"business date {self.business_date} is after today ({today}, Asia/Shanghai)",
-                               "business_date")
+                               "business_date", params={"business_date": self.business_date, "today": today})
         recorder = self.recorded_by
         if recorder is not None:
             # A clerk keys in the paper act of someone who acts for themselves online; a clerk's
@@ -166,7 +166,7 @@ class Act:
             raise InvalidInput("business_date_not_today",
                                f"a {self.role.value} acts on today's date ({today}, Asia/Shanghai); only the "
                                "bureau, the service agency and finance record past acts from paper files",
-                               "business_date")
+                               "business_date", params={"today": today})
 
     @property
     def recorder_id(self) -> str:

@@ -27,6 +27,7 @@ from .routes_commands import router as commands_router
 from .routes_imports import router as imports_router
 from .routes_page import STATIC_DIR
 from .routes_page import router as page_router
+from .routes_problems import router as problems_router
 from .routes_queries import router as queries_router
 from .routes_staff import router as staff_router
 from .routes_staff_forms import router as staff_forms_router
@@ -79,7 +80,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app = FastAPI(title="Platform registry (开放创新平台认定管理)", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.container = wired
-    errors.install(app)
+    errors.install(app, wired.settings.public_base_url)
     # Routes are matched in order and no two match the same method and path, so the order only
     # decides how many are tried first: the reads the public and clients poll come first.
     app.include_router(queries_router, prefix=PREFIX)
@@ -88,6 +89,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=PREFIX)
     app.include_router(audit_router, prefix=PREFIX)
     app.include_router(page_router)
+    app.include_router(problems_router)
     docs_pages.install(app)
     app.include_router(staff_router)
     app.include_router(staff_forms_router)

@@ -180,9 +180,10 @@ def _pid(run: _Run, ln: ArchiveLine) -> UUID:
     return pid
 
 
-def _ref(run: _Run, ln: ArchiveLine, what: str) -> str:
+def _ref(run: _Run, ln: ArchiveLine, what: Literal["objection", "change"]) -> str:
     if ln.ref is None or ln.ref not in run.refs:
-        raise InvalidInput(f"unknown_{what}", f"no {what} {ln.ref!r} recorded earlier in the archive", "ref")
+        raise InvalidInput("unknown_objection" if what == "objection" else "unknown_change",
+                           f"no {what} {ln.ref!r} recorded earlier in the archive", "ref")
     return run.refs[ln.ref]
 
 

@@ -31,6 +31,7 @@ from aggregates.store import StoreUrlError
 from .allocator import tune_allocator
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail, settings_or_exit
+from .problem_catalogue import headline, problem_type
 from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def _users_of() -> Iterator[Any]:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     except DomainError as exc:
-        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {exc.message}")
+        console.print(f"[red]{getattr(exc, 'field', None) or 'input'}:[/] {headline(exc.code)}: {exc.message}")
         raise typer.Exit(2) from None
     finally:
         c.close()
@@ -247,7 +248,7 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
             try:
                 programme = demo_mod.load(c.app, step)
             except DomainError as exc:
-                console.print(f"[red]the demo was refused:[/] {exc.code}: {exc.message}")
+                console.print(f"[red]the demo was refused:[/] {headline(exc.code)}: {exc.message}")
                 raise typer.Exit(1) from None
             progress.update(task, description="building the read models")
             c.runner.catch_up()
@@ -303,7 +304,7 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
             try:
                 sha = abandon_archive(c.app, content, act, abandon)
             except DomainError as exc:
-                console.print(f"[red]not abandoned:[/] {exc.code}: {exc.message}")
+                console.print(f"[red]not abandoned:[/] {headline(exc.code)}: {exc.message}")
                 raise typer.Exit(1) from None
             out.print(f"archive {sha[:16]}…: import abandoned; the acts it recorded stand")
             return
@@ -318,7 +319,7 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
             except ArchiveRefused as exc:
                 summary = exc.summary
             except DomainError as exc:
-                console.print(f"[red]the import was refused:[/] {exc.code}: {exc.message}")
+                console.print(f"[red]the import was refused:[/] {headline(exc.code)}: {exc.message}")
                 raise typer.Exit(1) from None
             if summary.outcome in ("imported", "resumed"):
                 progress.update(task, description="building the read models")
@@ -333,9 +334,11 @@ def import_(archive: Path = typer.Argument(..., exists=True, dir_okay=False, rea
 def _print_import(summary: Any) -> None:
     """The summary of an import: what it holds, what it recorded, every refusal."""
     if summary.refusals:
-        table = Table("line", "act", "code", "article", "field", "message", title="Refusals")
+        table = Table("line", "act", "code", "title", "article", "field", "message", title="Refusals")
         for r in summary.refusals:
-            table.add_row(str(r.line), r.act or "", r.code, r.article or "", r.field or "", r.message)
+            kind = problem_type(r.code)
+            table.add_row(str(r.line), r.act or "", r.code, f"{kind.title_zh} / {kind.title_en}", r.article or "",
+                          r.field or "", r.message)
         out.print(table)
     words = {"imported": "imported", "resumed": "imported (an interrupted import resumed)",
              "already_imported": "already imported: nothing recorded", "valid": "valid (dry run): nothing recorded",

@@ -109,7 +109,7 @@ def check_owner(container: Container, principal: Principal, platform_id: UUID) -
         return
     platform = container.app.get_platform(platform_id)
     if not platform.visible_to(principal.role, principal.credit_code):
-        raise NotFound("platform_not_found", f"no platform {platform_id}")
+        raise NotFound("platform_not_found", f"no platform {platform_id}", params={"platform_id": platform_id})
     if platform.host_credit_code != principal.credit_code:
         raise ProblemException(403, "not_your_platform",
                                "applicants act only on their own host unit's platforms")

@@ -30,8 +30,9 @@ async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 
-def _unauthorized(detail: str) -> ProblemException:
-    return ProblemException(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(detail: str, reason_zh: str) -> ProblemException:
+    return ProblemException(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"},
+                            params={"reason": reason_zh})
 
 
 def _principal(container: Container, token: str | None) -> Principal | None:
@@ -42,10 +43,10 @@ def _principal(container: Container, token: str | None) -> Principal | None:
     try:
         principal = read_token(container.settings.secret_key, token)
     except InvalidToken:
-        raise _unauthorized("the access token is invalid or has expired") from None
+        raise _unauthorized("the access token is invalid or has expired", "访问令牌无效或已过期") from None
     if not container.users.accepts(principal.actor_id, principal.token_version):
         raise _unauthorized("the access token was revoked (the account was disabled or its password "
-                            "changed); sign in again")
+                            "changed); sign in again", "访问令牌已被撤销（账号已停用或密码已更改），请重新登录")
     return principal
 
 
@@ -67,7 +68,8 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         principal = _principal(container, token)
         if principal is None:
-            raise _unauthorized("sign in first: send Authorization: Bearer <token>")
+            raise _unauthorized("sign in first: send Authorization: Bearer <token>",
+                                "请先登录：发送 Authorization: Bearer <令牌>")
         if principal.role not in allowed:
             raise ProblemException(403, "forbidden", f"this request needs the role {names}; "
                                    f"you are signed in as {principal.role.value}")

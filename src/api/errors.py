@@ -2,7 +2,12 @@
 
 ``{"type", "title", "status", "detail", "code"}`` plus ``field`` (the offending input, dotted) and
 ``errors`` for malformed input, and ``article``/``policy`` when a rule of the regulation refused.
-A body over the size limit is refused with 413 before anything reads it.
+``type`` is an absolute URI whose page describes the code (:mod:`api.routes_problems`), under
+``PLATFORMS_PUBLIC_BASE_URL`` or else the request's own base URL; ``title`` and ``detail`` are in
+Chinese, or in English when ``Accept-Language`` prefers it (:mod:`api.negotiation`), in the
+words of the one catalogue of codes (:mod:`api.problem_catalogue`). The machine-readable fields
+never depend on the language. A body over the size limit is refused with 413 before anything
+reads it.
 """
 
 from __future__ import annotations
@@ -22,35 +27,56 @@ from aggregates.errors import DomainError, IdempotencyKeyReused, InvalidInput, N
 from audit.cosigning import UnknownWitness
 
 from .inputs import ascii_int
+from .negotiation import preferred_language
+from .problem_catalogue import Language, problem_type
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+PROBLEMS_PATH = "/problems"
+CONTENT_LANGUAGE = {"zh": "zh-CN", "en": "en"}
 
 
 class ProblemException(Exception):
-    """An HTTP-level refusal (401, 403, 404...) raised by the API layer itself."""
+    """An HTTP-level refusal (401, 403, 404...) raised by the API layer itself. ``detail`` is
+    English; ``params`` fill the catalogue's Chinese detail (:mod:`api.problem_catalogue`)."""
 
     def __init__(self, status: int, code: str, detail: str, headers: Mapping[str, str] | None = None,
-                 **extra: Any) -> None:
+                 *, params: Mapping[str, object] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
         self.headers = dict(headers or {})
+        self.params = dict(params or {})
         self.extra = extra
 
 
-def problem(status: int, code: str, detail: str, headers: Mapping[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
-    """A problem+json response."""
+def type_uri(request: Request, code: str) -> str:
+    """The absolute URI of ``code``'s page: the configured public base URL, else the request's."""
+    base = getattr(request.app.state, "public_base_url", "") if "app" in request.scope else ""
+    return f"{base or str(request.base_url).rstrip('/')}{PROBLEMS_PATH}/{code}"
+
+
+def language_of(request: Request) -> Language:
+    """The language the client reads (Chinese unless it prefers English)."""
+    return preferred_language(request.headers.get("accept-language"))
+
+
+def problem(request: Request, status: int, code: str, detail: str, headers: Mapping[str, str] | None = None,
+            *, params: Mapping[str, object] | None = None, **extra: Any) -> JSONResponse:
+    """A problem+json response in the request's language: ``detail`` is the English text,
+    ``params`` the values the catalogue's Chinese detail is written from."""
+    kind = problem_type(code)
+    language = language_of(request)
     body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": _title(status),
+        "type": type_uri(request, code),
+        "title": kind.title(language),
         "status": status,
-        "detail": detail,
+        "detail": detail if language == "en" else kind.chinese_detail(params),
         "code": code,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=dict(headers or {}))
+    out = {**dict(headers or {}), "Content-Language": CONTENT_LANGUAGE[language], "Vary": "Accept-Language"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=out)
 
 
 def _title(status: int) -> str:
@@ -84,13 +110,33 @@ def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return cleaned
 
 
+# pydantic's error types in Chinese, for the detail of ``invalid_input`` (the ``errors`` list
+# keeps pydantic's own ``type`` and English ``message``).
+_PYDANTIC_ZH = {
+    "missing": "必须填写", "extra_forbidden": "不是该请求的字段", "string_too_short": "内容太短",
+    "string_too_long": "内容太长", "forbidden_character": "含有不允许的控制字符或换行",
+    "literal_error": "不是允许的取值", "enum": "不是允许的取值", "date_only": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD", "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "ascii_number": "须为 ASCII 数字", "string_type": "须为文本", "int_parsing": "须为整数",
+    "int_type": "须为整数", "bool_parsing": "须为 true 或 false", "bool_type": "须为 true 或 false",
+    "list_type": "须为列表", "dict_type": "须为对象", "model_type": "须为对象", "too_long": "条目过多",
+    "too_short": "条目过少", "decimal_parsing": "须为数字", "string_pattern_mismatch": "格式不符合要求",
+    "greater_than_equal": "数值太小", "less_than_equal": "数值太大", "greater_than": "数值太小",
+    "less_than": "数值太大", "uuid_parsing": "须为 UUID", "value_error": "取值不符合要求",
+    "objection_objector_name": "姓名或单位名称不符合要求", "objection_contact": "联系方式不符合要求",
+    "objection_content": "异议内容不符合要求",
+}
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = _clean(list(exc.errors()))
     if any(e["type"] == "json_invalid" for e in errors):
-        return problem(400, "malformed_json", "the request body is not valid JSON", field="body", errors=errors)
-    first = errors[0] if errors else {"field": "body", "message": "invalid input"}
-    return problem(422, "invalid_input", f"{first['field']}: {first['message']}", field=first["field"],
-                   errors=errors)
+        return problem(request, 400, "malformed_json", "the request body is not valid JSON", field="body",
+                       errors=errors)
+    first = errors[0] if errors else {"field": "body", "message": "invalid input", "type": ""}
+    zh = _PYDANTIC_ZH.get(first["type"], f"不符合要求（{first['message']}）")
+    return problem(request, 422, "invalid_input", f"{first['field']}: {first['message']}",
+                   params={"field": first["field"], "message": zh}, field=first["field"], errors=errors)
 
 
 # The HTTP status of each kind of domain refusal (docs/API.md, "Errors"); a class not named here
@@ -114,44 +160,50 @@ def status_of(exc: DomainError) -> int:
 async def _domain(request: Request, exc: DomainError) -> JSONResponse:
     data = exc.as_dict()
     code, detail = data.pop("code"), data.pop("detail")
-    return problem(status_of(exc), code, detail, None, **data)
+    return problem(request, status_of(exc), code, detail, None, params=exc.params, **data)
 
 
 async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
-    return problem(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
+    return problem(request, exc.status, exc.code, exc.detail, exc.headers, params=exc.params, **exc.extra)
+
+
+# The code of each HTTP-level refusal the framework raises itself (an unknown path, a wrong method).
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+              413: "payload_too_large"}
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
-            413: "payload_too_large"}.get(exc.status_code, "http_error")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
-    return problem(exc.status_code, code, detail, getattr(exc, "headers", None))
+    return problem(request, exc.status_code, code, detail, getattr(exc, "headers", None))
 
 
 async def _cursor(request: Request, exc: Exception) -> JSONResponse:
-    return problem(400, "invalid_cursor", "the cursor is not one this service handed out", field="cursor")
+    return problem(request, 400, "invalid_cursor", "the cursor is not one this service handed out", field="cursor")
 
 
 async def _overflow(request: Request, exc: Exception) -> JSONResponse:
     # A number the database or the calendar cannot represent: always an out-of-range input
     # (routes bound their parameters; this is the safety net that keeps it a 4xx).
     log.warning("out-of-range input on %s %s: %s", request.method, request.url.path, exc)
-    return problem(422, "number_out_of_range", "a number in the request is out of range")
+    return problem(request, 422, "number_out_of_range", "a number in the request is out of range")
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("store unavailable: %s", exc)
-    return problem(503, "store_unavailable", "the database is not reachable; retry shortly",
+    return problem(request, 503, "store_unavailable", "the database is not reachable; retry shortly",
                    {"Retry-After": "5"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+    return problem(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
-def install(app: FastAPI) -> None:
-    """Register the problem+json handlers on ``app``."""
+def install(app: FastAPI, public_base_url: str = "") -> None:
+    """Register the problem+json handlers on ``app``; ``type`` URIs under ``public_base_url``
+    (``PLATFORMS_PUBLIC_BASE_URL``), or the request's base URL when it is empty."""
+    app.state.public_base_url = public_base_url
     from eventsourcing.persistence import InterfaceError, OperationalError
     from sqlalchemy.exc import OperationalError as SAOperationalError
 
@@ -180,13 +232,14 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
+        request = Request(scope)
         if declared is not None:
             length = ascii_int(declared.decode("latin-1"), 18)
             if length is None:
-                await _send(send, problem(400, "bad_content_length", "Content-Length is not a number"))
+                await _send(send, problem(request, 400, "bad_content_length", "Content-Length is not a number"))
                 return
             if length > self.max_bytes:
-                await _send(send, _too_large(self.max_bytes))
+                await _send(send, _too_large(request, self.max_bytes))
                 return
             await self.app(scope, receive, send)
             return
@@ -200,7 +253,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _send(send, _too_large(self.max_bytes))
+                await _send(send, _too_large(request, self.max_bytes))
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -218,8 +271,9 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-def _too_large(limit: int) -> JSONResponse:
-    return problem(413, "payload_too_large", f"the request body exceeds {limit} bytes", field="body")
+def _too_large(request: Request, limit: int) -> JSONResponse:
+    return problem(request, 413, "payload_too_large", f"the request body exceeds {limit} bytes",
+                   params={"limit": limit}, field="body")
 
 
 async def _send(send: Send, response: JSONResponse) -> None:
@@ -245,4 +299,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {**PROBLEM_SCHEMA, "description": text.get(s, _title(s))} for s in statuses}
 
 
-__all__ = ["ProblemException", "problem", "install", "BodySizeLimit", "problem_responses", "PROBLEM"]
+__all__ = ["ProblemException", "problem", "install", "BodySizeLimit", "problem_responses", "PROBLEM", "type_uri",
+           "language_of", "PROBLEMS_PATH"]

@@ -35,6 +35,7 @@ from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
+from .negotiation import media_quality
 from .schemas import CosignatureIn
 
 log = logging.getLogger(__name__)
@@ -63,31 +64,11 @@ def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
     return JSONResponse(verify_log(c.app, deep=deep, public_key_pem=pinned).to_dict())
 
 
-def _quality(accept: str, media: str) -> float:
-    """The q-value ``accept`` gives ``media`` (``type/sub``): its best match, wildcards included."""
-    kind = media.split("/")[0]
-    best = 0.0
-    for item in accept.split(","):
-        name, *params = (p.strip() for p in item.split(";"))
-        if name.lower() not in (media, f"{kind}/*", "*/*"):
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        best = max(best, q)
-    return best
-
-
 def wants_note(accept: str | None) -> bool:
     """Whether the client asked for ``text/plain`` by name and prefers it to JSON (the default)."""
     if not accept or "text/plain" not in accept.lower():
         return False
-    return _quality(accept, "text/plain") > _quality(accept, "application/json")
+    return media_quality(accept, "text/plain") > media_quality(accept, "application/json")
 
 
 @router.get("/audit/checkpoint", summary="The latest signed checkpoint (public)",

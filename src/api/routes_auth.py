@@ -20,7 +20,7 @@ router = APIRouter(tags=["authentication"])
 def _locked(seconds: int) -> ProblemException:
     return ProblemException(429, "too_many_login_attempts",
                             f"too many wrong passwords for this account or from this address; try again in "
-                            f"{seconds} seconds", headers={"Retry-After": str(seconds)})
+                            f"{seconds} seconds", headers={"Retry-After": str(seconds)}, params={"seconds": seconds})
 
 
 @router.post("/auth/token", response_model=Token, responses=problem_responses(401, 422, 429),

@@ -194,7 +194,8 @@ def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, 
         wait = limiter_for(request).hit(client_address(request))
         if wait is not None:
             raise ProblemException(429, "rate_limited", f"too many objections from this address; retry in "
-                                   f"{int(wait)} s", headers={"Retry-After": str(int(wait))})
+                                   f"{int(wait)} s", headers={"Retry-After": str(int(wait))},
+                                       params={"seconds": int(wait)})
     return execute(c, request, body, c.app.object, principal=who, platform_id=platform_id,
                    if_match=False, owner_only=False, act=act,
                    objector_name=body.objector_name, contact=body.contact, content=body.content,

@@ -21,7 +21,8 @@ from .auth import Principal
 from .bootstrap import Container
 from .commands_support import make_act
 from .deps import get_container, require_roles
-from .errors import ProblemException, problem, problem_responses
+from .errors import ProblemException, language_of, problem, problem_responses
+from .problem_catalogue import problem_type
 
 router = APIRouter(tags=["commands"])
 
@@ -53,14 +54,17 @@ async def import_programme(
         except ArchiveRefused as exc:
             s = exc.summary
             if s.outcome == "interrupted":
-                return problem(409, "archive_import_interrupted",
+                return problem(request, 409, "archive_import_interrupted",
                                f"line {s.refusals[0].line} was refused by the store as it stands now; "
                                f"{s.recorded + s.already_recorded} acts are recorded and the import stays open: "
                                "settle the conflict and send the same archive again to resume it",
                                summary=s.as_dict())
-            return problem(422, "archive_refused",
-                           f"{len(s.refusals)} line(s) refused; nothing was recorded", summary=s.as_dict(),
-                           refusals=[r.as_dict() for r in s.refusals])
+            language = language_of(request)
+            return problem(request, 422, "archive_refused",
+                           f"{len(s.refusals)} line(s) refused; nothing was recorded",
+                           params={"count": len(s.refusals)}, summary=s.as_dict(),
+                           refusals=[{**r.as_dict(), "title": problem_type(r.code).title(language)}
+                                     for r in s.refusals])
         finally:
             c.notify()
         created = summary.outcome in ("imported", "resumed")

@@ -60,11 +60,11 @@ def await_position(c: Container, position: int | None) -> None:
     if position > head:
         raise ProblemException(422, "position_not_recorded",
                                f"position {position} is beyond the end of the event log ({head})",
-                               field="min_position")
+                               field="min_position", params={"position": position, "head": head})
     if not c.runner.wait_for(position, c.settings.min_position_timeout):
         raise ProblemException(503, "read_models_lagging",
                                f"the read models have not reached position {position} yet; retry shortly",
-                               headers={"Retry-After": "1"})
+                               headers={"Retry-After": "1"}, params={"position": position})
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -153,7 +153,8 @@ async def get_platform(platform_id: UUID, c: Wired, who: Readers,
 
     found = await c.reads.respond(key, min_position, compute)
     if found is None or not visible_to(who.role, who.credit_code, found.host_credit_code, found.publicized):
-        raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
+        raise ProblemException(404, "platform_not_found", f"no platform {platform_id}",
+            params={"platform_id": platform_id})
     return Response(found.body, media_type="application/json", headers={"ETag": f'"{found.version}"'})
 
 
@@ -176,7 +177,8 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONRespon
     if who.role is Role.APPLICANT:
         platform = c.app.get_platform(platform_id)
         if not platform.visible_to(who.role, who.credit_code):
-            raise ProblemException(404, "platform_not_found", f"no platform {platform_id}")
+            raise ProblemException(404, "platform_not_found", f"no platform {platform_id}",
+                params={"platform_id": platform_id})
         if platform.host_credit_code != who.credit_code:
             raise ProblemException(403, "not_your_platform", "applicants read only their own platforms' history")
     items = history(c.app, platform_id, redact_objectors=who.role is Role.APPLICANT)

@@ -29,6 +29,7 @@ from .bootstrap import Container
 from .commands_support import check_owner
 from .errors import ProblemException, status_of
 from .page_security import CSRF_FIELD, CsrfError, csrf_for, secure_headers
+from .problem_catalogue import problem_type
 from .routes_page import templates
 from .routes_staff import ROLE_CN, forbidden, message, render, to_login
 from .staff_dossier import SUMMARY_READERS, may_read
@@ -215,12 +216,17 @@ def _record(request: Request, c: Container, act: ActForm, who: Principal, body: 
 
 
 def _refusal(exc: DomainError | ProblemException) -> dict[str, Any]:
-    """A refusal as the problem+json would carry it: status, code, detail, article, field."""
+    """A refusal as the problem+json would carry it to a Chinese reader: status, code, title,
+    detail, article, field (the catalogue's words, :mod:`api.problem_catalogue`)."""
     if isinstance(exc, DomainError):
         data: dict[str, Any] = dict(exc.as_dict())
         data["status"] = status_of(exc)
     else:
         data = {"status": exc.status, "code": exc.code, "detail": exc.detail, **exc.extra}
+    kind = problem_type(exc.code)
+    data["title"] = kind.title_zh
+    data["detail"] = kind.chinese_detail(exc.params)
+    data["remedy"] = kind.remedy_zh
     return data
 
 

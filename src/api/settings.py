@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -89,6 +90,9 @@ class Settings(BaseSettings):
     # None by default: a client that is not a named proxy cannot choose the address it is
     # counted (and rate-limited) as.
     trusted_proxies: tuple[str, ...] = ()
+    # The address the public reaches the service at (https://kjj.example.gov.cn/registry), the
+    # base of the problem ``type`` URIs (api.errors); "" = the request's own base URL.
+    public_base_url: str = ""
 
     # Not operator settings (no variable): limits of the HTTP service.
     @property
@@ -177,6 +181,14 @@ class Settings(BaseSettings):
     @classmethod
     def _proxies(cls, value: Any) -> Any:
         return trusted_proxies(value) if isinstance(value, str) else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        # An absolute http(s) address without query or fragment: it is the stem of links clients follow.
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"PLATFORMS_PUBLIC_BASE_URL must be an absolute http(s) URL, not {value!r}")
+        return value.rstrip("/")
 
     @field_validator("log_origin")
     @classmethod

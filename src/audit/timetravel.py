@@ -53,7 +53,8 @@ def as_of_version(app: Any, platform_id: UUID, version: int) -> dict[str, Any]:
     # beyond the platform's history.
     platform = app.get_platform(platform_id, version=version)  # NotFound for an unknown id
     if platform.version != version:
-        raise NotFound("version_not_found", f"the platform has {platform.version} versions, not {version}")
+        raise NotFound("version_not_found", f"the platform has {platform.version} versions, not {version}",
+            params={"versions": platform.version, "version": version})
     return summarize(platform)
 
 
@@ -63,7 +64,7 @@ def _last_version(app: Any, platform_id: UUID, reached: Any) -> int:
     rows = stream_rows(app, platform_id)
     prefix = get_topic(Platform) + "/"
     if not rows or not rows[0].topic.startswith(prefix):
-        raise NotFound("platform_not_found", f"no platform {platform_id}")
+        raise NotFound("platform_not_found", f"no platform {platform_id}", params={"platform_id": platform_id})
     last = 0
     for row in rows:
         try:
