@@ -61,7 +61,8 @@ def _checker(one_line: bool, min_length: int, max_length: int) -> Any:
                                       {"what": _what(bad)})
         if one_line:
             value = value.strip()
-        if len(value) < min_length:
+        # A free text kept as typed, but one made only of spaces and newlines says nothing.
+        if len(value if one_line else value.strip()) < min_length:
             raise PydanticCustomError("string_too_short", "at least {n} character(s) of text, not only spaces"
                                       if one_line else "at least {n} character(s)", {"n": min_length})
         if len(value) > max_length:

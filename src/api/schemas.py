@@ -23,6 +23,7 @@ from .inputs import ASCII_DECIMAL, AsciiNumber, IsoDate, line, objection_field, 
 # ---------------------------------------------------------------------------- building blocks
 Short = Annotated[str, line(200, min_length=1)]
 Text = Annotated[str, text(4000)]
+RequiredText = Annotated[str, text(4000, min_length=1)]  # not empty, not only spaces
 LongText = Annotated[str, text(20000)]
 DocRef = Annotated[str, line(120, min_length=1)]
 CreditCode = Annotated[str, line(18, min_length=18)]
@@ -66,7 +67,9 @@ class HostUnit(Body):
 
 class CoBuilder(Body):
     name: Short
-    credit_code: CreditCode | None = None
+    credit_code: CreditCode | None = Field(
+        None, description="统一社会信用代码. Optional, but without it an expert of this co-builder is not "
+        "recused automatically (Art. 8(3))")
 
 
 class Achievement(Body):
@@ -75,27 +78,46 @@ class Achievement(Body):
 
 
 class BasicConditions(Body):
-    """The Art. 6 basic conditions, checked for presence at the formal review."""
+    """The Art. 6 basic conditions (基本条件). The formal review (Art. 8(2)) cannot accept an
+    application without all three, so each is required, and not blank, when applying: a 422 naming
+    it now rather than an application that could only ever be refused (409
+    ``basic_conditions_missing``)."""
 
-    technical_strength: Text = ""
-    open_sharing: Text = ""
-    service_mechanism: Text = ""
+    technical_strength: RequiredText = Field(description="技术实力与影响力: technical strength and influence "
+                                             "in the subfield (Art. 6(1))")
+    open_sharing: RequiredText = Field(description="开放共享能力: the capability to open and share resources "
+                                       "(Art. 6(2))")
+    service_mechanism: RequiredText = Field(description="开放服务机制与组织: an assessable open-service "
+                                            "mechanism and its organisation (Art. 6(3))")
 
 
 class ApplyBody(WithDocumentRef):
+    """An application (申请, Art. 8(1)). ``document_ref`` is the dossier's reference: optional for
+    a host unit applying online, required (422 ``reference_required``) for a paper application
+    recorded by the service agency or the bureau, which also gives ``business_date``, the day it
+    was received (422 ``business_date_required``)."""
+
     name: Short
     subfield: Short = Field(description="One of the subfields of the policy in force (GET /subfields)")
     host_unit: HostUnit
-    co_builders: list[CoBuilder] = Field(default_factory=list, max_length=20)
-    commitments: Text = Field(description="Commitment of continuous funding, talent and infrastructure (Art. 7(1))")
-    achievements: list[Achievement] = Field(max_length=50)
-    basic_conditions: BasicConditions = Field(default_factory=BasicConditions)
+    co_builders: list[CoBuilder] = Field(
+        default_factory=list, max_length=20,
+        description="共建单位. A co-builder's experts must recuse (Art. 8(3)), which the registry can only check "
+        "for a co-builder given with its credit_code")
+    commitments: Text = Field(description="Commitment of continuous funding, talent and infrastructure (Art. 7(1)); "
+                              "blank is refused (409 `commitments_missing`)")
+    achievements: list[Achievement] = Field(
+        max_length=50, description="The host unit's AI achievements; one at pilot or industrial stage is needed "
+        "(Art. 7(2); 409 `achievement_missing` without)")
+    basic_conditions: BasicConditions = Field(
+        description="The Art. 6 basic conditions, all three required: the formal review cannot accept without them")
 
 
 # ---------------------------------------------------------------------------- Art. 8(2)-(5)
 class IntakeBody(WithDocumentRef):
     decision: Literal["accepted", "not_accepted"]
-    reasons: Text = ""
+    reasons: Text = Field("", description="Required (not blank) for `not_accepted` (422 `reasons_required`); "
+                          "`accepted` needs the application's Art. 6 basic conditions")
 
 
 class ScoresBody(CommandBody):
@@ -201,7 +223,9 @@ class IndicatorResult(Body):
 
 class AcceptanceReviewBody(WithDocumentRef):
     panel: list[Short] = Field(min_length=1, max_length=50)
-    indicator_results: list[IndicatorResult] = Field(max_length=100)
+    indicator_results: list[IndicatorResult] = Field(
+        max_length=100, description="One result per indicator of the task book's current version, no more, no "
+        "fewer (409 `indicator_results_mismatch`)")
     funds_use_compliant: bool
     conclusion: Literal["qualified", "unqualified"]
     justification: Text | None = Field(
