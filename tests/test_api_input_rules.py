@@ -99,7 +99,13 @@ def test_json_objection_follows_the_forms_rules(api: Api) -> None:
     spaces = api.post(f"/platforms/{pid}/objections", None, {"objector_name": "n", "contact": "c", "content": "   "})
     fields = {e["field"] for e in _refused(spaces, spaces.json()["field"])["errors"]}
     assert fields == {"contact", "content"}
-    _refused(api.post(f"/platforms/{pid}/objections", None, {**GOOD_OBJECTION, "content": "太短了"}), "content")
+    short = _refused(api.post(f"/platforms/{pid}/objections", None, {**GOOD_OBJECTION, "content": "太短了"}),
+                     "content")
+    # The public reads the form's own Chinese sentence; a client asking for English, the English one.
+    assert short["detail"] == "字段 content：异议内容至少 10 个字，请写明具体事实和理由（现为 3 个字）。"
+    english = api.client.post(f"/api/v1/platforms/{pid}/objections", json={**GOOD_OBJECTION, "content": "太短了"},
+                              headers={"Accept-Language": "en"})
+    assert english.json()["detail"].startswith("content: at least 10 characters")
     _refused(api.post(f"/platforms/{pid}/objections", None, {**GOOD_OBJECTION, "objector_name": "  "}),
              "objector_name")
     assert len(api.get(f"/platforms/{pid}", "bureau").json()["objections"]) == before

@@ -248,7 +248,8 @@ def test_pages_fit_and_screenshots(server: Served, browser: Any, width: int) -> 
                                   locale="zh-CN")
     try:
         page = context.new_page()
-        for path, name in [("/", "publicity"), ("/subfields", "subfields"), ("/checkpoint", "checkpoint")]:
+        for path, name in [("/", "publicity"), ("/subfields", "subfields"), ("/checkpoint", "checkpoint"),
+                           ("/problems/", "problems"), ("/problems/subfield_taken", "problem")]:
             page.goto(server.base + path)
             assert page.locator("header").count() == 1 and page.locator("main").count() == 1
             assert page.locator("footer").count() == 1 and page.locator("nav").count() >= 1

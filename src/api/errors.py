@@ -129,12 +129,15 @@ _PYDANTIC_ZH = {
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = _clean(list(exc.errors()))
+    raw = list(exc.errors())
+    errors = _clean(raw)
     if any(e["type"] == "json_invalid" for e in errors):
         return problem(request, 400, "malformed_json", "the request body is not valid JSON", field="body",
                        errors=errors)
     first = errors[0] if errors else {"field": "body", "message": "invalid input", "type": ""}
-    zh = _PYDANTIC_ZH.get(first["type"], f"不符合要求（{first['message']}）")
+    context = raw[0].get("ctx") if raw else None
+    own = context.get("zh") if isinstance(context, dict) else None  # a rule with its own Chinese sentence
+    zh = own or _PYDANTIC_ZH.get(first["type"], f"不符合要求（{first['message']}）")
     return problem(request, 422, "invalid_input", f"{first['field']}: {first['message']}",
                    params={"field": first["field"], "message": zh}, field=first["field"], errors=errors)
 

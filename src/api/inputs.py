@@ -218,7 +218,8 @@ def objection_field(field: str) -> AfterValidator:
         value = clean(value)
         refusal = objection_field_problem(field, value)
         if refusal is not None:
-            raise PydanticCustomError("objection_" + field, refusal.en)
+            # The form's Chinese sentence travels in the context, for the problem's Chinese detail.
+            raise PydanticCustomError("objection_" + field, refusal.en, {"zh": refusal.zh})
         return value
     return AfterValidator(check)
 

@@ -618,11 +618,16 @@ class Problem(Open):
     """RFC 9457 problem details; ``field``/``errors`` for malformed input, ``article``/``policy``
     when a rule of the regulation refused."""
 
-    type: str
-    title: str
+    type: str = Field(description="Absolute URI of the page describing `code` (its article, what to do): "
+                      "{PLATFORMS_PUBLIC_BASE_URL or the request's base URL}/problems/{code}",
+                      examples=["https://kjj.changsha.gov.cn/registry/problems/subfield_taken"])
+    title: str = Field(description="The code's title, in Chinese, or in English when Accept-Language prefers it",
+                       examples=["该细分领域已有平台"])
     status: int
-    detail: str
-    code: str
+    detail: str = Field(description="This refusal's explanation, in the language of `title`; never parse it",
+                        examples=["细分领域“智能芯片”已由平台 … 承建；原则上每个细分领域只认定一个平台。"])
+    code: str = Field(description="The machine-readable reason (GET /problems/ lists them all)",
+                      examples=["subfield_taken"])
     field: str | None = None
     errors: list[dict[str, Any]] | None = None
     article: str | None = None
