@@ -114,7 +114,8 @@ class RegistryApp(Application[UUID]):
         """The bureau's decision admitting ``subfield`` under the policy (Art. 4)."""
         register = find(self.repository, SubfieldRegister.create_id(policy_ref))
         if not isinstance(register, SubfieldRegister) or subfield not in register.admitted:
-            raise NotFound("subfield_not_found", f"no subfield {subfield!r} was admitted under {policy_ref}")
+            raise NotFound("subfield_not_found", f"no subfield {subfield!r} was admitted under {policy_ref}",
+                           params={"subfield": subfield, "policy": policy_ref})
         return dict(register.admitted[subfield])
 
     def archive_import(self, archive_sha256: str) -> dict[str, Any] | None:

@@ -65,7 +65,8 @@ class ArchiveImports(RecordedAggregate):
         record = self.imports.get(archive_sha256)
         if record is not None and record["completed_on"] is not None:
             raise RuleViolation("archive_already_imported",
-                                f"the archive {archive_sha256[:12]}… was imported on {record['completed_on']}")
+                                f"the archive {archive_sha256[:12]}… was imported on {record['completed_on']}",
+                                params={"completed_on": record["completed_on"]})
         if record is not None and record.get("abandoned_on") is not None:
             raise RuleViolation("archive_import_abandoned",
                                 f"the import of the archive {archive_sha256[:12]}… was abandoned on "

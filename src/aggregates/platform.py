@@ -496,7 +496,7 @@ class Platform(RecordedAggregate):
         if objection["outcome"] is not None:
             raise RuleViolation(
                 "objection_already_resolved", f"objection {objection_id} was already {objection['outcome']}",
-                "Art. 8(6)", self.policy_ref,
+                "Art. 8(6)", self.policy_ref, params={"objection_id": objection_id},
             )
         if act.business_date < objection["received_on"]:
             raise RuleViolation(
@@ -612,7 +612,7 @@ class Platform(RecordedAggregate):
                 "period_reason_not_needed",
                 f"the execution period {period_start}..{end} is the one year in principle; sign "
                 "without a period reason",
-                "Art. 9(1)", self.policy_ref,
+                "Art. 9(1)", self.policy_ref, params={"period_start": period_start, "period_end": end},
             )
         self._task_book_signed(indicators=indicators, period_start=period_start, period_end=end,
                                acceptance_due=acceptance_due, period_reason=reason, act=act)
@@ -648,6 +648,8 @@ class Platform(RecordedAggregate):
                     f"version {self.acceptance.get('task_book_version', 1)}; its indicators can no "
                     "longer change",
                     "Art. 11", self.policy_ref,
+                    params={"reviewed_on": self.acceptance.get("reviewed_on"),
+                            "version": self.acceptance.get("task_book_version", 1)},
                 )
             new_value = _indicator_list(new_value)
         elif not isinstance(new_value, str) or not new_value.strip():
@@ -674,7 +676,7 @@ class Platform(RecordedAggregate):
                 params={"change_id": change_id})
         if change["decision"] is not None:
             raise RuleViolation("change_already_decided", f"change {change_id} was already decided",
-                                "Art. 11", self.policy_ref)
+                                "Art. 11", self.policy_ref, params={"change_id": change_id})
         if self.stage.is_end:
             raise RuleViolation("wrong_stage", f"the platform is '{self.status}'", "Art. 11", self.policy_ref,
                 params={"status": self.status})
@@ -762,7 +764,7 @@ class Platform(RecordedAggregate):
                 "acceptance_deadline_miss_recorded",
                 f"the missed deadline ({self.acceptance_missed['acceptance_due']}) was already recorded on "
                 f"{self.acceptance_missed['missed_on']}",
-                "Art. 9(1)", self.policy_ref,
+                "Art. 9(1)", self.policy_ref, params={"missed_on": self.acceptance_missed["missed_on"]},
             )
         day_after = acceptance_due + timedelta(days=1)
         if act.business_date < day_after:
@@ -770,6 +772,7 @@ class Platform(RecordedAggregate):
                 "acceptance_deadline_not_passed",
                 f"the acceptance application is due by {acceptance_due}; on {act.business_date} it is not missed",
                 "Art. 9(1)", self.policy_ref,
+                params={"acceptance_due": acceptance_due, "business_date": act.business_date},
             )
         previous = self.last_business_date
         missed_on = max(day_after, previous) if previous is not None else day_after
@@ -801,7 +804,7 @@ class Platform(RecordedAggregate):
             raise RuleViolation(
                 "late_acceptance_already_admitted",
                 f"a late acceptance application was already admitted on {self.late_acceptance['admitted_on']}",
-                "Art. 9(1)", self.policy_ref,
+                "Art. 9(1)", self.policy_ref, params={"admitted_on": self.late_acceptance["admitted_on"]},
             )
         if not justification.strip():
             raise InvalidInput("justification_required", "admitting a late application needs its justification",
@@ -838,7 +841,7 @@ class Platform(RecordedAggregate):
                 "indicator_results_mismatch",
                 f"the results must cover exactly the task book's indicators (missing: {missing}, "
                 f"unknown: {unknown})",
-                "Art. 9(3)", self.policy_ref,
+                "Art. 9(3)", self.policy_ref, params={"missing": missing, "unknown": unknown},
             )
         missed = [str(r["name"]) for r in indicator_results if not r.get("achieved")]
         if qualified and not funds_use_compliant:
@@ -853,7 +856,7 @@ class Platform(RecordedAggregate):
                 "justification_required",
                 f"a qualified conclusion with indicators not achieved ({', '.join(missed)}) needs the "
                 "panel's written justification",
-                "Art. 9(3)", self.policy_ref,
+                "Art. 9(3)", self.policy_ref, params={"indicators": missed},
             )
         if reason is not None and not (qualified and missed):
             # Kept for the one departure it explains, so none is shown where there was none.

@@ -238,7 +238,7 @@ class Policy:
                 "not_enough_scores",
                 f"{self.scoring_method} needs at least {needed} expert totals, got {len(values)}",
                 article=self.article("scoring_method") or "Art. 8(3)",
-                policy=self.policy,
+                policy=self.policy, params={"needed": needed, "got": len(values)},
             )
         if self.scoring_method == "trimmed_mean":
             values = sorted(values)[1:-1]
@@ -336,6 +336,7 @@ class PolicyRegistry:
         raise NotFound(
             "policy_not_found",
             f"no policy version {ref!r} is loaded; loaded: " + ", ".join(p.policy for p in self._policies),
+            params={"policy": ref},
         )
 
     def in_force(self, d: date) -> Policy:

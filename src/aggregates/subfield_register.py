@@ -66,7 +66,7 @@ class SubfieldRegister(RecordedAggregate):
             raise RuleViolation(
                 "subfield_already_listed",
                 f"the subfield '{listed}' is already a subfield of {policy.policy}",
-                "Art. 4", policy.policy,
+                "Art. 4", policy.policy, params={"subfield": listed, "policy": policy.policy},
             )
         self._admitted(subfield=kept, reasons=reasons.strip(), act=act)
         return kept

@@ -75,7 +75,7 @@ class ProblemType:
 
 def _text(value: object) -> str:
     if isinstance(value, list | tuple | set | frozenset):
-        return "、".join(str(v) for v in value)
+        return "、".join(str(v) for v in value) or "无"
     return str(value)
 
 
@@ -278,7 +278,8 @@ _p("reasons_required", 422, None, "须说明理由", "Reasons required",
 _p("justification_required", 409, "Art. 9(1)", "须说明理由", "Justification required",
    "该决定偏离一般规定（验收合格但有未完成指标，或受理逾期的验收申请），须附书面说明。",
    "The decision departs from the rule (qualified with indicators not achieved, or admitting a late "
-   "application) and needs its written justification.", "填写 justification。", "Give justification.")
+   "application) and needs its written justification.", "填写 justification。", "Give justification.",
+   "验收结论为合格但指标 {indicators} 未完成，须附专家组书面说明。")
 _p("justification_not_needed", 409, "Art. 9(1)", "无须说明理由", "Justification not needed",
    "只有指标未全部完成而结论为合格时才记录书面说明。",
    "A justification is recorded only for a qualified conclusion with indicators not achieved.",
@@ -313,10 +314,12 @@ _p("change_not_found", 404, "Art. 11", "重大事项变更不存在", "Major cha
    "Check the change's id.", "该平台没有编号为 {change_id} 的重大事项变更。")
 _p("subfield_not_found", 404, "Art. 4", "细分领域不存在", "Subfield not found",
    "该政策下没有经决定增列的这一细分领域。", "No such subfield was admitted under the policy.",
-   "核对细分领域名称和政策文号。", "Check the subfield's name and the policy.")
+   "核对细分领域名称和政策文号。", "Check the subfield's name and the policy.",
+   "{policy}下没有经决定增列的细分领域“{subfield}”。")
 _p("policy_not_found", 404, "Art. 15", "政策版本不存在", "Policy version not found",
    "没有加载这一文号的政策版本。", "No policy version with this reference is loaded.",
-   "GET /policies 列出已加载的版本。", "GET /policies lists those loaded.")
+   "GET /policies 列出已加载的版本。", "GET /policies lists those loaded.",
+   "没有加载文号为 {policy} 的政策版本。")
 _p("position_not_found", 404, None, "日志位置不存在", "Position not found",
    "在该日志大小内没有这个位置的事件。", "There is no event at this position within the size.",
    "使用 0 到日志大小减 1 之间的位置。", "Use a position from 0 to the size minus one.")
@@ -337,7 +340,8 @@ _p("unknown_subfield", 422, "Art. 4", "不是本办法的细分领域", "Unknown
    "“{name}”不是{policy}的细分领域（第四条）。")
 _p("subfield_already_listed", 409, "Art. 4", "细分领域已列入", "Subfield already listed",
    "该细分领域已在政策所列或已增列的领域中。", "The subfield is already listed or admitted.",
-   "直接使用该细分领域。", "Use the subfield as it is.")
+   "直接使用该细分领域。", "Use the subfield as it is.",
+   "细分领域“{subfield}”已是{policy}的细分领域。")
 _p("subfield_name_required", 422, "Art. 4", "须填写细分领域名称", "Subfield name required",
    "增列细分领域须写明名称。", "Admitting a subfield names it.", "填写 name。", "Give name.")
 _p("subfield_taken", 409, "Art. 5", "该细分领域已有平台", "Subfield already held",
@@ -429,7 +433,8 @@ _p("invalid_score", 422, "Art. 8(3)", "分数无效", "Invalid score",
    _FIX_ZH, _FIX_EN, "{criterion} 的分数须在 0 至 {max_points} 之间，最多一位小数。")
 _p("not_enough_scores", 409, "Art. 8(3)", "评分专家不足", "Not enough scores",
    "按政策的计分方法，评分专家人数不足以计算结果。", "The scoring method needs more expert totals.",
-   "待更多专家评分后再计算。", "Wait for more experts to score.")
+   "待更多专家评分后再计算。", "Wait for more experts to score.",
+   "计分方法至少需要 {needed} 位专家的评分，现有 {got} 位。")
 _p("publicity_before_approval", 409, "Art. 8(6)", "公示早于审定", "Publicity before approval",
    "公示不能早于审定日期。", "Publicity cannot start before the approval date.", "核对公示开始日期。",
    "Check the start date.")
@@ -446,7 +451,8 @@ _p("objections_unresolved", 409, "Art. 8(6)", "异议尚未处理完毕", "Objec
    "先处理这些异议（POST /platforms/{id}/objections/{n}/resolution）。",
    "Resolve them first (POST /platforms/{id}/objections/{n}/resolution).", "异议 {objections} 尚未处理完毕。")
 _p("objection_already_resolved", 409, "Art. 8(6)", "异议已处理", "Objection already resolved",
-   "该异议已有处理结果。", "The objection was already resolved.", "无须重复处理。", "Nothing to do.")
+   "该异议已有处理结果。", "The objection was already resolved.", "无须重复处理。", "Nothing to do.",
+   "异议 {objection_id} 已有处理结果。")
 _p("resolution_before_objection", 409, "Art. 8(6)", "处理日期早于收到异议", "Resolution before objection",
    "异议的处理日期不能早于收到异议的日期。", "A resolution is never dated before the objection was received.",
    "核对处理日期。", "Check the date.", "处理日期 {business_date} 早于收到异议的日期 {received_on}。")
@@ -490,10 +496,12 @@ _p("period_reason_required", 409, "Art. 9(1)", "须说明实施期理由", "Peri
    "填写 period_reason，或改为一年。", "Give period_reason, or make it one year.",
    "实施期 {period_start} 至 {period_end} 不是原则上的一年，须说明理由。")
 _p("period_reason_not_needed", 409, "Art. 9(1)", "无须说明实施期理由", "Period reason not needed",
-   "实施期为一年时无须说明理由。", "A one-year period needs no reason.", "去掉 period_reason。", "Omit period_reason.")
+   "实施期为一年时无须说明理由。", "A one-year period needs no reason.", "去掉 period_reason。", "Omit period_reason.",
+   "实施期 {period_start} 至 {period_end} 为一年，无须说明理由。")
 _p("task_book_judged", 409, "Art. 11", "任务书版本已验收", "Task book version judged",
    "已经验收评审的任务书版本不能再变更。", "No change rewrites a task book version already judged.",
-   "无须再报告该变更。", "The judged version stands.")
+   "无须再报告该变更。", "The judged version stands.",
+   "{reviewed_on} 的验收评审已评定任务书第 {version} 版，其考核指标不能再变更。")
 _p("new_value_required", 422, "Art. 10", "须填写变更后的内容", "New value required",
    "重大事项变更须写明变更后的内容。", "A major change states its new value.", "填写 new_value。", "Give new_value.")
 _p("change_pending", 409, "Art. 11", "重大事项变更待决定", "Major change pending",
@@ -502,7 +510,8 @@ _p("change_pending", 409, "Art. 11", "重大事项变更待决定", "Major chang
    "由市科技局先决定该变更。", "Have the bureau decide the change first.",
    "重大事项变更 {changes} 尚未决定，须先由市科技局决定。")
 _p("change_already_decided", 409, "Art. 11", "变更已决定", "Change already decided",
-   "该重大事项变更已有决定。", "The major change was already decided.", "无须重复决定。", "Nothing to do.")
+   "该重大事项变更已有决定。", "The major change was already decided.", "无须重复决定。", "Nothing to do.",
+   "重大事项变更 {change_id} 已有决定。")
 _p("acceptance_deadline_passed", 409, "Art. 9(1)", "验收申请已逾期", "Acceptance deadline passed",
    "第九条：实施期满后一个月内申请验收；逾期须由市科技局记录后决定终止或受理。",
    "Art. 9: acceptance is applied for within one month of the period's end; after that the bureau "
@@ -511,9 +520,11 @@ _p("acceptance_deadline_passed", 409, "Art. 9(1)", "验收申请已逾期", "Acc
    "验收申请应于 {acceptance_due} 前提出。")
 _p("acceptance_deadline_not_passed", 409, "Art. 9(1)", "验收申请未逾期", "Deadline not passed",
    "验收申请期限尚未届满，不能记录逾期。", "The acceptance deadline has not passed.", "期限届满次日再记录。",
-   "Record the miss the day after the deadline.")
+   "Record the miss the day after the deadline.",
+   "验收申请期限为 {acceptance_due}，{business_date} 尚未逾期。")
 _p("acceptance_deadline_miss_recorded", 409, "Art. 9(1)", "逾期已记录", "Miss already recorded",
-   "该平台的验收申请逾期已经记录。", "The missed deadline was already recorded.", "无须重复记录。", "Nothing to do.")
+   "该平台的验收申请逾期已经记录。", "The missed deadline was already recorded.", "无须重复记录。", "Nothing to do.",
+   "验收申请逾期已于 {missed_on} 记录。")
 _p("acceptance_deadline_not_missed", 409, "Art. 9(1)", "未记录逾期", "Deadline not missed",
    "该平台没有记录验收申请逾期（逾期次日由系统记录）。",
    "No missed acceptance deadline is recorded for this platform (the deadline watch records it the day after).",
@@ -521,12 +532,14 @@ _p("acceptance_deadline_not_missed", 409, "Art. 9(1)", "未记录逾期", "Deadl
    "An application in time needs no admission; terminate on another ground.")
 _p("late_acceptance_already_admitted", 409, "Art. 9(1)", "已受理逾期申请", "Late application already admitted",
    "逾期验收申请已经受理过。", "A late acceptance application was already admitted.", "无须重复受理。",
-   "Nothing to do.")
+   "Nothing to do.",
+   "逾期验收申请已于 {admitted_on} 受理。")
 _p("panel_required", 422, "Art. 9(2)", "须列出验收专家", "Panel required",
    "验收专家组须写明专家。", "The acceptance panel names its experts.", "填写 panel。", "Give panel.")
 _p("indicator_results_mismatch", 409, "Art. 9(2)", "指标结果不对应", "Indicator results mismatch",
    "验收结果须逐一对应任务书的考核指标，不多不少。", "The results cover exactly the task book's indicators.",
-   "按任务书当前版本的指标填写。", "Give one result per indicator of the task book.")
+   "按任务书当前版本的指标填写。", "Give one result per indicator of the task book.",
+   "验收结果须逐一对应任务书的考核指标（缺少：{missing}；多出：{unknown}）。")
 _p("qualified_contradicts_results", 409, "Art. 9(2)", "合格结论与经费使用不符", "Qualified contradicts results",
    "建设经费使用不合规时不能得出合格结论。", "A qualified conclusion needs compliant use of the construction funds.",
    "核对结论和经费使用情况。", "Check the conclusion and the funds' use.")
@@ -565,7 +578,8 @@ _p("archive_import_of_another_clerk", 409, None, "由其他经办人继续", "Im
    "由原经办人继续导入。", "Have the same clerk resume it.")
 _p("archive_already_imported", 409, None, "档案已导入", "Archive already imported",
    "同一文件（按 SHA-256）已经导入过。", "The same file (by its SHA-256) was imported before.", "无须重复导入。",
-   "Nothing to do.")
+   "Nothing to do.",
+   "该档案已于 {completed_on} 导入。")
 _p("archive_import_abandoned", 409, None, "档案导入已放弃", "Archive import abandoned",
    "该档案的导入已被放弃，已记录的部分保留。", "The import of this archive was abandoned; what it recorded stands.",
    "修改档案后作为新文件导入。", "Import a corrected archive as a new file.")
