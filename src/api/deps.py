@@ -72,7 +72,8 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
                                 "请先登录：发送 Authorization: Bearer <令牌>")
         if principal.role not in allowed:
             raise ProblemException(403, "forbidden", f"this request needs the role {names}; "
-                                   f"you are signed in as {principal.role.value}")
+                                   f"you are signed in as {principal.role.value}",
+                                   params={"roles": names, "role": principal.role.value})
         return principal
 
     dependency.__name__ = f"require_{'_or_'.join(sorted(r.value for r in allowed))}"

@@ -209,7 +209,8 @@ _p("too_many_login_attempts", 429, None, "登录尝试过多", "Too many sign-in
    "按 Retry-After 等待后再试。", "Wait for Retry-After seconds.", "密码错误次数过多，请 {seconds} 秒后再试。")
 _p("forbidden", 403, None, "无权办理", "Forbidden",
    "当前角色无权发出该请求。", "The caller's role may not make this request.",
-   "以有权办理的角色登录（见 docs/API.md 的命令表）。", "Sign in with a role that may (docs/API.md lists them).")
+   "以有权办理的角色登录（见 docs/API.md 的命令表）。", "Sign in with a role that may (docs/API.md lists them).",
+   "该请求须由以下角色办理：{roles}；当前登录的角色是 {role}。")
 _p("not_your_host_unit", 403, "Art. 8(1)", "不是本单位", "Not your host unit",
    "依托单位只能为本单位（以统一社会信用代码识别）申请或查询。",
    "An applicant applies for and lists only its own host unit (identified by its credit code).",
