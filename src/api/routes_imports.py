@@ -23,7 +23,7 @@ from .commands_support import make_act
 from .deps import get_container, require_roles
 from .errors import ProblemException, problem, problem_responses
 
-router = APIRouter(tags=["commands"])
+router = APIRouter()
 
 NDJSON = "application/x-ndjson"
 
