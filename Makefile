@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPECTRAL := tools/spectral
+SPECTRAL_STAMP := $(SPECTRAL)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -21,10 +23,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# ruff over the code, the tests, the benchmarks and the tools; mypy over src (pyproject.toml).
-lint: $(STAMP)
+# Spectral (the OpenAPI linter) from the npm registry, at the version its lock file pins.
+$(SPECTRAL_STAMP): $(SPECTRAL)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make lint needs Node.js and npm for Spectral (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(SPECTRAL) && npm ci --silent --no-audit --no-fund
+	touch $(SPECTRAL_STAMP)
+
+# ruff over the code, the tests, the benchmarks and the tools; mypy over src (pyproject.toml);
+# Spectral's OpenAPI rules over the API's document, every warning a failure.
+lint: $(STAMP) $(SPECTRAL_STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
+	@mkdir -p var
+	$(BIN)/platforms openapi --out var/openapi.json
+	$(SPECTRAL)/node_modules/.bin/spectral lint var/openapi.json --ruleset $(SPECTRAL)/.spectral.yaml --fail-severity=warn
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
@@ -37,4 +49,4 @@ soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SPECTRAL)/node_modules var/*.sqlite3 .pytest_cache .ruff_cache .mypy_cache

@@ -15,10 +15,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from . import docs_pages, errors
+from . import docs_pages, errors, openapi
 from .bootstrap import Container, build_container
 from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
@@ -32,7 +31,6 @@ from .routes_queries import router as queries_router
 from .routes_staff import router as staff_router
 from .routes_staff_forms import router as staff_forms_router
 from .routes_staff_reports import router as staff_reports_router
-from .schemas import Problem
 from .settings import Settings
 
 PREFIX = "/api/v1"
@@ -78,7 +76,8 @@ def create_app(container: Container | None = None) -> FastAPI:
                 wired.stop_background()
 
     app = FastAPI(title="Platform registry (开放创新平台认定管理)", version="1.0.0", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  generate_unique_id_function=openapi.operation_id)
     app.state.container = wired
     errors.install(app, wired.settings.public_base_url)
     # Routes are matched in order and no two match the same method and path, so the order only
@@ -98,16 +97,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
 
-    def openapi() -> dict[str, Any]:
+    def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            app.openapi_schema = schema
+            app.openapi_schema = openapi.document(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi_document  # type: ignore[method-assign]
     return app
 
 

@@ -1,4 +1,4 @@
-"""The ``platforms`` command line (typer): serve, users, demo, projections, ledger, audit.
+"""The ``platforms`` command line (typer): serve, openapi, users, demo, projections, ledger, audit.
 
 Exit codes: 0 success, 1 the work failed (a refusal, a missing, empty or unreachable store), 2 a
 usage or configuration error (bad option, a malformed store URL, production without a secret key).
@@ -124,6 +124,35 @@ def uvicorn_proxy_options(proxies: tuple[str, ...]) -> ProxyOptions:
     if not proxies:
         return {"proxy_headers": False}
     return {"proxy_headers": True, "forwarded_allow_ips": list(proxies)}
+
+
+# ---------------------------------------------------------------------------- openapi
+@app.command("openapi")
+def openapi_document(out_file: Path | None = typer.Option(None, "--out", help="JSON file (default: stdout)")) -> None:
+    """Write the HTTP API's OpenAPI document (JSON), for client generators and linters.
+
+    The document depends on the code, not on the data: it is built on a throw-away store in a
+    temporary directory, so the configured store is neither opened nor needed."""
+    import json
+    import tempfile
+
+    from .app import create_app
+    from .bootstrap import build_container
+
+    with tempfile.TemporaryDirectory(prefix="platforms-openapi-") as tmp:
+        settings = Settings.from_env({}, var_dir=Path(tmp), run_projections=False, checkpoint_signer=False,
+                                     deadline_watch=False)
+        container = build_container(settings)
+        try:
+            document = create_app(container).openapi()
+        finally:
+            container.close()
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    console.print(f"wrote the OpenAPI document ({len(document['paths'])} paths) to {out_file}")
 
 
 # ---------------------------------------------------------------------------- users

@@ -40,7 +40,7 @@ from .schemas import CosignatureIn
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["audit"])
+router = APIRouter()
 
 Wired = Annotated[Container, Depends(get_container)]
 Auditors = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.BUREAU))]

@@ -14,7 +14,7 @@ from .errors import ProblemException, problem_responses
 from .schemas import Token
 from .sign_in import sign_in
 
-router = APIRouter(tags=["authentication"])
+router = APIRouter()
 
 
 def _locked(seconds: int) -> ProblemException:

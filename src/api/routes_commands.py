@@ -29,7 +29,7 @@ from .errors import ProblemException, problem_responses
 from .page_security import client_address, limiter_for
 from .publicity import batch_view
 
-router = APIRouter(tags=["commands"])
+router = APIRouter()
 
 Applicant = Annotated[Principal, Depends(require_roles(Role.APPLICANT))]
 Agency = Annotated[Principal, Depends(require_roles(Role.SERVICE_AGENCY))]

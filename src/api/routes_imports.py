@@ -24,7 +24,7 @@ from .deps import get_container, require_roles
 from .errors import ProblemException, language_of, problem, problem_responses
 from .problem_catalogue import problem_type
 
-router = APIRouter(tags=["commands"])
+router = APIRouter()
 
 NDJSON = "application/x-ndjson"
 

@@ -36,7 +36,7 @@ from .read_cache import render_json
 from .read_retry import RetryReadOnLostConnection
 from .store_probe import store_write_error
 
-router = APIRouter(tags=["queries"], route_class=RetryReadOnLostConnection)
+router = APIRouter(route_class=RetryReadOnLostConnection)
 
 Wired = Annotated[Container, Depends(get_container)]
 MinPosition = Annotated[int | None, Query(ge=0, le=2**53, description="Wait until the read models have "
@@ -291,12 +291,12 @@ def deadlines(c: Wired, who: Planners, min_position: MinPosition = None) -> JSON
 
 
 # ---------------------------------------------------------------------------- operations
-@router.get("/healthz", response_model=s.Health, tags=["operations"], summary="Liveness")
+@router.get("/healthz", response_model=s.Health, summary="Liveness")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=s.Readiness, tags=["operations"], responses=problem_responses(503),
+@router.get("/readyz", response_model=s.Readiness, responses=problem_responses(503),
             summary="Readiness, with projection lag")
 def readyz(c: Wired) -> JSONResponse:
     """503 when the database does not answer, a read model lags too far behind the log or has

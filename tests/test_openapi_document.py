@@ -1,0 +1,112 @@
+"""The OpenAPI document's shape (api.openapi): short unique operation ids, tags by stage and by
+the roles the routes really admit, optional authentication on the public routes that know a
+signed-in caller, and every error documented as the problem+json the API sends. Its content
+(descriptions, examples) is tested in test_openapi_complete; Spectral's rules run in `make lint`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from api.openapi import OPERATIONS, ROLE_TAGS, STAGES, UndocumentedRoute, operation_id
+from api_client import Api, make_api
+
+CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, dict[str, Any]]]:
+    tmp: Path = tmp_path_factory.mktemp("openapi")
+    api, container = make_api(f"sqlite:///{tmp / 'events.sqlite3'}", tmp)
+    try:
+        yield api, api.client.get("/openapi.json").json()
+    finally:
+        container.close()
+
+
+def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            yield method.upper(), path, operation
+
+
+def test_operation_ids_are_short_unique_and_name_every_route(served: tuple[Api, dict[str, Any]]) -> None:
+    _, doc = served
+    ids = [op["operationId"] for _, _, op in _operations(doc)]
+    assert len(ids) == len(set(ids))
+    assert all(CAMEL.match(i) for i in ids), [i for i in ids if not CAMEL.match(i)]
+    assert {"applyPlatform", "fileObjection", "listPublicity", "fundPlatform", "verifyLog"} <= set(ids)
+    # Every entry of the table is a route of the document: none is left over from a removed route.
+    assert sorted(ids) == sorted(op for op, _ in OPERATIONS.values())
+
+
+def test_a_route_without_an_operation_id_stops_the_app() -> None:
+    app = FastAPI(generate_unique_id_function=operation_id)
+    with pytest.raises(UndocumentedRoute, match="/api/v1/unnamed"):
+        @app.get("/api/v1/unnamed")
+        def unnamed() -> dict[str, str]:
+            return {}
+
+
+def test_tags_are_a_stage_then_the_roles_the_route_admits(served: tuple[Api, dict[str, Any]]) -> None:
+    api, doc = served
+    defined = {t["name"] for t in doc["tags"]}
+    assert defined == {name for name, _ in STAGES} | set(ROLE_TAGS)
+    stages = {name for name, _ in STAGES}
+    for method, path, op in _operations(doc):
+        stage, *roles = op["tags"]
+        assert stage in stages and roles and set(roles) <= set(ROLE_TAGS), (method, path, op["tags"])
+        assert op["x-roles"] == roles
+    by_id = {op["operationId"]: op for _, _, op in _operations(doc)}
+    assert by_id["fundPlatform"]["tags"] == ["funding", "finance"]
+    assert by_id["applyPlatform"]["tags"] == ["application", "applicant", "bureau", "service_agency"]
+    # The tags say what the API enforces: a role the tags leave out is refused.
+    r = api.post("/platforms/00000000-0000-0000-0000-000000000001/funding", "bureau",
+                 {"joint_document_ref": "X", "amount": "1000000.00"})
+    assert r.status_code == 403
+
+
+def test_public_routes_need_no_token_and_objections_take_one_optionally(served: tuple[Api, dict[str, Any]]) -> None:
+    _, doc = served
+    by_id = {op["operationId"]: op for _, _, op in _operations(doc)}
+    assert by_id["fileObjection"]["security"] == [{}, {"OAuth2PasswordBearer": []}]
+    for public in ("listPublicity", "listSubfields", "listPolicies", "getLatestCheckpoint", "getConsistencyProof"):
+        assert "security" not in by_id[public], public
+    assert by_id["applyPlatform"]["security"] == [{"OAuth2PasswordBearer": []}]
+
+
+def test_every_error_is_documented_as_problem_json(served: tuple[Api, dict[str, Any]]) -> None:
+    _, doc = served
+    assert "HTTPValidationError" not in str(doc)
+    for method, path, op in _operations(doc):
+        errors = {s: r for s, r in op["responses"].items() if s.startswith(("4", "5"))}
+        for status, response in errors.items():
+            assert response["content"] == {"application/problem+json": {"schema": {
+                "$ref": "#/components/schemas/Problem"}}}, (method, path, status)
+        if op.get("security") == [{"OAuth2PasswordBearer": []}]:
+            assert {"401", "403"} <= set(errors), (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= set(errors), (method, path)
+
+
+def test_cli_writes_the_document_without_opening_the_store(cli_env: Path, served: tuple[Api, dict[str, Any]]) -> None:
+    """`platforms openapi --out FILE` (what `make lint` hands to Spectral) writes the served
+    document; the configured store is neither opened nor created."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    out = cli_env / "openapi.json"
+    r = CliRunner().invoke(app, ["openapi", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text(encoding="utf-8")) == served[1]
+    assert not list((cli_env / "var").glob("*.sqlite3"))
