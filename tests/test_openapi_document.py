@@ -83,9 +83,12 @@ def test_public_routes_need_no_token_and_objections_take_one_optionally(served: 
 def test_every_error_is_documented_as_problem_json(served: tuple[Api, dict[str, Any]]) -> None:
     _, doc = served
     assert "HTTPValidationError" not in str(doc)
+    shared = doc["components"]["responses"]
     for method, path, op in _operations(doc):
         errors = {s: r for s, r in op["responses"].items() if s.startswith(("4", "5"))}
         for status, response in errors.items():
+            if "$ref" in response:
+                response = shared[response["$ref"].rsplit("/", 1)[1]]
             assert response["content"] == {"application/problem+json": {"schema": {
                 "$ref": "#/components/schemas/Problem"}}}, (method, path, status)
         if op.get("security") == [{"OAuth2PasswordBearer": []}]:
@@ -94,6 +97,20 @@ def test_every_error_is_documented_as_problem_json(served: tuple[Api, dict[str, 
             assert "404" in errors, (method, path)
         if "requestBody" in op:
             assert {"400", "413", "422"} <= set(errors), (method, path)
+
+
+def test_each_status_lists_its_problem_codes(served: tuple[Api, dict[str, Any]]) -> None:
+    """A client learns the codes a status can carry from the document, each with its page."""
+    from api.problem_catalogue import CATALOGUE
+
+    _, doc = served
+    conflict = doc["components"]["responses"]["Conflict"]["description"]
+    assert "`objections_unresolved`" in conflict and "`subfield_taken`" in conflict
+    assert "/problems/{code}" in conflict
+    listed = {code for response in doc["components"]["responses"].values()
+              for code in CATALOGUE if f"`{code}`" in response["description"]}
+    answered = {int(status) for _, _, op in _operations(doc) for status in op["responses"]}
+    assert listed == {code for code, entry in CATALOGUE.items() if entry.status in answered}
 
 
 def test_cli_writes_the_document_without_opening_the_store(cli_env: Path, served: tuple[Api, dict[str, Any]]) -> None:

@@ -19,6 +19,8 @@ know:
   shape implies (401 and 403 where a role is required, 404 for an id in the path, 400, 413 and
   422 for a body, 422 for parameters) beside those its route declares; FastAPI's own
   ``HTTPValidationError`` schema, which this API never sends, is replaced by the problem schema.
+  Each status's answer is one shared response (``#/components/responses/Conflict`` ...) that
+  lists the problem codes of that status (:mod:`api.problem_catalogue`).
 - The document's servers, contact and tag descriptions (Chinese first, as readers at the
   bureau read them).
 """
@@ -26,6 +28,7 @@ know:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,6 +41,7 @@ from aggregates.values import Role
 
 from .deps import public_or_principal
 from .errors import problem_responses
+from .problem_catalogue import CATALOGUE
 from .schemas import Problem
 
 SECURITY_SCHEME = "OAuth2PasswordBearer"
@@ -190,13 +194,43 @@ def _implied_errors(route: RouteContext, roles: list[str]) -> set[int]:
     return statuses
 
 
-def _document_errors(operation: dict[str, Any], statuses: set[int]) -> None:
+def _status_responses(statuses: set[int]) -> dict[str, Any]:
+    """One shared response per error status that an operation answers (``components/responses``),
+    each listing the problem codes the catalogue gives that status, with the page that explains
+    each."""
+    responses: dict[str, Any] = {}
+    for status in sorted(statuses):
+        problem = problem_responses(status)[status]
+        codes = sorted(code for code, entry in CATALOGUE.items() if entry.status == status)
+        listed = ", ".join(f"`{code}`" for code in codes)
+        problem["description"] += (f". `code` is one of: {listed} (each explained at `/problems/{{code}}`)."
+                                   if codes else ".")
+        responses[_response_name(status)] = problem
+    return responses
+
+
+def _response_name(status: int) -> str:
+    """``Conflict`` for 409: the component's name, after the status's reason phrase."""
+    return "".join(word.capitalize() for word in HTTPStatus(status).phrase.replace("-", " ").split())
+
+
+def _document_errors(operation: dict[str, Any], statuses: set[int]) -> set[int]:
+    """The operation's error answers: those its route describes in its own words stay; the
+    others refer to the shared response of their status (whose statuses are returned)."""
+    shared: set[int] = set()
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status, problem in problem_responses(*sorted(statuses)).items():
-        responses.setdefault(str(status), problem)
-    for status, response in list(responses.items()):
-        if VALIDATION_ERROR in str(response.get("content", {})):
-            responses[status] = problem_responses(int(status))[int(status)]
+    for implied in statuses:
+        responses.setdefault(str(implied), {})
+    for key, response in list(responses.items()):
+        if not key.startswith(("4", "5")):
+            continue
+        status = int(key)
+        generic = problem_responses(status)[status]["description"]
+        if not response or VALIDATION_ERROR in str(response.get("content", {})) \
+                or response.get("description") == generic:
+            responses[key] = {"$ref": f"#/components/responses/{_response_name(status)}"}
+            shared.add(status)
+    return shared
 
 
 def document(app: FastAPI) -> dict[str, Any]:
@@ -211,6 +245,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    shared: set[int] = set()
     # Routers are included lazily (FastAPI keeps them as branches of app.routes): walk the
     # routes as FastAPI's own document generator does.
     for route in iter_route_contexts(app.routes):
@@ -222,7 +257,7 @@ def document(app: FastAPI) -> dict[str, Any]:
             operation = schema["paths"][route.path_format][method.lower()]
             operation["tags"] = [stage, *roles]
             operation["x-roles"] = roles
-            _document_errors(operation, _implied_errors(route, roles))
+            shared |= _document_errors(operation, _implied_errors(route, roles))
             if roles == ["public"]:
                 if reads_token:
                     operation["security"] = [{}, {SECURITY_SCHEME: []}]
@@ -230,6 +265,7 @@ def document(app: FastAPI) -> dict[str, Any]:
                     operation.pop("security", None)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    schema["components"]["responses"] = _status_responses(shared)
     return schema
 
 
