@@ -9,6 +9,11 @@ witness key the operator configured). Nothing here changes an event: checkpoints
 cosignatures are statements about the log in tables of their own. ``GET
 /platforms/{id}/history`` and ``?as_of`` live in routes_queries. Handlers are plain ``def``:
 the event store is synchronous.
+
+Bodies go out as the audit modules build them (``JSONResponse``: a checkpoint is published byte
+for byte as signed, and a page of the log is not validated twice); their models in
+:mod:`api.audit_schemas` are what the OpenAPI document shows, held to the real bodies by
+tests/test_audit_response_models.py.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -31,6 +36,7 @@ from audit.history import export_chunks, log_entries
 from audit.published import latest_view, views_after
 from audit.verify import verify_log
 
+from . import audit_schemas as a
 from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container, require_roles
@@ -44,9 +50,14 @@ router = APIRouter()
 
 Wired = Annotated[Container, Depends(get_container)]
 Auditors = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.BUREAU))]
+# Every route reads the store (503 when it does not answer); the auditors' ones need a token of
+# their role; only the parameters' bounds (422) and each route's own refusals are added below.
+AUDITORS = problem_responses(401, 403, 503)
+PUBLIC = problem_responses(503)
 
 
-@router.get("/audit/log", summary="The global event log in order (auditor, bureau)")
+@router.get("/audit/log", response_model=a.AuditLogPage, responses=AUDITORS | problem_responses(422),
+            summary="The global event log in order (auditor, bureau)")
 def audit_log(c: Wired, _: Auditors, after: Annotated[int, Query(ge=0)] = 0,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
     items = list(log_entries(c.app, after=after, limit=limit))
@@ -54,7 +65,8 @@ def audit_log(c: Wired, _: Auditors, after: Annotated[int, Query(ge=0)] = 0,
     return JSONResponse({"items": items, "next_after": next_after})
 
 
-@router.get("/audit/verify", summary="Recompute every hash and check chains, versions, checkpoints")
+@router.get("/audit/verify", response_model=a.VerifyReportOut, responses=AUDITORS | problem_responses(422),
+            summary="Recompute every hash and check chains, versions, checkpoints")
 def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
         description="also decode every event through the application (proves each row is still "
                     "readable by the current code; several times slower)")] = False) -> JSONResponse:
@@ -71,20 +83,21 @@ def wants_note(accept: str | None) -> bool:
     return media_quality(accept, "text/plain") > media_quality(accept, "application/json")
 
 
-@router.get("/audit/checkpoint", summary="The latest signed checkpoint (public)",
+@router.get("/audit/checkpoint", summary="The latest signed checkpoint (public)", response_model=a.PublishedCheckpoint,
             responses={200: {"description": "JSON, or with `Accept: text/plain` the C2SP tlog-checkpoint "
                                             "signed note with the witnesses' cosignature lines",
                              "content": {"text/plain": {"schema": {"type": "string"}}}},
-                       **problem_responses(404, 406)})
-def audit_checkpoint(c: Wired, accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
-    """`size`, `root`, `signed_at`, `key_id`, `signature` (the registry's v1 signature), `id`,
-    `origin`, `note` (the signed note, or null for a checkpoint signed before notes existed) and
-    `cosignatures` [{`witness`, `key_name`, `key_id`, `timestamp`, `cosigned_at`, `signature`,
-    `line`, `received_at`}]."""
+                       **PUBLIC, **problem_responses(404, 406)})
+def audit_checkpoint(c: Wired, request: Request) -> Response:
+    """The registry's v1 signature with the checkpoint's `id`, `origin`, `note` (the signed note,
+    or null for a checkpoint signed before notes existed) and the witnesses' `cosignatures`;
+    with `Accept: text/plain` preferred to JSON, the note itself (406 when it has none)."""
     view = latest_view(c.app)
     if view is None:
         raise NotFound("no_checkpoint", "no checkpoint has been signed yet")
-    if wants_note(accept):
+    # Read from the request, not declared as a parameter: a header that cannot be invalid would
+    # make the document promise a 422 this route never sends.
+    if wants_note(request.headers.get("accept")):
         if view["note"] is None:
             raise ProblemException(406, "no_signed_note", "the latest checkpoint was signed before the registry "
                                    "published signed notes; ask for JSON, or wait for the next checkpoint")
@@ -92,7 +105,8 @@ def audit_checkpoint(c: Wired, accept: Annotated[str | None, Header(include_in_s
     return JSONResponse(view)
 
 
-@router.get("/audit/checkpoints", summary="Every checkpoint ever signed, in order (public)")
+@router.get("/audit/checkpoints", response_model=a.CheckpointPage, responses=PUBLIC | problem_responses(422),
+            summary="Every checkpoint ever signed, in order (public)")
 def audit_checkpoints(c: Wired, after: Annotated[int, Query(ge=0, description="the last `id` already seen")] = 0,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
     """`{items, next_after}`: checkpoints with `id > after`, each as `GET /audit/checkpoint`
@@ -103,7 +117,10 @@ def audit_checkpoints(c: Wired, after: Annotated[int, Query(ge=0, description="t
 
 
 @router.post("/audit/cosignatures", status_code=201, summary="A witness's cosignature of a checkpoint (public)",
-             responses=problem_responses(400, 403, 404, 413, 422, 503))
+             response_model=a.StoredCosignatureOut, response_description="The cosignature, kept now",
+             responses={200: {"model": a.StoredCosignatureOut,
+                              "description": "This witness had cosigned this tree head before: the one held"},
+                        **problem_responses(400, 403, 404, 413, 422, 503)})
 def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
     """Kept only if the signature line's key is one of the witnesses the operator lists in
     `PLATFORMS_WITNESS_KEYS` (else 403) and it verifies over `checkpoint` (else 422), a tree
@@ -121,7 +138,8 @@ def audit_cosign(c: Wired, body: CosignatureIn) -> JSONResponse:
                         status_code=201 if created else 200)
 
 
-@router.post("/audit/checkpoints", status_code=201, summary="Verify the log and sign a checkpoint now")
+@router.post("/audit/checkpoints", status_code=201, response_model=a.SignedCheckpointOut,
+             responses=AUDITORS | problem_responses(409), summary="Verify the log and sign a checkpoint now")
 def audit_sign(c: Wired, _: Auditors) -> JSONResponse:
     keys = c.settings.checkpoint_keys
     signer = c.checkpoint_signer()
@@ -133,13 +151,16 @@ def audit_sign(c: Wired, _: Auditors) -> JSONResponse:
     return JSONResponse(cp.to_dict(), status_code=201)
 
 
-@router.get("/audit/proofs/inclusion", summary="Merkle inclusion proof of one event")
+@router.get("/audit/proofs/inclusion", response_model=a.InclusionProof,
+            responses=AUDITORS | problem_responses(404, 422), summary="Merkle inclusion proof of one event")
 def audit_inclusion(c: Wired, _: Auditors, position: Annotated[int, Query(ge=1)],
                     size: Annotated[int | None, Query(ge=1)] = None) -> JSONResponse:
     return JSONResponse(proofs.inclusion(c.app, position, size))
 
 
-@router.get("/audit/proofs/consistency", summary="Merkle consistency proof between two log sizes (public)")
+@router.get("/audit/proofs/consistency", response_model=a.ConsistencyProof,
+            responses=PUBLIC | problem_responses(404, 422),
+            summary="Merkle consistency proof between two log sizes (public)")
 def audit_consistency(c: Wired, old_size: Annotated[int, Query(ge=0)],
                       new_size: Annotated[int | None, Query(ge=0)] = None) -> JSONResponse:
     """Public, so that witnesses need no account: it holds sizes and hashes only, nothing of any
@@ -148,19 +169,23 @@ def audit_consistency(c: Wired, old_size: Annotated[int, Query(ge=0)],
     return JSONResponse(proofs.consistency(c.app, old_size, new_size))
 
 
-@router.get("/platforms/{platform_id}/diff", summary="What changed between two versions of a platform")
+@router.get("/platforms/{platform_id}/diff", response_model=a.VersionDiff,
+            responses=AUDITORS | problem_responses(404, 422),
+            summary="What changed between two versions of a platform")
 def platform_diff(platform_id: UUID, c: Wired, _: Auditors, from_version: Annotated[int, Query(ge=1)],
                   to_version: Annotated[int, Query(ge=1)]) -> JSONResponse:
     return JSONResponse(timetravel.diff_versions(c.app, platform_id, from_version, to_version))
 
 
-@router.get("/audit/publicity-list", summary="The publicity list as it stood at a log position")
+@router.get("/audit/publicity-list", response_model=a.PublicityListAt, responses=AUDITORS | problem_responses(422),
+            summary="The publicity list as it stood at a log position")
 def publicity_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -> JSONResponse:
     body: dict[str, Any] = timetravel.publicity_list_at(c.app, position)
     return JSONResponse({"position": position, **body})
 
 
-@router.get("/audit/funding-ledger", summary="The funding ledger as it stood at a log position")
+@router.get("/audit/funding-ledger", response_model=a.LedgerAt, responses=AUDITORS | problem_responses(422),
+            summary="The funding ledger as it stood at a log position")
 def ledger_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -> JSONResponse:
     return JSONResponse({"position": position, **timetravel.funding_ledger_at(c.app, position)})
 
@@ -168,7 +193,8 @@ def ledger_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -> J
 @router.get("/audit/export", summary="The whole log as JSON Lines, verifiable offline (auditor, bureau)",
             response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}},
-                             "description": "a header, the signed checkpoints, one line per event, a trailer"}})
+                             "description": "a header, the signed checkpoints, one line per event, a trailer"},
+                       **AUDITORS})
 def audit_export(c: Wired, _: Auditors) -> StreamingResponse:
     """Streamed from one snapshot of the log in bounded memory (audit.history.export_lines);
     ``tools/verify_offline.py export`` checks it with the public key alone. An error after the
