@@ -3,7 +3,8 @@
 Each route's caching is declared in :data:`ROUTE_CACHING` by its path template, so that a
 reviewer reads in one table what may be kept where: the public lists for a minute by anyone
 (browsers, proxies, newsrooms' scripts), anything behind a role never in a shared cache
-(``private, no-store``), answers about *now* (health, verification) nowhere at all. A GET route
+(``private, no-store``), the public pages kept but revalidated on each visit (``no-cache``),
+answers about *now* (health, verification) nowhere at all. A GET route
 missing from the table is answered ``no-store`` (never cached by accident) and fails
 ``tests/test_http_caching.py``.
 
@@ -53,9 +54,11 @@ class Caching:
 
 PUBLIC_READ = Caching("public, max-age=60", cors=True)
 PUBLIC_READ_BY_ACCEPT = Caching("public, max-age=60", vary=("Accept",), cors=True)
-PUBLIC_PAGE = Caching("public, max-age=60")
+# A page is kept but asked after every time (304 when unchanged): a citizen who has just
+# objected goes back to the batch and must see the count with the objection in it.
+PUBLIC_PAGE = Caching("public, no-cache")
 PRIVATE_READ = Caching("private, no-store", vary=("Authorization",))
-STAFF_PAGE = Caching("private, no-store", vary=("Cookie",))
+STAFF_PAGE = Caching("no-store", vary=("Cookie",))  # a signed-in person's page: kept nowhere
 NOW = Caching("no-store")  # an answer about this moment, or a form carrying a one-time token
 STREAM = Caching("no-store", validators=False)
 STATIC = Caching("public, max-age=3600")
@@ -190,8 +193,10 @@ class HttpCaching:
         template = self._template_of(route) if route is not None else None
         if template is not None:
             return ROUTE_CACHING.get(template, NOW)
-        mount = scope.get("root_path", "")
-        return MOUNT_CACHING.get(mount, NOW)
+        # Starlette's own routes (FastAPI's /openapi.json) leave no route in the scope: their
+        # paths have no parameters. Mounts name themselves by the root path they set.
+        exact = ROUTE_CACHING.get(scope["path"])
+        return exact if exact is not None else MOUNT_CACHING.get(scope.get("root_path", ""), NOW)
 
     def _public_path(self, path: str) -> bool:
         if self._cors_paths is None:
@@ -281,10 +286,10 @@ def _with_policy(headers: list[tuple[bytes, bytes]], caching: Caching, status: i
     304; a handler's own ``no-store`` kept), Vary and, on a public read, CORS."""
     own = next((v for k, v in headers if k == b"cache-control"), None)
     headers = [(k, v) for k, v in headers if k != b"cache-control"]
-    if own is not None and b"no-store" in own:
-        control = own
-    elif status in (200, 304):
+    if status in (200, 304):
         control = caching.cache_control.encode()
+        if own is not None and b"no-store" in own and b"no-store" not in control:
+            control = own  # the handler knows this answer must not be kept (a one-time token)
     else:
         control = own or b"no-store"
     headers.append((b"cache-control", control))

@@ -109,7 +109,8 @@ def publicity_atom(batches: list[dict[str, Any]], site: str, today: date) -> byt
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh-CN"})
     _sub(feed, "id", uuid5(NAMESPACE_URL, "platform-registry:publicity-feed").urn)
     _sub(feed, "title", "长沙市新一代人工智能开放创新平台认定 · 拟认定平台公示名单")
-    _sub(feed, "subtitle", "依据《长沙市新一代人工智能开放创新平台认定管理暂行办法》（长科发〔2021〕36号）第八条公示的批次")
+    _sub(feed, "subtitle", "依据《长沙市新一代人工智能开放创新平台认定管理暂行办法》（长科发〔2021〕36号）"
+                           "第八条公示的批次")
     updated = max((_instant(b.get("published_on"), today) for b in batches), default=_instant(None, today))
     _sub(feed, "updated", updated)
     author = _sub(feed, "author")

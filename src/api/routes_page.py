@@ -29,6 +29,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from aggregates.application import Idempotency
 from aggregates.calendar import WorkingDayCalendar
@@ -88,15 +89,18 @@ def cn_date(value: Any, weekday: bool = False) -> str:
     return f"{text}（星期{WEEKDAYS[d.weekday()]}）" if weekday else text
 
 
-def cn_instant(value: str | None) -> str:
-    """An ISO instant as Beijing time, ``2026年11月26日 08:20:05（北京时间）``."""
+def cn_instant(value: str | None) -> Markup | str:
+    """An ISO instant as Beijing time, ``2026年11月26日 08:20:05（北京时间）``: the date and the
+    time of day each kept whole (the stylesheet's ``time.instant .date``, ``.clock``), a line
+    break allowed only between them on a narrow screen."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(value).astimezone(SHANGHAI)
     except ValueError:
         return value
-    return f"{cn_date(moment.date())} {moment:%H:%M:%S}（北京时间）"
+    return Markup('<span class="date">{}</span> <span class="clock">{}</span>').format(
+        cn_date(moment.date()), f"{moment:%H:%M:%S}（北京时间）")
 
 
 templates.env.filters["cn_date"] = cn_date

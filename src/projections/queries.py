@@ -638,8 +638,8 @@ def missed_acceptance_deadlines(
     return found
 
 
-__all__ = ["list_platforms", "get_platform", "publicity_list", "publicity_overview", "find_batch", "page_of", "encode_cursor", "decode_cursor",
-           "STATE_ORDER", "subfield_registry", "funding_ledger",
+__all__ = ["list_platforms", "get_platform", "publicity_list", "publicity_overview", "find_batch", "page_of",
+           "encode_cursor", "decode_cursor", "STATE_ORDER", "subfield_registry", "funding_ledger",
            "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
            "ledger_by_year_xlsx", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
            "InvalidCursor", "fen_to_money"]
