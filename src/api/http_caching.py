@@ -61,7 +61,9 @@ PRIVATE_READ = Caching("private, no-store", vary=("Authorization",))
 STAFF_PAGE = Caching("no-store", vary=("Cookie",))  # a signed-in person's page: kept nowhere
 NOW = Caching("no-store")  # an answer about this moment, or a form carrying a one-time token
 STREAM = Caching("no-store", validators=False)
-STATIC = Caching("public, max-age=3600")
+# Files: StaticFiles sends their ETag and answers If-None-Match itself, and may hand the file
+# to the server whole (``http.response.pathsend``): never held here.
+STATIC = Caching("public, max-age=3600", validators=False)
 
 ROUTE_CACHING: dict[str, Caching] = {
     # The JSON API: public lists and their open-data forms.

@@ -119,13 +119,9 @@ class RenderedReads:
                 self._entries.popitem(last=False)
         return value
 
-    def body(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> bytes:
-        """:meth:`value` for a JSON body: ``render()`` returns the content, kept rendered."""
-        return self.value(conn, key, lambda: render_json(render()), min_position)
-
     def tagged(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> Tagged:
-        """:meth:`body` with its ETag: ``render()`` returns the content (JSON unless it returns
-        bytes, such as a CSV or an Atom feed), kept rendered and tagged."""
+        """:meth:`value` for a body and its ETag: ``render()`` returns the content (JSON unless
+        it returns bytes, such as a CSV or an Atom feed), kept rendered and tagged."""
         def rendered() -> Tagged:
             content = render()
             return Tagged.of(content if isinstance(content, bytes) else render_json(content))

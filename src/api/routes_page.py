@@ -8,7 +8,7 @@ token and a per-address rate limit (``page_security``). No public page ever show
 objector's name or contact: the read model does not even hold them, and the receipt does not
 echo them.
 
-Routes: ``/``, ``/publicity/{batch_ref}``,
+Routes: ``/`` (``?page=N``, ten batches a page), ``/publicity/{batch_ref}``,
 ``/publicity/{batch_ref}/platforms/{platform_id}/objections/new`` (the form),
 ``POST /publicity/{batch_ref}/platforms/{platform_id}/objections`` (filing → receipt),
 ``/subfields``, ``/checkpoint``.
@@ -65,7 +65,7 @@ STATUS_CN = {
 }
 STATE_CN = {"open": "公示中", "upcoming": "未开始", "closed": "已结束"}
 # The home page lists this many batches a page: a store of years of rounds stays a light page
-# on a phone (README, "The public pages").
+# on a phone (README, "What the public sees").
 BATCHES_PER_PAGE = 10
 
 
