@@ -24,7 +24,8 @@ missing from the table is answered ``no-store`` (never cached by accident) and f
   Starlette's ``CORSMiddleware`` applies to the whole app, hence this per-route rule.
 
 Streams (the audit export) are passed through with their headers only: hashing them would mean
-holding the whole log in memory.
+holding the whole log in memory. So are the static files, which ``StaticFiles`` tags and
+validates itself.
 """
 
 from __future__ import annotations
