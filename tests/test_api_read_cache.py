@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aggregates.store import StoreConfig
+from api.http_caching import entity_tag
 from api.read_cache import RenderedReads
 from projections.db import ensure_schema, make_engine, write_transaction
 from projections.runner import read_positions, write_positions
@@ -47,7 +48,8 @@ def test_with_the_runner_in_process_a_body_is_keyed_on_its_published_position(tm
 
     assert reads.peek(("subfields",)) is None
     with engine.connect() as conn:
-        first = reads.tagged(conn, ("subfields",), render).body
+        first = reads.tagged(conn, ("subfields",), render)
+    assert first.body == b'{"items":[1]}' and first.etag == entity_tag(first.body)
     assert reads.peek(("subfields",)) == first and reads.peek(("subfields",), min_position=7) == first
     assert reads.peek(("subfields",), min_position=8) is None
     with engine.connect() as conn:  # tables ahead of this runner (another process): fresh, not kept
