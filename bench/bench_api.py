@@ -1,7 +1,8 @@
 """HTTP benchmark: uvicorn serving the demo programme plus a generated load, driven
 from a separate process at 32 concurrent connections.
 
-For each endpoint it prints requests/s, p50 and p99: the publicity list, the subfield registry,
+For each endpoint it prints requests/s, p50 and p99: the publicity list (and its revalidation by
+``If-None-Match``, answered 304), the subfield registry,
 the funding ledger, one platform, and a command (a public objection); and, in the same run, a
 baseline: a bare FastAPI endpoint (also under uvicorn) returning a JSON body of the same size as
 the publicity list. Each measurement follows a warm-up of the same load (``--warmup`` seconds, not
@@ -277,6 +278,9 @@ def main() -> None:
         plans = [
             ("baseline (bare FastAPI, same size)", f"http://127.0.0.1:{base_port}/baseline", "GET", {}, None),
             ("GET /publicity-list", f"{root}/publicity-list", "GET", {}, None),
+            # A client revalidating what it holds: 304, no body (api.http_caching).
+            ("GET /publicity-list, If-None-Match: 304", f"{root}/publicity-list", "GET",
+             {"If-None-Match": publicity.headers["etag"]}, None),
             ("GET /subfields", f"{root}/subfields", "GET", {}, None),
             ("GET /funding-ledger", f"{root}/funding-ledger", "GET", auth, None),
             ("GET /platforms/{id}", f"{root}/platforms/{live}", "GET", {"Authorization": f"Bearer {bureau}"}, None),

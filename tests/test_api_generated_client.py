@@ -30,10 +30,11 @@ from test_browser_publicity import Served
 
 PACKAGE = "registry_client"
 # The generator reads JSON, forms and files; the API's JSON Lines (the archive import, the audit
-# export) and its workbook download are files to a client, which is how a client developer
-# configures them (openapi-python-client's content_type_overrides).
+# export), its Atom feed and its workbook download are files to a client, which is how a client
+# developer configures them (openapi-python-client's content_type_overrides).
 CONFIG = """content_type_overrides:
   application/x-ndjson: application/octet-stream
+  application/atom+xml: application/octet-stream
   application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
 """
 

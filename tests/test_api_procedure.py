@@ -93,7 +93,7 @@ def test_whole_procedure_by_every_role(api: Api) -> None:
     assert len(subfields) == 18
     assert next(s for s in subfields if s["name"] == "智能算力")["holder"] is None  # revocation frees it
     assert api.get("/deadlines", "bureau").status_code == 200
-    assert api.get("/policies", None).json()[0]["policy"] == "长科发〔2021〕36号"
+    assert api.get("/policies", None).json()["items"][0]["policy"] == "长科发〔2021〕36号"
 
     # History: every event, chained; the applicant does not see objectors' identities.
     history = api.get(f"/platforms/{pid}/history", "auditor").json()["items"]

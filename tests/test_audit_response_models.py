@@ -223,7 +223,7 @@ def test_a_renamed_missing_or_mistyped_field_fails_its_model(memory_registry: An
 
     Driver(memory_registry).to("accepted")
     entries = list(log_entries(memory_registry))
-    page = {"items": entries, "next_after": None}
+    page = {"items": entries, "next_cursor": None, "total": len(entries), "next_after": None}
     a.AuditLogPage.model_validate_json(json.dumps(page), strict=True)
     renamed_entry = {("recorded" if k == "recorded_at" else k): v for k, v in entries[0].items()}
     for item in (renamed_entry, {k: v for k, v in entries[0].items() if k != "data"},

@@ -45,7 +45,7 @@ def test_the_footer_and_the_checkpoint_page_show_the_witnesses(keys: Keys, site)
         footer = _footer(client, path)
         assert "尚无独立见证" not in footer
         for c in cosignatures:
-            assert f'{c["witness"]} <time datetime="{c["cosigned_at"]}">' in footer, path
+            assert f'{c["witness"]} <time class="instant" datetime="{c["cosigned_at"]}">' in footer, path
         assert footer.index("市审计局") < footer.index("市财政局")  # in the order they cosigned
     page = client.get("/checkpoint").text.split("<footer")[0]
     for c in cosignatures:

@@ -289,3 +289,25 @@ def test_keyboard_skip_link_and_focus(server: Served, page: Any) -> None:
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert page.evaluate("document.activeElement.closest('main') !== null")
     assert outline != "none"
+
+
+# The dates the browser laid out over more than one line: a <time> holding a date, or the date
+# or the time of day of an instant (which may break between the two, never inside either).
+BROKEN_DATES_JS = """() => [...document.querySelectorAll(
+    'time:not(.instant), time.instant .date, time.instant .clock')]
+  .filter(t => t.getClientRects().length > 1).map(t => t.textContent)"""
+
+
+def test_dates_never_break_inside_a_date_at_360px(server: Served, page: Any) -> None:
+    page.goto(server.base + "/")
+    batch = page.locator("section.batch h2 a").first.get_attribute("href")
+    for path in ("/", batch, "/subfields", "/checkpoint"):
+        page.goto(server.base + str(path))
+        assert page.locator("time").count() > 0, path
+        assert page.evaluate(BROKEN_DATES_JS) == [], path
+    # The check notices a date that wraps: squeeze one into a narrow box and let it break.
+    page.goto(server.base + "/")
+    page.evaluate("""() => { const t = document.querySelector('main time:not(.instant)');
+        t.style.whiteSpace = 'normal'; t.parentElement.style.display = 'block';
+        t.parentElement.style.width = '3em'; }""")
+    assert page.evaluate(BROKEN_DATES_JS) != []

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import docs_pages, errors, openapi
 from .bootstrap import Container, build_container
+from .http_caching import HttpCaching
 from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
 from .routes_auth import router as auth_router
@@ -94,6 +95,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(staff_forms_router)
     app.include_router(staff_reports_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(HttpCaching, router=app.router)
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
 

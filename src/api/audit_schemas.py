@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from .schemas import Ledger, Open, PublicityPage
+from .schemas import Ledger, ListEnvelope, Open, PublicityPage
 
 __all__ = [
     "AuditLogPage", "CheckpointPage", "ConsistencyProof", "InclusionProof", "LedgerAt", "LogEntry",
@@ -89,8 +89,9 @@ class PublishedCheckpoint(SignedCheckpointOut):
     cosignatures: list[CosignatureOut] = Field(description="联署 the witnesses' cosignatures, oldest first")
 
 
-class CheckpointPage(Open):
-    """A page of every checkpoint ever signed (检查点列表), oldest first."""
+class CheckpointPage(ListEnvelope):
+    """A page of every checkpoint ever signed (检查点列表), oldest first; ``next_after`` (kept for
+    clients of ``?after=``) is the ``after`` of the next page, as ``next_cursor`` is its ``cursor``."""
 
     items: list[PublishedCheckpoint] = Field(description="检查点 checkpoints with `id > after`")
     next_after: NextAfter
@@ -199,8 +200,9 @@ class UndecodableLogEntry(LogRow):
     error: str = Field(description="错误 why it cannot be decoded")
 
 
-class AuditLogPage(Open):
-    """A page of the global event log (全局事件日志), in log order."""
+class AuditLogPage(ListEnvelope):
+    """A page of the global event log (全局事件日志), in log order; ``next_after`` (kept for
+    clients of ``?after=``) is the last position of this page when there may be more."""
 
     items: list[LogEntry | UndecodableLogEntry] = Field(description="条目 entries with `position > after`")
     next_after: NextAfter

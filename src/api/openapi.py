@@ -93,6 +93,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # publicity
     "publicize": ("publicizeBatch", "publicity"),
     "publicity_list": ("listPublicity", "publicity"),
+    "publicity_list_csv": ("getPublicityListCsv", "publicity"),
+    "publicity_list_atom": ("getPublicityFeed", "publicity"),
     "objection": ("fileObjection", "publicity"),
     "resolution": ("resolveObjection", "publicity"),
     # establishment
@@ -123,6 +125,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "platform_history": ("getPlatformHistory", "registry"),
     "deadlines": ("listDeadlines", "registry"),
     "subfields": ("listSubfields", "registry"),
+    "subfields_csv_route": ("getSubfieldsCsv", "registry"),
     "admit_subfield": ("admitSubfield", "registry"),
     "policies": ("listPolicies", "registry"),
     # imports

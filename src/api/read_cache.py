@@ -23,11 +23,14 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
 from projections.runner import read_positions
+
+from .http_caching import entity_tag
 
 
 class PublishesPosition(Protocol):
@@ -39,6 +42,18 @@ class PublishesPosition(Protocol):
 def render_json(content: Any) -> bytes:
     """The body exactly as Starlette's JSONResponse renders it."""
     return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A rendered body and its strong ETag, computed once when rendered and kept beside it."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Tagged:
+        return cls(body, entity_tag(body))
 
 
 class RenderedReads:
@@ -104,9 +119,14 @@ class RenderedReads:
                 self._entries.popitem(last=False)
         return value
 
-    def body(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> bytes:
-        """:meth:`value` for a JSON body: ``render()`` returns the content, kept rendered."""
-        return self.value(conn, key, lambda: render_json(render()), min_position)
+    def tagged(self, conn: Any, key: Hashable, render: Callable[[], Any], min_position: int | None = None) -> Tagged:
+        """:meth:`value` for a body and its ETag: ``render()`` returns the content (JSON unless
+        it returns bytes, such as a CSV or an Atom feed), kept rendered and tagged."""
+        def rendered() -> Tagged:
+            content = render()
+            return Tagged.of(content if isinstance(content, bytes) else render_json(content))
+
+        return self.value(conn, key, rendered, min_position)
 
     async def respond(self, key: Hashable, min_position: int | None, compute: Callable[[], Any]) -> Any:
         """The current entry for ``key``: from memory on the event loop when that is provably

@@ -35,6 +35,8 @@ from audit.cosigning import WitnessConfigError, accept_cosignature, configured_w
 from audit.history import export_chunks, log_entries
 from audit.published import latest_view, views_after
 from audit.verify import verify_log
+from projections import queries
+from projections.runner import max_position
 
 from . import audit_schemas as a
 from .auth import Principal
@@ -56,13 +58,25 @@ AUDITORS = problem_responses(401, 403, 503)
 PUBLIC = problem_responses(503)
 
 
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page "
+                                     "(instead of `after`)")]
+
+
+def _start(after: int, cursor: str | None, kind: str) -> int:
+    """Where a page starts: the ``cursor`` the previous page handed out, else ``after``."""
+    return queries.decode_cursor(kind, cursor) if cursor else after
+
+
 @router.get("/audit/log", response_model=a.AuditLogPage, responses=AUDITORS | problem_responses(422),
             summary="The global event log in order (auditor, bureau)")
 def audit_log(c: Wired, _: Auditors, after: Annotated[int, Query(ge=0)] = 0,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
-    items = list(log_entries(c.app, after=after, limit=limit))
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None) -> JSONResponse:
+    """`{items, next_cursor, total, next_after}`: events after position `after` (or `cursor`);
+    `total` is the log's length."""
+    items = list(log_entries(c.app, after=_start(after, cursor, "l"), limit=limit))
     next_after = items[-1]["position"] if len(items) == limit else None
-    return JSONResponse({"items": items, "next_after": next_after})
+    return JSONResponse({"items": items, "next_cursor": queries.encode_cursor("l", next_after) if next_after else None,
+                         "total": max_position(c.app), "next_after": next_after})
 
 
 @router.get("/audit/verify", response_model=a.VerifyReportOut, responses=AUDITORS | problem_responses(422),
@@ -108,12 +122,14 @@ def audit_checkpoint(c: Wired, request: Request) -> Response:
 @router.get("/audit/checkpoints", response_model=a.CheckpointPage, responses=PUBLIC | problem_responses(422),
             summary="Every checkpoint ever signed, in order (public)")
 def audit_checkpoints(c: Wired, after: Annotated[int, Query(ge=0, description="the last `id` already seen")] = 0,
-                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
-    """`{items, next_after}`: checkpoints with `id > after`, each as `GET /audit/checkpoint`
-    gives the latest; `next_after` is the `after` of the next page, null on the last."""
-    items = views_after(c.app, after, limit)
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None) -> JSONResponse:
+    """`{items, next_cursor, total, next_after}`: checkpoints with `id > after` (or after
+    `cursor`), each as `GET /audit/checkpoint` gives the latest; `next_after` is the `after` of
+    the next page, null on the last (as `next_cursor`); `total` is not counted (null)."""
+    items = views_after(c.app, _start(after, cursor, "c"), limit)
     next_after = items[-1]["id"] if len(items) == limit else None
-    return JSONResponse({"items": items, "next_after": next_after})
+    return JSONResponse({"items": items, "next_cursor": queries.encode_cursor("c", next_after) if next_after else None,
+                         "total": None, "next_after": next_after})
 
 
 @router.post("/audit/cosignatures", status_code=201, summary="A witness's cosignature of a checkpoint (public)",
@@ -179,8 +195,11 @@ def platform_diff(platform_id: UUID, c: Wired, _: Auditors, from_version: Annota
 
 @router.get("/audit/publicity-list", response_model=a.PublicityListAt, responses=AUDITORS | problem_responses(422),
             summary="The publicity list as it stood at a log position")
-def publicity_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)]) -> JSONResponse:
-    body: dict[str, Any] = timetravel.publicity_list_at(c.app, position)
+def publicity_at(c: Wired, _: Auditors, position: Annotated[int, Query(ge=0)],
+                 limit: Annotated[int, Query(ge=1, le=500)] = 200,
+                 cursor: Annotated[str | None, Query(max_length=200)] = None) -> JSONResponse:
+    """`GET /publicity-list`'s envelope, as it stood at `position` (the read models rebuilt to it)."""
+    body: dict[str, Any] = timetravel.publicity_list_at(c.app, position, limit=limit, cursor=cursor)
     return JSONResponse({"position": position, **body})
 
 

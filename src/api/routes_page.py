@@ -8,7 +8,7 @@ token and a per-address rate limit (``page_security``). No public page ever show
 objector's name or contact: the read model does not even hold them, and the receipt does not
 echo them.
 
-Routes: ``/``, ``/publicity/{batch_ref}``,
+Routes: ``/`` (``?page=N``, ten batches a page), ``/publicity/{batch_ref}``,
 ``/publicity/{batch_ref}/platforms/{platform_id}/objections/new`` (the form),
 ``POST /publicity/{batch_ref}/platforms/{platform_id}/objections`` (filing → receipt),
 ``/subfields``, ``/checkpoint``.
@@ -29,6 +29,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from aggregates.application import Idempotency
 from aggregates.calendar import WorkingDayCalendar
@@ -63,7 +64,9 @@ STATUS_CN = {
     "terminated": "已终止", "withdrawn": "已撤回", "revoked": "已撤销",
 }
 STATE_CN = {"open": "公示中", "upcoming": "未开始", "closed": "已结束"}
-STATE_ORDER = {"open": 0, "upcoming": 1, "closed": 2}
+# The home page lists this many batches a page: a store of years of rounds stays a light page
+# on a phone (README, "What the public sees").
+BATCHES_PER_PAGE = 10
 
 
 def _static_version() -> str:
@@ -86,15 +89,18 @@ def cn_date(value: Any, weekday: bool = False) -> str:
     return f"{text}（星期{WEEKDAYS[d.weekday()]}）" if weekday else text
 
 
-def cn_instant(value: str | None) -> str:
-    """An ISO instant as Beijing time, ``2026年11月26日 08:20:05（北京时间）``."""
+def cn_instant(value: str | None) -> Markup | str:
+    """An ISO instant as Beijing time, ``2026年11月26日 08:20:05（北京时间）``: the date and the
+    time of day each kept whole (the stylesheet's ``time.instant .date``, ``.clock``), a line
+    break allowed only between them on a narrow screen."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(value).astimezone(SHANGHAI)
     except ValueError:
         return value
-    return f"{cn_date(moment.date())} {moment:%H:%M:%S}（北京时间）"
+    return Markup('<span class="date">{}</span> <span class="clock">{}</span>').format(
+        cn_date(moment.date()), f"{moment:%H:%M:%S}（北京时间）")
 
 
 templates.env.filters["cn_date"] = cn_date
@@ -134,24 +140,21 @@ def _decorate(c: Container, today: date, batch: dict[str, Any]) -> dict[str, Any
     return b
 
 
-def all_batches(c: Container, today: date) -> list[dict[str, Any]]:
-    """Every publicity batch: open ones first, then upcoming, then closed; newest first within."""
-    items: list[dict[str, Any]] = []
-    cursor = None
+def batches_page(c: Container, today: date, page: int) -> dict[str, Any]:
+    """One page of the publicity batches: open ones first, then upcoming, then closed; newest
+    first within each (``queries.publicity_overview``), with ``total``, ``states`` and ``pages``."""
     with c.engine.connect() as conn:
-        while True:
-            page = queries.publicity_list(conn, open_only=False, today=today, limit=500, cursor=cursor,
-                                          calendar=c.app.calendar, policies=c.app.policies)
-            items.extend(page["items"])
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
-    ordered = sorted(enumerate(items), key=lambda t: (STATE_ORDER.get(t[1]["state"], 3), t[0]))
-    return [_decorate(c, today, b) for _, b in ordered]
+        found = queries.publicity_overview(conn, today, (page - 1) * BATCHES_PER_PAGE, BATCHES_PER_PAGE,
+                                           calendar=c.app.calendar, policies=c.app.policies)
+    found["items"] = [_decorate(c, today, b) for b in found["items"]]
+    found["pages"] = max(1, math.ceil(found["total"] / BATCHES_PER_PAGE))
+    return found
 
 
 def find_batch(c: Container, today: date, batch_ref: str) -> dict[str, Any] | None:
-    return next((b for b in all_batches(c, today) if b["batch_ref"] == batch_ref), None)
+    with c.engine.connect() as conn:
+        batch = queries.find_batch(conn, batch_ref, today, calendar=c.app.calendar, policies=c.app.policies)
+    return _decorate(c, today, batch) if batch is not None else None
 
 
 def _checkpoint(c: Container) -> dict[str, Any]:
@@ -194,11 +197,16 @@ def not_found(request: Request, c: Container, what: str = "公示批次") -> HTM
 
 # ------------------------------------------------------------------------- pages
 @router.get("/", response_class=HTMLResponse)
-def publicity_page(request: Request, c: Wired) -> HTMLResponse:
-    today = today_in_shanghai()
-    batches = all_batches(c, today)
-    return render(request, c, "publicity.html", {"batches": batches,
-                                                 "open_count": sum(b["state"] == "open" for b in batches)})
+def publicity_page(request: Request, c: Wired, page: str = "1") -> HTMLResponse:
+    """The batches a page at a time (``?page=N``), open ones first."""
+    number = int(page) if page.isascii() and page.isdigit() and len(page) <= 6 else 0
+    found = batches_page(c, today_in_shanghai(), max(number, 1))
+    if number < 1 or number > found["pages"]:
+        return message(request, c, 404, "没有这一页", [
+            f"公示名单共 {found['pages']} 页，没有第 {page[:20]} 页。请从第一页开始浏览。"])
+    return render(request, c, "publicity.html", {"batches": found["items"], "total": found["total"],
+                                                 "states": found["states"], "page": number,
+                                                 "pages": found["pages"]})
 
 
 @router.get("/publicity/{batch_ref}", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -32,7 +32,8 @@ from .bootstrap import Container
 from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
-from .read_cache import render_json
+from .open_data import ATOM_MEDIA_TYPE, CSV_MEDIA_TYPE, publicity_atom, publicity_csv, subfields_csv
+from .read_cache import Tagged, render_json
 from .read_retry import RetryReadOnLostConnection
 from .store_probe import store_write_error
 
@@ -42,6 +43,8 @@ Wired = Annotated[Container, Depends(get_container)]
 MinPosition = Annotated[int | None, Query(ge=0, le=2**53, description="Wait until the read models have "
                                           "processed this event-log position (read your writes)")]
 Limit = Annotated[int, Query(ge=1, le=500)]
+# Lists that answered every item before they were paged keep doing so without ?limit=.
+WholeLimit = Annotated[int | None, Query(ge=1, le=500, description="Items per page; every item without it")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 READ_ERRORS = problem_responses(401, 403, 422, 503)
 
@@ -71,9 +74,12 @@ def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _rendered(body: bytes) -> Response:
-    """A body rendered (and perhaps cached) by :class:`~api.read_cache.RenderedReads`."""
-    return Response(body, media_type="application/json")
+def _rendered(found: Tagged, media_type: str = "application/json", filename: str | None = None) -> Response:
+    """A body rendered and tagged (and perhaps cached) by :class:`~api.read_cache.RenderedReads`."""
+    headers = {"ETag": found.etag}
+    if filename is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(found.body, media_type=media_type, headers=headers)
 
 
 # ---------------------------------------------------------------------------- platforms
@@ -106,13 +112,14 @@ class _RenderedPlatform:
 
 
 async def _cached_body(c: Container, key: Hashable, min_position: int | None,
-                       query: Callable[[Any], Any]) -> bytes:
-    """A read model's rendered JSON body: from memory when provably current, else (waiting for
-    ``min_position``) queried and rendered on the thread pool, and kept (:mod:`api.read_cache`)."""
-    def compute() -> bytes:
+                       query: Callable[[Any], Any]) -> Tagged:
+    """A read model's rendered body (JSON, or the bytes ``query`` returns) with its ETag: from
+    memory when provably current, else (waiting for ``min_position``) queried and rendered on
+    the thread pool, and kept (:mod:`api.read_cache`)."""
+    def compute() -> Tagged:
         await_position(c, min_position)
         with c.engine.connect() as conn:
-            return c.reads.body(conn, key, lambda: query(conn), min_position)
+            return c.reads.tagged(conn, key, lambda: query(conn), min_position)
 
     return await c.reads.respond(key, min_position, compute)
 
@@ -172,8 +179,10 @@ def _travel(c: Container, platform_id: UUID, version: int | None, instant: datet
 
 @router.get("/platforms/{platform_id}/history", response_model=s.HistoryOut,
             responses=problem_responses(401, 403, 404, 422), summary="Every event of a platform, in order")
-def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONResponse:
-    """Auditors, the bureau, and the platform's own applicant (without objectors' identities)."""
+def platform_history(platform_id: UUID, c: Wired, who: Historians, limit: WholeLimit = None,
+                     cursor: Cursor = None) -> JSONResponse:
+    """Auditors, the bureau, and the platform's own applicant (without objectors' identities).
+    Every event without ``limit``, as before the list was paged."""
     if who.role is Role.APPLICANT:
         platform = c.app.get_platform(platform_id)
         if not platform.visible_to(who.role, who.credit_code):
@@ -182,7 +191,7 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians) -> JSONRespon
         if platform.host_credit_code != who.credit_code:
             raise ProblemException(403, "not_your_platform", "applicants read only their own platforms' history")
     items = history(c.app, platform_id, redact_objectors=who.role is Role.APPLICANT)
-    return _json({"platform_id": str(platform_id), "items": items})
+    return _json({"platform_id": str(platform_id), **queries.page_of(items, "h", limit, cursor)})
 
 
 # ---------------------------------------------------------------------------- public
@@ -197,18 +206,81 @@ async def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open"
         policies=c.app.policies)))
 
 
+def _whole_publicity_list(c: Container, conn: Any, open_only: bool, today: date) -> list[dict[str, Any]]:
+    """Every batch of the list (each page of it), newest first."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = queries.publicity_list(conn, open_only=open_only, today=today, limit=500, cursor=cursor,
+                                      calendar=c.app.calendar, policies=c.app.policies)
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+@router.get("/publicity-list.csv", responses={200: {"content": {"text/csv": {}},
+                                                    "description": "UTF-8 CSV with BOM, one line per platform"},
+                                              **problem_responses(422, 503)},
+            response_class=Response, summary="Publicity list (公示名单) as CSV, public")
+async def publicity_list_csv(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False,
+                             min_position: MinPosition = None) -> Response:
+    """Every batch (only the open ones with `?open=true`), one line per platform, under
+    Chinese headers; opens in Excel or WPS."""
+    today = today_in_shanghai()
+    found = await _cached_body(c, ("publicity-list.csv", open_only, today), min_position,
+                               lambda conn: publicity_csv(_whole_publicity_list(c, conn, open_only, today)))
+    return _rendered(found, CSV_MEDIA_TYPE, "publicity-list.csv")
+
+
+@router.get("/publicity-list.atom", responses={200: {"content": {"application/atom+xml": {}},
+                                                     "description": "An Atom 1.0 feed (RFC 4287)"},
+                                               **problem_responses(422, 503)},
+            response_class=Response, summary="Publicity batches as an Atom feed, public")
+async def publicity_list_atom(request: Request, c: Wired, limit: Limit = 50,
+                              min_position: MinPosition = None) -> Response:
+    """The latest `limit` publicity batches, newest first, each entry linking to its public page,
+    for feed readers (newsrooms, citizens) to follow the publicity list."""
+    today = today_in_shanghai()
+    site = str(request.base_url)
+    found = await _cached_body(c, ("publicity-list.atom", limit, site, today), min_position,
+                               lambda conn: publicity_atom(queries.publicity_list(
+                                   conn, open_only=False, today=today, limit=limit, calendar=c.app.calendar,
+                                   policies=c.app.policies)["items"], site, today))
+    return _rendered(found, ATOM_MEDIA_TYPE)
+
+
 @router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
             summary="Subfield registry (细分领域), public")
-async def subfields(c: Wired, min_position: MinPosition = None) -> Response:
+async def subfields(c: Wired, limit: WholeLimit = None, cursor: Cursor = None,
+                    min_position: MinPosition = None) -> Response:
     """The subfields of the latest policy version, each with its holder and history."""
     policy = c.app.policies.latest()
-    return _rendered(await _cached_body(c, ("subfields", policy.policy), min_position,
-                                        lambda conn: queries.subfield_registry(conn, policy)))
+
+    def registry(conn: Any) -> dict[str, Any]:
+        whole = queries.subfield_registry(conn, policy)
+        return {"policy": whole["policy"], **queries.page_of(whole["items"], "s", limit, cursor)}
+
+    return _rendered(await _cached_body(c, ("subfields", policy.policy, limit, cursor), min_position, registry))
 
 
-@router.get("/policies", response_model=list[s.PolicyOut], summary="Policy versions, public")
-def policies(c: Wired) -> JSONResponse:
-    return _json([p.to_public_dict() for p in c.app.policies.all()])
+@router.get("/subfields.csv", responses={200: {"content": {"text/csv": {}},
+                                               "description": "UTF-8 CSV with BOM, one line per subfield"},
+                                         **problem_responses(422, 503)},
+            response_class=Response, summary="Subfield registry (细分领域) as CSV, public")
+async def subfields_csv_route(c: Wired, min_position: MinPosition = None) -> Response:
+    """Every subfield of the latest policy with its holder, under Chinese headers."""
+    policy = c.app.policies.latest()
+    found = await _cached_body(c, ("subfields.csv", policy.policy), min_position,
+                               lambda conn: subfields_csv(queries.subfield_registry(conn, policy)["items"]))
+    return _rendered(found, CSV_MEDIA_TYPE, "subfields.csv")
+
+
+@router.get("/policies", response_model=s.PolicyPage, responses=problem_responses(422),
+            summary="Policy versions, public")
+def policies(c: Wired, limit: WholeLimit = None, cursor: Cursor = None) -> JSONResponse:
+    """Every policy version with its settings (every one without `limit`)."""
+    return _json(queries.page_of([p.to_public_dict() for p in c.app.policies.all()], "v", limit, cursor))
 
 
 # ---------------------------------------------------------------------------- money and deadlines
@@ -283,11 +355,13 @@ def _by_year_download(c: Container, fiscal_year: int | None, min_position: int |
 
 
 @router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines")
-def deadlines(c: Wired, who: Planners, min_position: MinPosition = None) -> JSONResponse:
+def deadlines(c: Wired, who: Planners, limit: WholeLimit = None, cursor: Cursor = None,
+              min_position: MinPosition = None) -> JSONResponse:
+    """Soonest first; every open deadline without `limit`."""
     await_position(c, min_position)
     with c.engine.connect() as conn:
-        return _json(queries.deadlines(conn, today=today_in_shanghai(), calendar=c.app.calendar,
-                                       policies=c.app.policies))
+        found = queries.deadlines(conn, today=today_in_shanghai(), calendar=c.app.calendar, policies=c.app.policies)
+    return _json(queries.page_of(found["items"], "d", limit, cursor))
 
 
 # ---------------------------------------------------------------------------- operations

@@ -439,9 +439,16 @@ class SubfieldAdmissionResponse(Open):
     position: int | None
 
 
-class PlatformPage(Open):
+class ListEnvelope(Open):
+    """Every list's envelope: a page of ``items``, the ``cursor`` of the next page (null on the
+    last) and, where it is cheap to count, ``total`` (every page's items together)."""
+
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+    total: int | None = Field(None, description="How many items all the pages hold (null where not counted)")
+
+
+class PlatformPage(ListEnvelope):
     items: list[PlatformListItem]
-    next_cursor: str | None
 
 
 class PublicityPlatform(Open):
@@ -462,6 +469,7 @@ class PublicityBatchOut(Open):
     end_date: date | None = Field(description="Last day of the window; null while its year's schedule is not loaded")
     pending: bool
     open: bool
+    published_on: date | None = Field(None, description="The business date the list was published (公示发布日)")
     platforms: list[PublicityPlatform]
 
 
@@ -469,9 +477,8 @@ class PublicityBatchResponse(PublicityBatchOut):
     position: int | None
 
 
-class PublicityPage(Open):
+class PublicityPage(ListEnvelope):
     items: list[PublicityBatchOut]
-    next_cursor: str | None
 
 
 class SubfieldOut(Open):
@@ -484,7 +491,7 @@ class SubfieldOut(Open):
     history: list[dict[str, Any]]
 
 
-class SubfieldPage(Open):
+class SubfieldPage(ListEnvelope):
     policy: str
     items: list[SubfieldOut]
 
@@ -557,7 +564,7 @@ class HistoryEvent(Open):
     prev_hash: str | None
 
 
-class HistoryOut(Open):
+class HistoryOut(ListEnvelope):
     platform_id: str
     items: list[HistoryEvent]
 
@@ -575,7 +582,7 @@ class DeadlineOut(Open):
                                                             "late application")
 
 
-class DeadlinesPage(Open):
+class DeadlinesPage(ListEnvelope):
     items: list[DeadlineOut]
 
 
@@ -591,6 +598,10 @@ class PolicyOut(Open):
     rubric: list[dict[str, Any]]
     min_experts: int
     scoring_method: str
+
+
+class PolicyPage(ListEnvelope):
+    items: list[PolicyOut]
 
 
 class Health(Open):

@@ -123,13 +123,14 @@ def read_models_at(app: Any, position: int, models: Iterable[str] | None = None)
     return engine
 
 
-def publicity_list_at(app: Any, position: int, today: date | None = None) -> dict[str, Any]:
+def publicity_list_at(app: Any, position: int, today: date | None = None, limit: int = 200,
+                      cursor: str | None = None) -> dict[str, Any]:
     """The publicity list (公示名单) as it stood at log ``position``, judged open or closed on
-    ``today`` (default: the business date of the event at that position)."""
+    ``today`` (default: the business date of the event at that position); one page of it."""
     engine = read_models_at(app, position, ("publicity",))
     day = today or _business_date_at(app, position)
     with engine.connect() as conn:
-        return publicity_list(conn, open_only=False, today=day, limit=200,
+        return publicity_list(conn, open_only=False, today=day, limit=limit, cursor=cursor,
                               calendar=app.calendar, policies=app.policies)
 
 

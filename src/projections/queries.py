@@ -59,6 +59,19 @@ def _decode_cursor(kind: str, cursor: str | None) -> int | None:
         raise InvalidCursor(f"invalid cursor {cursor!r}") from exc
 
 
+def encode_cursor(kind: str, value: int) -> str:
+    """An opaque cursor for a page that starts after ``value`` (a position, an id, an offset)."""
+    return _encode_cursor(kind, value)
+
+
+def decode_cursor(kind: str, cursor: str) -> int:
+    """The value in a cursor :func:`encode_cursor` made for ``kind``; :class:`InvalidCursor` else."""
+    value = _decode_cursor(kind, cursor)
+    if value is None or value < 0:
+        raise InvalidCursor(f"invalid cursor {cursor!r}")
+    return value
+
+
 def _limit(limit: int) -> int:
     return max(1, min(int(limit), 500))
 
@@ -112,6 +125,7 @@ def list_platforms(
         stmt = stmt.where(t.c.subfield == subfield)
     if host_credit_code:
         stmt = stmt.where(t.c.host_credit_code == normalise_credit_code(host_credit_code))
+    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
     after = _decode_cursor("p", cursor)
     if after is not None:
         stmt = stmt.where(t.c.seq > after)
@@ -120,7 +134,7 @@ def list_platforms(
               "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
               "status": r.status, "version": r.version} for r in rows[:limit]]
     next_cursor = _encode_cursor("p", rows[limit - 1].seq) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": items, "next_cursor": next_cursor, "total": total}
 
 
 def get_platform(conn: Any, platform_id: Any) -> dict[str, Any] | None:
@@ -158,43 +172,108 @@ def publicity_list(
     """``GET /publicity-list``: batches, newest first, with their platforms, objection counts
     and outcomes (Art. 8(6)); never an objector's identity. A window is open from its first
     working day through its last (it closes at 00:00 Asia/Shanghai the next day); ``today``
-    is the caller's Asia/Shanghai date."""
+    is the caller's Asia/Shanghai date. ``total`` counts the batches of every page."""
     rules = Rules(policies or _default_policies(), calendar or _default_calendar())
-    b, e = LIVE["rm_publicity_batches"], LIVE["rm_publicity_entries"]
+    b = LIVE["rm_publicity_batches"]
     limit = _limit(limit)
-    stmt = sa.select(b)
-    if open_only:
-        stmt = stmt.where(b.c.start_date <= today, sa.or_(b.c.last_day.is_(None), b.c.last_day >= today))
     before = _decode_cursor("b", cursor)
+    if open_only:
+        # The windows around today are few: judge each (a pending one may have been counted
+        # since), then page the open ones, so that a page holds ``limit`` of them.
+        candidates = conn.execute(sa.select(b).where(
+            b.c.start_date <= today, sa.or_(b.c.last_day.is_(None), b.c.last_day >= today)
+        ).order_by(b.c.seq.desc())).all()
+        opened = [(row, item) for row, item in zip(candidates, _batch_items(conn, candidates, today, rules),
+                                                   strict=True) if item["open"]]
+        following = [(row, item) for row, item in opened if before is None or row.seq < before]
+        page = following[:limit]
+        next_cursor = _encode_cursor("b", page[-1][0].seq) if len(following) > limit else None
+        return {"items": [item for _, item in page], "next_cursor": next_cursor, "total": len(opened)}
+    stmt = sa.select(b)
     if before is not None:
         stmt = stmt.where(b.c.seq < before)
     batches = conn.execute(stmt.order_by(b.c.seq.desc()).limit(limit + 1)).all()
-    page = batches[:limit]
+    total = conn.execute(sa.select(sa.func.count()).select_from(b)).scalar_one()
+    next_cursor = _encode_cursor("b", batches[limit - 1].seq) if len(batches) > limit else None
+    return {"items": _batch_items(conn, batches[:limit], today, rules), "next_cursor": next_cursor, "total": total}
+
+
+def _batch_items(conn: Any, rows: list[Any], today: date, rules: Rules) -> list[dict[str, Any]]:
+    """The list's items for these batch rows, in their order, with their platforms."""
+    e = LIVE["rm_publicity_entries"]
     entries: dict[str, list[Any]] = {}
-    if page:
-        for r in conn.execute(sa.select(e).where(e.c.batch_id.in_([x.batch_id for x in page]))
+    if rows:
+        for r in conn.execute(sa.select(e).where(e.c.batch_id.in_([x.batch_id for x in rows]))
                               .order_by(e.c.batch_id, e.c.ord)):
             entries.setdefault(r.batch_id, []).append(r)
     items = []
-    for x in page:
+    for x in rows:
         lines = entries.get(x.batch_id, [])
-        recorded = PublicityWindow(_as_day(x.start_date), _as_date(x.first_day), _as_date(x.last_day))
-        window = _window(recorded, x.working_days, lines[0].policy_ref if lines else None, rules)
+        window = _batch_window(x, lines[0].policy_ref if lines else None, rules)
         state = window.state_on(today)
-        if open_only and state is not WindowState.OPEN:
-            continue
         items.append({
             "batch_ref": x.batch_ref, "media": x.media, "start_date": _iso(window.start_date),
             "first_day": _iso(window.first_day), "end_date": _iso(window.last_day), "pending": window.pending,
             "open": state is WindowState.OPEN, "state": state.value,
-            "working_days": x.working_days,
+            "working_days": x.working_days, "published_on": _iso(_as_date(x.published_on)),
             "platforms": [{"id": r.platform_id, "name": r.name,
                            "host_unit": {"name": r.host_name, "credit_code": r.host_credit_code},
                            "subfield": r.subfield, "objections": r.objections,
                            "late_objections": r.late_objections, "outcome": r.outcome} for r in lines],
         })
-    next_cursor = _encode_cursor("b", batches[limit - 1].seq) if len(batches) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return items
+
+
+def _batch_window(row: Any, policy_ref: str | None, rules: Rules) -> PublicityWindow:
+    recorded = PublicityWindow(_as_day(row.start_date), _as_date(row.first_day), _as_date(row.last_day))
+    return _window(recorded, row.working_days, policy_ref, rules)
+
+
+# Open windows first (objections can be filed), then those still to open, then the closed.
+STATE_ORDER = {WindowState.OPEN: 0, WindowState.UPCOMING: 1, WindowState.CLOSED: 2}
+
+
+def publicity_overview(
+    conn: Any, today: date, offset: int, limit: int,
+    calendar: WorkingDayCalendar | None = None, policies: PolicyRegistry | None = None,
+) -> dict[str, Any]:
+    """The public home page's batches: every batch judged on ``today``, open ones first, then
+    upcoming, then closed, newest first within each; the ``limit`` from ``offset`` in full (with
+    their platforms), and ``total`` and ``states`` (how many are open, upcoming, closed) of all."""
+    rules = Rules(policies or _default_policies(), calendar or _default_calendar())
+    b, e = LIVE["rm_publicity_batches"], LIVE["rm_publicity_entries"]
+    rows = conn.execute(sa.select(b).order_by(b.c.seq.desc())).all()
+    pending = [r.batch_id for r in rows if r.last_day is None]
+    policy_refs: dict[str, str] = {}
+    if pending:  # only a pending window needs its policy (to count it once its year is loaded)
+        policy_refs = {r.batch_id: r.policy_ref for r in conn.execute(
+            sa.select(e.c.batch_id, e.c.policy_ref).where(e.c.batch_id.in_(pending), e.c.ord == 0))}
+    judged = [(STATE_ORDER[_batch_window(r, policy_refs.get(r.batch_id), rules).state_on(today)], i, r)
+              for i, r in enumerate(rows)]
+    judged.sort(key=lambda t: (t[0], t[1]))
+    states = {state.value: sum(1 for t in judged if t[0] == order) for state, order in STATE_ORDER.items()}
+    page = [r for _, _, r in judged[offset:offset + limit]]
+    return {"items": _batch_items(conn, page, today, rules), "total": len(rows), "states": states}
+
+
+def find_batch(
+    conn: Any, batch_ref: str, today: date,
+    calendar: WorkingDayCalendar | None = None, policies: PolicyRegistry | None = None,
+) -> dict[str, Any] | None:
+    """One batch by its reference (公示批次号) as the list shows it, or None."""
+    rules = Rules(policies or _default_policies(), calendar or _default_calendar())
+    b = LIVE["rm_publicity_batches"]
+    rows = conn.execute(sa.select(b).where(b.c.batch_ref == batch_ref).order_by(b.c.seq.desc()).limit(1)).all()
+    return _batch_items(conn, rows, today, rules)[0] if rows else None
+
+
+def page_of(items: list[Any], kind: str, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    """A list held whole in memory as one envelope page: ``limit`` items after ``cursor`` (an
+    offset; every item with no ``limit``), ``next_cursor`` and ``total``."""
+    start = decode_cursor(kind, cursor) if cursor else 0
+    end = len(items) if limit is None else start + _limit(limit)
+    return {"items": items[start:end], "next_cursor": _encode_cursor(kind, end) if end < len(items) else None,
+            "total": len(items)}
 
 
 # ---------------------------------------------------------------------- subfields 细分领域
@@ -559,7 +638,8 @@ def missed_acceptance_deadlines(
     return found
 
 
-__all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
+__all__ = ["list_platforms", "get_platform", "publicity_list", "publicity_overview", "find_batch", "page_of",
+           "encode_cursor", "decode_cursor", "STATE_ORDER", "subfield_registry", "funding_ledger",
            "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
            "ledger_by_year_xlsx", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
            "InvalidCursor", "fen_to_money"]
