@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from aggregates.credit_code import validate_credit_code
+from aggregates.errors import InvalidInput
 from api import schemas
 from api_client import make_api
 
@@ -25,6 +27,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # API never sends it (api.errors answers every refusal as application/problem+json), so it is not
 # this document's to describe; the error documentation replaces it.
 FASTAPI_OWN = {"HTTPValidationError", "ValidationError"}
+CREDIT_CODE_NAMES = {"credit_code", "affiliation", "host_credit_code"}
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +112,14 @@ def _models_in(document: dict[str, Any]) -> list[tuple[str, type[BaseModel]]]:
 
 def test_every_model_of_the_document_has_a_whole_example_it_accepts(document: dict[str, Any]) -> None:
     """Request bodies and responses alike: ``Model.model_validate(example)`` for each, so an
-    example that no longer fits its model (a renamed field, a new required one) fails here."""
+    example that no longer fits its model (a renamed field, a new required one) fails here. The
+    examples are the model's own: FastAPI writes the document without null values
+    (``exclude_none``), which drops an example's null-valued keys."""
     models = _models_in(document)
     assert len(models) > 60  # the bodies and responses of api.schemas, not an empty loop
     missing, invalid = [], []
     for name, model in models:
-        examples = document["components"]["schemas"][name].get("examples") or []
+        examples = model.model_json_schema().get("examples") or []
         if not examples:
             missing.append(name)
         for example in examples:
@@ -126,11 +131,31 @@ def test_every_model_of_the_document_has_a_whole_example_it_accepts(document: di
     assert not invalid, "examples their model refuses:\n" + "\n".join(invalid)
 
 
+def test_request_body_examples_as_served_are_accepted(document: dict[str, Any]) -> None:
+    """What a client copies from the document (and schemathesis sends) is a body the API takes."""
+    components = document["components"]["schemas"]
+    checked, invalid = 0, []
+    for name, op in _operations(document):
+        schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        model_name = schema.get("$ref", "").rsplit("/", 1)[-1]
+        model = getattr(schemas, model_name, None)
+        if model is None:
+            continue
+        for example in components[model_name].get("examples", []):
+            checked += 1
+            try:
+                model.model_validate(example)
+            except ValueError as exc:
+                invalid.append(f"{name} ({model_name}): {exc}")
+    assert checked >= 25
+    assert not invalid, "served request examples their body refuses:\n" + "\n".join(invalid)
+
+
 def test_field_examples_are_valid_for_their_field(document: dict[str, Any]) -> None:
     """Each field's own examples, put in a copy of its model's whole example, are accepted too."""
     invalid = []
     for name, model in _models_in(document):
-        whole = (document["components"]["schemas"][name].get("examples") or [None])[0]
+        whole = (model.model_json_schema().get("examples") or [None])[0]
         if whole is None:
             continue
         for field, info in model.model_fields.items():
@@ -140,3 +165,34 @@ def test_field_examples_are_valid_for_their_field(document: dict[str, Any]) -> N
                 except ValueError as exc:
                     invalid.append(f"{name}.{field} = {value!r}: {exc}")
     assert not invalid, "field examples their field refuses:\n" + "\n".join(invalid)
+
+
+def _credit_code_examples(node: Any, key: str | None, found: set[str]) -> None:
+    """Every example value of a field or parameter named as a credit code, and every such key in
+    a whole example."""
+    if isinstance(node, dict):
+        named = node.get("name") if "in" in node else None  # a parameter object
+        for k, v in node.items():
+            if isinstance(v, dict) and (k in CREDIT_CODE_NAMES or named in CREDIT_CODE_NAMES):
+                found.update(e for e in v.get("examples", []) if isinstance(e, str))
+            _credit_code_examples(v, k, found)
+    elif isinstance(node, list):
+        for item in node:
+            _credit_code_examples(item, key, found)
+    elif isinstance(node, str) and key in CREDIT_CODE_NAMES:
+        found.add(node)
+
+
+def test_art8_credit_code_examples_carry_a_correct_check_character(document: dict[str, Any]) -> None:
+    """Art. 8(1): a host unit is identified by its unified social credit code, whose check
+    character the API verifies; an example a client copies must pass that check."""
+    found: set[str] = set()
+    _credit_code_examples(document, None, found)
+    assert len(found) >= 3  # host units, a co-builder, an expert's unit
+    wrong = []
+    for code in sorted(found):
+        try:
+            validate_credit_code(code)
+        except InvalidInput as exc:
+            wrong.append(f"{code}: {exc}")
+    assert not wrong, "credit-code examples with a wrong check character:\n" + "\n".join(wrong)

@@ -98,7 +98,7 @@ CHECKPOINT_TEXT = "kjj.changsha.gov.cn/platform-registry\n8\nXcnaeacGWamtVZy3Ad7
 COSIGNATURE_LINE = ("— sjj.changsha.example/witness GJ4XiAAAAABpJc4T0PXCAUYjH/+I88o/Z3j2AweOHh8Jlf0bzRPQsBWXV8Jd"
                     "BG2d8x8Dup/F6XIjZiXHpFXKPPdCQlntX38BHXVTDA==")
 COSIGNATURE = {"checkpoint": CHECKPOINT_TEXT, "cosignature": COSIGNATURE_LINE}
-SIGN_IN = {"grant_type": "password", "username": "bureau", "password": "correct-horse-battery"}
+SIGN_IN = {"grant_type": "password", "username": "bureau", "password": "example-password-of-the-account"}
 ARCHIVE_LINE = ('{"act": "admit_subfield", "actor": {"id": "bureau-1", "role": "bureau"}, "business_date": '
                 '"2022-02-15", "documents": ["长科发〔2022〕8号"], "data": {"name": "智能农业", "reasons": '
                 '"农业智能化应用需求迫切，经局务会研究增列"}}\n')

@@ -109,11 +109,11 @@ class BasicConditions(Body):
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.BASIC_CONDITIONS))
 
-    technical_strength: Text = Field("", description="技术实力和产业创新影响力 Technical strength and influence "
-                                     "(Art. 6(1))", examples=[ex.BASIC_CONDITIONS["technical_strength"]])
-    open_sharing: Text = Field("", description="开放共享服务能力 Capability to offer open, shared services "
+    technical_strength: Text = Field(default="", description="技术实力和产业创新影响力 Technical strength and "
+                                     "influence (Art. 6(1))", examples=[ex.BASIC_CONDITIONS["technical_strength"]])
+    open_sharing: Text = Field(default="", description="开放共享服务能力 Capability to offer open, shared services "
                                "(Art. 6(2))", examples=[ex.BASIC_CONDITIONS["open_sharing"]])
-    service_mechanism: Text = Field("", description="开放服务运行机制 An assessable open-service mechanism and "
+    service_mechanism: Text = Field(default="", description="开放服务运行机制 An assessable open-service mechanism and "
                                     "organisation (Art. 6(3))", examples=[ex.BASIC_CONDITIONS["service_mechanism"]])
 
 
@@ -146,7 +146,7 @@ class IntakeBody(WithDocumentRef):
 
     decision: Literal["accepted", "not_accepted"] = Field(description="受理结论 `accepted` (受理) or `not_accepted` "
                                                           "(不予受理, the application ends)", examples=["accepted"])
-    reasons: Text = Field("", description="理由 The reasons, above all for not accepting",
+    reasons: Text = Field(default="", description="理由 The reasons, above all for not accepting",
                           examples=["材料齐全，予以受理"])
 
 
@@ -158,7 +158,7 @@ class ScoresBody(CommandBody):
     scores: dict[Criterion, Score] = Field(
         description="评分 criterion → points, per the policy's rubric (GET /policies; Art. 6-7)", max_length=30,
         examples=[ex.SCORES])
-    comment: Text = Field("", description="评审意见 The expert's comment", examples=[ex.SCORING["comment"]])
+    comment: Text = Field(default="", description="评审意见 The expert's comment", examples=[ex.SCORING["comment"]])
 
 
 class ScoreSheet(Body):
@@ -174,7 +174,7 @@ class ScoreSheet(Body):
     scores: dict[Criterion, Score] = Field(
         description="评分 criterion → points, per the policy's rubric (GET /policies)", max_length=30,
         examples=[ex.SCORES])
-    comment: Text = Field("", description="评审意见 The expert's comment", examples=[ex.SCORE_SHEET["comment"]])
+    comment: Text = Field(default="", description="评审意见 The expert's comment", examples=[ex.SCORE_SHEET["comment"]])
 
 
 class ScoreSheetsBody(Body):
@@ -196,7 +196,7 @@ class InspectionBody(WithDocumentRef):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.INSPECTION))
 
     passed: bool = Field(description="考察结论 Passed; false ends the application (rejected)", examples=[True])
-    findings: Text = Field("", description="考察意见 The inspection's findings",
+    findings: Text = Field(default="", description="考察意见 The inspection's findings",
                            examples=["现场考察情况与申报材料相符"])
 
 
@@ -311,7 +311,7 @@ class ChangeDecisionBody(WithDocumentRef):
 
     approved: bool = Field(description="是否同意 Approved; it takes effect from the decision (Art. 11)",
                            examples=[True])
-    reasons: Text = Field("", description="理由 The reasons", examples=[ex.CHANGE_DECISION["reasons"]])
+    reasons: Text = Field(default="", description="理由 The reasons", examples=[ex.CHANGE_DECISION["reasons"]])
 
 
 class AcceptanceApplicationBody(WithDocumentRef):
@@ -370,7 +370,8 @@ class SubfieldAdmissionBody(CommandBody):
     name: Short = Field(description="细分领域名称 The subfield's name as it will be applied for",
                         examples=["智能农业"])
     document_ref: DocRef = Field(description="文号 of the bureau's decision", examples=["长科发〔2022〕8号"])
-    reasons: Text = Field("", description="理由 Why it is admitted", examples=[ex.SUBFIELD_ADMISSION["reasons"]])
+    reasons: Text = Field(default="", description="理由 Why it is admitted",
+                          examples=[ex.SUBFIELD_ADMISSION["reasons"]])
     policy: DocRef | None = Field(None, description="政策文号 The policy it is admitted under; default: the one "
                                   "in force on business_date (Art. 15)", examples=[ex.POLICY])
 
@@ -466,7 +467,7 @@ class Token(BaseModel):
 
     access_token: str = Field(description="访问令牌 The token to send as `Authorization: Bearer <token>`",
                               examples=[ex.TOKEN])
-    token_type: Literal["bearer"] = Field("bearer", description="令牌类型 Always `bearer`", examples=["bearer"])
+    token_type: Literal["bearer"] = Field(default="bearer", description="令牌类型 Always `bearer`", examples=["bearer"])
     expires_in: int = Field(description="有效期 Seconds until the token expires", examples=[3600])
     role: str = Field(description="角色 The account's role: applicant, service_agency, expert, bureau, finance "
                       "or auditor", examples=["bureau"])
