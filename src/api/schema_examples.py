@@ -158,7 +158,7 @@ PUBLICITY_PLATFORM = {"id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOS
 PUBLICITY_BATCH_OUT = {"batch_ref": BATCH_REF, "media": MEDIA, "start_date": "2022-06-06", "first_day": "2022-06-06",
                        "end_date": "2022-06-10", "pending": False, "open": False, "platforms": [PUBLICITY_PLATFORM]}
 PUBLICITY_BATCH_ANSWER = {**PUBLICITY_BATCH_OUT, "open": True, "position": 52}
-PUBLICITY_PAGE = {"items": [PUBLICITY_BATCH_OUT], "next_cursor": None}
+PUBLICITY_PAGE = {"items": [PUBLICITY_BATCH_OUT], "next_cursor": "Yjox"}
 HOLDER = {"id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, "status": "funded"}
 SUBFIELD_OUT = {"name": SUBFIELD, "admission": None, "holder": HOLDER, "exception_holders": [],
                 "history": [HOLDER | {"exception": None, "from_date": "2022-05-20", "to_date": None}]}

@@ -764,7 +764,7 @@ class PublicityPage(Open):
     items: list[PublicityBatchOut] = Field(description="公示批次 The batches of this page",
                                            examples=[[ex.PUBLICITY_BATCH_OUT]])
     next_cursor: str | None = Field(description="下一页 Pass as ?cursor= for the next page; null on the last",
-                                    examples=[None])
+                                    examples=["Yjox"])
 
 
 class SubfieldOut(Open):
