@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aggregates.values import Role
 
+from . import schema_examples as ex
 from .archive_import import ArchiveRefused, import_archive
 from .auth import Principal
 from .bootstrap import Container
@@ -32,16 +33,26 @@ NDJSON = "application/x-ndjson"
 @router.post("/imports", summary="Import a past programme from its archive (档案导入)",
              responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
              openapi_extra={"requestBody": {"required": True, "content": {NDJSON: {"schema": {
-                 "type": "string", "description": "One act a line, in calendar order (docs/IMPORT.md)"}}}}})
+                 "type": "string", "description": "档案 One act a line, in calendar order (docs/IMPORT.md)"},
+                 "example": ex.ARCHIVE_LINE}}}})
 async def import_programme(
     request: Request, c: Annotated[Container, Depends(get_container)],
     who: Annotated[Principal, Depends(require_roles(Role.BUREAU))],
-    dry_run: Annotated[bool, Query(description="Validate only: list every refusal, record nothing")] = False,
+    dry_run: Annotated[bool, Query(description="试运行 Validate only: list every refusal, record nothing",
+                                   examples=[True])] = False,
 ) -> JSONResponse:
-    """Every act of the archive is validated as the live command would be; any refusal and
-    nothing is recorded (422 ``archive_refused`` listing each line, code and article). Answers
-    the summary: 201 when recorded (``imported``, or ``resumed`` after an interrupted run), 200
-    for a dry run (``valid``) or an archive imported before (``already_imported``)."""
+    """档案导入 The bureau imports a past programme from its archive, whole or not at all.
+
+    **Who**: the bureau (403 for every other role); the importing clerk is the signed-in account.
+    The body is the archive itself, `application/x-ndjson` (415 otherwise): one act a JSON line, in
+    calendar order (docs/IMPORT.md). Every act of the archive is validated as the live command
+    would be, under the same articles; any refusal and nothing is recorded (422
+    `archive_refused` listing each line, code and article). **Answers** the summary
+    (`archive_sha256`, `lines`, `outcome`, `platforms`, `batches`, `events`, `recorded`,
+    `already_recorded`, `refusals`, `platform_ids`, `position`): 201 when recorded (`imported`,
+    or `resumed` after an interrupted run), 200 for a dry run (`valid`) or an archive imported
+    before (`already_imported`); 409 `archive_import_interrupted` when the store changed between
+    validation and recording."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in (NDJSON, "application/jsonl", "application/json-lines", "text/plain"):
         raise ProblemException(415, "unsupported_media_type", f"send the archive as {NDJSON}", field="body")

@@ -26,6 +26,7 @@ from projections import queries
 from projections.runner import max_position
 from projections.xlsx_cells import XLSX_MEDIA_TYPE
 
+from . import schema_examples as ex
 from . import schemas as s
 from .auth import Principal
 from .bootstrap import Container
@@ -33,6 +34,19 @@ from .deps import get_container, require_roles
 from .errors import ProblemException, problem_responses
 from .history import history
 from .open_data import ATOM_MEDIA_TYPE, CSV_MEDIA_TYPE, publicity_atom, publicity_csv, subfields_csv
+from .parameters import (
+    BatchesCursor,
+    DeadlinesCursor,
+    FiscalYear,
+    HistoryCursor,
+    Limit,
+    MinPosition,
+    PlatformId,
+    PlatformsCursor,
+    PoliciesCursor,
+    SubfieldsCursor,
+    WholeLimit,
+)
 from .read_cache import Tagged, render_json
 from .read_retry import RetryReadOnLostConnection
 from .store_probe import store_write_error
@@ -40,13 +54,9 @@ from .store_probe import store_write_error
 router = APIRouter(route_class=RetryReadOnLostConnection)
 
 Wired = Annotated[Container, Depends(get_container)]
-MinPosition = Annotated[int | None, Query(ge=0, le=2**53, description="Wait until the read models have "
-                                          "processed this event-log position (read your writes)")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-# Lists that answered every item before they were paged keep doing so without ?limit=.
-WholeLimit = Annotated[int | None, Query(ge=1, le=500, description="Items per page; every item without it")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 READ_ERRORS = problem_responses(401, 403, 422, 503)
+OpenOnly = Annotated[bool, Query(alias="open", description="公示中 Only batches whose window is open today "
+                                 "(Asia/Shanghai)", examples=[True])]
 
 Readers = Annotated[Principal, Depends(require_roles(
     Role.BUREAU, Role.SERVICE_AGENCY, Role.FINANCE, Role.AUDITOR, Role.APPLICANT))]
@@ -83,12 +93,25 @@ def _rendered(found: Tagged, media_type: str = "application/json", filename: str
 
 
 # ---------------------------------------------------------------------------- platforms
-@router.get("/platforms", response_model=s.PlatformPage, responses=READ_ERRORS, summary="List platforms")
-def list_platforms(c: Wired, who: Readers, status: Annotated[s.StatusName | None, Query()] = None,
-                   subfield: Annotated[str | None, Query(max_length=200)] = None,
-                   host_credit_code: Annotated[str | None, Query(max_length=18)] = None,
-                   limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None) -> JSONResponse:
-    """Applicants see their own host unit's platforms only."""
+@router.get("/platforms", response_model=s.PlatformPage, responses=READ_ERRORS, summary="List platforms (平台列表)")
+def list_platforms(c: Wired, who: Readers,
+                   status: Annotated[s.StatusName | None, Query(
+                       description="状态 Only platforms at this stage (docs/API.md, Status vocabulary)",
+                       examples=["under_construction"])] = None,
+                   subfield: Annotated[str | None, Query(
+                       max_length=200, description="细分领域 Only platforms of this subfield (Art. 4)",
+                       examples=[ex.SUBFIELD])] = None,
+                   host_credit_code: Annotated[str | None, Query(
+                       max_length=18, description="依托单位统一社会信用代码 Only this host unit's platforms (an "
+                       "applicant may give only its own)", examples=[ex.HOST_CODE])] = None,
+                   limit: Limit = 50, cursor: PlatformsCursor = None,
+                   min_position: MinPosition = None) -> JSONResponse:
+    """平台列表 The platforms, filtered by stage, subfield or host unit, a page at a time.
+
+    **Who**: the bureau, the service agency, finance, auditors; applicants see their own host
+    unit's platforms only (403 `not_your_host_unit` for another's credit code). **Answers** 200
+    with `items` (`id`, `name`, `subfield`, `host_unit`, `status`, `version`) and `next_cursor`.
+    """
     await_position(c, min_position)
     if who.role is Role.APPLICANT:
         if host_credit_code and normalise_credit_code(host_credit_code) != who.credit_code:
@@ -125,15 +148,26 @@ async def _cached_body(c: Container, key: Hashable, min_position: int | None,
 
 
 @router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
-            responses=problem_responses(401, 403, 404, 422, 503), summary="One platform")
-async def get_platform(platform_id: UUID, c: Wired, who: Readers,
+            responses=problem_responses(401, 403, 404, 422, 503), summary="One platform (平台详情)")
+async def get_platform(platform_id: PlatformId, c: Wired, who: Readers,
                        as_of_instant: Annotated[datetime | None, Query(
-                           alias="as_of", description="ISO 8601 instant with offset")] = None,
-                       as_of_version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
-                       as_of_date: Annotated[date | None, Query()] = None,
+                           alias="as_of", description="时点 The platform as it stood at this instant (ISO 8601 "
+                           "with offset; auditor and bureau)", examples=["2022-10-01T12:00:00+08:00"])] = None,
+                       as_of_version: Annotated[int | None, Query(
+                           ge=1, le=2**31, description="版本 The platform as it stood at this version (auditor and "
+                           "bureau)", examples=[5])] = None,
+                       as_of_date: Annotated[date | None, Query(
+                           description="业务日期 The platform as it stood at the end of this business date "
+                           "(Asia/Shanghai; auditor and bureau)", examples=["2022-10-01"])] = None,
                        min_position: MinPosition = None) -> Response:
-    """The summary, stage dates, review result, task book and deadlines; with ``as_of``,
-    ``as_of_version`` or ``as_of_date`` (auditor and bureau) the platform as it stood then."""
+    """平台详情 One platform's summary: stage dates, review result, task book, money, deadlines.
+
+    **Who**: the bureau, the service agency, finance, auditors; an applicant its own host unit's
+    platforms, and others' once publicized (else 404). With `as_of`, `as_of_version` or
+    `as_of_date` (auditor and bureau, one at a time) the platform as it stood then, replayed from
+    the event store. **Answers** 200 with the summary and an `ETag` of its version (send it as
+    `If-Match`); objections without the objectors' identities.
+    """
     travel = [x for x in (as_of_instant, as_of_version, as_of_date) if x is not None]
     if travel:
         if who.role not in (Role.AUDITOR, Role.BUREAU):
@@ -178,11 +212,17 @@ def _travel(c: Container, platform_id: UUID, version: int | None, instant: datet
 
 
 @router.get("/platforms/{platform_id}/history", response_model=s.HistoryOut,
-            responses=problem_responses(401, 403, 404, 422), summary="Every event of a platform, in order")
-def platform_history(platform_id: UUID, c: Wired, who: Historians, limit: WholeLimit = None,
-                     cursor: Cursor = None) -> JSONResponse:
-    """Auditors, the bureau, and the platform's own applicant (without objectors' identities).
-    Every event without ``limit``, as before the list was paged."""
+            responses=problem_responses(401, 403, 404, 422), summary="Every event of a platform, in order (事件历史)")
+def platform_history(platform_id: PlatformId, c: Wired, who: Historians, limit: WholeLimit = None,
+                     cursor: HistoryCursor = None) -> JSONResponse:
+    """事件历史 Every event of a platform, in order, with its hash chain.
+
+    **Who**: auditors, the bureau, and the platform's own applicant (without objectors'
+    identities). **Answers** 200 with `platform_id` and the envelope: `items` (each `sequence`,
+    `type`, `recorded_at`, `business_date`, `actor`, `role`, `recorded_by`, `data`, `hash`,
+    `prev_hash`), `next_cursor` and `total`; every event without `limit`, as before the list
+    was paged.
+    """
     if who.role is Role.APPLICANT:
         platform = c.app.get_platform(platform_id)
         if not platform.visible_to(who.role, who.credit_code):
@@ -197,8 +237,15 @@ def platform_history(platform_id: UUID, c: Wired, who: Historians, limit: WholeL
 # ---------------------------------------------------------------------------- public
 @router.get("/publicity-list", response_model=s.PublicityPage, responses=problem_responses(422, 503),
             summary="Publicity list (公示名单), public")
-async def publicity_list(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False, limit: Limit = 50,
-                         cursor: Cursor = None, min_position: MinPosition = None) -> Response:
+async def publicity_list(c: Wired, open_only: OpenOnly = False, limit: Limit = 50,
+                         cursor: BatchesCursor = None, min_position: MinPosition = None) -> Response:
+    """公示名单 The publicity list (Art. 8(6)): every batch, newest first, a page at a time.
+
+    **Who**: anyone, without an account. Each batch with its window (start, first counted working
+    day, last day, open or closed today in Asia/Shanghai) and its platforms with the number of
+    objections and their outcome; never an objector's identity. **Answers** 200 with `items` and
+    `next_cursor`.
+    """
     today = today_in_shanghai()  # open/closed and days remaining depend on it
     key = ("publicity-list", open_only, limit, cursor, today)
     return _rendered(await _cached_body(c, key, min_position, lambda conn: queries.publicity_list(
@@ -223,7 +270,7 @@ def _whole_publicity_list(c: Container, conn: Any, open_only: bool, today: date)
                                                     "description": "UTF-8 CSV with BOM, one line per platform"},
                                               **problem_responses(422, 503)},
             response_class=Response, summary="Publicity list (公示名单) as CSV, public")
-async def publicity_list_csv(c: Wired, open_only: Annotated[bool, Query(alias="open")] = False,
+async def publicity_list_csv(c: Wired, open_only: OpenOnly = False,
                              min_position: MinPosition = None) -> Response:
     """Every batch (only the open ones with `?open=true`), one line per platform, under
     Chinese headers; opens in Excel or WPS."""
@@ -252,9 +299,15 @@ async def publicity_list_atom(request: Request, c: Wired, limit: Limit = 50,
 
 @router.get("/subfields", response_model=s.SubfieldPage, responses=problem_responses(422, 503),
             summary="Subfield registry (细分领域), public")
-async def subfields(c: Wired, limit: WholeLimit = None, cursor: Cursor = None,
+async def subfields(c: Wired, limit: WholeLimit = None, cursor: SubfieldsCursor = None,
                     min_position: MinPosition = None) -> Response:
-    """The subfields of the latest policy version, each with its holder and history."""
+    """细分领域登记 The subfield registry (Art. 4-5): who holds each subfield.
+
+    **Who**: anyone, without an account. The subfields of the latest policy version, then those the
+    bureau admitted (Art. 4 "等"), each with its holder (from approval on, Art. 5), any holders by
+    recorded exception, and the history of holders. **Answers** 200 with `policy` and the
+    envelope (`items`, `next_cursor`, `total`; every subfield without `limit`).
+    """
     policy = c.app.policies.latest()
 
     def registry(conn: Any) -> dict[str, Any]:
@@ -277,25 +330,43 @@ async def subfields_csv_route(c: Wired, min_position: MinPosition = None) -> Res
 
 
 @router.get("/policies", response_model=s.PolicyPage, responses=problem_responses(422),
-            summary="Policy versions, public")
-def policies(c: Wired, limit: WholeLimit = None, cursor: Cursor = None) -> JSONResponse:
-    """Every policy version with its settings (every one without `limit`)."""
+            summary="Policy versions (政策版本), public")
+def policies(c: Wired, limit: WholeLimit = None, cursor: PoliciesCursor = None) -> JSONResponse:
+    """政策版本 The policy versions loaded and their settings (Art. 15).
+
+    **Who**: anyone, without an account. Each version's validity (an application is governed by the
+    one in force on its date), subfields (Art. 4), grant (Art. 9(3)), publicity working days
+    (Art. 8(6)), rubric, minimum of experts and scoring method (Art. 8(3)). **Answers** 200 with
+    the envelope (`items` oldest first, `next_cursor`, `total`; every version without `limit`).
+    """
     return _json(queries.page_of([p.to_public_dict() for p in c.app.policies.all()], "v", limit, cursor))
 
 
 # ---------------------------------------------------------------------------- money and deadlines
-@router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger")
-async def funding_ledger(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+@router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger (资金台账)")
+async def funding_ledger(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
                          min_position: MinPosition = None) -> Response:
+    """资金台账 The funding ledger: commitments, releases, disbursements, recoveries.
+
+    **Who**: finance, the bureau, auditors. Commitments at approval (Art. 8(5)), releases when a
+    committed project ends without money, disbursements at funding (Art. 9(3)), recoveries of
+    money returned (Art. 13), each with its document; `?fiscal_year=` keeps one year's entries.
+    **Answers** 200 with `entries` and `totals` (reconciling with the events to the fen).
+    """
     return _rendered(await _cached_body(c, ("funding-ledger", fiscal_year), min_position,
                                         lambda conn: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
 
 
 @router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},
                                                     "description": "UTF-8 CSV with BOM"}, **READ_ERRORS},
-            response_class=Response, summary="Funding ledger as CSV (opens in Excel)")
-def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+            response_class=Response, summary="Funding ledger as CSV (资金台账, opens in Excel)")
+def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
                        min_position: MinPosition = None) -> Response:
+    """资金台账 CSV The funding ledger's entries as a CSV file that opens in Excel.
+
+    **Who**: finance, the bureau, auditors. **Answers** 200 with `text/csv`, UTF-8 with a byte
+    order mark, as an attachment (`funding-ledger[-YEAR].csv`).
+    """
     await_position(c, min_position)
     with c.engine.connect() as conn:
         text = queries.ledger_csv(conn, fiscal_year=fiscal_year)
@@ -308,14 +379,18 @@ def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: Annotated[int | None,
 
 
 @router.get("/funding-ledger/by-year", response_model=s.LedgerByYear, responses=READ_ERRORS,
-            summary="Funding ledger by fiscal year, as balances of outstanding commitments")
+            summary="Funding ledger by fiscal year (分年度资金台账), as balances of outstanding commitments")
 async def funding_ledger_by_year(c: Wired, who: Ledger,
-                                 fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                                 fiscal_year: FiscalYear = None,
                                  min_position: MinPosition = None) -> Response:
-    """Per fiscal year and platform: the opening balance of outstanding commitments, the
-    year's commitments, releases, disbursements and recoveries, and the closing balance
-    (`closing = opening + commitments − releases − disbursements`; recoveries, money returned,
-    are reported beside). Each year's opening is the year before's closing."""
+    """分年度资金台账 The funding ledger by fiscal year, as balances of outstanding commitments.
+
+    **Who**: finance, the bureau, auditors. Per fiscal year and platform: the opening balance of
+    outstanding commitments, the year's commitments, releases, disbursements and recoveries, and
+    the closing balance (`closing = opening + commitments − releases − disbursements`;
+    recoveries, money returned under Art. 13, are reported beside). Each year's opening is the
+    year before's closing. **Answers** 200 with `fiscal_years` and `totals`.
+    """
     return _rendered(await _cached_body(c, ("funding-ledger-by-year", fiscal_year), min_position,
                                         lambda conn: queries.funding_ledger_by_year(conn, fiscal_year=fiscal_year)))
 
@@ -326,20 +401,33 @@ def _download(data: bytes, media_type: str, name: str) -> Response:
 
 @router.get("/funding-ledger/by-year.csv", responses={200: {"content": {"text/csv": {}},
                                                             "description": "UTF-8 CSV with BOM"}, **READ_ERRORS},
-            response_class=Response, summary="Funding ledger by fiscal year as CSV (Chinese headers, totals row)")
+            response_class=Response,
+            summary="Funding ledger by fiscal year as CSV (分年度资金台账, Chinese headers, totals row)")
 def funding_ledger_by_year_csv(c: Wired, who: Ledger,
-                               fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                               fiscal_year: FiscalYear = None,
                                min_position: MinPosition = None) -> Response:
+    """分年度资金台账 CSV The ledger by fiscal year as CSV, under Chinese headers.
+
+    **Who**: finance, the bureau, auditors. The lines of `GET /funding-ledger/by-year`, year by
+    year, then a totals row (合计); UTF-8 with a BOM and CRLF, amounts as plain two-place decimals,
+    text cells guarded against formula injection. **Answers** 200 with `text/csv` as an attachment.
+    """
     return _by_year_download(c, fiscal_year, min_position, lambda conn, year: queries.ledger_by_year_csv(
         conn, fiscal_year=year).encode("utf-8"), "text/csv; charset=utf-8", "csv")
 
 
 @router.get("/funding-ledger/by-year.xlsx", responses={200: {"content": {XLSX_MEDIA_TYPE: {}},
                                                              "description": "An Excel workbook"}, **READ_ERRORS},
-            response_class=Response, summary="Funding ledger by fiscal year as XLSX (numeric amounts, totals row)")
+            response_class=Response,
+            summary="Funding ledger by fiscal year as XLSX (分年度资金台账, numeric amounts, totals row)")
 def funding_ledger_by_year_xlsx(c: Wired, who: Ledger,
-                                fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                                fiscal_year: FiscalYear = None,
                                 min_position: MinPosition = None) -> Response:
+    """分年度资金台账 XLSX The ledger by fiscal year as an Excel workbook.
+
+    **Who**: finance, the bureau, auditors. The same lines as the CSV, amounts as numeric cells in
+    the `0.00` format, a totals row. **Answers** 200 with the workbook as an attachment.
+    """
     return _by_year_download(c, fiscal_year, min_position, lambda conn, year: queries.ledger_by_year_xlsx(
         conn, fiscal_year=year), XLSX_MEDIA_TYPE, "xlsx")
 
@@ -354,10 +442,16 @@ def _by_year_download(c: Container, fiscal_year: int | None, min_position: int |
     return _download(data, media_type, f"funding-ledger-by-year{suffix}.{extension}")
 
 
-@router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines")
-def deadlines(c: Wired, who: Planners, limit: WholeLimit = None, cursor: Cursor = None,
+@router.get("/deadlines", response_model=s.DeadlinesPage, responses=READ_ERRORS, summary="Open deadlines (期限)")
+def deadlines(c: Wired, who: Planners, limit: WholeLimit = None, cursor: DeadlinesCursor = None,
               min_position: MinPosition = None) -> JSONResponse:
-    """Soonest first; every open deadline without `limit`."""
+    """期限 The open deadlines: publicity ends (Art. 8(6)) and acceptance applications due (Art. 9(1)).
+
+    **Who**: the bureau and the service agency. Each with its due date (pending while its year's
+    holiday schedule is not loaded), whether it is overdue today (Asia/Shanghai), and for an
+    acceptance deadline the recorded miss and any late admission. **Answers** 200 with the
+    envelope, soonest first (`items`, `next_cursor`, `total`; every deadline without `limit`).
+    """
     await_position(c, min_position)
     with c.engine.connect() as conn:
         found = queries.deadlines(conn, today=today_in_shanghai(), calendar=c.app.calendar, policies=c.app.policies)
@@ -365,18 +459,26 @@ def deadlines(c: Wired, who: Planners, limit: WholeLimit = None, cursor: Cursor 
 
 
 # ---------------------------------------------------------------------------- operations
-@router.get("/healthz", response_model=s.Health, summary="Liveness")
+@router.get("/healthz", response_model=s.Health, summary="Liveness (存活检查)")
 def healthz() -> dict[str, str]:
+    """存活检查 Liveness: the process answers.
+
+    **Who**: anyone (monitoring). **Answers** 200 `{"status": "ok"}`; it reads nothing.
+    """
     return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=s.Readiness, responses=problem_responses(503),
-            summary="Readiness, with projection lag")
+            summary="Readiness, with projection lag (就绪检查)")
 def readyz(c: Wired) -> JSONResponse:
-    """503 when the database does not answer, a read model lags too far behind the log or has
-    stopped at an event it cannot apply (``stalled``, with the position, event and reason), the
-    event log does not verify against its signed checkpoints (the integrity watch, audit.watch),
-    or the event store does not take a write (a read-only file or filesystem, a full disk)."""
+    """就绪检查 Readiness: the database, the read models, the log's integrity and the store's writes.
+
+    **Who**: anyone (monitoring, load balancers). **Answers** 200 when ready; 503 when the database
+    does not answer, a read model lags too far behind the log or has stopped at an event it cannot
+    apply (`stalled`, with the position, event and reason), the event log does not verify against
+    its signed checkpoints (the integrity watch, audit.watch), or the event store does not take a
+    write (a read-only file or filesystem, a full disk).
+    """
     try:
         models = c.runner.status()
     except Exception as exc:  # noqa: BLE001 - any failure to read the store means "not ready"
