@@ -21,6 +21,9 @@ know:
   ``HTTPValidationError`` schema, which this API never sends, is replaced by the problem schema.
   Each status's answer is one shared response (``#/components/responses/Conflict`` ...) that
   lists the problem codes of that status (:mod:`api.problem_catalogue`).
+- **Examples as written**: FastAPI leaves null members out of the document it serves, which
+  would cut ``"end_reason": null`` out of a platform's example and make it invalid against its
+  own schema; each model's whole examples are put back as the model gives them.
 - The document's servers, contact and tag descriptions (Chinese first, as readers at the
   bureau read them).
 """
@@ -36,9 +39,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from pydantic import BaseModel
 
 from aggregates.values import Role
 
+from . import audit_schemas, schemas
 from .deps import public_or_principal
 from .errors import problem_responses
 from .problem_catalogue import CATALOGUE
@@ -236,6 +241,17 @@ def _document_errors(operation: dict[str, Any], statuses: set[int]) -> set[int]:
     return shared
 
 
+def _restore_examples(components: dict[str, Any]) -> None:
+    """Each documented model's whole examples, nulls included (see the module docstring)."""
+    for module in (schemas, audit_schemas):
+        for model in vars(module).values():
+            if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__name__ not in components:
+                continue
+            extra = model.model_config.get("json_schema_extra")
+            if isinstance(extra, dict) and "examples" in extra:
+                components[model.__name__]["examples"] = extra["examples"]
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of ``app``: FastAPI's, with the additions of the module docstring."""
     schema = get_openapi(
@@ -268,6 +284,7 @@ def document(app: FastAPI) -> dict[str, Any]:
                     operation.pop("security", None)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    _restore_examples(components)
     schema["components"]["responses"] = _status_responses(shared)
     return schema
 
