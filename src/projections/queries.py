@@ -379,71 +379,118 @@ class LedgerByYear:
 
     @property
     def totals(self) -> YearBalance:
-        """Over the years shown: the first year's opening, every year's flows, so that its
-        closing is the last year's."""
-        if not self.years:
-            return YearBalance(0)
-        flows = YearBalance(0)
-        for y in self.years:
-            flows = flows.plus(y.totals)
-        return YearBalance(self.years[0].totals.opening, flows.commitments, flows.releases, flows.disbursements,
-                           flows.recoveries)
+        return over_years([y.totals for y in self.years])
+
+
+def over_years(years: list[YearBalance]) -> YearBalance:
+    """Consecutive years' totals as one: the first year's opening, every year's flows, so that
+    its closing is the last year's (0 for no year)."""
+    if not years:
+        return YearBalance(0)
+    flows = YearBalance(0)
+    for y in years:
+        flows = flows.plus(y)
+    return YearBalance(years[0].opening, flows.commitments, flows.releases, flows.disbursements, flows.recoveries)
 
 
 def _yuan(fen: int) -> Decimal:
     return (Decimal(int(fen)) / 100).quantize(FEN)
 
 
+def ledger_years(conn: Any, fiscal_year: int | None = None) -> list[tuple[int, YearBalance]]:
+    """The compact summary of the ledger by fiscal year: each year's totals (:class:`YearBalance`
+    over every platform), from the ledger's first year to its last (or to ``fiscal_year`` when
+    later; from it when earlier), summed by the database per year and kind (a handful of rows,
+    whatever the size of the ledger). Each year's opening is the year before's closing."""
+    t = LIVE["rm_ledger_entries"]
+    sums: dict[int, dict[str, int]] = {}
+    for year, kind, fen in conn.execute(sa.select(t.c.fiscal_year, t.c.kind, sa.func.sum(t.c.amount_fen))
+                                        .group_by(t.c.fiscal_year, t.c.kind)):
+        sums.setdefault(int(year), {})[kind] = int(fen)
+    if not sums:
+        return [(fiscal_year, YearBalance(0))] if fiscal_year is not None else []
+    first, last = min(sums), max(sums)
+    if fiscal_year is not None:
+        first, last = min(first, fiscal_year), max(last, fiscal_year)
+    years, opening = [], 0
+    for year in range(first, last + 1):
+        s = sums.get(year, {})
+        balance = YearBalance(opening, s.get("commitment", 0), s.get("release", 0), s.get("disbursement", 0),
+                              s.get("recovery", 0))
+        years.append((year, balance))
+        opening = balance.closing
+    return years
+
+
+def ledger_year_lines(conn: Any, year: int, offset: int = 0,
+                      limit: int | None = None) -> tuple[list[PlatformYear], int]:
+    """The platforms' lines of one fiscal ``year`` (a platform has one when it has an opening
+    balance or an entry in the year), in the order platforms entered the ledger (their first
+    entry's business date, then its position), ``limit`` of them from ``offset``; and how many
+    there are in all. The database sums each platform's entries before the year (its opening)
+    and in it, so a page costs one grouped scan of the entries up to the year and the page's rows."""
+    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
+    this, before = t.c.fiscal_year == year, t.c.fiscal_year < year
+    # Outstanding commitments move with commitments (+), releases and disbursements (−);
+    # recoveries are reported beside (YearBalance).
+    signed = sa.case((t.c.kind == "commitment", t.c.amount_fen), (t.c.kind == "recovery", 0),
+                     else_=-t.c.amount_fen)
+    opening = sa.func.sum(sa.case((before, signed), else_=0))
+
+    def flow(kind: str) -> Any:
+        return sa.func.sum(sa.case((sa.and_(this, t.c.kind == kind), t.c.amount_fen), else_=0))
+
+    grouped = (sa.select(t.c.platform_id, opening.label("opening"), flow("commitment").label("commitments"),
+                         flow("release").label("releases"), flow("disbursement").label("disbursements"),
+                         flow("recovery").label("recoveries"), sa.func.min(t.c.business_date).label("first_date"),
+                         sa.func.min(t.c.position).label("first_position"))
+               .where(t.c.fiscal_year <= year).group_by(t.c.platform_id)
+               .having(sa.or_(opening != 0, sa.func.sum(sa.case((this, 1), else_=0)) > 0))
+               .subquery("grouped"))
+    # The page is cut before the platforms' names are joined, so only its rows are looked up;
+    # the count is taken over every line before the cut.
+    page = (sa.select(grouped, sa.func.count().over().label("total"))
+            .order_by(grouped.c.first_date, grouped.c.first_position).offset(offset))
+    if limit is not None:
+        page = page.limit(limit)
+    cut = page.subquery("page")
+    rows = conn.execute(sa.select(cut, p.c.name, p.c.host_name, p.c.host_credit_code)
+                        .join_from(cut, p, p.c.id == cut.c.platform_id, isouter=True)
+                        .order_by(cut.c.first_date, cut.c.first_position)).all()
+    if not rows:
+        # Past the last page, the count still says how many there are.
+        total = conn.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one() if offset else 0
+        return [], int(total)
+    # Who each platform is: its read model now; else (the platforms model rebuilding) the
+    # platform's id as its name and its latest ledger entry's host unit.
+    missing = [r.platform_id for r in rows if r.name is None]
+    fallback: dict[str, tuple[str, str, str]] = {}
+    if missing:
+        for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
+                              .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
+            fallback[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
+    found = [PlatformYear(r.platform_id,
+                          *((r.name, r.host_name, r.host_credit_code) if r.name is not None else fallback[r.platform_id]),
+                          YearBalance(int(r.opening), int(r.commitments), int(r.releases), int(r.disbursements),
+                                      int(r.recoveries)))
+             for r in rows]
+    return found, int(rows[0].total)
+
+
 def ledger_by_year(conn: Any, fiscal_year: int | None = None) -> LedgerByYear:
     """The funding ledger as balances per fiscal year (财政年度, the calendar year of an entry's
-    business date) and platform (:class:`YearBalance` says what the balance is).
+    business date) and platform (:class:`YearBalance` says what the balance is), every line.
 
     Every year from the ledger's first to its last is shown, a year without entries too, so
     that each opening is the year before's closing; with ``fiscal_year``, that year only (its
     opening from every earlier entry). A platform appears in a year when it has an opening
     balance or an entry in it, in the order platforms entered the ledger (their first entry's
-    business date), with its name and host unit as they stand now. Sums are exact (integer fen)
-    and reconcile with :func:`funding_ledger`'s totals."""
-    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
-    sums: dict[tuple[int, str], dict[str, int]] = {}
-    for r in conn.execute(sa.select(t.c.fiscal_year, t.c.platform_id, t.c.kind, sa.func.sum(t.c.amount_fen))
-                          .group_by(t.c.fiscal_year, t.c.platform_id, t.c.kind)):
-        sums.setdefault((int(r[0]), r[1]), {})[r[2]] = int(r[3])
-    if not sums:
-        return LedgerByYear([FiscalYear(fiscal_year, [], YearBalance(0))] if fiscal_year is not None else [])
-    firsts = conn.execute(sa.select(t.c.platform_id, sa.func.min(t.c.business_date), sa.func.min(t.c.position))
-                          .group_by(t.c.platform_id)).all()
-    order = [r[0] for r in sorted(firsts, key=lambda r: (_as_day(r[1]), int(r[2])))]
-    # Who each platform is: its read model now; else (the platforms model rebuilding) the
-    # platform's id as its name and its latest ledger entry's host unit.
-    names = {r.id: (r.name, r.host_name, r.host_credit_code)
-             for r in conn.execute(sa.select(p.c.id, p.c.name, p.c.host_name, p.c.host_credit_code)
-                                   .where(p.c.id.in_(order)))}
-    missing = [pid for pid in order if pid not in names]
-    if missing:
-        for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
-                              .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
-            names[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
-    first_year, last_year = min(y for y, _ in sums), max(y for y, _ in sums)
-    if fiscal_year is not None:
-        first_year, last_year = min(first_year, fiscal_year), fiscal_year
-    outstanding: dict[str, int] = {}
-    years = []
-    for year in range(first_year, last_year + 1):
-        lines, total = [], YearBalance(0)
-        for pid in order:
-            s = sums.get((year, pid), {})
-            opening = outstanding.get(pid, 0)
-            if not s and not opening:
-                continue
-            b = YearBalance(opening, s.get("commitment", 0), s.get("release", 0), s.get("disbursement", 0),
-                            s.get("recovery", 0))
-            outstanding[pid] = b.closing
-            lines.append(PlatformYear(pid, *names[pid], b))
-            total = total.plus(b)
-        if fiscal_year is None or year == fiscal_year:
-            years.append(FiscalYear(year, lines, total))
-    return LedgerByYear(years)
+    business date), with its name and host unit as they stand now (:func:`ledger_year_lines`).
+    Sums are exact (integer fen) and reconcile with :func:`funding_ledger`'s totals; each
+    year's totals are :func:`ledger_years`' and equal the sum of its lines."""
+    return LedgerByYear([FiscalYear(year, ledger_year_lines(conn, year)[0], totals)
+                         for year, totals in ledger_years(conn, fiscal_year)
+                         if fiscal_year is None or year == fiscal_year])
 
 
 def _balance_json(b: YearBalance) -> dict[str, str]:
@@ -561,5 +608,5 @@ def missed_acceptance_deadlines(
 
 __all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
            "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
-           "ledger_by_year_xlsx", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
+           "ledger_by_year_xlsx", "ledger_years", "ledger_year_lines", "over_years", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
            "InvalidCursor", "fen_to_money"]
