@@ -42,7 +42,10 @@ def test_ledger_reconciles_to_the_fen(programme) -> None:
         ledger = Q.funding_ledger(conn)
         assert reconcile(app, conn)["ok"]
     totals = ledger["totals"]
-    assert totals == {k: str(v.quantize(Decimal("0.01"))) for k, v in expected.items()}
+    assert {k: totals[k] for k in expected} == {k: str(v.quantize(Decimal("0.01"))) for k, v in expected.items()}
+    # Over the whole ledger the balance opens at nothing and closes at what is outstanding.
+    assert totals["opening_balance"] == "0.00"
+    assert totals["closing_balance"] == totals["commitment_change"] == totals["outstanding_commitments"]
     assert totals["recovered"] == "500001.00"  # 2 × 250,000.50: fen survive the sums
     kinds = {e["kind"] for e in ledger["entries"]}
     assert kinds == {"commitment", "release", "disbursement", "recovery"}
@@ -65,8 +68,8 @@ def test_ledger_per_fiscal_year_and_host_unit(programme) -> None:
     assert fy2022["totals"]["committed"] == "18000000.00" and fy2022["totals"]["disbursed"] == "0.00"
     assert fy2023["totals"]["disbursed"] == "10000000.00"
     assert fy2024["totals"]["recovered"] == "500001.00"
-    assert csv_text.startswith("\ufeffentry_id,kind,")
-    assert csv_text.count("\r\n") == 1 + len(fy2024["entries"])
+    assert csv_text.startswith("\ufeff业务日期,财政年度,类型,")
+    assert csv_text.count("\r\n") == 1 + len(fy2024["entries"]) + 1  # the header, the entries, the totals
     assert "250000.50" in csv_text
     hosts = everything["by_host_unit"]
     assert sum(Decimal(h["committed"]) for h in hosts) == Decimal(everything["totals"]["committed"])

@@ -473,20 +473,38 @@ class LedgerEntry(Open):
     amount: str
     business_date: date
     fiscal_year: int
-    document_ref: str | None
+    document_ref: str | None = Field(description="文号 of the act; null only on an entry recorded before "
+                                     "releases needed one (shown as such, never filled in)")
 
 
 class LedgerTotals(Open):
-    committed: str
-    released: str
-    disbursed: str
-    recovered: str
-    outstanding_commitments: str
+    """A period's flows and its balances of outstanding commitments (未拨付承诺余额)."""
+
+    opening_balance: str = Field(description="Outstanding commitments at the start of the period")
+    committed: str = Field(description="The period's commitments (a flow)")
+    released: str = Field(description="The period's releases (a flow)")
+    disbursed: str = Field(description="The period's disbursements (a flow)")
+    recovered: str = Field(description="The period's recoveries (a flow; changes no commitment)")
+    commitment_change: str = Field(description="committed − released − disbursed: the period's net change")
+    closing_balance: str = Field(description="opening_balance + commitment_change: at the end of the period")
+    outstanding_commitments: str = Field(description="The same balance as closing_balance (before 2026-11 "
+                                         "it wrongly gave commitment_change under ?fiscal_year=)")
+
+
+class LedgerYearTotals(LedgerTotals):
+    fiscal_year: int
+
+
+class LedgerHostTotals(LedgerTotals):
+    credit_code: str
+    name: str
 
 
 class Ledger(Open):
     entries: list[LedgerEntry]
     totals: LedgerTotals
+    by_fiscal_year: list[LedgerYearTotals]
+    by_host_unit: list[LedgerHostTotals]
 
 
 class YearBalanceOut(Open):

@@ -29,7 +29,7 @@ from aggregates.policy import Policy, PolicyRegistry
 from aggregates.publicity_window import PublicityWindow, WindowState
 from aggregates.rules import Rules
 
-from .csv_cells import SpreadsheetCsvWriter
+from .csv_cells import SpreadsheetCsvWriter, Text
 from .tables import LIVE
 from .views import objection_line
 from .xlsx_cells import spreadsheet_xlsx
@@ -250,26 +250,51 @@ def _ledger_rows(conn: Any, fiscal_year: int | None) -> list[Any]:
     return conn.execute(stmt.order_by(t.c.position)).all()
 
 
-def _year_totals(year: int, sums: dict[str, int]) -> dict[str, Any]:
-    # A year's flows: its net change of outstanding commitments, not a balance.
-    t = _totals(sums)
-    return {"fiscal_year": year, "committed": t["committed"], "released": t["released"],
-            "disbursed": t["disbursed"], "recovered": t["recovered"],
-            "commitment_change": t["outstanding_commitments"]}
+def _net(sums: dict[str, int]) -> int:
+    """The change of outstanding commitments that ``sums`` (fen per kind) make: commitments less
+    releases and disbursements (recoveries change no commitment: YearBalance)."""
+    return sums.get("commitment", 0) - sums.get("release", 0) - sums.get("disbursement", 0)
 
 
-def _totals(sums: dict[str, int]) -> dict[str, str]:
-    committed, released = sums.get("commitment", 0), sums.get("release", 0)
-    disbursed, recovered = sums.get("disbursement", 0), sums.get("recovery", 0)
-    return {"committed": fen_to_money(committed), "released": fen_to_money(released),
-            "disbursed": fen_to_money(disbursed), "recovered": fen_to_money(recovered),
-            "outstanding_commitments": fen_to_money(committed - released - disbursed)}
+def _totals(sums: dict[str, int], opening: int = 0) -> dict[str, str]:
+    """A period's figures, each named for what it is: the flows of the period (``committed``,
+    ``released``, ``disbursed``, ``recovered``, and ``commitment_change``, their net effect on
+    outstanding commitments), and the balances of outstanding commitments at its start
+    (``opening_balance``) and end (``closing_balance``; ``outstanding_commitments`` is the same
+    balance under its original name)."""
+    closing = opening + _net(sums)
+    return {"opening_balance": fen_to_money(opening),
+            "committed": fen_to_money(sums.get("commitment", 0)), "released": fen_to_money(sums.get("release", 0)),
+            "disbursed": fen_to_money(sums.get("disbursement", 0)), "recovered": fen_to_money(sums.get("recovery", 0)),
+            "commitment_change": fen_to_money(_net(sums)), "closing_balance": fen_to_money(closing),
+            "outstanding_commitments": fen_to_money(closing)}
+
+
+def _openings(conn: Any, fiscal_year: int | None) -> tuple[int, dict[str, int]]:
+    """Outstanding commitments before ``fiscal_year`` (0 without one): in all, and per host unit."""
+    if fiscal_year is None:
+        return 0, {}
+    t = LIVE["rm_ledger_entries"]
+    per_host: dict[str, dict[str, int]] = {}
+    for code, kind, fen in conn.execute(sa.select(t.c.host_credit_code, t.c.kind, sa.func.sum(t.c.amount_fen))
+                                        .where(t.c.fiscal_year < int(fiscal_year))
+                                        .group_by(t.c.host_credit_code, t.c.kind)):
+        per_host.setdefault(code, {})[kind] = int(fen)
+    hosts = {code: _net(sums) for code, sums in per_host.items()}
+    return sum(hosts.values()), hosts
 
 
 def funding_ledger(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
     """``GET /funding-ledger``: every entry, each pointing at the event that caused it, and
-    totals (overall, per fiscal year, per host unit) exact to the fen (Art. 8(5), 9(3), 13)."""
+    totals (overall, per fiscal year, per host unit) exact to the fen (Art. 8(5), 9(3), 13).
+
+    Flows and balances are kept apart (issue 15): each total gives the period's flows and the
+    balance of outstanding commitments at its start and end. With ``fiscal_year`` the period is
+    that year, its opening balance summed from every earlier entry; each fiscal year opens with
+    the year before's closing. A host unit whose balance was carried into the year with no
+    entry in it is listed too. The flows of the totals are the sums of the entries listed."""
     rows = _ledger_rows(conn, fiscal_year)
+    opening, host_openings = _openings(conn, fiscal_year)
     entries = []
     total: dict[str, int] = {}
     by_year: dict[int, dict[str, int]] = {}
@@ -288,11 +313,22 @@ def funding_ledger(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
         host = by_host.setdefault(r.host_credit_code, {"name": r.host_name, "sums": {}})
         host["name"] = r.host_name
         host["sums"][r.kind] = host["sums"].get(r.kind, 0) + r.amount_fen
+    carried = [code for code, fen in host_openings.items() if fen and code not in by_host]
+    if carried:
+        t = LIVE["rm_ledger_entries"]
+        for code, name in conn.execute(sa.select(t.c.host_credit_code, t.c.host_name)
+                                       .where(t.c.host_credit_code.in_(carried)).order_by(t.c.position)):
+            by_host[code] = {"name": name, "sums": {}}  # the latest entry's name wins
+    years, balance = [], opening
+    for year, sums in sorted(by_year.items()):
+        years.append({"fiscal_year": year, **_totals(sums, balance)})
+        balance += _net(sums)
     return {
         "entries": entries,
-        "totals": _totals(total),
-        "by_fiscal_year": [_year_totals(y, s) for y, s in sorted(by_year.items())],
-        "by_host_unit": [dict(credit_code=c, name=v["name"], **_totals(v["sums"])) for c, v in sorted(by_host.items())],
+        "totals": _totals(total, opening),
+        "by_fiscal_year": years,
+        "by_host_unit": [dict(credit_code=c, name=v["name"], **_totals(v["sums"], host_openings.get(c, 0)))
+                         for c, v in sorted(by_host.items())],
     }
 
 
@@ -304,19 +340,48 @@ def ledger_totals_fen(conn: Any) -> dict[str, int]:
     return {k: sums.get(k, 0) for k in LEDGER_KINDS}
 
 
-def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
-    """``GET /funding-ledger.csv``: the entries as CSV, UTF-8 with a BOM so Excel opens the
-    Chinese text correctly, CRLF line ends, amounts as plain two-place decimals (numbers, so
-    a spreadsheet sums them), text cells neutralised against formula injection (``csv_cells``)."""
+LEDGER_CSV_LANGS = ("zh", "en")
+# The entries' CSV, column by column: (Chinese header, English header).
+LEDGER_CSV_COLUMNS = (("业务日期", "business_date"), ("财政年度", "fiscal_year"), ("类型", "kind"),
+                      ("平台编号", "platform_id"), ("平台名称", "platform_name"), ("依托单位", "host_unit"),
+                      ("统一社会信用代码", "host_credit_code"), ("承诺", "commitment"), ("释放", "release"),
+                      ("拨付", "disbursement"), ("追回", "recovery"), ("文号", "document_ref"),
+                      ("事件位置", "event_position"), ("事件类型", "event_type"))
+KIND_NAMES = {"commitment": "承诺", "release": "释放", "disbursement": "拨付", "recovery": "追回"}
+# An entry stored before its act needed a document (a withdrawal after approval, an unqualified
+# acceptance: issue 15): shown as such, never filled in.
+NO_DOCUMENT = {"zh": "（未记录文号）", "en": "(no document recorded)"}
+TOTAL = {"zh": "合计", "en": "Total"}
+
+
+def ledger_csv(conn: Any, fiscal_year: int | None = None, lang: str = "zh") -> str:
+    """``GET /funding-ledger.csv`` and ``platforms ledger export``: the entries in business-date
+    order (then log order), one amount column per kind so that a spreadsheet sums each, with the
+    platform's name, then a totals row (合计) whose amounts are the columns' sums. Headers and
+    kinds in Chinese, or in English with ``lang="en"``. Written as :func:`ledger_by_year_csv`
+    writes (UTF-8 with a BOM, CRLF, plain two-place amounts, text cells neutralised against
+    formulas, credit codes kept as text: :mod:`projections.csv_cells`)."""
+    if lang not in LEDGER_CSV_LANGS:
+        raise ValueError(f"lang must be one of {LEDGER_CSV_LANGS}, not {lang!r}")
+    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
+    stmt = (sa.select(t, p.c.name).join_from(t, p, p.c.id == t.c.platform_id, isouter=True)
+            .order_by(t.c.business_date, t.c.position))
+    if fiscal_year is not None:
+        stmt = stmt.where(t.c.fiscal_year == int(fiscal_year))
     out = io.StringIO()
     out.write("\ufeff")
     w = SpreadsheetCsvWriter(out)
-    w.writerow(["entry_id", "kind", "platform_id", "host_unit", "host_credit_code", "amount",
-                "business_date", "fiscal_year", "document_ref", "event_position", "event_type"])
-    for r in _ledger_rows(conn, fiscal_year):
-        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code,
-                    Decimal(fen_to_money(r.amount_fen)), _iso(_as_date(r.business_date)), r.fiscal_year,
-                    r.document_ref or "", r.position, r.event_type])
+    english = lang == "en"
+    w.writerow([en if english else zh for zh, en in LEDGER_CSV_COLUMNS])
+    sums = dict.fromkeys(LEDGER_KINDS, 0)
+    for r in conn.execute(stmt):
+        sums[r.kind] += r.amount_fen
+        amounts = [Decimal(fen_to_money(r.amount_fen)) if kind == r.kind else None for kind in LEDGER_KINDS]
+        w.writerow([_iso(_as_date(r.business_date)), r.fiscal_year, r.kind if english else KIND_NAMES[r.kind],
+                    r.platform_id, r.name or r.platform_id, r.host_name, Text(r.host_credit_code), *amounts,
+                    r.document_ref or NO_DOCUMENT[lang], r.position, r.event_type])
+    w.writerow([TOTAL[lang], None, None, None, None, None, None,
+                *(Decimal(fen_to_money(sums[kind])) for kind in LEDGER_KINDS), None, None, None])
     return out.getvalue()
 
 
@@ -519,7 +584,7 @@ BY_YEAR_HEADER = ("财政年度", "平台编号", "平台名称", "依托单位"
 
 def _by_year_table(report: LedgerByYear) -> tuple[list[list[Any]], list[Any]]:
     """The export's rows (year by year, platforms in ledger order) and its totals row (合计)."""
-    rows = [[y.year, line.platform_id, line.name, line.host_name, line.host_credit_code,
+    rows = [[y.year, line.platform_id, line.name, line.host_name, Text(line.host_credit_code),
              *line.balance.yuan().values()] for y in report.years for line in y.platforms]
     return rows, ["合计", None, None, None, None, *report.totals.yuan().values()]
 
