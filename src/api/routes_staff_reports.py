@@ -26,6 +26,7 @@ from aggregates.clock import today_in_shanghai
 from aggregates.errors import NotFound
 from projections import queries
 
+from . import staff_ledger
 from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container
@@ -35,7 +36,6 @@ from .routes_page import templates
 from .routes_queries import funding_ledger_by_year_csv, funding_ledger_by_year_xlsx
 from .routes_staff import forbidden, message, refused_csrf, render, to_login
 from .staff_audit import AUDIT_READERS, VERIFICATIONS, VerificationRunning, checkpoints, inclusion
-from . import staff_ledger
 from .staff_ledger import LEDGER_READERS, ledger_page, yuan_text
 from .staff_session import current_member
 

@@ -534,11 +534,12 @@ def ledger_year_lines(conn: Any, year: int, offset: int = 0,
         for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
                               .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
             fallback[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
-    found = [PlatformYear(r.platform_id,
-                          *((r.name, r.host_name, r.host_credit_code) if r.name is not None else fallback[r.platform_id]),
-                          YearBalance(int(r.opening), int(r.commitments), int(r.releases), int(r.disbursements),
-                                      int(r.recoveries)))
-             for r in rows]
+    found = []
+    for r in rows:
+        name, host_name, host_code = fallback.get(r.platform_id) or (r.name, r.host_name, r.host_credit_code)
+        found.append(PlatformYear(r.platform_id, name, host_name, host_code,
+                                  YearBalance(int(r.opening), int(r.commitments), int(r.releases),
+                                              int(r.disbursements), int(r.recoveries))))
     return found, int(rows[0].total)
 
 
@@ -673,5 +674,5 @@ def missed_acceptance_deadlines(
 
 __all__ = ["list_platforms", "get_platform", "publicity_list", "subfield_registry", "funding_ledger",
            "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
-           "ledger_by_year_xlsx", "ledger_years", "ledger_year_lines", "over_years", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
-           "InvalidCursor", "fen_to_money"]
+           "ledger_by_year_xlsx", "ledger_years", "ledger_year_lines", "over_years", "YearBalance", "LedgerByYear",
+           "LEDGER_CSV_LANGS", "deadlines", "missed_acceptance_deadlines", "InvalidCursor", "fen_to_money"]
