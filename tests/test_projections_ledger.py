@@ -87,3 +87,22 @@ def test_release_of_nothing_writes_no_entry(memory_registry) -> None:
         events = list(memory_registry.stream(pid))
     assert type(events[-1]).__name__ == "Withdrawn" and events[-1].released_amount == 0
     assert summarize(memory_registry.get_platform(pid))["funding"]["committed"] == "0.00"
+
+
+def test_the_ledger_by_year_indexes_are_added_to_an_existing_store(programme) -> None:
+    """A store whose read models predate the covering indexes of the ledger by year gets them
+    when the runner next starts, without a rebuild (its rows and position stay)."""
+    import sqlalchemy as sa
+
+    from projections.db import ensure_schema
+
+    app, engine, _ = programme
+    with engine.begin() as conn:
+        for name in ("ix_rm_ledger_entries_years", "ix_rm_ledger_entries_lines"):
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        before = conn.execute(sa.text("SELECT count(*) FROM rm_ledger_entries")).scalar_one()
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("rm_ledger_entries")}
+        assert {"ix_rm_ledger_entries_years", "ix_rm_ledger_entries_lines"} <= indexes
+        assert conn.execute(sa.text("SELECT count(*) FROM rm_ledger_entries")).scalar_one() == before > 0

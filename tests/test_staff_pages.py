@@ -17,6 +17,7 @@ import re
 import threading
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 from freezegun import freeze_time
@@ -121,6 +122,21 @@ def test_a_years_platforms_are_paged_with_the_years_totals_on_every_page(site: A
     for bad in ("0", "-1", "x", "1.5"):
         r = staff.get(f"/staff/ledger?fiscal_year=2022&page={bad}")
         assert r.status_code == 422 and "页码应为正整数" in r.text, bad
+
+
+def test_the_page_follows_the_ledger_as_events_arrive(site: Api) -> None:
+    staff = Staff(site)
+    staff.sign_in("finance")
+    totals = re.search(r'<tr class="totals">.*?</tr>', staff.get("/staff/ledger?fiscal_year=2023").text, re.S)
+    assert _amounts(totals.group(0))["recoveries"] == "250000.50"
+    app = site.container.app
+    body = site.get("/funding-ledger/by-year", "finance", fiscal_year=2023).json()
+    pid = next(p["platform_id"] for p in body["fiscal_years"][0]["platforms"] if p["name"] == "芯片平台")
+    Driver(app).programme.recover(UUID(pid), Decimal("100.00"), on="2023-12-29", ref="长财追〔2023〕10号",
+                                  reasons="再次追回")
+    staff.settle()
+    totals = re.search(r'<tr class="totals">.*?</tr>', staff.get("/staff/ledger?fiscal_year=2023").text, re.S)
+    assert _amounts(totals.group(0))["recoveries"] == "250100.50"
 
 
 def test_an_empty_ledger_shows_the_current_fiscal_year_in_shanghai(api: Api) -> None:

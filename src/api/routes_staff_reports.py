@@ -111,16 +111,27 @@ def ledger(request: Request, c: Wired, fiscal_year: str = "", page: str = "") ->
         number = _page_number(page)
     except ValueError:
         return message(request, 422, "查询条件有误", ["页码应为正整数。"], who, [(LEDGER, "查看最近年度")])
+    per_page = staff_ledger.PER_PAGE
+    today = today_in_shanghai().year if year is None else None  # the default of an empty ledger
     with c.engine.connect() as conn:
-        # A year asked for before or after the ledger's joins the summary, its opening carried over.
-        summary = queries.ledger_years(conn, year)
-        if year is None:
-            year = summary[-1][0] if summary else today_in_shanghai().year
-        per_page = staff_ledger.PER_PAGE
-        lines, count = queries.ledger_year_lines(conn, year, (number - 1) * per_page, per_page)
+        # Kept while the read models stand still, as the API's reads are (api.read_cache).
+        summary, shown, lines, count = c.reads.value(conn, ("staff-ledger", year, today, number, per_page),
+                                                     lambda: _ledger_view(conn, year, today, number, per_page))
     # A page past the year's last: not found, with a link back to its first page.
     status = 404 if number > 1 and not lines else 200
-    return render(request, "staff/ledger.html", ledger_page(summary, year, lines, count, number, per_page), status, who)
+    return render(request, "staff/ledger.html", ledger_page(summary, shown, lines, count, number, per_page),
+                  status, who)
+
+
+def _ledger_view(conn: Any, year: int | None, today: int | None, number: int, per_page: int) -> tuple[Any, ...]:
+    """The summary by year, the fiscal year shown (``year``, else the latest with movements, else
+    ``today``'s), and page ``number`` of its platform lines with their count."""
+    # A year asked for before or after the ledger's joins the summary, its opening carried over.
+    summary = queries.ledger_years(conn, year)
+    shown = year if year is not None else summary[-1][0] if summary else today
+    assert shown is not None  # today is given whenever year is not
+    lines, count = queries.ledger_year_lines(conn, shown, (number - 1) * per_page, per_page)
+    return summary, shown, lines, count
 
 
 def _download(request: Request, c: Wired, fiscal_year: str, export: Any) -> Response:

@@ -3,8 +3,9 @@
 page of :data:`PER_PAGE` at a time (:func:`projections.queries.ledger_year_lines`), the years'
 totals and the chart from the ledger's compact summary by year
 (:func:`projections.queries.ledger_years`). The figures are the queries'; none is computed here.
-A page costs the same whatever the size of the ledger: a 200,000-event store listed every line
-of every year in one page of 10 MiB (issue 14).
+A page holds at most :data:`PER_PAGE` lines whatever the size of the ledger, and the database
+sums the entries from covering indexes; a 200,000-event store listed every line of every year in
+one page of 10 MiB (issue 14).
 
 The chart of the money by year is drawn on the server as plain SVG (no script, no chart
 library: the page's CSP allows none).
