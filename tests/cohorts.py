@@ -59,7 +59,7 @@ def cohort(programme: Programme, index: int, size: int = len(OUTCOMES)) -> dict[
             continue
         p.approve(pid, exception="重点产业急需，经党组会研究同意" if app.subfield_held(subfield) else None)
         if outcome == "withdrawn_approved":
-            p.withdraw(pid, on="2022-09-10", reasons="资金不足")
+            p.withdraw(pid, on="2022-09-10", reasons="资金不足", ref=f"撤回函-{pid.hex[:8]}")
             continue
         publicized.append((pid, outcome))
     if publicized:
@@ -78,7 +78,7 @@ def cohort(programme: Programme, index: int, size: int = len(OUTCOMES)) -> dict[
             p.resolve(pid, objection, upheld=False, on="2023-04-03")
         if outcome == "unqualified":
             p.apply_for_acceptance(pid)
-            p.review_acceptance(pid, qualified=False)
+            p.review_acceptance(pid, qualified=False, ref=f"验收纪要-{pid.hex[:8]}")
             continue
         if outcome == "revoked":
             p.revoke(pid, on="2023-06-01", ref="长科发〔2023〕20号", reasons="严重不良影响")

@@ -45,7 +45,7 @@ def test_art5_written_exception_admits_a_second_platform_visibly(memory_registry
 def test_art5_an_ended_platform_frees_its_subfield(memory_registry, end):
     first = Driver(memory_registry).to("notified")
     if end == "withdraw":
-        memory_registry.withdraw(first.pid, act(Role.APPLICANT, "2022-10-20"), reasons="战略调整")
+        memory_registry.withdraw(first.pid, act(Role.APPLICANT, "2022-10-20", "撤回函"), reasons="战略调整")
     elif end == "terminate":
         memory_registry.terminate(first.pid, act(Role.BUREAU, "2022-10-20", "终止通知"),
                                   ground=TerminationGround.TASK_BOOK_NOT_SIGNED, reasons="未签订任务书")
@@ -60,7 +60,7 @@ def test_art5_an_ended_platform_frees_its_subfield(memory_registry, end):
 def test_art5_exception_holder_becomes_holder_when_the_holder_leaves(memory_registry):
     first = Driver(memory_registry).to("approved")
     second = Driver(memory_registry).to("approved", exception="书面说明")
-    memory_registry.withdraw(first.pid, act(Role.APPLICANT, "2022-09-05"), reasons="退出")
+    memory_registry.withdraw(first.pid, act(Role.APPLICANT, "2022-09-05", "撤回函"), reasons="退出")
     held = seat(memory_registry)
     assert held.holder == str(second.pid) and held.exception_holders == []
 

@@ -75,7 +75,7 @@ def test_art9_3_no_grant_before_recognition(memory_registry):
 
 def test_art9_3_unqualified_terminates_without_money(memory_registry):
     drv = Driver(memory_registry).to("acceptance_applied")
-    memory_registry.review_acceptance(drv.pid, act(Role.SERVICE_AGENCY, "2023-12-01"), panel=["甲"],
+    memory_registry.review_acceptance(drv.pid, act(Role.SERVICE_AGENCY, "2023-12-01", "验收纪要"), panel=["甲"],
                                       indicator_results=results(False), funds_use_compliant=True, qualified=False)
     platform = drv.platform
     assert platform.status == "terminated" and platform.committed == Decimal("0.00")

@@ -45,7 +45,11 @@ def test_demo_then_ledger_export(cli_env: Path) -> None:
     r = runner.invoke(app, ["ledger", "export", "--fiscal-year", "2023", "--out", str(out)])
     assert r.exit_code == 0, r.output
     data = out.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf") and b"disbursement" in data
+    assert data.startswith(b"\xef\xbb\xbf") and "拨付".encode() in data
+    en = cli_env / "ledger-en.csv"
+    assert runner.invoke(app, ["ledger", "export", "--lang", "en", "--out", str(en)]).exit_code == 0
+    assert en.read_bytes().startswith(b"\xef\xbb\xbfbusiness_date,fiscal_year,kind,")
+    assert runner.invoke(app, ["ledger", "export", "--lang", "fr"]).exit_code == 2
     r = runner.invoke(app, ["projections", "rebuild"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["projections", "rebuild", "ledger", "--workers", "2"])

@@ -284,7 +284,12 @@ def test_art9_3_qualified_needs_compliant_funds_and_a_justification_for_missed_i
 
 def test_art9_3_unqualified_terminates_and_releases_the_grant() -> None:
     p = at("acceptance_applied")
-    p.review_acceptance(["专家甲"], achieved("服务企业数"), True, False, on("2023-12-01", Role.SERVICE_AGENCY))
+    with pytest.raises(InvalidInput) as err:  # it releases the commitment: the ledger needs its document
+        p.review_acceptance(["专家甲"], achieved("服务企业数"), True, False, on("2023-12-01", Role.SERVICE_AGENCY))
+    assert (err.value.code, err.value.field) == ("reference_required", "document_ref")
+    assert p.status == "acceptance_applied"
+    p.review_acceptance(["专家甲"], achieved("服务企业数"), True, False,
+                        on("2023-12-01", Role.SERVICE_AGENCY, "验收纪要"))
     assert (p.status, p.committed, p.disbursed) == ("terminated", Decimal("0.00"), Decimal("0.00"))
 
 

@@ -17,8 +17,10 @@ import re
 import threading
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
+from freezegun import freeze_time
 from openpyxl import load_workbook
 
 import audit.watch
@@ -63,17 +65,27 @@ def _year_section(page: str, year: int) -> str:
     return m.group(0)
 
 
-def test_the_ledger_page_shows_the_figures_of_the_by_year_ledger(site: Api) -> None:
+def _lines(section: str) -> list[tuple[str, str]]:
+    return re.findall(r'<tr data-platform="([0-9a-f-]{36})">(.*?)</tr>', section, re.S)
+
+
+def test_the_ledger_page_shows_one_fiscal_year_with_the_figures_of_the_by_year_ledger(site: Api) -> None:
     body = site.get("/funding-ledger/by-year", "finance").json()
+    assert [y["fiscal_year"] for y in body["fiscal_years"]] == [2022, 2023]
     staff = Staff(site)
     staff.sign_in("finance")
     r = staff.get("/staff/ledger")
     assert r.status_code == 200, r.text
     page = r.text
-    assert [y["fiscal_year"] for y in body["fiscal_years"]] == [2022, 2023]
+    # By default the latest year with movements, and links to every year.
+    assert 'id="year-2022"' not in page
+    nav = re.search(r'<nav class="year-nav".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'href="/staff/ledger\?fiscal_year=(\d{4})"', nav) == ["2022", "2023"]
+    assert '<a href="/staff/ledger?fiscal_year=2023" aria-current="page">' in nav
     for y in body["fiscal_years"]:
-        section = _year_section(page, y["fiscal_year"])
-        rows = re.findall(r'<tr data-platform="([0-9a-f-]{36})">(.*?)</tr>', section, re.S)
+        shown = page if y["fiscal_year"] == 2023 else staff.get(f"/staff/ledger?fiscal_year={y['fiscal_year']}").text
+        section = _year_section(shown, y["fiscal_year"])
+        rows = _lines(section)
         assert [pid for pid, _ in rows] == [p["platform_id"] for p in y["platforms"]]
         for (pid, row), line in zip(rows, y["platforms"], strict=True):
             assert _amounts(row) == {k: line[k] for k in FIGURES}
@@ -81,10 +93,61 @@ def test_the_ledger_page_shows_the_figures_of_the_by_year_ledger(site: Api) -> N
             assert line["host_unit"]["name"] in row and line["host_unit"]["credit_code"] in row
         totals = re.search(r'<tr class="totals">.*?</tr>', section, re.S).group(0)
         assert _amounts(totals) == {k: y["totals"][k] for k in FIGURES}
-    overall = re.search(r'<tr class="overall">.*?</tr>', page, re.S).group(0)
-    assert _amounts(overall) == {k: body["totals"][k] for k in FIGURES}
+        # Whatever the year shown, the totals over every year.
+        overall = re.search(r'<tr class="overall">.*?</tr>', shown, re.S).group(0)
+        assert _amounts(overall) == {k: body["totals"][k] for k in FIGURES}
+        assert "2022–2023 年度" in overall
     assert "1,000,000.00" in page  # written for people
-    assert _amounts(overall)["closing_balance"] == "1000000.00"  # the 2023 grant still outstanding
+    assert _amounts(re.search(r'<tr class="overall">.*?</tr>', page, re.S).group(0))["closing_balance"] == "1000000.00"
+
+
+def test_a_years_platforms_are_paged_with_the_years_totals_on_every_page(site: Api, monkeypatch) -> None:
+    monkeypatch.setattr("api.staff_ledger.PER_PAGE", 1)
+    year = site.get("/funding-ledger/by-year?fiscal_year=2022", "bureau").json()["fiscal_years"][0]
+    assert len(year["platforms"]) == 2  # 芯片平台 and 传感器平台
+    staff = Staff(site)
+    staff.sign_in("bureau")
+    first = staff.get("/staff/ledger?fiscal_year=2022").text
+    second = staff.get("/staff/ledger?fiscal_year=2022&page=2").text
+    for n, page in enumerate((first, second)):
+        section = _year_section(page, 2022)
+        assert [pid for pid, _ in _lines(section)] == [year["platforms"][n]["platform_id"]]
+        totals = re.search(r'<tr class="totals">.*?</tr>', section, re.S).group(0)
+        assert _amounts(totals) == {k: year["totals"][k] for k in FIGURES}  # the year's, not the page's
+        assert "共 2 个平台" in section and f"第 {n + 1} / 2 页" in section
+    assert 'href="/staff/ledger?fiscal_year=2022&amp;page=2" rel="next"' in first and 'rel="prev"' not in first
+    assert 'href="/staff/ledger?fiscal_year=2022&amp;page=1" rel="prev"' in second and 'rel="next"' not in second
+    past = staff.get("/staff/ledger?fiscal_year=2022&page=3")
+    assert past.status_code == 404 and "没有第 3 页" in past.text
+    for bad in ("0", "-1", "x", "1.5"):
+        r = staff.get(f"/staff/ledger?fiscal_year=2022&page={bad}")
+        assert r.status_code == 422 and "页码应为正整数" in r.text, bad
+
+
+def test_the_page_follows_the_ledger_as_events_arrive(site: Api) -> None:
+    staff = Staff(site)
+    staff.sign_in("finance")
+    totals = re.search(r'<tr class="totals">.*?</tr>', staff.get("/staff/ledger?fiscal_year=2023").text, re.S)
+    assert _amounts(totals.group(0))["recoveries"] == "250000.50"
+    app = site.container.app
+    body = site.get("/funding-ledger/by-year", "finance", fiscal_year=2023).json()
+    pid = next(p["platform_id"] for p in body["fiscal_years"][0]["platforms"] if p["name"] == "芯片平台")
+    Driver(app).programme.recover(UUID(pid), Decimal("100.00"), on="2023-12-29", ref="长财追〔2023〕10号",
+                                  reasons="再次追回")
+    staff.settle()
+    totals = re.search(r'<tr class="totals">.*?</tr>', staff.get("/staff/ledger?fiscal_year=2023").text, re.S)
+    assert _amounts(totals.group(0))["recoveries"] == "250100.50"
+
+
+def test_an_empty_ledger_shows_the_current_fiscal_year_in_shanghai(api: Api) -> None:
+    staff = Staff(api)
+    assert staff.get("/staff/login").status_code == 200  # the app's routes set up in real time
+    # 2026-12-31 17:30 UTC is already 2027-01-01 in Asia/Shanghai.
+    with freeze_time("2026-12-31T17:30:00+00:00"):
+        staff.sign_in("finance")
+        page = staff.get("/staff/ledger").text
+    assert 'id="year-2027"' in page and "资金台账中尚无记录" in page
+    assert 'href="/staff/ledger.csv?fiscal_year=2027"' in page
 
 
 def test_the_chart_is_svg_drawn_on_the_server_with_one_titled_group_per_year(site: Api) -> None:

@@ -865,6 +865,11 @@ class Platform(RecordedAggregate):
                 "a justification is recorded only for a qualified conclusion with indicators not achieved",
                 "Art. 9(3)", self.policy_ref,
             )
+        if not qualified and not act.document_refs:
+            # Unqualified terminates the project and releases its commitment: a termination always
+            # names its document, and the funding ledger's release carries it.
+            raise InvalidInput("reference_required", "an unqualified conclusion terminates the project and "
+                               "releases its funds: the meeting's document_ref (文号) is required", "document_ref")
         results = [{"name": str(r["name"]), "achieved": bool(r.get("achieved"))} for r in indicator_results]
         self._acceptance_reviewed(panel=list(panel), indicator_results=results,
                                   funds_use_compliant=funds_use_compliant,
@@ -1006,11 +1011,17 @@ class Platform(RecordedAggregate):
 
     # ------------------------------------------------------------------ ends
     def withdraw(self, reasons: str, act: Act) -> None:
-        """The host unit withdraws its application or project before the acceptance review."""
+        """The host unit withdraws its application or project before the acceptance review; after
+        the approval (Art. 8(5)) this releases the committed funds, and the withdrawal names its
+        document (文号), which the funding ledger's release carries."""
         self.check_act(act)
         self._require([Status.APPLIED, Status.ACCEPTED, Status.REVIEWED, Status.INSPECTED, Status.APPROVED,
                        Status.IN_PUBLICITY, Status.NOTIFIED, Status.UNDER_CONSTRUCTION,
                        Status.ACCEPTANCE_APPLIED], "Art. 8", "withdraw")
+        if self.outstanding_commitment and not act.document_refs:
+            # The funding ledger's release carries it (资金台账: every release with its document).
+            raise InvalidInput("reference_required", "a withdrawal after approval releases the committed funds: "
+                               "its document_ref (文号 of the withdrawal letter) is required", "document_ref")
         self._withdrawn(reasons=reasons, released_amount=self.outstanding_commitment, act=act)
 
     @event("Withdrawn", topic=f"{T}/Withdrawn")

@@ -113,6 +113,9 @@ def _shift(day: date, years: int) -> date:
 ROUND_2022 = Round()
 INDICATORS = ({"name": "开放接口数", "target": "≥20"}, {"name": "服务企业数", "target": "≥50"})
 PANEL = ("专家甲", "专家乙", "专家丙")
+# The documents the driver gives the acts that release committed funds when a test names none.
+WITHDRAWAL_REF = "撤回函〔2022〕1号"
+UNQUALIFIED_REF = "验收会议纪要〔2023〕1号"
 
 
 @dataclass
@@ -143,8 +146,8 @@ class Programme:
             self.on_command(result)
         return result
 
-    def _applicant(self, pid: UUID, on: date | str, who: str | None) -> Act:
-        return self.act(Role.APPLICANT, on, who=who or self.applicants.get(pid))
+    def _applicant(self, pid: UUID, on: date | str, who: str | None, *refs: str) -> Act:
+        return self.act(Role.APPLICANT, on, *refs, who=who or self.applicants.get(pid))
 
     # ---------------------------------------------------------------- Art. 8
     def apply(self, subfield: str = "智能芯片", *, on: date | str | None = None, who: str | None = None,
@@ -245,14 +248,16 @@ class Programme:
         self._done(self.app.admit_late_acceptance(pid, self.act(Role.BUREAU, on, *refs), justification=justification))
 
     def review_acceptance(self, pid: UUID, qualified: bool = True, *, on: date | str | None = None,
-                          panel: Sequence[str] = PANEL) -> None:
+                          panel: Sequence[str] = PANEL, ref: str | None = None) -> None:
         """Art. 9(2)-(3): the meeting's results cover the task book's indicators, every one
-        achieved when ``qualified``, the last one missed when not."""
+        achieved when ``qualified``, the last one missed when not (then with the meeting's
+        document, ``ref`` or a default one: an unqualified conclusion releases the funds)."""
         book = self.app.get_platform(pid).task_book or {}
         names = [str(i["name"]) for i in book.get("indicators", ())]
         results = [{"name": n, "achieved": qualified or k < len(names) - 1} for k, n in enumerate(names)]
+        refs = (ref,) if ref else () if qualified else (UNQUALIFIED_REF,)
         self._done(self.app.review_acceptance(
-            pid, self.act(Role.SERVICE_AGENCY, on or self.round.acceptance_reviewed), panel=list(panel),
+            pid, self.act(Role.SERVICE_AGENCY, on or self.round.acceptance_reviewed, *refs), panel=list(panel),
             indicator_results=results, funds_use_compliant=True, qualified=qualified))
 
     def recognize(self, pid: UUID, *, on: date | str | None = None, ref: str = "长科发〔2023〕80号",
@@ -267,8 +272,13 @@ class Programme:
         self._done(self.app.fund(pid, self.act(Role.FINANCE, on or self.round.funded, ref), amount=amount))
 
     # ---------------------------------------------------------------- ends (Art. 8, 9, 13)
-    def withdraw(self, pid: UUID, *, on: date | str, reasons: str = "主动撤回") -> None:
-        self._done(self.app.withdraw(pid, self._applicant(pid, on, None), reasons=reasons))
+    def withdraw(self, pid: UUID, *, on: date | str, reasons: str = "主动撤回", ref: str | None = None) -> None:
+        """The host unit withdraws; after the approval with its letter's document (``ref`` or a
+        default one), which the funding ledger's release carries."""
+        if ref is None and self.app.get_platform(pid).outstanding_commitment:
+            ref = WITHDRAWAL_REF
+        refs = (ref,) if ref else ()
+        self._done(self.app.withdraw(pid, self._applicant(pid, on, None, *refs), reasons=reasons))
 
     def terminate(self, pid: UUID, *, on: date | str, ref: str, reasons: str,
                   ground: TerminationGround = TerminationGround.ACCEPTANCE_DEADLINE_MISSED) -> None:

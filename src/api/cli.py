@@ -486,15 +486,22 @@ def projections_rebuild(name: list[str] | None = typer.Argument(None, help="Read
 # ---------------------------------------------------------------------------- ledger
 @ledger_app.command("export")
 def ledger_export(fiscal_year: int | None = typer.Option(None, help="Only this fiscal year"),
-                  out_file: Path | None = typer.Option(None, "--out", help="CSV file (default: stdout)")) -> None:
-    """Export the funding ledger as CSV (UTF-8 with BOM, opens in Excel)."""
+                  out_file: Path | None = typer.Option(None, "--out", help="CSV file (default: stdout)"),
+                  lang: str = typer.Option("zh", "--lang", help="Headers and kinds: zh (Chinese) or en (English)")
+                  ) -> None:
+    """Export the funding ledger as CSV (UTF-8 with BOM, opens in Excel): the entries by business
+    date with platform names and a totals row (GET /funding-ledger.csv)."""
     from projections import queries
+
+    if lang not in queries.LEDGER_CSV_LANGS:
+        console.print(f"[red]--lang must be one of {', '.join(queries.LEDGER_CSV_LANGS)}, not {lang!r}[/]")
+        raise typer.Exit(2)
 
     c = _existing_container()
     try:
         c.runner.catch_up()
         with c.engine.connect() as conn:
-            text = queries.ledger_csv(conn, fiscal_year=fiscal_year)
+            text = queries.ledger_csv(conn, fiscal_year=fiscal_year, lang=lang)
     finally:
         c.close()
     if out_file is None:
@@ -502,7 +509,7 @@ def ledger_export(fiscal_year: int | None = typer.Option(None, help="Only this f
         return
     with open_private(out_file) as fh:
         fh.write(text)
-    rows = text.count("\r\n") - 1
+    rows = text.count("\r\n") - 2  # less the header and the totals row
     console.print(f"wrote {rows} entries to {out_file}")
 
 

@@ -171,7 +171,8 @@ class Demo:
     def accept(self, key: str, apply_day: str, meeting_day: str, qualified: bool) -> None:
         """Art. 9: the acceptance application and meeting; unqualified misses the standard (行业标准)."""
         self.drive.apply_for_acceptance(self.ids[key], on=apply_day, summary="建设任务已按任务书完成，提交验收材料")
-        self.drive.review_acceptance(self.ids[key], qualified, on=meeting_day, panel=["expert1", "expert3", "expert5"])
+        self.drive.review_acceptance(self.ids[key], qualified, on=meeting_day, panel=["expert1", "expert3", "expert5"],
+                                     ref=f"验收会议纪要〔{meeting_day[:4]}〕{key[1:]}号")
 
     def recognize_and_fund(self, key: str, day: str, fund_day: str, n: int) -> None:
         self.drive.recognize(self.ids[key], on=day, ref=f"长科发〔{day[:4]}〕{60 + n}号",

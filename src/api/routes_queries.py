@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -357,25 +357,29 @@ async def funding_ledger(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
                                         lambda conn: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
 
 
+def _download(data: bytes, media_type: str, name: str) -> Response:
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/funding-ledger.csv", responses={200: {"content": {"text/csv": {}},
                                                     "description": "UTF-8 CSV with BOM"}, **READ_ERRORS},
             response_class=Response, summary="Funding ledger as CSV (资金台账, opens in Excel)")
 def funding_ledger_csv(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
+                       lang: Annotated[Literal["zh", "en"], Query(
+                           description="表头语言 Headers and kinds in Chinese (default) or English",
+                           examples=["zh"])] = "zh",
                        min_position: MinPosition = None) -> Response:
     """资金台账 CSV The funding ledger's entries as a CSV file that opens in Excel.
 
-    **Who**: finance, the bureau, auditors. **Answers** 200 with `text/csv`, UTF-8 with a byte
+    **Who**: finance, the bureau, auditors. The entries by business date, an amount column per
+    kind, platform names, a totals row (合计). **Answers** 200 with `text/csv`, UTF-8 with a byte
     order mark, as an attachment (`funding-ledger[-YEAR].csv`).
     """
     await_position(c, min_position)
     with c.engine.connect() as conn:
-        text = queries.ledger_csv(conn, fiscal_year=fiscal_year)
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
-    if not data.startswith(b"\xef\xbb\xbf"):
-        data = b"\xef\xbb\xbf" + data
+        data = queries.ledger_csv(conn, fiscal_year=fiscal_year, lang=lang).encode("utf-8")  # with its BOM
     name = f"funding-ledger-{fiscal_year}.csv" if fiscal_year else "funding-ledger.csv"
-    return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download(data, "text/csv; charset=utf-8", name)
 
 
 @router.get("/funding-ledger/by-year", response_model=s.LedgerByYear, responses=READ_ERRORS,
@@ -393,10 +397,6 @@ async def funding_ledger_by_year(c: Wired, who: Ledger,
     """
     return _rendered(await _cached_body(c, ("funding-ledger-by-year", fiscal_year), min_position,
                                         lambda conn: queries.funding_ledger_by_year(conn, fiscal_year=fiscal_year)))
-
-
-def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/funding-ledger/by-year.csv", responses={200: {"content": {"text/csv": {}},

@@ -1,8 +1,9 @@
 """The workbench's finance and audit pages (资金台账, 审计), beside :mod:`api.routes_staff`,
 whose rendering, sign-in redirect and 403 page they use.
 
-- ``GET /staff/ledger`` (finance, bureau, auditors; ``?fiscal_year=``): the funding ledger by
-  fiscal year with its SVG chart (:mod:`api.staff_ledger`); ``GET /staff/ledger.csv`` and
+- ``GET /staff/ledger`` (finance, bureau, auditors; ``?fiscal_year=&page=``): the funding ledger
+  by fiscal year, one year and one page of its platforms at a time, with the SVG chart of every
+  year (:mod:`api.staff_ledger`); ``GET /staff/ledger.csv`` and
   ``GET /staff/ledger.xlsx``: the downloads of ``GET /funding-ledger/by-year.csv|.xlsx``, from
   the session instead of a bearer token (the same route functions answer both).
 - ``GET /staff/audit`` (auditors, bureau; ``?position=``: an event's inclusion proof): the latest
@@ -21,9 +22,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from aggregates.clock import today_in_shanghai
 from aggregates.errors import NotFound
 from projections import queries
 
+from . import staff_ledger
 from .auth import Principal
 from .bootstrap import Container
 from .deps import get_container
@@ -86,17 +89,49 @@ def _ledger_reader(request: Request, fiscal_year: str, back: str) -> tuple[Princ
                        [(LEDGER, back)])
 
 
+def _page_number(value: str) -> int:
+    """``?page=`` (empty: the first); ValueError unless a positive number."""
+    value = value.strip()
+    if not value:
+        return 1
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", value):
+        raise ValueError(value)
+    return int(value)
+
+
 @router.get(LEDGER, response_class=HTMLResponse)
-def ledger(request: Request, c: Wired, fiscal_year: str = "") -> Response:
-    reader = _ledger_reader(request, fiscal_year, "查看全部年度")
+def ledger(request: Request, c: Wired, fiscal_year: str = "", page: str = "") -> Response:
+    """One fiscal year: the one asked for; else the latest year with movements (the current
+    fiscal year, in Asia/Shanghai, while the ledger is empty)."""
+    reader = _ledger_reader(request, fiscal_year, "查看最近年度")
     if isinstance(reader, Response):
         return reader
     who, year = reader
+    try:
+        number = _page_number(page)
+    except ValueError:
+        return message(request, 422, "查询条件有误", ["页码应为正整数。"], who, [(LEDGER, "查看最近年度")])
+    per_page = staff_ledger.PER_PAGE
+    today = today_in_shanghai().year if year is None else None  # the default of an empty ledger
     with c.engine.connect() as conn:
-        report = queries.ledger_by_year(conn, year)
-    query = f"?fiscal_year={year}" if year is not None else ""
-    return render(request, "staff/ledger.html", {**ledger_page(report), "fiscal_year": year, "query": query},
-                  who=who)
+        # Kept while the read models stand still, as the API's reads are (api.read_cache).
+        summary, shown, lines, count = c.reads.value(conn, ("staff-ledger", year, today, number, per_page),
+                                                     lambda: _ledger_view(conn, year, today, number, per_page))
+    # A page past the year's last: not found, with a link back to its first page.
+    status = 404 if number > 1 and not lines else 200
+    return render(request, "staff/ledger.html", ledger_page(summary, shown, lines, count, number, per_page),
+                  status, who)
+
+
+def _ledger_view(conn: Any, year: int | None, today: int | None, number: int, per_page: int) -> tuple[Any, ...]:
+    """The summary by year, the fiscal year shown (``year``, else the latest with movements, else
+    ``today``'s), and page ``number`` of its platform lines with their count."""
+    # A year asked for before or after the ledger's joins the summary, its opening carried over.
+    summary = queries.ledger_years(conn, year)
+    shown = year if year is not None else summary[-1][0] if summary else today
+    assert shown is not None  # today is given whenever year is not
+    lines, count = queries.ledger_year_lines(conn, shown, (number - 1) * per_page, per_page)
+    return summary, shown, lines, count
 
 
 def _download(request: Request, c: Wired, fiscal_year: str, export: Any) -> Response:

@@ -164,14 +164,26 @@ HOLDER = {"id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, 
 SUBFIELD_OUT = {"name": SUBFIELD, "admission": None, "holder": HOLDER, "exception_holders": [],
                 "history": [HOLDER | {"exception": None, "from_date": "2022-05-20", "to_date": None}]}
 SUBFIELD_PAGE = {"policy": POLICY, "items": [SUBFIELD_OUT], "next_cursor": None, "total": 18}
+LEDGER_EVENT = {"position": 188, "type": "Funded", "originator_version": 19}
 LEDGER_ENTRY = {"entry_id": "188", "kind": "disbursement", "platform_id": PLATFORM_ID, "host_unit": HOST_UNIT_OUT,
                 "amount": "1000000.00", "business_date": "2023-09-20", "fiscal_year": 2023,
-                "document_ref": "长财教〔2023〕81号"}
+                "document_ref": "长财教〔2023〕81号", "event": LEDGER_EVENT}
 COMMITMENT_ENTRY = {**LEDGER_ENTRY, "entry_id": "31", "kind": "commitment", "business_date": "2022-05-20",
-                    "fiscal_year": 2022, "document_ref": "长财教〔2022〕1号"}
-LEDGER_TOTALS = {"committed": "1000000.00", "released": "0.00", "disbursed": "1000000.00", "recovered": "0.00",
+                    "fiscal_year": 2022, "document_ref": "长财教〔2022〕1号",
+                    "event": {"position": 31, "type": "Approved", "originator_version": 6}}
+LEDGER_TOTALS = {"opening_balance": "0.00", "committed": "1000000.00", "released": "0.00", "disbursed": "1000000.00",
+                 "recovered": "0.00", "commitment_change": "0.00", "closing_balance": "0.00",
                  "outstanding_commitments": "0.00"}
-LEDGER = {"entries": [COMMITMENT_ENTRY, LEDGER_ENTRY], "totals": LEDGER_TOTALS}
+LEDGER_YEAR_TOTALS = {"fiscal_year": 2023, "opening_balance": "1000000.00", "committed": "0.00", "released": "0.00",
+                      "disbursed": "1000000.00", "recovered": "0.00", "commitment_change": "-1000000.00",
+                      "closing_balance": "0.00", "outstanding_commitments": "0.00"}
+LEDGER_HOST_TOTALS = {**LEDGER_TOTALS, "credit_code": HOST_CODE, "name": HOST_NAME}
+LEDGER = {"entries": [COMMITMENT_ENTRY, LEDGER_ENTRY], "totals": LEDGER_TOTALS,
+          "by_fiscal_year": [{**LEDGER_YEAR_TOTALS, "fiscal_year": 2022, "opening_balance": "0.00",
+                              "committed": "1000000.00", "disbursed": "0.00", "commitment_change": "1000000.00",
+                              "closing_balance": "1000000.00", "outstanding_commitments": "1000000.00"},
+                             LEDGER_YEAR_TOTALS],
+          "by_host_unit": [LEDGER_HOST_TOTALS]}
 YEAR_2023 = {"opening_balance": "1000000.00", "commitments": "0.00", "releases": "0.00",
              "disbursements": "1000000.00", "recoveries": "0.00", "closing_balance": "0.00"}
 PLATFORM_YEAR = {"platform_id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, **YEAR_2023}

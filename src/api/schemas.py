@@ -818,6 +818,16 @@ class SubfieldPage(ListEnvelope):
     items: list[SubfieldOut] = Field(description="细分领域 The subfields", examples=[[ex.SUBFIELD_OUT]])
 
 
+class LedgerEvent(Open):
+    """来源事件 The event a ledger entry comes from."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.LEDGER_EVENT))
+
+    position: int = Field(description="日志位置 The event's log position", examples=[188])
+    type: str = Field(description="事件类型 The event's type", examples=["Funded"])
+    originator_version: int = Field(description="版本 The platform's version the event made", examples=[19])
+
+
 class LedgerEntry(Open):
     """资金台账条目 One entry of the funding ledger."""
 
@@ -832,30 +842,63 @@ class LedgerEntry(Open):
     amount: str = Field(description="金额 Yuan, two places", examples=["1000000.00"])
     business_date: date = Field(description="业务日期 The act's business date", examples=["2023-09-20"])
     fiscal_year: int = Field(description="财政年度 The calendar year of the business date", examples=[2023])
-    document_ref: str | None = Field(description="文号 The document backing the entry", examples=["长财教〔2023〕81号"])
+    document_ref: str | None = Field(description="文号 The document backing the act; null only on an entry recorded "
+                                     "before releases needed one (shown as such, never filled in)",
+                                     examples=["长财教〔2023〕81号"])
+    event: LedgerEvent = Field(description="事件 The event the entry comes from", examples=[ex.LEDGER_EVENT])
 
 
 class LedgerTotals(Open):
-    """合计 The ledger's totals (yuan, two places)."""
+    """合计 A period's flows and its balances of outstanding commitments (未拨付承诺余额), yuan with two places."""
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.LEDGER_TOTALS))
 
-    committed: str = Field(description="承诺合计 Total committed", examples=["1000000.00"])
-    released: str = Field(description="释放合计 Total released", examples=["0.00"])
-    disbursed: str = Field(description="拨付合计 Total disbursed", examples=["1000000.00"])
-    recovered: str = Field(description="追回合计 Total recovered", examples=["0.00"])
-    outstanding_commitments: str = Field(description="未拨付承诺余额 committed − released − disbursed",
+    opening_balance: str = Field(description="期初承诺余额 Outstanding commitments at the start of the period",
+                                 examples=["1000000.00"])
+    committed: str = Field(description="本期承诺 The period's commitments (a flow)", examples=["0.00"])
+    released: str = Field(description="本期释放 The period's releases (a flow)", examples=["0.00"])
+    disbursed: str = Field(description="本期拨付 The period's disbursements (a flow)", examples=["1000000.00"])
+    recovered: str = Field(description="本期追回 The period's recoveries (a flow; changes no commitment)",
+                           examples=["0.00"])
+    commitment_change: str = Field(description="承诺净变动 committed − released − disbursed: the period's net change",
+                                   examples=["-1000000.00"])
+    closing_balance: str = Field(description="期末承诺余额 opening_balance + commitment_change: at the end of the "
+                                 "period", examples=["0.00"])
+    outstanding_commitments: str = Field(description="未拨付承诺余额 The same balance as closing_balance (before "
+                                         "2026-11 it wrongly gave commitment_change under ?fiscal_year=)",
                                          examples=["0.00"])
 
 
+class LedgerYearTotals(LedgerTotals):
+    """一个财政年度 One fiscal year's flows and balances."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.LEDGER_YEAR_TOTALS))
+
+    fiscal_year: int = Field(description="财政年度 The fiscal year (a calendar year)", examples=[2023])
+
+
+class LedgerHostTotals(LedgerTotals):
+    """一个依托单位 One host unit's flows and balances."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.LEDGER_HOST_TOTALS))
+
+    credit_code: str = Field(description="统一社会信用代码 The host unit's credit code", examples=[ex.HOST_CODE])
+    name: str = Field(description="依托单位名称 Its name", examples=[ex.HOST_NAME])
+
+
 class Ledger(Open):
-    """资金台账 The funding ledger."""
+    """资金台账 The funding ledger: every entry, and the flows and balances by period, year and host unit."""
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.LEDGER))
 
     entries: list[LedgerEntry] = Field(description="条目 The entries, in log order",
                                        examples=[[ex.COMMITMENT_ENTRY, ex.LEDGER_ENTRY]])
-    totals: LedgerTotals = Field(description="合计 The totals of the entries", examples=[ex.LEDGER_TOTALS])
+    totals: LedgerTotals = Field(description="合计 The period's figures (every year, or ?fiscal_year=)",
+                                 examples=[ex.LEDGER_TOTALS])
+    by_fiscal_year: list[LedgerYearTotals] = Field(description="分年度 The figures of each fiscal year",
+                                                   examples=[[ex.LEDGER_YEAR_TOTALS]])
+    by_host_unit: list[LedgerHostTotals] = Field(description="分依托单位 The figures of each host unit",
+                                                 examples=[[ex.LEDGER_HOST_TOTALS]])
 
 
 class YearBalanceOut(Open):

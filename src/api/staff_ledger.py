@@ -1,7 +1,14 @@
 """The finance page of the staff workbench (资金台账): the funding ledger by fiscal year, as
-``GET /funding-ledger/by-year`` gives it (:func:`projections.queries.ledger_by_year`: the
-figures are its, none is computed here), and a chart of the money by year drawn on the server
-as plain SVG (no script, no chart library: the page's CSP allows none).
+``GET /funding-ledger/by-year`` gives it, one fiscal year at a time: the year's platform lines a
+page of :data:`PER_PAGE` at a time (:func:`projections.queries.ledger_year_lines`), the years'
+totals and the chart from the ledger's compact summary by year
+(:func:`projections.queries.ledger_years`). The figures are the queries'; none is computed here.
+A page holds at most :data:`PER_PAGE` lines whatever the size of the ledger, and the database
+sums the entries from covering indexes; a 200,000-event store listed every line of every year in
+one page of 10 MiB (issue 14).
+
+The chart of the money by year is drawn on the server as plain SVG (no script, no chart
+library: the page's CSP allows none).
 
 The chart shows, per fiscal year, a group of four bars (commitments, releases, disbursements,
 recoveries) and the closing balance of outstanding commitments as a line across the years. Each
@@ -17,9 +24,10 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from aggregates.values import Role
-from projections.queries import LedgerByYear, YearBalance
+from projections.queries import PlatformYear, YearBalance, over_years
 
 LEDGER_READERS = frozenset({Role.FINANCE, Role.BUREAU, Role.AUDITOR})
+PER_PAGE = 50  # platform lines of a fiscal year on one page
 
 # The four flows drawn as bars, in the ledger's order, with their colour (a palette that stays
 # distinguishable for the common colour-vision deficiencies) and their Chinese name.
@@ -67,11 +75,11 @@ def _axis_label(fen: int) -> str:
     return f"{wan:,.0f}" if wan == wan.to_integral_value() else f"{wan:,.2f}".rstrip("0").rstrip(".")
 
 
-def money_chart(report: LedgerByYear) -> Markup:
-    """The SVG chart of ``report`` (see the module docstring); empty when it has no year."""
-    if not report.years:
+def money_chart(summary: list[tuple[int, YearBalance]]) -> Markup:
+    """The SVG chart of the years' totals (see the module docstring); empty when there is no year."""
+    if not summary:
         return Markup("")
-    years = [(y.year, _fen(y.totals), y.totals.yuan()) for y in report.years]
+    years = [(year, _fen(totals), totals.yuan()) for year, totals in summary]
     values = [v for _, fen, _ in years for v in fen.values()]
     step = _nice_step(max(1, max(values) - min(0, min(values))))
     low = (min(0, min(values)) // step) * step  # a multiple of the step at or below 0
@@ -141,17 +149,23 @@ def money_chart(report: LedgerByYear) -> Markup:
     return Markup("\n".join(parts))
 
 
-def ledger_page(report: LedgerByYear) -> dict[str, Any]:
-    """What the page shows: each year's lines and totals, the totals over the years, the chart."""
+def ledger_page(summary: list[tuple[int, YearBalance]], year: int, lines: list[PlatformYear], count: int,
+                page: int, per_page: int) -> dict[str, Any]:
+    """What the page shows: the navigation between the years of ``summary`` (the ledger's compact
+    summary by year), the chart of every year, fiscal ``year`` with its totals and page ``page``
+    of its ``count`` platform lines (``lines``, ``per_page`` a page), and the totals over every year."""
+    totals = dict(summary)
+    pages = max(1, -(-count // per_page))
     return {
-        "years": [{"year": y.year, "totals": y.totals.yuan(),
-                   "platforms": [{"platform_id": line.platform_id, "name": line.name, "host_name": line.host_name,
-                                  "host_credit_code": line.host_credit_code, **line.balance.yuan()}
-                                 for line in y.platforms]}
-                  for y in report.years],
-        "totals": report.totals.yuan() if report.years else None,
-        "chart": money_chart(report),
+        "fiscal_year": year,
+        "years": [y for y, _ in summary],
+        "year_totals": totals[year].yuan() if year in totals else YearBalance(0).yuan(),
+        "platforms": [{"platform_id": line.platform_id, "name": line.name, "host_name": line.host_name,
+                       "host_credit_code": line.host_credit_code, **line.balance.yuan()} for line in lines],
+        "count": count, "page": page, "pages": pages, "first_line": (page - 1) * per_page + 1,
+        "totals": over_years([t for _, t in summary]).yuan() if summary else None,
+        "chart": money_chart(summary),
     }
 
 
-__all__ = ["LEDGER_READERS", "ledger_page", "money_chart", "yuan_text"]
+__all__ = ["LEDGER_READERS", "PER_PAGE", "ledger_page", "money_chart", "yuan_text"]

@@ -70,7 +70,8 @@ def ensure_schema(engine: sa.Engine) -> None:
                 conn.execute(positions_table.delete().where(positions_table.c.name == model))
                 for n in names:
                     LIVE[n].create(conn)
-                create_indexes(conn, list(names))
+            # Every index, new tables' and those a newer release added to existing ones (IF NOT EXISTS).
+            create_indexes(conn, list(names))
         # Every model has a position row, so a follower can lock it (SELECT ... FOR UPDATE).
         have = {r[0] for r in conn.execute(sa.select(positions_table.c.name))}
         missing = [{"name": m, "position": 0} for m in MODEL_TABLES if m not in have]

@@ -29,7 +29,7 @@ from aggregates.policy import Policy, PolicyRegistry
 from aggregates.publicity_window import PublicityWindow, WindowState
 from aggregates.rules import Rules
 
-from .csv_cells import SpreadsheetCsvWriter
+from .csv_cells import SpreadsheetCsvWriter, Text
 from .tables import LIVE
 from .views import objection_line
 from .xlsx_cells import spreadsheet_xlsx
@@ -329,26 +329,51 @@ def _ledger_rows(conn: Any, fiscal_year: int | None) -> list[Any]:
     return conn.execute(stmt.order_by(t.c.position)).all()
 
 
-def _year_totals(year: int, sums: dict[str, int]) -> dict[str, Any]:
-    # A year's flows: its net change of outstanding commitments, not a balance.
-    t = _totals(sums)
-    return {"fiscal_year": year, "committed": t["committed"], "released": t["released"],
-            "disbursed": t["disbursed"], "recovered": t["recovered"],
-            "commitment_change": t["outstanding_commitments"]}
+def _net(sums: dict[str, int]) -> int:
+    """The change of outstanding commitments that ``sums`` (fen per kind) make: commitments less
+    releases and disbursements (recoveries change no commitment: YearBalance)."""
+    return sums.get("commitment", 0) - sums.get("release", 0) - sums.get("disbursement", 0)
 
 
-def _totals(sums: dict[str, int]) -> dict[str, str]:
-    committed, released = sums.get("commitment", 0), sums.get("release", 0)
-    disbursed, recovered = sums.get("disbursement", 0), sums.get("recovery", 0)
-    return {"committed": fen_to_money(committed), "released": fen_to_money(released),
-            "disbursed": fen_to_money(disbursed), "recovered": fen_to_money(recovered),
-            "outstanding_commitments": fen_to_money(committed - released - disbursed)}
+def _totals(sums: dict[str, int], opening: int = 0) -> dict[str, str]:
+    """A period's figures, each named for what it is: the flows of the period (``committed``,
+    ``released``, ``disbursed``, ``recovered``, and ``commitment_change``, their net effect on
+    outstanding commitments), and the balances of outstanding commitments at its start
+    (``opening_balance``) and end (``closing_balance``; ``outstanding_commitments`` is the same
+    balance under its original name)."""
+    closing = opening + _net(sums)
+    return {"opening_balance": fen_to_money(opening),
+            "committed": fen_to_money(sums.get("commitment", 0)), "released": fen_to_money(sums.get("release", 0)),
+            "disbursed": fen_to_money(sums.get("disbursement", 0)), "recovered": fen_to_money(sums.get("recovery", 0)),
+            "commitment_change": fen_to_money(_net(sums)), "closing_balance": fen_to_money(closing),
+            "outstanding_commitments": fen_to_money(closing)}
+
+
+def _openings(conn: Any, fiscal_year: int | None) -> tuple[int, dict[str, int]]:
+    """Outstanding commitments before ``fiscal_year`` (0 without one): in all, and per host unit."""
+    if fiscal_year is None:
+        return 0, {}
+    t = LIVE["rm_ledger_entries"]
+    per_host: dict[str, dict[str, int]] = {}
+    for code, kind, fen in conn.execute(sa.select(t.c.host_credit_code, t.c.kind, sa.func.sum(t.c.amount_fen))
+                                        .where(t.c.fiscal_year < int(fiscal_year))
+                                        .group_by(t.c.host_credit_code, t.c.kind)):
+        per_host.setdefault(code, {})[kind] = int(fen)
+    hosts = {code: _net(sums) for code, sums in per_host.items()}
+    return sum(hosts.values()), hosts
 
 
 def funding_ledger(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
     """``GET /funding-ledger``: every entry, each pointing at the event that caused it, and
-    totals (overall, per fiscal year, per host unit) exact to the fen (Art. 8(5), 9(3), 13)."""
+    totals (overall, per fiscal year, per host unit) exact to the fen (Art. 8(5), 9(3), 13).
+
+    Flows and balances are kept apart (issue 15): each total gives the period's flows and the
+    balance of outstanding commitments at its start and end. With ``fiscal_year`` the period is
+    that year, its opening balance summed from every earlier entry; each fiscal year opens with
+    the year before's closing. A host unit whose balance was carried into the year with no
+    entry in it is listed too. The flows of the totals are the sums of the entries listed."""
     rows = _ledger_rows(conn, fiscal_year)
+    opening, host_openings = _openings(conn, fiscal_year)
     entries = []
     total: dict[str, int] = {}
     by_year: dict[int, dict[str, int]] = {}
@@ -367,11 +392,22 @@ def funding_ledger(conn: Any, fiscal_year: int | None = None) -> dict[str, Any]:
         host = by_host.setdefault(r.host_credit_code, {"name": r.host_name, "sums": {}})
         host["name"] = r.host_name
         host["sums"][r.kind] = host["sums"].get(r.kind, 0) + r.amount_fen
+    carried = [code for code, fen in host_openings.items() if fen and code not in by_host]
+    if carried:
+        t = LIVE["rm_ledger_entries"]
+        for code, name in conn.execute(sa.select(t.c.host_credit_code, t.c.host_name)
+                                       .where(t.c.host_credit_code.in_(carried)).order_by(t.c.position)):
+            by_host[code] = {"name": name, "sums": {}}  # the latest entry's name wins
+    years, balance = [], opening
+    for year, sums in sorted(by_year.items()):
+        years.append({"fiscal_year": year, **_totals(sums, balance)})
+        balance += _net(sums)
     return {
         "entries": entries,
-        "totals": _totals(total),
-        "by_fiscal_year": [_year_totals(y, s) for y, s in sorted(by_year.items())],
-        "by_host_unit": [dict(credit_code=c, name=v["name"], **_totals(v["sums"])) for c, v in sorted(by_host.items())],
+        "totals": _totals(total, opening),
+        "by_fiscal_year": years,
+        "by_host_unit": [dict(credit_code=c, name=v["name"], **_totals(v["sums"], host_openings.get(c, 0)))
+                         for c, v in sorted(by_host.items())],
     }
 
 
@@ -383,19 +419,48 @@ def ledger_totals_fen(conn: Any) -> dict[str, int]:
     return {k: sums.get(k, 0) for k in LEDGER_KINDS}
 
 
-def ledger_csv(conn: Any, fiscal_year: int | None = None) -> str:
-    """``GET /funding-ledger.csv``: the entries as CSV, UTF-8 with a BOM so Excel opens the
-    Chinese text correctly, CRLF line ends, amounts as plain two-place decimals (numbers, so
-    a spreadsheet sums them), text cells neutralised against formula injection (``csv_cells``)."""
+LEDGER_CSV_LANGS = ("zh", "en")
+# The entries' CSV, column by column: (Chinese header, English header).
+LEDGER_CSV_COLUMNS = (("业务日期", "business_date"), ("财政年度", "fiscal_year"), ("类型", "kind"),
+                      ("平台编号", "platform_id"), ("平台名称", "platform_name"), ("依托单位", "host_unit"),
+                      ("统一社会信用代码", "host_credit_code"), ("承诺", "commitment"), ("释放", "release"),
+                      ("拨付", "disbursement"), ("追回", "recovery"), ("文号", "document_ref"),
+                      ("事件位置", "event_position"), ("事件类型", "event_type"))
+KIND_NAMES = {"commitment": "承诺", "release": "释放", "disbursement": "拨付", "recovery": "追回"}
+# An entry stored before its act needed a document (a withdrawal after approval, an unqualified
+# acceptance: issue 15): shown as such, never filled in.
+NO_DOCUMENT = {"zh": "（未记录文号）", "en": "(no document recorded)"}
+TOTAL = {"zh": "合计", "en": "Total"}
+
+
+def ledger_csv(conn: Any, fiscal_year: int | None = None, lang: str = "zh") -> str:
+    """``GET /funding-ledger.csv`` and ``platforms ledger export``: the entries in business-date
+    order (then log order), one amount column per kind so that a spreadsheet sums each, with the
+    platform's name, then a totals row (合计) whose amounts are the columns' sums. Headers and
+    kinds in Chinese, or in English with ``lang="en"``. Written as :func:`ledger_by_year_csv`
+    writes (UTF-8 with a BOM, CRLF, plain two-place amounts, text cells neutralised against
+    formulas, credit codes kept as text: :mod:`projections.csv_cells`)."""
+    if lang not in LEDGER_CSV_LANGS:
+        raise ValueError(f"lang must be one of {LEDGER_CSV_LANGS}, not {lang!r}")
+    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
+    stmt = (sa.select(t, p.c.name).join_from(t, p, p.c.id == t.c.platform_id, isouter=True)
+            .order_by(t.c.business_date, t.c.position))
+    if fiscal_year is not None:
+        stmt = stmt.where(t.c.fiscal_year == int(fiscal_year))
     out = io.StringIO()
     out.write("\ufeff")
     w = SpreadsheetCsvWriter(out)
-    w.writerow(["entry_id", "kind", "platform_id", "host_unit", "host_credit_code", "amount",
-                "business_date", "fiscal_year", "document_ref", "event_position", "event_type"])
-    for r in _ledger_rows(conn, fiscal_year):
-        w.writerow([r.entry_id, r.kind, r.platform_id, r.host_name, r.host_credit_code,
-                    Decimal(fen_to_money(r.amount_fen)), _iso(_as_date(r.business_date)), r.fiscal_year,
-                    r.document_ref or "", r.position, r.event_type])
+    english = lang == "en"
+    w.writerow([en if english else zh for zh, en in LEDGER_CSV_COLUMNS])
+    sums = dict.fromkeys(LEDGER_KINDS, 0)
+    for r in conn.execute(stmt):
+        sums[r.kind] += r.amount_fen
+        amounts = [Decimal(fen_to_money(r.amount_fen)) if kind == r.kind else None for kind in LEDGER_KINDS]
+        w.writerow([_iso(_as_date(r.business_date)), r.fiscal_year, r.kind if english else KIND_NAMES[r.kind],
+                    r.platform_id, r.name or r.platform_id, r.host_name, Text(r.host_credit_code), *amounts,
+                    r.document_ref or NO_DOCUMENT[lang], r.position, r.event_type])
+    w.writerow([TOTAL[lang], None, None, None, None, None, None,
+                *(Decimal(fen_to_money(sums[kind])) for kind in LEDGER_KINDS), None, None, None])
     return out.getvalue()
 
 
@@ -458,71 +523,119 @@ class LedgerByYear:
 
     @property
     def totals(self) -> YearBalance:
-        """Over the years shown: the first year's opening, every year's flows, so that its
-        closing is the last year's."""
-        if not self.years:
-            return YearBalance(0)
-        flows = YearBalance(0)
-        for y in self.years:
-            flows = flows.plus(y.totals)
-        return YearBalance(self.years[0].totals.opening, flows.commitments, flows.releases, flows.disbursements,
-                           flows.recoveries)
+        return over_years([y.totals for y in self.years])
+
+
+def over_years(years: list[YearBalance]) -> YearBalance:
+    """Consecutive years' totals as one: the first year's opening, every year's flows, so that
+    its closing is the last year's (0 for no year)."""
+    if not years:
+        return YearBalance(0)
+    flows = YearBalance(0)
+    for y in years:
+        flows = flows.plus(y)
+    return YearBalance(years[0].opening, flows.commitments, flows.releases, flows.disbursements, flows.recoveries)
 
 
 def _yuan(fen: int) -> Decimal:
     return (Decimal(int(fen)) / 100).quantize(FEN)
 
 
+def ledger_years(conn: Any, fiscal_year: int | None = None) -> list[tuple[int, YearBalance]]:
+    """The compact summary of the ledger by fiscal year: each year's totals (:class:`YearBalance`
+    over every platform), from the ledger's first year to its last (or to ``fiscal_year`` when
+    later; from it when earlier), summed by the database per year and kind (a handful of rows,
+    whatever the size of the ledger). Each year's opening is the year before's closing."""
+    t = LIVE["rm_ledger_entries"]
+    sums: dict[int, dict[str, int]] = {}
+    for year, kind, fen in conn.execute(sa.select(t.c.fiscal_year, t.c.kind, sa.func.sum(t.c.amount_fen))
+                                        .group_by(t.c.fiscal_year, t.c.kind)):
+        sums.setdefault(int(year), {})[kind] = int(fen)
+    if not sums:
+        return [(fiscal_year, YearBalance(0))] if fiscal_year is not None else []
+    first, last = min(sums), max(sums)
+    if fiscal_year is not None:
+        first, last = min(first, fiscal_year), max(last, fiscal_year)
+    years, opening = [], 0
+    for year in range(first, last + 1):
+        s = sums.get(year, {})
+        balance = YearBalance(opening, s.get("commitment", 0), s.get("release", 0), s.get("disbursement", 0),
+                              s.get("recovery", 0))
+        years.append((year, balance))
+        opening = balance.closing
+    return years
+
+
+def ledger_year_lines(conn: Any, year: int, offset: int = 0,
+                      limit: int | None = None) -> tuple[list[PlatformYear], int]:
+    """The platforms' lines of one fiscal ``year`` (a platform has one when it has an opening
+    balance or an entry in the year), in the order platforms entered the ledger (their first
+    entry's business date, then its position), ``limit`` of them from ``offset``; and how many
+    there are in all. The database sums each platform's entries before the year (its opening)
+    and in it, so a page costs one grouped scan of the entries up to the year and the page's rows."""
+    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
+    this, before = t.c.fiscal_year == year, t.c.fiscal_year < year
+    # Outstanding commitments move with commitments (+), releases and disbursements (−);
+    # recoveries are reported beside (YearBalance).
+    signed = sa.case((t.c.kind == "commitment", t.c.amount_fen), (t.c.kind == "recovery", 0),
+                     else_=-t.c.amount_fen)
+    opening = sa.func.sum(sa.case((before, signed), else_=0))
+
+    def flow(kind: str) -> Any:
+        return sa.func.sum(sa.case((sa.and_(this, t.c.kind == kind), t.c.amount_fen), else_=0))
+
+    grouped = (sa.select(t.c.platform_id, opening.label("opening"), flow("commitment").label("commitments"),
+                         flow("release").label("releases"), flow("disbursement").label("disbursements"),
+                         flow("recovery").label("recoveries"), sa.func.min(t.c.business_date).label("first_date"),
+                         sa.func.min(t.c.position).label("first_position"))
+               .where(t.c.fiscal_year <= year).group_by(t.c.platform_id)
+               .having(sa.or_(opening != 0, sa.func.sum(sa.case((this, 1), else_=0)) > 0))
+               .subquery("grouped"))
+    # The page is cut before the platforms' names are joined, so only its rows are looked up;
+    # the count is taken over every line before the cut.
+    page = (sa.select(grouped, sa.func.count().over().label("total"))
+            .order_by(grouped.c.first_date, grouped.c.first_position).offset(offset))
+    if limit is not None:
+        page = page.limit(limit)
+    cut = page.subquery("page")
+    rows = conn.execute(sa.select(cut, p.c.name, p.c.host_name, p.c.host_credit_code)
+                        .join_from(cut, p, p.c.id == cut.c.platform_id, isouter=True)
+                        .order_by(cut.c.first_date, cut.c.first_position)).all()
+    if not rows:
+        # Past the last page, the count still says how many there are.
+        total = conn.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one() if offset else 0
+        return [], int(total)
+    # Who each platform is: its read model now; else (the platforms model rebuilding) the
+    # platform's id as its name and its latest ledger entry's host unit.
+    missing = [r.platform_id for r in rows if r.name is None]
+    fallback: dict[str, tuple[str, str, str]] = {}
+    if missing:
+        for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
+                              .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
+            fallback[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
+    found = []
+    for r in rows:
+        name, host_name, host_code = fallback.get(r.platform_id) or (r.name, r.host_name, r.host_credit_code)
+        found.append(PlatformYear(r.platform_id, name, host_name, host_code,
+                                  YearBalance(int(r.opening), int(r.commitments), int(r.releases),
+                                              int(r.disbursements), int(r.recoveries))))
+    return found, int(rows[0].total)
+
+
 def ledger_by_year(conn: Any, fiscal_year: int | None = None) -> LedgerByYear:
     """The funding ledger as balances per fiscal year (财政年度, the calendar year of an entry's
-    business date) and platform (:class:`YearBalance` says what the balance is).
+    business date) and platform (:class:`YearBalance` says what the balance is), every line.
 
     Every year from the ledger's first to its last is shown, a year without entries too, so
     that each opening is the year before's closing; with ``fiscal_year``, that year only (its
     opening from every earlier entry). A platform appears in a year when it has an opening
     balance or an entry in it, in the order platforms entered the ledger (their first entry's
-    business date), with its name and host unit as they stand now. Sums are exact (integer fen)
-    and reconcile with :func:`funding_ledger`'s totals."""
-    t, p = LIVE["rm_ledger_entries"], LIVE["rm_platforms"]
-    sums: dict[tuple[int, str], dict[str, int]] = {}
-    for r in conn.execute(sa.select(t.c.fiscal_year, t.c.platform_id, t.c.kind, sa.func.sum(t.c.amount_fen))
-                          .group_by(t.c.fiscal_year, t.c.platform_id, t.c.kind)):
-        sums.setdefault((int(r[0]), r[1]), {})[r[2]] = int(r[3])
-    if not sums:
-        return LedgerByYear([FiscalYear(fiscal_year, [], YearBalance(0))] if fiscal_year is not None else [])
-    firsts = conn.execute(sa.select(t.c.platform_id, sa.func.min(t.c.business_date), sa.func.min(t.c.position))
-                          .group_by(t.c.platform_id)).all()
-    order = [r[0] for r in sorted(firsts, key=lambda r: (_as_day(r[1]), int(r[2])))]
-    # Who each platform is: its read model now; else (the platforms model rebuilding) the
-    # platform's id as its name and its latest ledger entry's host unit.
-    names = {r.id: (r.name, r.host_name, r.host_credit_code)
-             for r in conn.execute(sa.select(p.c.id, p.c.name, p.c.host_name, p.c.host_credit_code)
-                                   .where(p.c.id.in_(order)))}
-    missing = [pid for pid in order if pid not in names]
-    if missing:
-        for r in conn.execute(sa.select(t.c.platform_id, t.c.host_name, t.c.host_credit_code)
-                              .where(t.c.platform_id.in_(missing)).order_by(t.c.position)):
-            names[r.platform_id] = (r.platform_id, r.host_name, r.host_credit_code)  # the latest entry wins
-    first_year, last_year = min(y for y, _ in sums), max(y for y, _ in sums)
-    if fiscal_year is not None:
-        first_year, last_year = min(first_year, fiscal_year), fiscal_year
-    outstanding: dict[str, int] = {}
-    years = []
-    for year in range(first_year, last_year + 1):
-        lines, total = [], YearBalance(0)
-        for pid in order:
-            s = sums.get((year, pid), {})
-            opening = outstanding.get(pid, 0)
-            if not s and not opening:
-                continue
-            b = YearBalance(opening, s.get("commitment", 0), s.get("release", 0), s.get("disbursement", 0),
-                            s.get("recovery", 0))
-            outstanding[pid] = b.closing
-            lines.append(PlatformYear(pid, *names[pid], b))
-            total = total.plus(b)
-        if fiscal_year is None or year == fiscal_year:
-            years.append(FiscalYear(year, lines, total))
-    return LedgerByYear(years)
+    business date), with its name and host unit as they stand now (:func:`ledger_year_lines`).
+    Sums are exact (integer fen) and reconcile with :func:`funding_ledger`'s totals; each
+    year's totals are :func:`ledger_years`' and equal the sum of its lines."""
+    return LedgerByYear([FiscalYear(year, ledger_year_lines(conn, year)[0], totals)
+                         for year, totals in ledger_years(conn, fiscal_year)
+                         if fiscal_year is None or year == fiscal_year])
 
 
 def _balance_json(b: YearBalance) -> dict[str, str]:
@@ -551,7 +664,7 @@ BY_YEAR_HEADER = ("财政年度", "平台编号", "平台名称", "依托单位"
 
 def _by_year_table(report: LedgerByYear) -> tuple[list[list[Any]], list[Any]]:
     """The export's rows (year by year, platforms in ledger order) and its totals row (合计)."""
-    rows = [[y.year, line.platform_id, line.name, line.host_name, line.host_credit_code,
+    rows = [[y.year, line.platform_id, line.name, line.host_name, Text(line.host_credit_code),
              *line.balance.yuan().values()] for y in report.years for line in y.platforms]
     return rows, ["合计", None, None, None, None, *report.totals.yuan().values()]
 
@@ -641,5 +754,5 @@ def missed_acceptance_deadlines(
 __all__ = ["list_platforms", "get_platform", "publicity_list", "publicity_overview", "find_batch", "page_of",
            "encode_cursor", "decode_cursor", "STATE_ORDER", "subfield_registry", "funding_ledger",
            "ledger_csv", "ledger_totals_fen", "ledger_by_year", "funding_ledger_by_year", "ledger_by_year_csv",
-           "ledger_by_year_xlsx", "YearBalance", "LedgerByYear", "deadlines", "missed_acceptance_deadlines",
-           "InvalidCursor", "fen_to_money"]
+           "ledger_by_year_xlsx", "ledger_years", "ledger_year_lines", "over_years", "YearBalance", "LedgerByYear",
+           "LEDGER_CSV_LANGS", "deadlines", "missed_acceptance_deadlines", "InvalidCursor", "fen_to_money"]

@@ -34,7 +34,11 @@ INDEXES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                      ("host", ("host_credit_code", "seq")), ("seq", ("seq",))),
     "rm_publicity_batches": (("seq", ("seq",)),),
     "rm_publicity_entries": (("platform", ("platform_id",)),),
-    "rm_ledger_entries": (("fy", ("fiscal_year", "position")), ("platform", ("platform_id",))),
+    # ``years`` and ``lines`` cover the ledger-by-year sums (queries.ledger_years, ledger_year_lines):
+    # the database reads the index alone, already grouped, never the wide entry rows.
+    "rm_ledger_entries": (("fy", ("fiscal_year", "position")),
+                          ("years", ("fiscal_year", "kind", "amount_fen")),
+                          ("lines", ("platform_id", "fiscal_year", "kind", "amount_fen", "business_date", "position"))),
     "rm_subfield_history": (("subfield", ("subfield", "occupied_position")),),
     "rm_deadlines": (("due", ("due_date",)),),
 }

@@ -20,7 +20,7 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .csv_cells import csv_cell
+from .csv_cells import Text, csv_cell
 
 MONEY_FORMAT = "0.00"
 INTEGER_FORMAT = "0"
@@ -31,7 +31,8 @@ def _put(cell: Cell | MergedCell, value: Any) -> None:
     neutralised as :func:`~projections.csv_cells.csv_cell` does; ``None`` leaves it empty."""
     if value is None:
         return
-    safe = csv_cell(value)
+    # A string cell is text already: a Text needs no quote to stay one (csv_cells.Text).
+    safe = csv_cell(str(value) if isinstance(value, Text) else value)
     if isinstance(safe, Decimal):
         cell.value = safe
         cell.number_format = MONEY_FORMAT
