@@ -44,6 +44,7 @@ import pytest
 
 import aggregates.clock
 from api_client import HOST, PASSWORD, Api, make_api
+from demo_store import sign_checkpoint_now
 from test_browser_publicity import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SKIP_REASON, Served
 
 
@@ -374,6 +375,7 @@ def test_a_whole_round_through_the_workbench_role_by_role(walk: Walk) -> None:
 
     # Art. 8(7), 9(1): the task book, a one-year execution period.
     walk.on("2022-11-01")
+    assert walk.inbox_row("notified", pid).count() == 1 and "依据第八条（七）" in page.inner_text("#h-notified")
     walk.open_from_inbox("notified", pid)
     walk.submit(check="form-task-book", task_book_ref="任务书-2022-01", period_start="2022-11-01",
                 indicators="开放接口数 | ≥20\n服务企业数 | ≥50")
@@ -464,13 +466,20 @@ def test_a_whole_round_through_the_workbench_role_by_role(walk: Walk) -> None:
     assert "截至 2023年12月31日 日终" in page.inner_text("main") and "Revoked" not in walk.events()
     walk.check("dossier-as-of")
 
-    # The auditors: their inbox, the audit page and a verification run.
+    # The auditors: their inbox, the audit page with a checkpoint the operator signed (`platforms
+    # audit checkpoint`), an event's inclusion proof and a verification run.
+    sign_checkpoint_now(walk.api.container)
     walk.sign_in("auditor")
     walk.check("inbox-auditor")
     walk.shot("inbox-auditor")
     page.get_by_role("link", name="审计核验").click()
+    assert page.locator("tr.checkpoint").count() == 1
     walk.check("audit")
-    page.get_by_role("button", name=re.compile("立即核验")).click()
+    page.get_by_label("日志位置").fill("1")
+    page.get_by_role("button", name="生成证明").click()
+    assert "审计路径与根哈希相符" in page.locator(".proof-verified").inner_text()
+    walk.check("audit-inclusion-proof")
+    page.get_by_role("button", name="立即核验").click()
     walk.check("audit-verified")
 
     # The read models, as API clients read them, reflect the round.
