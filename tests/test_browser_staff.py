@@ -66,6 +66,19 @@ OBJECTOR = "测试异议人丁戊己"
 GRANT = Decimal("1000000.00")
 
 
+# The elements that reach past the viewport's right edge (none scrolled inside a wrapper of
+# their own, like a wide table in .table-wrap): the page must fit at 360 px as at 1280 px.
+WIDER_THAN_VIEWPORT = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest(".table-wrap")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) out.push(`${el.tagName}.${el.className} ${Math.round(r.right)}`);
+  }
+  return out.slice(0, 5);
+}"""
+
+
 class BusinessClock:
     """Today in Asia/Shanghai for everything that asks :func:`aggregates.clock.today_in_shanghai`:
     noon of :attr:`day` there (the real now while it is None)."""
@@ -187,6 +200,8 @@ class Walk:
             found = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                      for v in violations]
             assert found == [], f"axe-core on {name} at {width} px: {found}"
+            wide = self.axe_page.evaluate(WIDER_THAN_VIEWPORT)
+            assert wide == [], f"{name} is wider than {width} px: {wide}"
         self.checked.append(name)
 
     def shot(self, name: str) -> None:
