@@ -123,3 +123,34 @@ def test_the_dossier_shows_the_task_book_and_money(api: Api) -> None:
     committed = re.search(r'<dd class="money">([\d.]+) 元</dd>', page).group(1)
     assert committed.endswith(".00") and "认定" in page
     assert "as_of_date" not in page  # finance does not travel in time
+
+
+def _articles(html: str) -> dict[str, list[str]]:
+    """Each timeline event's type → the articles its entries cite, in order."""
+    out: dict[str, list[str]] = {}
+    for kind, article in re.findall(r'<li class="event" data-type="(\w+)".*?（依据(.*?)）</span>', html, re.S):
+        out.setdefault(kind, []).append(article)
+    return out
+
+
+def test_art8_art9_the_timeline_cites_each_events_article_of_the_regulation(api: Api) -> None:
+    """The articles of 长科发〔2021〕36号 as docs/DOMAIN.md restates them: Art. 8 (一)-(七) for the
+    procedure up to the task book, which 8(7) has signed after the notice; Art. 9(1) for the
+    acceptance application, 9(3) for the conclusion and what follows it; Art. 13 for revocation."""
+    app = api.container.app
+    funded = Driver(app).to("funded")
+    funded.programme.revoke(funded.pid, on="2024-03-01", ref="长科发〔2024〕9号", reasons="不能履行依托单位职责")
+    unqualified = Driver(app, subfield="智能传感器").to("acceptance_applied")
+    unqualified.programme.review_acceptance(unqualified.pid, qualified=False)
+    staff = Staff(api)
+    staff.sign_in("bureau")
+    cited = _articles(staff.get(f"/staff/platforms/{funded.pid}").text)
+    expected = {"Applied": "第八条（一）", "Accepted": "第八条（二）", "Scored": "第八条（三）",
+                "ReviewCompleted": "第八条（三）", "Inspected": "第八条（四）", "Approved": "第八条（五）",
+                "Publicized": "第八条（六）", "NoticeIssued": "第八条（七）", "TaskBookSigned": "第八条（七）",
+                "AcceptanceApplied": "第九条（一）", "AcceptanceReviewed": "第九条（二）（三）",
+                "AcceptedAsQualified": "第九条（三）", "Recognized": "第九条（三）", "Funded": "第九条（三）",
+                "Revoked": "第十三条"}
+    assert {kind: articles[0] for kind, articles in cited.items()} == expected
+    ended = _articles(staff.get(f"/staff/platforms/{unqualified.pid}").text)
+    assert ended["AcceptanceReviewed"] == ["第九条（二）（三）"] and ended["Terminated"] == ["第九条（三）"]

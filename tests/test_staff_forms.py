@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aggregates.programme import Driver
+from aggregates.programme import Driver, host_unit
 from api_client import EXPERT_AFFILIATIONS, HOST, Api, scores
 from demo_store import hidden
 from staff_client import Staff
@@ -234,3 +234,22 @@ def test_art8_3_the_service_agency_keys_in_a_meetings_score_sheets_one_line_each
     bad = _post(staff, path, _form(staff, path), business_date="2022-03-10", meeting_ref="评审会-2022-02",
                 sheets=f"pool-003 | 专家3 | {EXPERT_AFFILIATIONS[3]} | 没有分值 | 同意")
     assert bad.status_code == 422 and "第 1 行“评分”应写作" in _error_beside(bad.text, "sheets")
+
+
+def test_art8_3_an_expert_of_the_host_unit_is_refused_its_scoring_form(api: Api) -> None:
+    app = api.container.app
+    pid = Driver(app).to("accepted", host_unit=host_unit(code=HOST)).pid
+    staff = Staff(api)
+    staff.settle()
+    inbox = staff.sign_in("expert_conflicted")  # an expert of HOST, the host unit
+    path = f"/staff/platforms/{pid}/acts/scores"
+    assert str(pid) not in inbox
+    r = staff.get(path)
+    assert r.status_code == 403 and "第八条（三）" in r.text and "回避" in r.text
+    assert app.get_platform(pid).name not in r.text
+    csrf = hidden(inbox, "csrf_token")
+    lines = "\n".join(f"{criterion}={value}" for criterion, value in scores(api).items())
+    assert _post(staff, path, {"csrf_token": csrf, "idempotency_key": "a" * 24}, scores=lines).status_code == 403
+    assert "expert_conflicted" not in app.get_platform(pid).scores
+    staff.sign_in("expert1")  # an expert of another unit opens it
+    assert staff.get(path).status_code == 200

@@ -205,6 +205,14 @@ class Platform(RecordedAggregate):
         platform: see :func:`visible_to`."""
         return visible_to(role, credit_code, self.host_credit_code, self.publicity is not None)
 
+    def conflicts_with(self, credit_code: str) -> bool:
+        """Art. 8(3) recusal (回避): whether an expert of the unit ``credit_code`` is affiliated with
+        this platform's host unit or one of its co-builders."""
+        conflicted = {self.host_credit_code} | {
+            str(c.get("credit_code")) for c in self.co_builders if c.get("credit_code")
+        }
+        return normalise_credit_code(credit_code) in conflicted
+
     @property
     def outstanding_commitment(self) -> Decimal:
         """The funding plan's amount still committed and neither disbursed nor released."""
@@ -297,10 +305,7 @@ class Platform(RecordedAggregate):
                 raise InvalidInput("expert_name_required", "a paper score sheet names its expert",
                                    f"{field}expert_name")
             affiliation = validate_credit_code(affiliation or "", f"{field}affiliation")
-        conflicted = {self.host_credit_code} | {
-            str(c.get("credit_code")) for c in self.co_builders if c.get("credit_code")
-        }
-        if affiliation and normalise_credit_code(affiliation) in conflicted:
+        if affiliation and self.conflicts_with(affiliation):
             raise RuleViolation(
                 "expert_conflict_of_interest",
                 f"the expert {act.actor_id} is affiliated with the host unit or a co-builder and must "

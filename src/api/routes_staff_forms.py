@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from aggregates.errors import DomainError, NotFound
+from aggregates.values import Role
 
 from .auth import Principal
 from .bootstrap import Container
@@ -98,6 +99,11 @@ def _resolve(request: Request, c: Container, act_key: str, platform_id: str | No
         return not_found()
     except ProblemException as exc:
         return forbidden(request, who, "依托单位只能办理本单位的平台。" if exc.status == 403 else exc.detail)
+    if who.role is Role.EXPERT and who.credit_code and platform.conflicts_with(who.credit_code):
+        # Art. 8(3): the form would show the application to an expert who must recuse, as the
+        # inbox never does; the page names no platform.
+        return forbidden(request, who, "按第八条（三），评审专家所在单位是申请的依托单位或共建单位的，应当回避，"
+                                       "不能查阅或评审该申请。")
     return who, act, platform
 
 

@@ -31,7 +31,9 @@ HISTORY_READERS = frozenset({Role.AUDITOR, Role.BUREAU, Role.APPLICANT})
 TIME_TRAVELLERS = frozenset({Role.AUDITOR, Role.BUREAU})
 IDENTITY_READERS = frozenset({Role.BUREAU})
 
-# Each event in the regulation's words, with the article it carries out.
+# Each event in the regulation's words, with the article of 长科发〔2021〕36号 it carries out
+# (docs/DOMAIN.md restates them): the task book is signed under Art. 8(7) (行文下达: "项目立项后…
+# 签订建设任务书"), the acceptance conclusion (合格/不合格) is Art. 9(3)'s, the certificate Art. 7(1)'s.
 EVENTS_CN: dict[str, tuple[str, str]] = {
     "Applied": ("提交申请", "第八条（一）"), "Accepted": ("形式审查通过，予以受理", "第八条（二）"),
     "NotAccepted": ("形式审查未通过，不予受理", "第八条（二）"), "Scored": ("专家评分", "第八条（三）"),
@@ -39,14 +41,15 @@ EVENTS_CN: dict[str, tuple[str, str]] = {
     "Approved": ("审定通过（含资金计划）", "第八条（五）"), "Publicized": ("列入公示批次", "第八条（六）"),
     "Objected": ("收到异议", "第八条（六）"), "ObjectionResolved": ("异议处理完毕", "第八条（六）"),
     "ApprovalRescinded": ("撤销审定", "第八条（六）"), "NoticeIssued": ("联合行文下达", "第八条（七）"),
-    "TaskBookSigned": ("签订建设任务书", "第九条（一）"), "MajorChangeReported": ("报告重大变更", "第十一条"),
+    "TaskBookSigned": ("签订建设任务书", "第八条（七）"), "MajorChangeReported": ("报告重大变更", "第十一条"),
     "MajorChangeDecided": ("重大变更决定", "第十一条"), "AcceptanceApplied": ("申请验收", "第九条（一）"),
     "AcceptanceDeadlineMissed": ("逾期未申请验收", "第九条（一）"),
-    "LateAcceptanceAdmitted": ("准予逾期申请验收", "第九条（一）"), "AcceptanceReviewed": ("验收评审", "第九条（二）"),
-    "AcceptedAsQualified": ("验收合格", "第九条（二）"), "Recognized": ("认定授牌", "第九条（三）"),
+    "LateAcceptanceAdmitted": ("准予逾期申请验收", "第九条（一）"),
+    "AcceptanceReviewed": ("验收评审", "第九条（二）（三）"),
+    "AcceptedAsQualified": ("验收合格", "第九条（三）"), "Recognized": ("认定授牌", "第九条（三）"),
     "Funded": ("拨付资金", "第九条（三）"), "FundsRecovered": ("追回资金", "第十三条"),
-    "HighTechCertificateRenewed": ("高新技术企业证书换发", "第七条"), "Withdrawn": ("撤回申请", "第八条"),
-    "Terminated": ("终止建设", "第九条（一）"), "Revoked": ("撤销认定", "第十三条"),
+    "HighTechCertificateRenewed": ("高新技术企业证书换发", "第七条（一）"), "Withdrawn": ("撤回申请", "第八条"),
+    "Terminated": ("终止建设", "第九条"), "Revoked": ("撤销认定", "第十三条"),
 }
 
 
@@ -131,8 +134,17 @@ def _objections(platform: Platform, identities: bool) -> list[dict[str, Any]]:
     return items
 
 
+# A termination's article follows its ground (aggregates.values.TerminationGround); a ground of
+# the city's project rules alone (a host unit's request, force majeure) and a termination stored
+# before grounds were recorded keep Art. 9's, under which those rules apply.
+TERMINATION_ARTICLES = {"acceptance_deadline_missed": "第九条（一）", "unqualified": "第九条（三）",
+                        "task_book_not_signed": "第八条（七）", "conditions_lost": "第六条、第七条"}
+
+
 def _timeline_row(row: dict[str, Any]) -> dict[str, Any]:
     label, article = EVENTS_CN.get(row["type"], (row["type"], ""))
+    if row["type"] == "Terminated":
+        article = TERMINATION_ARTICLES.get(str(row["data"].get("ground")), article)
     return {**row, "label": label, "article": article, "data": jsonable(row["data"])}
 
 

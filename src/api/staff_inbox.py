@@ -6,7 +6,7 @@ sections, each oldest first with its deadline, from the read models (:mod:`proje
 | service agency | applications to receive (Art. 8(2)), acceptance applications to review (Art. 9(2)) |
 | expert | applications to score, without those of the expert's own unit (Art. 8(3) recusal) |
 | bureau | inspections (8(4)), approvals (8(5)), objections (8(6)), closed publicity windows awaiting |
-| | the notice (8(7)), task books (9(1)), major changes (11), recognitions (9(3)), overdue deadlines |
+| | the notice (8(7)), task books (8(7)), major changes (11), recognitions (9(3)), overdue deadlines |
 | finance | recognitions awaiting the grant (Art. 9(3)) |
 | applicant | its own platforms' acceptance applications due (Art. 9(1)), and its platforms |
 | auditor | the platforms with the latest events, pointers into the log |
@@ -84,7 +84,7 @@ def inbox(c: Container, who: Principal, today: date) -> list[Section]:
                         act="resolution"),
                 Section("notices", "公示期已结束、待联合行文下达", "第八条（七）", closed,
                         note="有未处理的有效异议的平台，须先处理异议，方可下达。", act="notice"),
-                Section("notified", "待签订建设任务书", "第九条（一）", worklists.in_status(conn, "notified"),
+                Section("notified", "待签订建设任务书", "第八条（七）", worklists.in_status(conn, "notified"),
                         act="task-book"),
                 Section("changes", "待决定的重大变更", "第十一条", worklists.changes_to_decide(conn),
                         act="change-decision"),
