@@ -189,7 +189,8 @@ def test_a_schema_newer_than_the_release_is_refused(fresh_url: str) -> None:
     db = databases(StoreConfig(fresh_url))[0]
     try:
         with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'store9999' WHERE version_num = 'store0001'"))
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'store9999' "
+                                 "WHERE version_num = 'store0001'"))
     finally:
         db.engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="store9999, newer than this release knows"):

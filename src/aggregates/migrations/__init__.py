@@ -100,6 +100,14 @@ def _context(conn: sa.Connection, **opts: Any) -> MigrationContext:
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE, **opts})
 
 
+def _current(conn: sa.Connection) -> set[str]:
+    """The revisions ``conn``'s database is at (none without an ``alembic_version`` table, or
+    in a PostgreSQL schema that does not exist yet)."""
+    if conn.dialect.name == "postgresql" and conn.exec_driver_sql("SELECT current_schema()").scalar() is None:
+        return set()
+    return set(_context(conn).get_current_heads())
+
+
 def upgrade_connection(conn: sa.Connection, branches: Iterable[str], report: Report | None = None) -> list[str]:
     """Upgrade ``branches`` to their heads on ``conn``, inside the transaction the caller holds
     (and commits); the revisions applied, each ``"<id>: <first line of its docstring>"``."""
@@ -131,15 +139,23 @@ def migrate(store: StoreConfig, report: Report | None = None) -> list[str]:
     say = report or (lambda _line: None)
     applied: list[str] = []
     for db in databases(store):
+        wanted = set(heads(db.branches).values())
         try:
+            # A current schema is only read (a store that cannot be written, opened by a command
+            # that only reads it, is fine); the lock is taken, and the revision read again under
+            # it, only when there is work to do.
+            with db.engine.connect() as conn:
+                before = _current(conn)
+            if before >= wanted:
+                say(f"{db.label}: at {', '.join(sorted(before))}, nothing to do")
+                continue
             with db.engine.connect().execution_options(**{WRITER_OPTION: True}) as conn, conn.begin():
                 hold_ddl_lock(conn)
                 if conn.dialect.name == "postgresql" and store.schema:
                     conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"')
-                before = set(_context(conn).get_current_heads())
-                wanted = set(heads(db.branches).values())
+                before = _current(conn)
                 if before >= wanted:
-                    say(f"{db.label}: at {', '.join(sorted(before))}, nothing to do")
+                    say(f"{db.label}: at {', '.join(sorted(before))}, nothing to do (migrated meanwhile)")
                     continue
                 say(f"{db.label}: at {', '.join(sorted(before)) or 'no revision'}, upgrading to "
                     f"{', '.join(sorted(wanted))}")
@@ -160,7 +176,7 @@ def check_current(store: StoreConfig) -> None:
     for db in databases(store):
         try:
             with db.engine.connect() as conn:
-                current = set(_context(conn).get_current_heads())
+                current = _current(conn)
         finally:
             db.engine.dispose()
         wanted = set(heads(db.branches).values())
