@@ -135,6 +135,7 @@ def migrate() -> None:
     """Create or bring up to date every table beside the event log (Alembic revisions), printing
     each database's revision and each revision applied; safe to run again, and from two
     processes at once. Run it before `serve` and `projections run` in production."""
+    from aggregates.migrations import SchemaNotCurrent
     from aggregates.migrations import migrate as run_migrations
 
     settings = _settings()
@@ -143,6 +144,8 @@ def migrate() -> None:
         applied = run_migrations(store, lambda line: out.print(line, markup=False, highlight=False, soft_wrap=True))
     except StoreUrlError as exc:
         fail(str(exc), 2)
+    except SchemaNotCurrent as exc:  # migrated by a newer release
+        fail(str(exc), 1)
     except Exception as exc:  # noqa: BLE001 - a store we cannot reach is reported, not traced
         fail(f"cannot migrate the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
     out.print(f"{len(applied)} revision(s) applied; the schema is current", markup=False, highlight=False)

@@ -134,7 +134,8 @@ def upgrade_connection(conn: sa.Connection, branches: Iterable[str], report: Rep
 
 def migrate(store: StoreConfig, report: Report | None = None) -> list[str]:
     """Bring every database of ``store`` to the newest revisions (creating the SQLite files or
-    the PostgreSQL schema if need be); the revisions applied (none: it was current)."""
+    the PostgreSQL schema if need be); the revisions applied (none: it was current).
+    :class:`SchemaNotCurrent` for a database a newer release migrated."""
     store.check()
     say = report or (lambda _line: None)
     applied: list[str] = []
@@ -146,6 +147,7 @@ def migrate(store: StoreConfig, report: Report | None = None) -> list[str]:
             # it, only when there is work to do.
             with db.engine.connect() as conn:
                 before = _current(conn)
+            _refuse_newer(before, db, store)
             if before >= wanted:
                 say(f"{db.label}: at {', '.join(sorted(before))}, nothing to do")
                 continue
@@ -165,6 +167,14 @@ def migrate(store: StoreConfig, report: Report | None = None) -> list[str]:
     return applied
 
 
+def _refuse_newer(current: set[str], db: Database, store: StoreConfig) -> None:
+    """A database migrated by a newer release is neither used nor migrated by this one."""
+    unknown = current - {rev.revision for rev in _script().walk_revisions()}
+    if unknown:
+        raise SchemaNotCurrent(f"the store's schema is at revision {', '.join(sorted(unknown))}, newer than this "
+                               f"release knows: {db.label} ({store.label}); run the release that migrated it")
+
+
 def _prefixed(report: Report, label: str) -> Report:
     return lambda line: report(f"{label}: {line}")
 
@@ -172,7 +182,6 @@ def _prefixed(report: Report, label: str) -> Report:
 def check_current(store: StoreConfig) -> None:
     """Raise :class:`SchemaNotCurrent` unless every database of ``store`` is at this release's
     newest revisions. Changes nothing (a SQLite file may be created empty)."""
-    known = {rev.revision for rev in _script().walk_revisions()}
     for db in databases(store):
         try:
             with db.engine.connect() as conn:
@@ -183,9 +192,7 @@ def check_current(store: StoreConfig) -> None:
         where = f"{db.label} ({store.label})"
         if not current:
             raise SchemaNotCurrent(f"the store's schema is not migrated: {where}; run `{COMMAND}`")
-        if current - known:
-            raise SchemaNotCurrent(f"the store's schema is at revision {', '.join(sorted(current - known))}, "
-                                   f"newer than this release knows: {where}; run the release that migrated it")
+        _refuse_newer(current, db, store)
         if current != wanted:
             raise SchemaNotCurrent(f"the store's schema is behind this release (at {', '.join(sorted(current))}, "
                                    f"needs {', '.join(sorted(wanted))}): {where}; run `{COMMAND}`")
