@@ -295,7 +295,7 @@ def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path
 
     url, schema = fresh_schema(postgres_url)
     try:
-        app = RegistryApp(StoreConfig(url))
+        app = RegistryApp(StoreConfig(migrated(url)))  # migrated before the processes start, as deployed
         Driver(app, subfield="智能芯片").to("applied")
         env = {**os.environ, "PLATFORMS_DATABASE_URL": url, "PLATFORMS_VAR_DIR": str(tmp_path / "var"),
                "PLATFORMS_CHECKPOINT_SECONDS": "0.5", "PYTHONPATH": str(ROOT / "src")}
