@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/platforms migrate
 	$(BIN)/platforms demo --if-empty
 	$(BIN)/platforms serve --host $(HOST) --port $(PORT)
 

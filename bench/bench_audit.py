@@ -106,9 +106,12 @@ def generate(path: Path, events: int) -> None:
 
 
 def _generate_signed(path: Path, events: int) -> None:
+    from aggregates.migrations import migrate
+    from aggregates.store import StoreConfig
     from audit.checkpoints import sign_checkpoint
 
     generate(path, events)
+    migrate(StoreConfig(f"sqlite:///{path}"))  # the checkpoints' table, as `platforms migrate` makes it
     app = _app(f"sqlite:///{path}")
     sign_checkpoint(app, KEYS.load_signer(), KEYS)  # the verifier checks the log against it
     app.close()

@@ -34,6 +34,7 @@ os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from aggregates.application import CommandResult, RegistryApp  # noqa: E402
 from aggregates.event_table import read_model_path  # noqa: E402
+from aggregates.migrations import migrate  # noqa: E402
 from aggregates.programme import Programme  # noqa: E402
 from aggregates.store import StoreConfig  # noqa: E402
 from cohorts import cohort, cohorts_recorded  # noqa: E402
@@ -127,6 +128,7 @@ def phase_baseline(url: str) -> dict:
 def phase_rebuild(url: str) -> dict:
     from projections.rebuild import rebuild
 
+    migrate(StoreConfig(url))  # the read models' tables and positions, as `platforms migrate` makes them
     app = RegistryApp(StoreConfig(url))
     engine = make_engine(app.store)
     t0 = time.perf_counter()
@@ -147,6 +149,7 @@ def measure_lag(url: str, seconds: float = 10.0) -> dict:
     """Commands keep arriving (one writer thread) while the background runner follows."""
     from projections.runner import ReadModelRunner
 
+    migrate(StoreConfig(url))
     app = RegistryApp(StoreConfig(url))
     engine = make_engine(app.store)
     runner = ReadModelRunner(app, engine)

@@ -24,7 +24,7 @@ os.environ.setdefault("EVENTSOURCING_DISABLE_REDEFINITION_CHECK", "y")
 
 from api_client import Api, make_api
 from demo_store import DemoStore, build_demo_template, copy_demo
-from support import PG_URL, checkpoint_keys, drop_schema, fresh_schema, pg_unreachable
+from support import PG_URL, checkpoint_keys, drop_schema, fresh_schema, migrated, pg_unreachable
 from witness_support import ORIGIN, Keys
 
 
@@ -59,14 +59,14 @@ def postgres_url() -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty store of each kind."""
+    """A fresh store of each kind, migrated (its tables beside the event log created) and empty."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'events.sqlite3'}"
+        yield migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")
         return
     base = request.getfixturevalue("postgres_url")
     url, schema = fresh_schema(base)
     try:
-        yield url
+        yield migrated(url)
     finally:
         drop_schema(base, schema)
 

@@ -78,6 +78,15 @@ def pg_unreachable() -> str | None:
     return None
 
 
+def migrated(url: str) -> str:
+    """``url`` after ``platforms migrate``: the tables beside the event log created, as every
+    process in development finds them (:func:`api.bootstrap.prepare_schema`)."""
+    from aggregates.migrations import migrate
+
+    migrate(StoreConfig(url))
+    return url
+
+
 def fresh_schema(base_url: str) -> tuple[str, str]:
     """A new, empty PostgreSQL schema; returns (url with ?schema=, schema name)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -27,7 +27,7 @@ def _container(store_url: str, tmp_path: Path):
 
 def _drop_read_models(store_url: str) -> None:
     """What an operator may do at any time: delete the read-model file (SQLite) or drop every
-    table of the read-model database that is not the event store's (PostgreSQL)."""
+    read-model table and the read models' revision (PostgreSQL)."""
     store = StoreConfig(store_url)
     if store.is_sqlite:
         for suffix in ("", "-wal", "-shm"):
@@ -42,6 +42,8 @@ def _drop_read_models(store_url: str) -> None:
         with engine.begin() as conn:
             build_metadata()[0].drop_all(conn, checkfirst=True)
             POSITIONS_MD.drop_all(conn, checkfirst=True)
+            # with their revision, so that the next migration creates them again
+            conn.execute(sa.text("DELETE FROM alembic_version WHERE substr(version_num, 1, 4) = 'read'"))
     finally:
         engine.dispose()
 
@@ -67,9 +69,8 @@ def test_accounts_in_an_old_read_model_file_are_moved_into_the_event_store(tmp_p
     c.close()
     # An older release kept the users table in the read-model file.
     legacy = make_engine(StoreConfig(store_url))
-    old = api.users.UserRepository(legacy)
-    old.create_table()
-    old.add("bob", "finance", PASSWORD)
+    api.users.metadata.create_all(legacy)
+    api.users.UserRepository(legacy).add("bob", "finance", PASSWORD)
     legacy.dispose()
 
     c = _container(store_url, tmp_path)
@@ -86,10 +87,14 @@ def test_accounts_in_an_old_read_model_file_are_moved_into_the_event_store(tmp_p
         c.close()
 
 
-def test_an_accounts_table_from_before_revocation_gains_its_columns(store_url: str, tmp_path: Path) -> None:
+def test_an_accounts_table_from_before_revocation_gains_its_columns_when_adopted(store_url: str,
+                                                                                 tmp_path: Path) -> None:
     from api.users import users_engine
 
     engine = users_engine(StoreConfig(store_url))
+    with engine.begin() as conn:  # the store as a release before migrations and revocation left it
+        conn.execute(sa.text("DROP TABLE users"))
+        conn.execute(sa.text("DELETE FROM alembic_version WHERE substr(version_num, 1, 5) = 'store'"))
     old = sa.MetaData()
     sa.Table("users", old, sa.Column("id", sa.Integer, primary_key=True), sa.Column("username", sa.String(64)),
              sa.Column("role", sa.String(32)), sa.Column("credit_code", sa.String(18)),

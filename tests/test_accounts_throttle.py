@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from aggregates.store import StoreConfig
 from api.login_throttle import LoginThrottle, ThrottleLimits, throttle_table
-from api.users import UserRepository, users_engine
+from api.users import users_engine
 from api_client import PASSWORD, Api
 
 WRONG = "not-the-password-at-all"
@@ -76,8 +76,6 @@ def test_every_worker_counts_the_same_failures(store_url: str) -> None:
     engines = [users_engine(StoreConfig(store_url)) for _ in range(2)]
     try:
         first, second = (LoginThrottle(e, ThrottleLimits(account_failures=3, address_failures=100)) for e in engines)
-        UserRepository(engines[0]).create_table()
-        first.create_table()
         assert first.failed("bureau", "203.0.113.1") == 0
         assert second.failed("bureau", "203.0.113.2") == 0
         assert first.failed("bureau", "203.0.113.3") == 900
@@ -93,8 +91,6 @@ def test_the_throttle_table_stays_bounded_and_forgets_what_is_over(store_url: st
     try:
         now = [1_800_000_000.0]
         throttle = LoginThrottle(engine, ThrottleLimits(max_rows=10, window=60), clock=lambda: now[0])
-        UserRepository(engine).create_table()
-        throttle.create_table()
 
         def rows() -> int:
             with engine.connect() as conn:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aggregates.store import StoreConfig
 from api.http_caching import entity_tag
 from api.read_cache import RenderedReads
-from projections.db import ensure_schema, make_engine, write_transaction
+from projections.db import make_engine, write_transaction
 from projections.runner import read_positions, write_positions
+from support import migrated
 
 
 def test_a_rendered_body_is_reused_until_a_read_model_moves(tmp_path):
-    engine = make_engine(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
-    ensure_schema(engine)
+    engine = make_engine(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
     reads, calls = RenderedReads(), []
 
     def render():
@@ -33,8 +33,7 @@ def test_a_rendered_body_is_reused_until_a_read_model_moves(tmp_path):
 def test_with_the_runner_in_process_a_body_is_keyed_on_its_published_position(tmp_path):
     """A cache hit needs no database: it is current while the runner has applied nothing new;
     a client asking for a later position than the runner's never gets a cached body."""
-    engine = make_engine(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
-    ensure_schema(engine)
+    engine = make_engine(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
 
     class Runner:
         position = 7

@@ -26,10 +26,10 @@ from aggregates.programme import INDICATORS, Driver, act
 from aggregates.store import StoreConfig
 from aggregates.values import Role
 from api_client import HOST, make_api
-from projections.db import ensure_schema, make_engine
+from projections.db import make_engine
 from projections.deadline_watch import DeadlineWatch
 from projections.runner import ReadModelRunner
-from support import wait_until
+from support import migrated, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -230,16 +230,19 @@ def test_art9_1_two_projection_runner_processes_record_the_miss_once_on_postgres
 
 
 # ------------------------------------------------------------------ read models of an older release
-def test_a_read_model_lacking_a_new_column_is_rebuilt(tmp_path):
-    app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+def test_a_read_model_lacking_a_new_column_is_rebuilt_when_its_store_is_adopted(tmp_path):
+    from aggregates.migrations import migrate
+
+    app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
     drv = Driver(app).to("under_construction")
     app.record_acceptance_deadline_missed(drv.pid, today=date(2023, 12, 1))
     engine = make_engine(app.store)
     ReadModelRunner(app, engine).catch_up()
-    with engine.begin() as conn:  # the deadlines table as the previous release made it
+    with engine.begin() as conn:  # the deadlines table as a release before migrations made it
         conn.execute(sa.text("ALTER TABLE rm_deadlines DROP COLUMN missed_on"))
         conn.execute(sa.text("ALTER TABLE rm_deadlines DROP COLUMN late_admitted_on"))
-    ensure_schema(engine)
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+    migrate(app.store)
     ReadModelRunner(app, engine).catch_up()
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT missed_on FROM rm_deadlines")).scalar() in (date(2023, 12, 1),

@@ -1,5 +1,6 @@
 """Checkpoints as signed notes, on SQLite and PostgreSQL: stored beside the checkpoint (an old
-``audit_checkpoints`` table gains the columns, its rows are served without a note), published as
+``audit_checkpoints`` table gains the columns when ``platforms migrate`` adopts its store, its
+rows are served without a note), published as
 JSON with ``note`` and as ``text/plain``, every checkpoint listed in order, and consistency
 proofs public."""
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregates.application import RegistryApp
+from aggregates.migrations import migrate
 from aggregates.store import StoreConfig
 from api.cli import app as cli
 from api.routes_audit import wants_note
@@ -57,6 +59,9 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
         signer = checkpoint_keys().load_signer()
         leaves, _ = leaf_hashes(first)  # read without touching the audit tables
         old = signer.sign(len(leaves), root_from_leaf_hashes(leaves), datetime(2025, 1, 2, tzinfo=UTC))
+        # The store as a release before migrations and signed notes left it.
+        sql(first, "DROP TABLE {schema}audit_checkpoints")
+        sql(first, "DELETE FROM {schema}alembic_version WHERE substr(version_num, 1, 5) = 'store'")
         sql(first, OLD_DDL["sqlite" if first.store.is_sqlite else "postgres"])
         sql(first, "INSERT INTO {schema}audit_checkpoints (size, root, signed_at, key_id, signature) "
                    "VALUES (?,?,?,?,?)", (old.size, old.root_hex, old.signed_at, old.key_id, old.signature_b64))
@@ -64,7 +69,8 @@ def test_an_old_checkpoint_table_gains_the_note_columns_and_keeps_its_rows(
     finally:
         first.close()
 
-    app = RegistryApp(StoreConfig(store_url))  # a new process on the old store
+    migrate(StoreConfig(store_url))  # adopts the old store
+    app = RegistryApp(StoreConfig(store_url))
     try:
         assert latest_checkpoint(app) == old
         view = latest_view(app)

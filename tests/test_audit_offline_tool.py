@@ -23,7 +23,7 @@ from audit.merkle import (
     root_from_leaf_hashes,
 )
 from audit.signing import CheckpointSigner
-from support import checkpoint_keys
+from support import checkpoint_keys, migrated
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "verify_offline.py"
 HASHES = [leaf_hash(f"event-{i}".encode()) for i in range(13)]
@@ -185,7 +185,7 @@ def exported(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("PLATFORMS_CHECKPOINT_KEY", str(tmp_path / "keys" / "cp.pem"))
     monkeypatch.delenv("PLATFORMS_CHECKPOINT_PUBKEY", raising=False)
     with freeze_time("2024-01-05T03:00:00+00:00"):
-        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'log.sqlite3'}"))
+        app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'log.sqlite3'}")))
         Driver(app, subfield="智能芯片").to("funded")
         cp = sign_checkpoint(app, checkpoint_keys().load_signer(), checkpoint_keys())
         Driver(app, subfield="智能传感器").to("approved")  # beyond the checkpoint

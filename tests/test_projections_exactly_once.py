@@ -105,14 +105,29 @@ def test_rebuild_one_model_and_progress(store) -> None:
     assert not [n for n in names if n.endswith("__new")]
 
 
-def test_dropped_tables_are_refilled_from_the_log(store) -> None:
-    """Schema change without loss: drop a model's tables, and the runner rebuilds them."""
+def test_dropped_tables_are_refilled_from_the_log_by_a_rebuild(store) -> None:
+    """Nothing lost with a read model's table: drop it, and `projections rebuild` makes it again
+    from the log (the runner creates no table: the migrations do)."""
     app, engine = store
     runner = ReadModelRunner(app, engine)
     runner.catch_up()
     before = dump_tables(engine)
     with engine.begin() as conn:
         conn.execute(sa.text('DROP TABLE "rm_publicity_entries"'))
+    rebuild(app, engine, ["publicity"], workers=1)
+    ReadModelRunner(app, engine).catch_up()
+    assert dump_tables(engine) == before
+
+
+def test_a_read_model_set_back_to_position_0_by_a_migration_is_refilled_by_the_runner(store) -> None:
+    """What a revision changing a read model's table does (aggregates/migrations): the table made
+    anew, empty, its position 0; the runner refills it from the log."""
+    app, engine = store
+    ReadModelRunner(app, engine).catch_up()
+    before = dump_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text('DELETE FROM "rm_ledger_entries"'))
+        conn.execute(sa.text("UPDATE projection_positions SET position = 0 WHERE name = 'ledger'"))
     ReadModelRunner(app, engine).catch_up()
     assert dump_tables(engine) == before
 

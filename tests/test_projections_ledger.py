@@ -90,19 +90,23 @@ def test_release_of_nothing_writes_no_entry(memory_registry) -> None:
 
 
 def test_the_ledger_by_year_indexes_are_added_to_an_existing_store(programme) -> None:
-    """A store whose read models predate the covering indexes of the ledger by year gets them
-    when the runner next starts, without a rebuild (its rows and position stay)."""
+    """A store whose read models predate the covering indexes of the ledger by year (at revision
+    read0001) gets them from ``platforms migrate`` (revision read0002), without a rebuild: its
+    rows stay."""
     import sqlalchemy as sa
 
-    from projections.db import ensure_schema
+    from aggregates.migrations import VERSION_TABLE, migrate
 
     app, engine, _ = programme
     with engine.begin() as conn:
         for name in ("ix_rm_ledger_entries_years", "ix_rm_ledger_entries_lines"):
             conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        conn.execute(sa.text('CREATE INDEX "ix_rm_ledger_entries_platform" ON rm_ledger_entries (platform_id)'))
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = 'read0001' WHERE version_num = 'read0002'"))
         before = conn.execute(sa.text("SELECT count(*) FROM rm_ledger_entries")).scalar_one()
-    ensure_schema(engine)
+    assert [r.split(":")[0] for r in migrate(app.store)] == ["read0002"]
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("rm_ledger_entries")}
         assert {"ix_rm_ledger_entries_years", "ix_rm_ledger_entries_lines"} <= indexes
+        assert "ix_rm_ledger_entries_platform" not in indexes
         assert conn.execute(sa.text("SELECT count(*) FROM rm_ledger_entries")).scalar_one() == before > 0

@@ -14,6 +14,7 @@ from aggregates.programme import Programme, host_unit
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
+from support import migrated
 
 CAL_2027 = Path(__file__).parent / "data" / "calendar-2027.json"
 
@@ -62,7 +63,7 @@ def test_window_in_an_unloaded_year_is_pending_until_loaded(tmp_path) -> None:
     from aggregates.application import RegistryApp
     from aggregates.store import StoreConfig
 
-    url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    url = migrated(f"sqlite:///{tmp_path / 'e.sqlite3'}")
     with freeze_time("2026-12-28T02:00:00Z"):
         app = RegistryApp(StoreConfig(url))
         prog = Programme(app)
@@ -96,7 +97,7 @@ def test_pagination_newest_first(memory_registry, tmp_path) -> None:
     from aggregates.store import StoreConfig
 
     with freeze_time("2022-10-11T02:00:00Z"):
-        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'p.sqlite3'}"))
+        app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'p.sqlite3'}")))
         prog = Programme(app)
         pids = _approved(prog, 3, ["智能芯片", "智能传感器", "智能算力"])
         for i, pid in enumerate(pids):

@@ -22,7 +22,7 @@ from aggregates.application import RegistryApp
 from aggregates.programme import Driver
 from aggregates.store import StoreConfig
 from audit.reconcile import reconcile_read_models
-from projections.db import ensure_schema, make_engine
+from projections.db import make_engine
 from projections.runner import max_position, read_positions
 from support import terminate_backends, wait_until
 
@@ -33,13 +33,12 @@ SUBFIELDS = ["智能芯片", "智能传感器", "智能算力", "智能终端"]
 @pytest.mark.postgres
 def test_runner_reconnects_after_its_backends_are_terminated_and_matches_a_rebuild(
         postgres_url: str, tmp_path: Path) -> None:
-    from support import drop_schema, fresh_schema
+    from support import drop_schema, fresh_schema, migrated
 
     url, schema = fresh_schema(postgres_url)
     name = f"runner-{uuid.uuid4().hex[:10]}"
-    app = RegistryApp(StoreConfig(url))
+    app = RegistryApp(StoreConfig(migrated(url)))
     engine = make_engine(StoreConfig(url))
-    ensure_schema(engine)
     proc = None
     try:
         Driver(app, subfield=SUBFIELDS[0]).to("applied")

@@ -9,6 +9,7 @@ from aggregates.programme import Programme, host_unit
 from projections import queries as Q
 from projections.db import make_engine
 from projections.runner import ReadModelRunner
+from support import migrated
 
 
 def test_holders_exceptions_and_history(registry) -> None:
@@ -44,7 +45,7 @@ def test_exception_holder_listed_beside_holder(memory_registry, tmp_path) -> Non
     from aggregates.store import StoreConfig
 
     with freeze_time("2022-10-11T02:00:00Z"):
-        app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 's.sqlite3'}"))
+        app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 's.sqlite3'}")))
         prog = Programme(app)
         a = prog.to("approved", subfield="智能终端", name="A", host_unit=host_unit("甲"))
         b = prog.to("approved", subfield="智能终端", exception="例外", name="B", host_unit=host_unit("乙"))

@@ -2,7 +2,8 @@
 `platforms serve --workers N`, a projection runner started beside them) all start. Creating the
 same tables, types and functions at once made PostgreSQL refuse all but one ("tuple concurrently
 updated"): the soak saw an API worker die at start-up and be replaced; two runners started
-together, one exited. Table creation now takes one advisory lock (``aggregates/ddl_lock.py``)."""
+together, one exited. Table creation (the event store's, and the migrations a development start
+runs) now takes one advisory lock (``aggregates/ddl_lock.py``)."""
 
 from __future__ import annotations
 

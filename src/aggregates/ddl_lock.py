@@ -1,14 +1,16 @@
 """One process at a time creates tables on PostgreSQL.
 
-Every process of a deployment creates what it needs at start-up (the event and snapshot tables,
-their composite type and insert function, the seal, the read models, the accounts): the API
-workers of ``platforms serve --workers N`` start together, and a projection runner may start
-beside them. PostgreSQL does not make ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE``
-safe against a concurrent twin: all but one are refused ("tuple concurrently updated",
-"duplicate key value violates unique constraint pg_type_typname_nsp_index"), and the soak saw
-an API worker die at start-up and be replaced. So each creation takes this transaction-scoped
-advisory lock first; the second process then finds everything in place. SQLite needs nothing:
-its writers are serialised by the file's lock.
+Every process of a deployment opening a store creates the event store's tables (the event and
+snapshot tables, their composite type and insert function, the seal), and in development
+migrates the tables beside them (:mod:`aggregates.migrations`, which ``platforms migrate`` runs
+under this lock too): the API workers of ``platforms serve --workers N`` start together, and a
+projection runner may start beside them. PostgreSQL does not make ``CREATE ... IF NOT EXISTS``
+or ``CREATE OR REPLACE`` safe against a concurrent twin: all but one are refused ("tuple
+concurrently updated", "duplicate key value violates unique constraint
+pg_type_typname_nsp_index"), and the soak saw an API worker die at start-up and be replaced. So
+each creation takes this transaction-scoped advisory lock first; the second process then finds
+everything in place. SQLite needs nothing: its writers are serialised by the file's lock (the
+migrations take it as they begin, ``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations

@@ -150,23 +150,38 @@ def build_registry(settings: Settings, store: StoreConfig | None = None, **env: 
                        env={"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache), **env})
 
 
+def prepare_schema(settings: Settings, store: StoreConfig) -> None:
+    """The start-up check of the tables beside the event log (:mod:`aggregates.migrations`): in
+    production a schema not at this release's newest revision is refused
+    (:class:`~aggregates.migrations.SchemaNotCurrent`, naming ``platforms migrate``); in
+    development it is migrated here, so a fresh checkout, the demo and the tests need no step
+    of their own."""
+    from aggregates.migrations import check_current, migrate
+
+    if settings.is_production:
+        check_current(store)
+        return
+    for line in migrate(store):
+        log.info("schema migrated: %s", line)
+
+
 def build_container(settings: Settings, app: RegistryApp | None = None) -> Container:
     """Wire everything for ``settings`` around ``app``, or a new registry that creates its store
     if need be (the read-only commands pass one opened on an existing store,
-    :func:`aggregates.existing_store.open_existing`). In development the token signing key is
-    made here on first use (:meth:`Settings.with_secret`)."""
+    :func:`aggregates.existing_store.open_existing`), once the schema beside the log is current
+    (:func:`prepare_schema`). In development the token signing key is made here on first use
+    (:meth:`Settings.with_secret`)."""
     from projections.db import make_engine
     from projections.runner import ReadModelRunner
 
     settings = settings.with_secret()
+    prepare_schema(settings, app.store if app is not None else settings.store)
     if app is None:
         app = build_registry(settings)
     engine = make_engine(app.store)
     users = UserRepository(users_engine(app.store))
-    users.create_table()
     users.move_from(engine)
     runner = ReadModelRunner(app, engine)
     throttle = LoginThrottle(users.engine, ThrottleLimits(
         settings.login_account_failures, settings.login_address_failures, settings.login_window))
-    throttle.create_table()
     return Container(settings=settings, app=app, engine=engine, runner=runner, users=users, throttle=throttle)

@@ -1,7 +1,8 @@
-"""The ``platforms`` command line (typer): serve, openapi, users, demo, projections, ledger, audit.
+"""The ``platforms`` command line (typer): serve, migrate, openapi, users, demo, projections, ledger, audit.
 
 Exit codes: 0 success, 1 the work failed (a refusal, a missing, empty or unreachable store), 2 a
-usage or configuration error (bad option, a malformed store URL, production without a secret key).
+usage or configuration error (bad option, a malformed store URL, production without a secret key,
+a schema that ``platforms migrate`` must bring up to date first).
 Commands that only read the events open an existing store or stop (:mod:`api.cli_store`); messages
 name a store with its password masked.
 
@@ -55,13 +56,15 @@ def _settings() -> Settings:
 
 
 def _container(settings: Settings | None = None, registry: RegistryApp | None = None):  # noqa: ANN202
+    from aggregates.migrations import SchemaNotCurrent
+
     from .bootstrap import build_container
 
     settings = settings or _settings()
     store = settings.store
     try:
         return build_container(settings, registry)
-    except StoreUrlError as exc:
+    except (StoreUrlError, SchemaNotCurrent) as exc:
         fail(str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - a store we cannot open is reported, not traced
         fail(f"cannot open the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
@@ -105,11 +108,48 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     if workers > 1 and settings.runs_projections:
         console.print("[yellow]note:[/] every worker will also run the read-model runner "
                       "(PLATFORMS_RUN_PROJECTIONS=1); prefer one `platforms projections run` process")
+    if settings.is_production:
+        _check_schema(settings)  # before any worker starts, rather than in each of them
     tune_allocator()  # here and in the workers, which take it from the environment
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
                   f"store {settings.store.masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, **uvicorn_proxy_options(proxies))
+
+
+def _check_schema(settings: Settings) -> None:
+    """Exit 2 with one line unless the store's schema is at this release's newest revisions."""
+    from aggregates.migrations import SchemaNotCurrent, check_current
+
+    try:
+        check_current(settings.store)
+    except (StoreUrlError, SchemaNotCurrent) as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # noqa: BLE001 - a store we cannot open is reported, not traced
+        fail(f"cannot open the store ({settings.store.label}): {exc.__class__.__name__}: "
+             f"{settings.store.redact(str(exc))}", 1)
+
+
+# ---------------------------------------------------------------------------- migrate
+@app.command()
+def migrate() -> None:
+    """Create or bring up to date every table beside the event log (Alembic revisions), printing
+    each database's revision and each revision applied; safe to run again, and from two
+    processes at once. Run it before `serve` and `projections run` in production."""
+    from aggregates.migrations import SchemaNotCurrent
+    from aggregates.migrations import migrate as run_migrations
+
+    settings = _settings()
+    store = settings.store
+    try:
+        applied = run_migrations(store, lambda line: out.print(line, markup=False, highlight=False, soft_wrap=True))
+    except StoreUrlError as exc:
+        fail(str(exc), 2)
+    except SchemaNotCurrent as exc:  # migrated by a newer release
+        fail(str(exc), 1)
+    except Exception as exc:  # noqa: BLE001 - a store we cannot reach is reported, not traced
+        fail(f"cannot migrate the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
+    out.print(f"{len(applied)} revision(s) applied; the schema is current", markup=False, highlight=False)
 
 
 class ProxyOptions(TypedDict, total=False):

@@ -9,7 +9,8 @@ failures arrive, and the table never holds more than ``max_rows`` (the oldest wi
 an attacker trying many names or addresses fills no disk. Each lockout is logged at WARNING and
 an account's latest lockout is kept on its row (``users.last_lockout_at``, shown by
 ``platforms users list``). A successful sign-in clears the account's count, not the address's:
-one good password must not let an address go on guessing others.
+one good password must not let an address go on guessing others. The table is created by the
+migrations (:mod:`aggregates.migrations`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, text, update
 from sqlalchemy.engine import Engine
-
-from aggregates.ddl_lock import hold_ddl_lock
 
 from .users import USERNAME, users_table
 
@@ -70,11 +69,6 @@ class LoginThrottle:
         self.engine = engine
         self.limits = limits
         self.clock = clock
-
-    def create_table(self) -> None:
-        with self.engine.begin() as conn:
-            hold_ddl_lock(conn)
-            metadata.create_all(conn)
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds until the account and the address may try again; 0 when neither is locked."""

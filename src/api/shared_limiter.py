@@ -4,7 +4,8 @@ Each worker process counting on its own would let a client that reaches two work
 twice as often. Here every hit is a row of ``objection_rate_hits`` in the store's schema; a hit
 takes a transaction-scoped advisory lock on its key, so the count and the insert of concurrent
 hits on one key (from any worker) are serialised. Every hit also deletes the rows that have
-left the window, so the table holds at most the hits of one window.
+left the window, so the table holds at most the hits of one window. The migrations create the
+table (:mod:`aggregates.migrations`), as :data:`hits_table` declares it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 TABLE = "objection_rate_hits"
+METADATA = sa.MetaData()
+hits_table = sa.Table(
+    TABLE, METADATA,
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("hit_at", sa.Float, nullable=False),  # Unix seconds
+    sa.Index(f"{TABLE}_key", "key", "hit_at"),
+    sa.Index(f"{TABLE}_at", "hit_at"),
+)
 # The first key of the two-key advisory locks: a namespace of its own for this limiter.
 LOCK_CLASS = 0x0B1EC7
 
@@ -26,12 +35,6 @@ class SharedWindowLimiter:
     def __init__(self, engine: sa.Engine, limit: int, window: float,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine, self.limit, self.window, self.clock = engine, limit, window, clock
-        with engine.begin() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, 0)"), {"c": LOCK_CLASS})
-            conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {TABLE} "
-                                 "(key text NOT NULL, hit_at double precision NOT NULL)"))
-            conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {TABLE}_key ON {TABLE} (key, hit_at)"))
-            conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {TABLE}_at ON {TABLE} (hit_at)"))
 
     def hit(self, key: str) -> float | None:
         """Count one hit for ``key``: None when allowed, else the seconds until the next one
@@ -50,4 +53,4 @@ class SharedWindowLimiter:
             return None
 
 
-__all__ = ["SharedWindowLimiter"]
+__all__ = ["METADATA", "SharedWindowLimiter", "hits_table"]

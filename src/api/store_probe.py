@@ -6,7 +6,8 @@ fails. The probe commits one row of its own table, ``store_write_probe``, in the
 database: on SQLite after asking the system whether the files can be opened for writing now (a
 connection opened earlier may still write to a file no new connection could), through a
 connection opened for the probe; on PostgreSQL through the read models' engine (the same database and schema).
-A SQLite store busy with another writer is writable, and is reported so.
+A SQLite store busy with another writer is writable, and is reported so. The migrations create
+the table (:mod:`aggregates.migrations`), as :data:`probe_table` declares it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 PROBE_TABLE = "store_write_probe"
+METADATA = sa.MetaData()
+probe_table = sa.Table(PROBE_TABLE, METADATA, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                       sa.Column("at", sa.Text))
 BUSY_TIMEOUT_S = 1.0
-PROBE_LOCK = 0x57B0E  # the advisory lock of the probe on PostgreSQL
 
 
 def store_write_error(container: Any) -> str | None:
@@ -33,9 +36,6 @@ def store_write_error(container: Any) -> str | None:
             _probe_sqlite(store.sqlite_path, now)
         elif store.is_postgres:
             with container.engine.begin() as conn:
-                # Workers probing at once would race to create the table: one at a time.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c)"), {"c": PROBE_LOCK})
-                conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id integer PRIMARY KEY, at text)"))
                 conn.execute(sa.text(f"INSERT INTO {PROBE_TABLE} VALUES (1, :at) "  # noqa: S608 - fixed names
                                      "ON CONFLICT (id) DO UPDATE SET at = excluded.at"), {"at": now})
     except Exception as exc:  # noqa: BLE001 - any refusal to write is the answer
@@ -53,7 +53,6 @@ def _probe_sqlite(path: str, now: str) -> None:
     conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id INTEGER PRIMARY KEY, at TEXT)")
         conn.execute(f"INSERT OR REPLACE INTO {PROBE_TABLE} VALUES (1, ?)", (now,))  # noqa: S608 - fixed names
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
@@ -63,4 +62,4 @@ def _probe_sqlite(path: str, now: str) -> None:
         conn.close()
 
 
-__all__ = ["store_write_error", "PROBE_TABLE"]
+__all__ = ["store_write_error", "METADATA", "PROBE_TABLE", "probe_table"]

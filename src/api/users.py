@@ -6,6 +6,7 @@ table sits in the event file (SQLite) or the event store's schema (PostgreSQL), 
 module's own ``MetaData``, so one backup holds the log and its accounts and no rebuild touches
 them. A deployment from before kept them in the read-model file; :meth:`UserRepository.move_from`
 moves them once. Passwords are stored only as argon2id hashes (salted, deliberately slow).
+The table is created and changed by the migrations (:mod:`aggregates.migrations`), never here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.credit_code import validate_credit_code
-from aggregates.ddl_lock import hold_ddl_lock
 from aggregates.errors import InvalidInput
 from aggregates.event_table import store_adapter
 from aggregates.store import StoreConfig
@@ -51,8 +51,6 @@ users_table = Table(
     # The latest time too many wrong passwords locked the account (api.login_throttle).
     Column("last_lockout_at", DateTime(timezone=True), nullable=True),
 )
-# Columns added after the table was first released; added to an older table at start-up.
-_ADDED_COLUMNS = ("token_version", "disabled_at", "last_lockout_at")
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 # Roles a person can sign in with: the public needs no account, the system is the registry itself.
@@ -99,27 +97,6 @@ class UserRepository:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def create_table(self) -> None:
-        """The table, created or brought up to date (columns added since it was first released)."""
-        with self.engine.begin() as conn:
-            hold_ddl_lock(conn)
-            metadata.create_all(conn)
-        have = {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}
-        for name in _ADDED_COLUMNS:
-            if name in have:
-                continue
-            column = users_table.c[name]
-            ddl = f"ALTER TABLE {users_table.name} ADD COLUMN {name} {column.type.compile(self.engine.dialect)}"
-            if isinstance(column.server_default, sa.DefaultClause):
-                ddl += f" NOT NULL DEFAULT {column.server_default.arg}"
-            try:
-                with self.engine.begin() as conn:
-                    conn.exec_driver_sql(ddl)
-            except sa.exc.DBAPIError:
-                # Another process starting at the same time added it first.
-                if name not in {c["name"] for c in sa.inspect(self.engine).get_columns(users_table.name)}:
-                    raise
 
     def move_from(self, legacy: Engine) -> int:
         """Move the accounts an older release kept in ``legacy`` (the read-model database) into

@@ -5,7 +5,8 @@ the read models live beside the events, in the same database and schema; on SQLi
 file (``platforms.sqlite3`` → ``platforms.read.sqlite3``). Either way a model's rows and its
 position are written in one transaction of that database (each event exactly once), and the
 read side can be dropped and rebuilt from the events at any time. User accounts are not read
-models and live with the events (:mod:`api.users`).
+models and live with the events (:mod:`api.users`). The tables are created and changed by the
+migrations (:mod:`aggregates.migrations`, branch ``read_models``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from aggregates.ddl_lock import hold_ddl_lock
 from aggregates.event_table import WRITER_OPTION, store_adapter
 from aggregates.store import StoreConfig, StoreUnavailable
 
-from .tables import LIVE, MODEL_TABLES, POSITIONS, POSITIONS_MD, create_indexes, positions_table
+from .tables import POSITIONS
 
 
 def make_engine(store: StoreConfig, **kwargs: Any) -> sa.Engine:
@@ -52,37 +52,4 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create whatever read-model table is missing (a fresh store, or tables dropped by an
-    operator: they are refilled from position 0 because their position row goes with them)."""
-    with write_transaction(engine) as conn:
-        hold_ddl_lock(conn)
-        POSITIONS_MD.create_all(conn, checkfirst=True)
-        inspector = sa.inspect(conn)
-        existing = set(inspector.get_table_names())
-        for model, names in MODEL_TABLES.items():
-            if not all(n in existing and _has_columns(inspector, n) for n in names):
-                # A model whose tables are (partly) gone, or lack a column a newer release added,
-                # starts over from the beginning: it is rebuilt from the log.
-                for n in names:
-                    if n in existing:
-                        conn.execute(sa.text(f'DROP TABLE "{n}"'))
-                conn.execute(positions_table.delete().where(positions_table.c.name == model))
-                for n in names:
-                    LIVE[n].create(conn)
-            # Every index, new tables' and those a newer release added to existing ones (IF NOT EXISTS).
-            create_indexes(conn, list(names))
-        # Every model has a position row, so a follower can lock it (SELECT ... FOR UPDATE).
-        have = {r[0] for r in conn.execute(sa.select(positions_table.c.name))}
-        missing = [{"name": m, "position": 0} for m in MODEL_TABLES if m not in have]
-        if missing:
-            conn.execute(positions_table.insert(), missing)
-
-
-def _has_columns(inspector: Any, name: str) -> bool:
-    """Whether the live table ``name`` has every column its definition now names."""
-    have = {c["name"] for c in inspector.get_columns(name)}
-    return all(c.name in have for c in LIVE[name].columns)
-
-
-__all__ = ["ensure_schema", "existing_engine", "make_engine", "write_transaction"]
+__all__ = ["existing_engine", "make_engine", "write_transaction"]

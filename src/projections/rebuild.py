@@ -30,7 +30,7 @@ from eventsourcing.persistence import Notification
 from aggregates.event_table import event_table
 from aggregates.existing_store import reopen_in_child
 
-from .db import ensure_schema, make_engine, write_transaction
+from .db import make_engine, write_transaction
 from .failures import clear as clear_failures
 from .projector import IGNORED_TOPIC_PREFIXES, Projector
 from .runner import log_batches, max_position, read_positions, write_positions
@@ -63,7 +63,6 @@ def rebuild(
     position each rebuilt model stands at. ``progress(done, total)`` is called as it goes.
     ``workers``: processes replaying the log (default: one per CPU, on a long log)."""
     models = _check_names(names)
-    ensure_schema(engine)
     shadow_md, shadow = build_metadata(SHADOW, models)
     with write_transaction(engine) as conn:
         # Leftovers of an interrupted rebuild are worthless: start clean.

@@ -38,7 +38,7 @@ from eventsourcing.persistence import Notification
 
 from aggregates.event_table import event_table
 
-from .db import ensure_schema, write_transaction
+from .db import write_transaction
 from .failures import Failures
 from .projector import Projector
 from .reconnect import Backoff, is_connection_loss, is_transient
@@ -97,7 +97,6 @@ class ReadModelRunner:
         self.batch_size = batch_size
         self.projector = Projector(app, self.models, cache_size=cache_size)
         self.projector.bind(LIVE)
-        ensure_schema(engine)
         self._wake = threading.Event()
         self._urgent = threading.Event()
         self.coalesce = coalesce

@@ -6,6 +6,10 @@ model's tables under a name suffix, so that a rebuild fills ``<table>__new`` sha
 them in (see :mod:`projections.rebuild`). Indexes are created on the live names only, after a
 swap, because index names are global to a schema.
 
+The tables are created and changed by the migrations (:mod:`aggregates.migrations`, branch
+``read_models``); what is declared here is what the code reads and writes, and
+``tests/test_migrations.py`` checks that the two agree.
+
 Money is stored as integer fen (分) so that sums in SQL are exact on SQLite too (its NUMERIC is a
 float); queries turn fen back into two-place decimal strings.
 """
@@ -113,7 +117,10 @@ def build_metadata(suffix: str = "",
     tables = {}
     for model in models:
         for name in MODEL_TABLES[model]:
-            tables[name] = sa.Table(name + suffix, md, *_columns(name))
+            # Index names are global to a schema: the live tables declare theirs, shadows get
+            # them from create_indexes after the swap.
+            indexes = [sa.Index(f"ix_{name}_{ix}", *cols) for ix, cols in INDEXES.get(name, ())]
+            tables[name] = sa.Table(name + suffix, md, *_columns(name), *(indexes if not suffix else ()))
     return md, tables
 
 
@@ -140,11 +147,9 @@ LIVE_MD, LIVE = build_metadata()
 
 
 def create_indexes(conn: sa.Connection, table_names: list[str]) -> None:
-    """Indexes on live tables (after a swap or a first creation)."""
+    """The live tables' indexes, on shadow tables swapped in by a rebuild."""
     for name in table_names:
         for suffix, cols in INDEXES.get(name, ()):
-            # Plain DDL, not sa.Index: an Index object would attach itself to the shared
-            # Table and be created again with it.
             conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "ix_{name}_{suffix}" ON "{name}" ({", ".join(cols)})'))
 
 

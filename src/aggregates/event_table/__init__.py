@@ -18,7 +18,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from ..store import StoreConfig
-from .base import WRITER_OPTION, Beside, DatabaseEventTable, EventTable, RawRow, SealRows, Snapshot, TableSet
+from .base import WRITER_OPTION, Beside, DatabaseEventTable, EventTable, RawRow, SealRows, Snapshot
 from .memory import MemoryEventTable
 
 # Imported on SQLite too, which costs nothing: every process that opens a store has psycopg loaded
@@ -26,7 +26,7 @@ from .memory import MemoryEventTable
 from .postgres import PostgresEventTable
 from .sqlite import SQLiteEventTable, read_model_path
 
-__all__ = ["WRITER_OPTION", "Beside", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot", "TableSet",
+__all__ = ["WRITER_OPTION", "Beside", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot",
            "event_table", "read_model_path", "store_adapter"]
 
 _tables: WeakKeyDictionary[Any, EventTable] = WeakKeyDictionary()

@@ -14,7 +14,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 __all__ = ["as_bytes", "BATCH", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot", "Beside",
-           "TableSet", "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "where_positions"]
+           "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "where_positions"]
 
 RawRow = tuple[Any, ...]
 BATCH = 20000  # rows per round trip of a raw read
@@ -76,16 +75,6 @@ class Snapshot(ABC):
         """``(first_index, count, first_position)`` of seal row ``seq``, as stored; None without it."""
 
 
-@dataclass(frozen=True)
-class TableSet:
-    """Tables kept beside the event table: each ``(name, column definitions)``, and the columns
-    ``(table, column, type)`` added since a table was first released. Types are written
-    ``{id}`` (the integer key, assigned in order), ``{integer}`` and ``{text}``."""
-
-    tables: tuple[tuple[str, str], ...]
-    added: tuple[tuple[str, str, str], ...] = ()
-
-
 class Beside(ABC):
     """A transaction on the database holding the event table, for tables kept beside it (so one
     backup holds both). SQL is written with ``?`` placeholders and table names from
@@ -116,7 +105,6 @@ class EventTable(ABC):
     def __init__(self, store: StoreConfig, recorder: Any) -> None:
         """The event table ``recorder`` (the library's) writes in ``store``."""
         self.store = store
-        self._prepared: set[TableSet] = set()  # the tables already brought up to date (beside)
 
     # ---------------------------------------------------------------- reading the log
     @abstractmethod
@@ -149,11 +137,10 @@ class EventTable(ABC):
         nothing is written then)."""
 
     @abstractmethod
-    def beside(self, tables: TableSet) -> AbstractContextManager[Beside]:
-        """A transaction (:class:`Beside`) on the tables kept beside the event table, committed
-        when the ``with`` ends without an exception. The first time for ``tables``, they are
-        created where missing and given the columns they lack (a table older than a column),
-        in a transaction of its own; several processes may do that at once."""
+    def beside(self) -> AbstractContextManager[Beside]:
+        """A transaction (:class:`Beside`) on the tables kept beside the event table (which the
+        migrations create, :mod:`aggregates.migrations`), committed when the ``with`` ends
+        without an exception."""
 
     # ---------------------------------------------------------------- following the log
     @abstractmethod

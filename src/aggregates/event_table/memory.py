@@ -1,21 +1,24 @@
 """The event table of a store in this process's memory (tests, demos): the library's notification
 log is all there is to read, and writes happen in this process, so reading it needs no
 transaction. It keeps no log seal and has no database of its own: the tables kept beside the
-events live in a private in-memory SQLite database for the store's life.
+events live in a private in-memory SQLite database for the store's life, made on first use by
+the same migrations as a store's (:mod:`aggregates.migrations`, branch ``store``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
 from ..store import StoreConfig
-from .base import BATCH, Beside, EventTable, RawRow, SealRows, Snapshot, TableSet, as_bytes
-from .sqlite import SQLiteBeside, prepare_tables
+from .base import BATCH, Beside, EventTable, RawRow, SealRows, Snapshot, as_bytes
+from .sqlite import SQLiteBeside
 
 __all__ = ["MemoryEventTable"]
 
@@ -26,7 +29,9 @@ class MemoryEventTable(EventTable):
     def __init__(self, store: StoreConfig, recorder: Any) -> None:
         super().__init__(store, recorder)
         self.recorder = recorder
-        self._beside = sqlite3.connect(":memory:", check_same_thread=False)
+        # One connection (StaticPool), so one database; opened and migrated on first use.
+        self._engine = sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+        self._beside: Any = None
         self._lock = threading.RLock()  # one connection: one transaction at a time
 
     # ---------------------------------------------------------------- reading the log
@@ -77,11 +82,15 @@ class MemoryEventTable(EventTable):
         return 0  # the library's in-memory recorder keeps no seal to write into
 
     @contextmanager
-    def beside(self, tables: TableSet) -> Iterator[Beside]:
+    def beside(self) -> Iterator[Beside]:
         with self._lock:
-            if tables not in self._prepared:
-                prepare_tables(self._beside, tables)
-                self._prepared.add(tables)
+            if self._beside is None:
+                from ..migrations import upgrade_connection  # which imports this package
+
+                with self._engine.begin() as conn:
+                    upgrade_connection(conn, ("store",))
+                self._checked_out = self._engine.raw_connection()  # held for the store's life
+                self._beside = self._checked_out.driver_connection
             with self._beside:
                 yield SQLiteBeside(self._beside)
 

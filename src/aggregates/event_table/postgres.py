@@ -19,9 +19,8 @@ from uuid import UUID
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Identifier
 
-from ..ddl_lock import DDL_LOCK
 from ..log_seal import TABLE as SEAL_TABLE
 from ..log_seal import seal_existing
 from ..store import StoreConfig, StoreUnavailable
@@ -33,14 +32,12 @@ from .base import (
     RawRow,
     SealRows,
     Snapshot,
-    TableSet,
     rows_fetched,
     where_positions,
 )
 
 __all__ = ["PostgresEventTable"]
 
-TYPES = {"id": "bigserial PRIMARY KEY", "integer": "bigint", "text": "text"}
 # Seconds to wait for a PostgreSQL server before saying it does not answer (libpq's minimum is 2).
 CONNECT_TIMEOUT_S = 5
 
@@ -153,30 +150,9 @@ class PostgresEventTable(DatabaseEventTable):
                                  events, self.seal, "%s", expected, sealed_at)
 
     @contextmanager
-    def beside(self, tables: TableSet) -> Iterator[Beside]:
-        if tables not in self._prepared:
-            self._prepare(tables)
-            self._prepared.add(tables)
+    def beside(self) -> Iterator[Beside]:
         with self.datastore.transaction(commit=True) as cur:
             yield _PostgresBeside(cur, self.schema)
-
-    def _prepare(self, tables: TableSet) -> None:
-        """Create and migrate in one transaction, under the DDL lock (:mod:`aggregates.ddl_lock`):
-        a concurrent first use by another process waits, then finds everything in place."""
-        with self.datastore.transaction(commit=True) as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-            for name, columns in tables.tables:
-                cur.execute(SQL("CREATE TABLE IF NOT EXISTS {} (" + columns.format(**TYPES) + ")").format(
-                    self._named(name)))
-            for table, column, kind in tables.added:
-                cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-                            "AND table_name = %s AND column_name = %s", (self.schema, table, column))
-                if cur.fetchone() is None:
-                    alter = "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} " + kind.format(**TYPES)
-                    cur.execute(SQL(alter).format(self._named(table), SQL(column)))
-
-    def _named(self, name: str) -> Composable:
-        return SQL("{}.{}").format(Identifier(self.schema), Identifier(name))
 
     # ---------------------------------------------------------------- following the log
     def listen(self) -> psycopg.Connection[Any]:

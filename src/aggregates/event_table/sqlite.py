@@ -37,17 +37,15 @@ from .base import (
     RawRow,
     SealRows,
     Snapshot,
-    TableSet,
     rows_fetched,
     where_positions,
 )
 
-__all__ = ["SQLiteEventTable", "BUSY_TIMEOUT_S", "read_model_path", "prepare_tables", "SQLiteBeside"]
+__all__ = ["SQLiteEventTable", "BUSY_TIMEOUT_S", "read_model_path", "SQLiteBeside"]
 
 # How long a SQLite writer waits for the lock held by another writer (the runner, a rebuild,
 # the API's own tables) before giving up.
 BUSY_TIMEOUT_S = 30
-TYPES = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "integer": "INTEGER", "text": "TEXT"}
 _HINT = f"; run from the deployment directory, or set {VAR_DIR_ENV} or {URL_ENV}"
 
 
@@ -107,17 +105,7 @@ class SQLiteEventTable(DatabaseEventTable):
             connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
             **kwargs,
         )
-
-        @sa_event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy (not the driver) decide when transactions begin.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-            if path != ":memory:":
-                cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = NORMAL")
-            cur.close()
+        _writers_first(engine, wal=path != ":memory:")
 
         @sa_event.listens_for(engine, "handle_error")
         def _on_error(context: Any) -> None:
@@ -125,15 +113,6 @@ class SQLiteEventTable(DatabaseEventTable):
             # it as lost, so the pool opens new ones once the file is writable again.
             if is_read_only(context.original_exception):
                 context.is_disconnect = True
-
-        @sa_event.listens_for(engine, "begin")
-        def _on_begin(conn: sa.Connection) -> None:
-            # Writers take the write lock up front; readers begin deferred and never block
-            # the event store's writers (WAL).
-            if conn.get_execution_options().get(WRITER_OPTION):
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
-                conn.exec_driver_sql("BEGIN")
 
         return engine
 
@@ -143,17 +122,16 @@ class SQLiteEventTable(DatabaseEventTable):
 
     @classmethod
     def store_engine(cls, store: StoreConfig) -> sa.Engine:
-        """The event file itself, with a busy timeout that waits out the event writers' short
-        transactions."""
-        engine = sa.create_engine(f"sqlite:///{store.sqlite_path}",
+        """The event file itself (created, private, if need be), with a busy timeout that waits
+        out the event writers' short transactions; a transaction that will write
+        (:data:`~.base.WRITER_OPTION`, the migrations) takes the write lock as it begins."""
+        path = store.sqlite_path
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_file(path)
+        engine = sa.create_engine(f"sqlite:///{path}",
                                   connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
-
-        @sa_event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-            cur.close()
-
+        _writers_first(engine, wal=False)  # the event store's recorder chooses the file's journal
         return engine
 
     # ---------------------------------------------------------------- reading the log
@@ -219,12 +197,9 @@ class SQLiteEventTable(DatabaseEventTable):
             conn.close()
 
     @contextmanager
-    def beside(self, tables: TableSet) -> Iterator[Beside]:
+    def beside(self) -> Iterator[Beside]:
         conn = sqlite3.connect(self.path, timeout=30)
         try:
-            if tables not in self._prepared:
-                prepare_tables(conn, tables)
-                self._prepared.add(tables)
             with conn:
                 yield SQLiteBeside(conn)
         finally:
@@ -232,6 +207,30 @@ class SQLiteEventTable(DatabaseEventTable):
 
     def listen(self) -> None:
         return None
+
+
+def _writers_first(engine: sa.Engine, wal: bool) -> None:
+    """SQLAlchemy, not the driver, begins ``engine``'s transactions, and a writer's with
+    ``BEGIN IMMEDIATE``; a busy timeout; with ``wal``, the file in WAL mode."""
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if wal:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Writers take the write lock up front; readers begin deferred and never block
+        # the event store's writers (WAL).
+        if conn.get_execution_options().get(WRITER_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 class _SQLiteSnapshot(Snapshot):
@@ -293,19 +292,3 @@ class SQLiteBeside(Beside):
     def insert(self, sql: str, params: Sequence[Any]) -> int | None:
         cur = self.conn.execute(sql, params)
         return cur.lastrowid if cur.rowcount == 1 else None
-
-
-def prepare_tables(conn: sqlite3.Connection, tables: TableSet) -> None:
-    """Create the tables of ``tables`` where missing and add the columns they lack (see
-    :meth:`~.base.EventTable.beside`), in one transaction of ``conn``."""
-    with conn:
-        for name, columns in tables.tables:
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns.format(**TYPES)})")
-        for table, column, kind in tables.added:
-            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                try:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind.format(**TYPES)}")
-                except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                    if "duplicate column" not in str(exc):
-                        raise
