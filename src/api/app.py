@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from . import docs_pages, errors
+from . import docs_pages, errors, metrics
 from .bootstrap import Container, build_container
 from .logging import RequestLog, configure
 from .routes_audit import router as audit_router
@@ -50,8 +50,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     passed in is started (read-model runner) with the app but closed by its owner."""
     owned = container is None
     if container is None:
-        configure()
-        container = build_container(Settings.from_env())
+        settings = Settings.from_env()
+        configure(settings.log_level, settings.log_format)
+        container = build_container(settings)
     wired: Container = container
 
     @asynccontextmanager
@@ -95,6 +96,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
+    metrics.install(app)  # GET /metrics and the request timing, outermost
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
