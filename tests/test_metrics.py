@@ -203,3 +203,24 @@ def test_two_workers_count_into_one_total(store_url: str, tmp_path: Path) -> Non
             page = scrape(text=httpx.get(f"{base}/metrics", timeout=10).text)
             assert sample(page, "platforms_http_request_duration_seconds_count",
                           route="unmatched", method="GET", status="4xx") == sent
+
+
+def test_a_command_that_fails_unexpectedly_is_counted_as_an_error(memory_registry) -> None:
+    """Neither ok nor a refusal: a fault (a bug, a lost database) is counted apart, so that an
+    alert on errors is not drowned by the refusals the rules give every day."""
+    from datetime import date
+
+    from aggregates.unit_of_work import Command
+    from aggregates.values import Act, Role
+    from api.metrics import PROCESS, CommandMetrics
+
+    def decide(uow: object) -> object:
+        raise RuntimeError("the disk is gone")
+
+    memory_registry.committer.observer = CommandMetrics()
+    labels = {"command": "test_fault", "outcome": "error", "code": ""}
+    before = PROCESS.get_sample_value("platforms_commands_total", labels) or 0
+    act = Act(actor_id="bureau", role=Role.BUREAU, business_date=date(2024, 3, 1), recorded_on=date(2024, 3, 1))
+    with pytest.raises(RuntimeError):
+        memory_registry.committer.run(Command("test_fault", act, None, decide))
+    assert PROCESS.get_sample_value("platforms_commands_total", labels) == before + 1
