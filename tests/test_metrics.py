@@ -83,6 +83,8 @@ def test_requests_are_counted_by_route_template_method_and_status_class(quiet_ap
         assert client.get(f"/api/v1/platforms/{uuid.uuid4()}").status_code == 401
     assert client.get("/api/v1/healthz").status_code == 200
     assert client.get("/no/such/page").status_code == 404
+    assert client.get("/static/nothing/static").status_code == 404
+    assert client.get("/static/site.css").status_code == 200
     after = scrape(client)
     count = "platforms_http_request_duration_seconds_count"
 
@@ -93,6 +95,9 @@ def test_requests_are_counted_by_route_template_method_and_status_class(quiet_ap
     assert moved(route="/api/v1/platforms/{platform_id}", method="GET", status="4xx") == 3
     assert moved(route="/api/v1/healthz", method="GET", status="2xx") == 1
     assert moved(route="unmatched", method="GET", status="4xx") == 1
+    # Files are not routes: the mount's path is the label, whatever the file.
+    assert moved(route="/static", method="GET", status="4xx") == 1
+    assert moved(route="/static", method="GET", status="2xx") == 1
     assert not any(str(uuid_label).count("-") == 4 for (_, labels) in after for (_, uuid_label) in labels)
 
 

@@ -47,6 +47,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregates.errors import DomainError
@@ -104,6 +105,7 @@ class RequestMetrics:
         self.app = app
         # One child per label set, found without the library's label lookup and its lock.
         self._children: dict[tuple[str, str, str], Any] = {}
+        # Each route's full template, worked out at the first request it matched.
         self._templates: dict[int, str] = {}
         self._routes: list[Any] = []
 
@@ -132,22 +134,27 @@ class RequestMetrics:
                 child = self._children[key] = REQUESTS.labels(*key)
             child.observe(time.perf_counter() - started)
 
-
     def _template(self, route: Any, scope: Scope) -> str:
-        """The full template of ``route`` (``/api/v1/platforms/{platform_id}``). A route of an
-        included router knows its path only below the router's prefix, so the prefix is read
-        off the first request it matched (the request's path ends with the route's path filled
-        in with the request's path parameters) and kept."""
         template = self._templates.get(id(route))
         if template is None:
-            path: str = getattr(route, "path", "") or UNMATCHED
-            params = scope.get("path_params") or {}
-            filled = _PARAMETER.sub(lambda m: str(params.get(m.group(1), m.group(0))), path)
-            full = scope["path"]
-            template = full[:len(full) - len(filled)] + path if full.endswith(filled) else path
-            self._templates[id(route)] = template
+            template = self._templates[id(route)] = full_template(route, scope)
             self._routes.append(route)  # its id stays its own while the app lives
         return template
+
+
+def full_template(route: Any, scope: Scope) -> str:
+    """The full template of the ``route`` a request matched (``/api/v1/platforms/{platform_id}``).
+    A route of an included router knows its path only below the router's prefix: the prefix is
+    what the request's path has before the route's path filled in with the request's path
+    parameters. A mount (static files, the docs' assets) is labelled by its own path: the files
+    below it are not routes."""
+    path: str = getattr(route, "path", "") or UNMATCHED
+    if isinstance(route, Mount):
+        return path
+    params = scope.get("path_params") or {}
+    filled = _PARAMETER.sub(lambda m: str(params.get(m.group(1), m.group(0))), path)
+    full: str = scope["path"]
+    return full[:len(full) - len(filled)] + path if full.endswith(filled) else path
 
 
 _PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")
