@@ -47,7 +47,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregates.errors import DomainError
@@ -115,6 +114,7 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        root_path = scope.get("root_path", "")
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -125,9 +125,16 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            # The router left the route it matched in the scope: its template is the label.
+            # The router left the route it matched in the scope: its template is the label. A
+            # mount (static files, the docs' assets) leaves its path as the root path instead:
+            # the files below it are not routes, and the mount's path is the label.
             route = scope.get("route")
-            key = (UNMATCHED if route is None else self._template(route, scope),
+            if route is not None:
+                label = self._template(route, scope)
+            else:
+                mounted = scope.get("root_path", "")
+                label = mounted if mounted != root_path else UNMATCHED
+            key = (label,
                    scope["method"] if scope["method"] in _METHODS else "other", f"{status // 100}xx")
             child = self._children.get(key)
             if child is None:
@@ -146,11 +153,8 @@ def full_template(route: Any, scope: Scope) -> str:
     """The full template of the ``route`` a request matched (``/api/v1/platforms/{platform_id}``).
     A route of an included router knows its path only below the router's prefix: the prefix is
     what the request's path has before the route's path filled in with the request's path
-    parameters. A mount (static files, the docs' assets) is labelled by its own path: the files
-    below it are not routes."""
+    parameters."""
     path: str = getattr(route, "path", "") or UNMATCHED
-    if isinstance(route, Mount):
-        return path
     params = scope.get("path_params") or {}
     filled = _PARAMETER.sub(lambda m: str(params.get(m.group(1), m.group(0))), path)
     full: str = scope["path"]
