@@ -36,15 +36,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+def serving(tmp_path: Path, *args: str, log: Path | None = None, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """``platforms serve`` (with ``args``) in development mode, on an empty SQLite store in
     ``tmp_path`` unless ``env`` names another; yields its base URL, once it answers, and the
-    process. No ``PLATFORMS_*`` setting of the test run leaks into it."""
+    process. No ``PLATFORMS_*`` setting of the test run leaks into it. Its stderr (the logs)
+    goes to the file ``log``, if given."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORMS_", "FORWARDED_", "MALLOC_"))}
     environ |= {"PYTHONPATH": str(SRC), "PLATFORMS_MODE": "development", "PLATFORMS_VAR_DIR": str(tmp_path / "var")}
+    stderr = open(log, "wb") if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(port),
-                             *args], env=environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *args], env=environ | env, stdout=subprocess.DEVNULL, stderr=stderr)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -59,6 +61,8 @@ def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[str, subpr
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if log is not None:
+            stderr.close()  # type: ignore[union-attr]
 
 
 def _connect(url: str) -> psycopg.Connection:

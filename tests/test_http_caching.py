@@ -91,6 +91,7 @@ def _example(site: Site, template: str) -> tuple[str, str | None, int]:
         "/api/v1/audit/export": ("/api/v1/audit/export", "auditor", 200),
         "/api/v1/healthz": ("/api/v1/healthz", None, 200),
         "/api/v1/readyz": ("/api/v1/readyz", None, 200),
+        "/metrics": ("/metrics", None, 404),  # the test client is no address PLATFORMS_METRICS_CLIENTS names
         "/": ("/", None, 200),
         "/publicity/{batch_ref}": (f"/publicity/{ref}", None, 200),
         "/publicity/{batch_ref}/platforms/{platform_id}/objections/new":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -37,6 +37,17 @@ from .store import StoreConfig
 from .unit_of_work import Command, CommandResult, Decision, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+class CommitObserver(Protocol):
+    """Told how each command ended and how many commands each group commit saved together
+    (the serving processes count them for their metrics, :mod:`api.metrics`)."""
+
+    def command(self, name: str, error: BaseException | None) -> None:
+        """``name`` was answered: with its result (``error`` None) or with ``error``."""
+
+    def group_saved(self, commands: int) -> None:
+        """One transaction saved ``commands`` commands of a group."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +67,21 @@ class Committer:
         self._store = store
         # SQLite has one writer and a sync per commit: queued commands are saved in groups.
         self._group: GroupCommit[Command] | None = GroupCommit(self._process_group) if store.is_sqlite else None
+        self.observer: CommitObserver | None = None
 
     def run(self, command: Command) -> CommandResult:
         """Decide ``command`` and save what it changed atomically: queued for a group commit on
         a one-writer store, else alone."""
-        if self._group is not None:
-            return self._group.submit(command)
-        return self._alone(command)
+        observer = self.observer
+        try:
+            result = self._group.submit(command) if self._group is not None else self._alone(command)
+        except BaseException as exc:
+            if observer is not None:
+                observer.command(command.name, exc)
+            raise
+        if observer is not None:
+            observer.command(command.name, None)
+        return result
 
     def waiting(self) -> int:
         """How many commands are queued for the next group commit (0 where there is none)."""
@@ -101,6 +120,8 @@ class Committer:
             return
         recordings = self._save_group(prepared)
         if recordings is not None:
+            if self.observer is not None:
+                self.observer.group_saved(len(prepared))
             self._answer(prepared, recordings)
 
     def _prepare(self, group: list[Job[Command]]) -> list[_Prepared]:
@@ -266,4 +287,4 @@ def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in extra.items() if isinstance(v, (str, int, bool, type(None)))}
 
 
-__all__ = ["Committer"]
+__all__ = ["CommitObserver", "Committer"]

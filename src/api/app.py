@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import docs_pages, errors, openapi
+from . import docs_pages, errors, metrics, openapi
 from .bootstrap import Container, build_container
 from .http_caching import HttpCaching
 from .logging import RequestLog, configure
@@ -50,8 +50,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     passed in is started (read-model runner) with the app but closed by its owner."""
     owned = container is None
     if container is None:
-        configure()
-        container = build_container(Settings.from_env())
+        settings = Settings.from_env()
+        configure(settings.log_level, settings.log_format)
+        container = build_container(settings)
     wired: Container = container
 
     @asynccontextmanager
@@ -98,6 +99,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(HttpCaching, router=app.router)
     app.add_middleware(errors.BodySizeLimit, max_bytes=wired.settings.max_body_bytes)
     app.add_middleware(RequestLog)
+    metrics.install(app)  # GET /metrics and the request timing, outermost
 
     def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -20,6 +20,7 @@ from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
 from .login_throttle import LoginThrottle, ThrottleLimits
+from .metrics import CommandMetrics
 from .read_cache import RenderedReads
 from .settings import Settings
 from .users import UserRepository, users_engine
@@ -178,6 +179,7 @@ def build_container(settings: Settings, app: RegistryApp | None = None) -> Conta
     prepare_schema(settings, app.store if app is not None else settings.store)
     if app is None:
         app = build_registry(settings)
+    app.committer.observer = CommandMetrics()  # counted for GET /metrics (api.metrics)
     engine = make_engine(app.store)
     users = UserRepository(users_engine(app.store))
     users.move_from(engine)

@@ -33,7 +33,7 @@ from .allocator import tune_allocator
 from .cli_audit import audit_app
 from .cli_store import existing_registry, fail, settings_or_exit
 from .problem_catalogue import headline, problem_type
-from .settings import Settings, SettingsError, name_postgres_sessions, trusted_proxies
+from .settings import Settings, SettingsError, name_postgres_sessions, share_metrics_dir, trusted_proxies
 
 if TYPE_CHECKING:
     from aggregates.application import RegistryApp
@@ -88,7 +88,7 @@ def _existing_container():  # noqa: ANN202
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),
           workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL only)"),
-          log_level: str = typer.Option("info", help="uvicorn log level"),
+          log_level: str | None = typer.Option(None, help="uvicorn's own log level (default: PLATFORMS_LOG_LEVEL)"),
           forwarded_allow_ips: str | None = typer.Option(
               None, help="Proxies trusted to set X-Forwarded-For, comma-separated addresses or CIDRs "
                          "(overrides PLATFORMS_TRUSTED_PROXIES; default: none)")) -> None:
@@ -111,10 +111,17 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     if settings.is_production:
         _check_schema(settings)  # before any worker starts, rather than in each of them
     tune_allocator()  # here and in the workers, which take it from the environment
+    if workers > 1:
+        # Each worker counts its own requests and commands; GET /metrics, whichever worker
+        # answers, sums them from the files they keep here (api.metrics).
+        from .metrics import prepare_shared_dir
+
+        prepare_shared_dir(settings.metrics_directory)
+        share_metrics_dir(settings.metrics_directory)
     console.print(f"serving on http://{host}:{port} ({settings.mode}, {workers} worker(s)); docs at /docs; "
                   f"store {settings.store.masked}", soft_wrap=True, markup=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, **uvicorn_proxy_options(proxies))
+                log_level=log_level or settings.log_level.lower(), access_log=False, **uvicorn_proxy_options(proxies))
 
 
 def _check_schema(settings: Settings) -> None:
@@ -438,9 +445,10 @@ def projections_run(poll: float = typer.Option(0.2, help="Seconds between polls 
     signal.signal(signal.SIGTERM, _interrupt)
     name_postgres_sessions("platforms-projections")
     tune_allocator()
-    configure()
+    settings = _settings()
+    configure(settings.log_level, settings.log_format)
     try:
-        c = _container()
+        c = _container(settings)
     except KeyboardInterrupt:
         console.print("stopped")
         return

@@ -35,9 +35,10 @@ def _unauthorized(detail: str, reason_zh: str) -> ProblemException:
                             params={"reason": reason_zh})
 
 
-def _principal(container: Container, token: str | None) -> Principal | None:
+def _principal(request: Request, container: Container, token: str | None) -> Principal | None:
     """The caller if a valid token was sent, None without one; a bad token is still a 401
-    (a client that sends credentials should learn they are wrong, not be treated as public)."""
+    (a client that sends credentials should learn they are wrong, not be treated as public).
+    The caller's name goes on the request's log line (:class:`api.logging.RequestLog`)."""
     if not token:
         return None
     try:
@@ -47,14 +48,15 @@ def _principal(container: Container, token: str | None) -> Principal | None:
     if not container.users.accepts(principal.actor_id, principal.token_version):
         raise _unauthorized("the access token was revoked (the account was disabled or its password "
                             "changed); sign in again", "访问令牌已被撤销（账号已停用或密码已更改），请重新登录")
+    request.state.actor = principal.actor_id
     return principal
 
 
 async def public_or_principal(
-    token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
+    request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
 ) -> Principal:
     """The caller, or the anonymous public."""
-    return _principal(container, token) or PUBLIC
+    return _principal(request, container, token) or PUBLIC
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -64,9 +66,9 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     # One level of dependencies, not a chain: FastAPI solves every level on every request.
     async def dependency(
-        token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
+        request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
     ) -> Principal:
-        principal = _principal(container, token)
+        principal = _principal(request, container, token)
         if principal is None:
             raise _unauthorized("sign in first: send Authorization: Bearer <token>",
                                 "请先登录：发送 Authorization: Bearer <令牌>")

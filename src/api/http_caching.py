@@ -98,6 +98,7 @@ ROUTE_CACHING: dict[str, Caching] = {
     f"{API}/audit/export": STREAM,
     f"{API}/healthz": NOW,
     f"{API}/readyz": NOW,
+    "/metrics": NOW,  # the operator's Prometheus scrapes the figures of this moment
     # Pages for people.
     "/": PUBLIC_PAGE,
     "/publicity/{batch_ref}": PUBLIC_PAGE,

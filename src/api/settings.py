@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     # The address the public reaches the service at (https://kjj.example.gov.cn/registry), the
     # base of the problem ``type`` URIs (api.errors); "" = the request's own base URL.
     public_base_url: str = ""
+    # Who may read GET /metrics (api.metrics): client addresses or CIDR networks, as the server
+    # decides the client's address (a trusted proxy's X-Forwarded-For, else the peer). Loopback
+    # by default: the figures are for the operator's Prometheus, not the public internet.
+    metrics_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Where the API workers of `platforms serve --workers N` (N > 1) keep their counters for
+    # /metrics to sum (prometheus_client's multiprocess mode). None: var_dir/metrics.
+    metrics_dir: Path | None = None
+    # The logs (api.logging): the least level written, and JSON lines or a console layout.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
 
     # Not operator settings (no variable): limits of the HTTP service.
     @property
@@ -189,6 +199,26 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise ValueError(f"PLATFORMS_PUBLIC_BASE_URL must be an absolute http(s) URL, not {value!r}")
         return value.rstrip("/")
+    @field_validator("metrics_clients", mode="before")
+    @classmethod
+    def _metrics_clients(cls, value: Any) -> Any:
+        return networks(value, f"{PREFIX}METRICS_CLIENTS") if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        level = str(value).strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"PLATFORMS_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
+        return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        fmt = str(value).strip().lower()
+        if fmt not in {"json", "console"}:
+            raise ValueError(f"PLATFORMS_LOG_FORMAT must be 'json' or 'console', not {value!r}")
+        return fmt
 
     @field_validator("log_origin")
     @classmethod
@@ -247,6 +277,12 @@ class Settings(BaseSettings):
         return candidate if candidate.is_dir() else None
 
     @property
+    def metrics_directory(self) -> Path:
+        """Where several API workers keep their counters (``PLATFORMS_METRICS_DIR``, default
+        ``var_dir/metrics``)."""
+        return self.metrics_dir or self.var_dir / "metrics"
+
+    @property
     def checkpoint_keys(self) -> CheckpointKeys:
         private = self.checkpoint_key or self.var_dir / DEFAULT_KEY_NAME
         return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin)
@@ -275,8 +311,9 @@ class _Environment(EnvSettingsSource):
         return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
     def prepare_field_value(self, field_name: str, field: Any, value: Any, value_is_complex: bool) -> Any:
-        # A comma-separated list (PLATFORMS_TRUSTED_PROXIES) is parsed by its validator, not as JSON.
-        if field_name == "trusted_proxies":
+        # A comma-separated list (PLATFORMS_TRUSTED_PROXIES, PLATFORMS_METRICS_CLIENTS) is parsed
+        # by its validator, not as JSON.
+        if field_name in {"trusted_proxies", "metrics_clients"}:
             return value
         return super().prepare_field_value(field_name, field, value, value_is_complex)
 
@@ -297,15 +334,39 @@ def _explain(exc: ValidationError) -> str:
 def trusted_proxies(raw: str) -> tuple[str, ...]:
     """A comma-separated list of proxy addresses or CIDR networks, each checked (``*`` and host
     names are refused: trusting every peer is what this setting exists to prevent)."""
-    proxies = []
+    return networks(raw, "PLATFORMS_TRUSTED_PROXIES")
+
+
+def networks(raw: str, variable: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses or CIDR networks (``variable`` names it in the
+    refusal of an item that is neither)."""
+    found = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
         try:
-            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+            found.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
-            raise SettingsError(f"PLATFORMS_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network") from None
-    return tuple(proxies)
+            raise SettingsError(f"{variable}: {item!r} is not an IP address or CIDR network") from None
+    return tuple(found)
+
+
+# prometheus_client's own variable: its multiprocess mode is chosen when it is imported, by
+# whether this names a directory, so the workers `platforms serve` starts find it in their
+# environment (api.metrics).
+PROMETHEUS_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_metrics_dir(path: Path) -> None:
+    """Have the worker processes started from now on keep their counters in ``path``."""
+    os.environ[PROMETHEUS_MULTIPROC_ENV] = str(path)
+
+
+def shared_metrics_dir() -> Path | None:
+    """The directory this process's counters are kept in beside other workers', or None when
+    they are this process's alone."""
+    value = os.environ.get(PROMETHEUS_MULTIPROC_ENV)
+    return Path(value) if value else None
 
 
 def name_postgres_sessions(name: str) -> None:

@@ -98,6 +98,7 @@ def current_member(request: Request) -> Principal | None:
         return None
     if not request.app.state.container.users.accepts(principal.actor_id, principal.token_version):
         return None
+    request.state.actor = principal.actor_id  # for the request's log line (api.logging)
     return principal
 
 
