@@ -51,6 +51,7 @@ def main() -> int:
     args, _ = ap.parse_known_args()  # `make bench` passes its arguments to every script
 
     from aggregates.application import RegistryApp
+    from aggregates.migrations import migrate
     from aggregates.store import StoreConfig
     from bench_staff_pages import ledger_store
     from ledger_sums import check_ledger, expected_years, flows_from_events
@@ -62,6 +63,7 @@ def main() -> int:
     try:
         print(f"the programme store of {args.events:,} events ...", flush=True)
         url = ledger_store(work, args.events)
+        migrate(StoreConfig(url))  # the read models' tables beside the copied events
         app = RegistryApp(StoreConfig(url))
         engine = make_engine(app.store)
         started = time.perf_counter()

@@ -4,6 +4,8 @@ that builds one per test is in ``conftest.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import with_check_character
+from support import Served
 
 HOST = with_check_character("91430100MA4L16JQ9")
 OTHER_HOST = with_check_character("91430104MA4PB2K3X")
@@ -100,6 +103,18 @@ def make_api(store_url: str, tmp_path: Path, **overrides: Any) -> tuple[Api, Any
             container.users.add(name, role, PASSWORD, code)
     client = TestClient(create_app(container), raise_server_exceptions=False)
     return Api(client, container), container
+
+
+@contextmanager
+def served_api(root: Path) -> Iterator[tuple[Served, Api]]:
+    """The API on an empty SQLite store under ``root``, with a user of every role, served over
+    real HTTP by uvicorn in a thread (for a browser or a generated client)."""
+    api, container = make_api(f"sqlite:///{root / 'events.sqlite3'}", root)
+    try:
+        with Served(container) as served:
+            yield served, api
+    finally:
+        container.close()
 
 
 def application(**over: Any) -> dict[str, Any]:

@@ -161,3 +161,32 @@ def checkpoint_keys() -> CheckpointKeys:
     from api.settings import Settings
 
     return Settings.from_env().checkpoint_keys
+
+
+class Served:
+    """The app on a uvicorn server in a background thread."""
+
+    def __init__(self, container: Any) -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-page-test", daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -25,8 +25,8 @@ from unittest.mock import patch
 
 import pytest
 
-from api_client import HOST, PASSWORD, application, make_api, scores
-from test_browser_publicity import Served
+from api_client import HOST, PASSWORD, application, scores, served_api
+from support import Served
 
 PACKAGE = "registry_client"
 # The generator reads JSON, forms and files; the API's JSON Lines (the archive import, the audit
@@ -41,13 +41,8 @@ CONFIG = """content_type_overrides:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Any]]:
-    tmp = tmp_path_factory.mktemp("generated-client")
-    _, container = make_api(f"sqlite:///{tmp / 'events.sqlite3'}", tmp)
-    try:
-        with Served(container) as server:
-            yield server, container
-    finally:
-        container.close()
+    with served_api(tmp_path_factory.mktemp("generated-client")) as (server, api):
+        yield server, api.container
 
 
 @pytest.fixture(scope="module")

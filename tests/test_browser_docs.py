@@ -9,13 +9,13 @@ Skips, saying why, when Chromium or Playwright is absent (as ``test_browser_publ
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api_client import make_api
-from test_browser_publicity import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, Served
+from api_client import served_api
+from support import Served
+from test_browser_publicity import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
 
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")]
@@ -23,13 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(SKIP_REASON is not None, r
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    tmp: Path = tmp_path_factory.mktemp("docs-browser")
-    _, container = make_api(f"sqlite:///{tmp / 'events.sqlite3'}", tmp)
-    try:
-        with Served(container) as served:
-            yield served
-    finally:
-        container.close()
+    with served_api(tmp_path_factory.mktemp("docs-browser")) as (served, _):
+        yield served
 
 
 @pytest.fixture

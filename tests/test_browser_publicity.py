@@ -17,16 +17,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from demo_store import copy_demo, make_container
-from support import free_port
+from support import Served
 
 CHROMIUM = os.environ.get("PLATFORMS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -66,35 +65,6 @@ SKIP_REASON = _skip_reason()
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")]
 
 
-class Served:
-    """The app on a uvicorn server in a background thread."""
-
-    def __init__(self, container: Any) -> None:
-        import uvicorn
-
-        from api.app import create_app
-
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn-page-test", daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("browser-store")
@@ -108,8 +78,9 @@ def server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         container.close()
 
 
-@pytest.fixture(scope="module")
-def browser(server: Served) -> Iterator[Any]:
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (the browser tests' one launch)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -118,6 +89,12 @@ def browser(server: Served) -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Served) -> Iterator[Any]:
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

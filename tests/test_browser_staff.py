@@ -36,16 +36,16 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 import aggregates.clock
-from api_client import HOST, PASSWORD, Api, make_api
+from api_client import HOST, PASSWORD, Api, served_api
 from demo_store import sign_checkpoint_now
-from test_browser_publicity import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SKIP_REASON, Served
+from support import Served
+from test_browser_publicity import SCREENSHOTS, SKIP_REASON, chromium
 
 
 def _axe_missing() -> str | None:
@@ -111,25 +111,14 @@ def clock() -> Iterator[BusinessClock]:
 @pytest.fixture(scope="module")
 def workbench(tmp_path_factory: pytest.TempPathFactory, clock: BusinessClock) -> Iterator[tuple[Served, Api]]:
     """The app on an empty SQLite store with the API tests' accounts (a user of every role), served."""
-    root: Path = tmp_path_factory.mktemp("staff-browser")
-    api, container = make_api(f"sqlite:///{root / 'events.sqlite3'}", root)
-    try:
-        with Served(container) as served:
-            yield served, api
-    finally:
-        container.close()
+    with served_api(tmp_path_factory.mktemp("staff-browser")) as (served, api):
+        yield served, api
 
 
 @pytest.fixture(scope="module")
 def browser(workbench: tuple[Served, Api]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Walk:

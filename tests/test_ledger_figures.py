@@ -35,6 +35,7 @@ from demo_store import DemoStore, make_container
 from ledger_sums import check_ledger, expected_years
 from projections.db import make_engine
 from projections.runner import ReadModelRunner, max_position
+from support import migrated
 
 M = Decimal
 PROGRAMME_EVENTS = int(os.environ.get("PLATFORMS_LEDGER_EVENTS", "20000"))
@@ -60,7 +61,7 @@ def test_the_demos_fiscal_year_figures_are_the_events_sums(demo_store: DemoStore
 @pytest.mark.programme
 def test_a_generated_programmes_fiscal_year_figures_are_the_events_sums(tmp_path: Path) -> None:
     # Written as bench/bench_projections.py generates it (business dates 2022-2024, in the past).
-    app = RegistryApp(StoreConfig(f"sqlite:///{tmp_path / 'events.sqlite3'}"))
+    app = RegistryApp(StoreConfig(migrated(f"sqlite:///{tmp_path / 'events.sqlite3'}")))
     prog = Programme(app)
     index = 0
     while (app.recorder.max_notification_id() or 0) < PROGRAMME_EVENTS:

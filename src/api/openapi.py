@@ -8,10 +8,12 @@ know:
   :data:`OPERATIONS` gives each route's id by its function's name, so no decorator repeats it;
   a new route of the JSON API without an entry stops the application at start-up
   (:func:`operation_id`), not in a client months later.
-- **Tags by stage and by role**: the first tag is the stage of the procedure the operation
-  belongs to (a generated client groups its modules by it), the next ones the roles that may
-  call it, read off the route's own role check (``require_roles``), so the document cannot
-  disagree with what the API enforces. ``x-roles`` repeats them for tools.
+- **A tag by stage, the roles beside it**: an operation's one tag is the stage of the procedure it
+  belongs to (the docs pages and a generated client group by it); ``x-roles`` names the roles
+  that may call it, read off the route's own role check (``require_roles``), so the document
+  cannot disagree with what the API enforces. The roles are not tags: Swagger UI and ReDoc list
+  an operation once under each of its tags, and the bureau's dozens of acts would each show up
+  two to six times.
 - **Optional authentication where the route is public**: a public route that also knows a
   signed-in caller (filing an objection: the bureau records a paper one) declares ``security``
   as "none or a bearer token"; a public route with no token at all declares none.
@@ -41,8 +43,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
-from aggregates.values import Role
-
 from . import audit_schemas, schemas
 from .deps import public_or_principal
 from .errors import problem_responses
@@ -70,17 +70,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("audit", "审计 The event log, its verification, signed checkpoints, proofs and the export."),
     ("operations", "运维 Liveness and readiness for the load balancer and the operators."),
 )
-
-# The roles as tags, after the stage: who may call the operation.
-ROLE_TAGS: dict[str, str] = {
-    "public": "公众 Anyone, without signing in.",
-    Role.APPLICANT.value: "依托单位 The host unit applying for and running a platform.",
-    Role.SERVICE_AGENCY.value: "服务机构 The service agency: formal review, acceptance review, paper records.",
-    Role.EXPERT.value: "评审专家 An expert scoring applications (never those of their own unit).",
-    Role.BUREAU.value: "市科技局 The bureau: inspection, approval, publicity, notice, recognition, revocation.",
-    Role.FINANCE.value: "财务 Finance: funding, recovery and the funding ledger.",
-    Role.AUDITOR.value: "审计 The auditor: the log, its verification and the export.",
-}
 
 # Each JSON route's operation id and stage, by the name of its function.
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -256,8 +245,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of ``app``: FastAPI's, with the additions of the module docstring."""
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes,
-        tags=[{"name": name, "description": text} for name, text in STAGES]
-        + [{"name": name, "description": text} for name, text in ROLE_TAGS.items()],
+        tags=[{"name": name, "description": text} for name, text in STAGES],
         servers=[{"url": "/", "description": "本服务 This server (the paths carry /api/v1)"}],
         contact={"name": "长沙市科学技术局 Changsha Municipal Science and Technology Bureau",
                  "url": "https://kjj.changsha.gov.cn/"},
@@ -274,7 +262,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         roles, reads_token = _access(route)
         for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
-            operation["tags"] = [stage, *roles]
+            operation["tags"] = [stage]
             operation["x-roles"] = roles
             shared |= _document_errors(operation, _implied_errors(route, roles))
             if roles == ["public"]:
@@ -289,4 +277,4 @@ def document(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-__all__ = ["OPERATIONS", "ROLE_TAGS", "STAGES", "UndocumentedRoute", "document", "operation_id"]
+__all__ = ["OPERATIONS", "STAGES", "UndocumentedRoute", "document", "operation_id"]
