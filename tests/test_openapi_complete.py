@@ -2,7 +2,7 @@
 has a summary and a description; every property of every component schema a description and an
 example; every path, query and header parameter a description and an example; every request
 body an example. And the examples are valid: each model-level example of a model of
-:mod:`api.schemas` is accepted by that model, so an example cannot rot when a field changes
+:mod:`api.schemas` and :mod:`api.audit_schemas` is accepted by that model, so an example cannot rot when a field changes
 (schemathesis sends them too, in its explicit phase: tests/test_api_schemathesis.py).
 
 The document is read live from ``/openapi.json``, as a client generator reads it. A failure
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from aggregates.credit_code import validate_credit_code
 from aggregates.errors import InvalidInput
-from api import schemas
+from api import audit_schemas, schemas
 from api_client import make_api
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -28,6 +28,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # this document's to describe; the error documentation replaces it.
 FASTAPI_OWN = {"HTTPValidationError", "ValidationError"}
 CREDIT_CODE_NAMES = {"credit_code", "affiliation", "host_credit_code"}
+MODEL_MODULES = (schemas, audit_schemas)
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +105,11 @@ def test_every_request_body_has_an_example(document: dict[str, Any]) -> None:
 def _models_in(document: dict[str, Any]) -> list[tuple[str, type[BaseModel]]]:
     found = []
     for name in document["components"]["schemas"]:
-        model = getattr(schemas, name, None)
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            found.append((name, model))
+        for module in MODEL_MODULES:
+            model = getattr(module, name, None)
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                found.append((name, model))
+                break
     return found
 
 

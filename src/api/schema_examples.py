@@ -7,6 +7,12 @@ codes carry a correct check character (Art. 8(1)), the real policy 长科发〔2
 Each body and each answer is whole and valid for its model; tests/test_openapi_complete.py
 validates every one, so they change with the models or the test fails. schemathesis sends the
 bodies in its explicit phase.
+
+The audit answers (审计) are the bodies of one real run, so that they agree with each other as a
+client checking them would find: the demo loaded (259 events, signed as checkpoint 1), one paper
+application keyed in by the service agency (event 260, checkpoint 2, cosigned by the audit
+bureau's witness), then one stored event (position 14) garbled behind the registry's back for
+the unreadable entry and the verifier's finding. ``PLATFORM_ID`` is 星河's id in that run.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 POLICY = "长科发〔2021〕36号"
-PLATFORM_ID = "96a668fc-affb-4404-ab9c-de6b3276cd99"
-SECOND_PLATFORM_ID = "52b30fac-e5d2-47e5-8c4f-9dfbcf8343ee"
+PLATFORM_ID = "ac4b36e6-adfa-4196-8481-9d7752222ff4"
+SECOND_PLATFORM_ID = "9886e12f-21ab-47a0-97d4-70e48b3fda13"
 BATCH_ID = "0a0820a8-d1d6-554f-88e0-c8fac4c316d1"
 PLATFORM_NAME = "星河智能算力开放创新平台"
 SUBFIELD = "智能算力"
@@ -28,8 +34,8 @@ MEDIA = "长沙晚报、长沙市科学技术局网站"
 TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJidXJlYXUiLCJyb2xlIjoiYnVyZWF1IiwiY3JlZGl0X2NvZGUiOm51"
          "bGwsInZlciI6MCwiaXNzIjoicGxhdGZvcm0tcmVnaXN0cnkiLCJpYXQiOjE3OTYwMjAyMDEsImV4cCI6MTc5NjAyMzgwMX0."
          "9jiDy2PpDv2AHg2IltGIycJB3fYVbhrvlMHxn-FZTzs")
-HASH = "51bef86942bdd813b83584790c30e6b8ecde82e98427efc82f36f5bcaaae786e"
-PREV_HASH = "0000000000000000000000000000000000000000000000000000000000000000"
+HASH = "51ab564757c9432bbbc168671d37c7b8f8cb59832d5cadd56f135b53b5cd1740"  # 星河's Accepted, position 13
+PREV_HASH = "f3789aa739625e1d9b5da539d4ee09e3b45e9d8833b160967643b24b6509a0aa"  # its Applied
 
 # ---------------------------------------------------------------------------- request bodies
 CERTIFICATE = {"number": "GR202143000123", "valid_until": "2024-12-31"}
@@ -94,9 +100,12 @@ TERMINATION = {"ground": "acceptance_deadline_missed", "document_ref": "长科�
                "reasons": "执行期满后未在规定期限内提出验收申请", "business_date": "2023-12-15"}
 LATE_ACCEPTANCE = {"justification": "依托单位因主要负责人变更延误申请，验收材料已齐备，经局务会研究同意受理",
                    "document_ref": "长科函〔2023〕90号", "business_date": "2023-08-10"}
-CHECKPOINT_TEXT = "kjj.changsha.gov.cn/platform-registry\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n"
-COSIGNATURE_LINE = ("— sjj.changsha.example/witness GJ4XiAAAAABpJc4T0PXCAUYjH/+I88o/Z3j2AweOHh8Jlf0bzRPQsBWXV8Jd"
-                    "BG2d8x8Dup/F6XIjZiXHpFXKPPdCQlntX38BHXVTDA==")
+LOG_ORIGIN = "kjj.changsha.gov.cn/platform-registry"
+WITNESS_KEY_NAME = "sjj.changsha.example/witness"
+CHECKPOINT_TEXT = f"{LOG_ORIGIN}\n260\n6WUE7g0M/dSyXRvuHb9HwotcSD8Gavf6RCE3VfFu8Pw=\n"
+COSIGNATURE_VALUE = ("eM1zUQAAAABrDSpkEQ8pKWz0LEmjyQX2/l40uQP3ijeAKYD7rFyemEoELu/zqeihehbvjzCAjjoSlJQLyt9gM1Lz4rFAqLbX"
+                     "/V6xAg==")
+COSIGNATURE_LINE = f"— {WITNESS_KEY_NAME} {COSIGNATURE_VALUE}"
 COSIGNATURE = {"checkpoint": CHECKPOINT_TEXT, "cosignature": COSIGNATURE_LINE}
 SIGN_IN = {"grant_type": "password", "username": "bureau", "password": "example-password-of-the-account"}
 ARCHIVE_LINE = ('{"act": "admit_subfield", "actor": {"id": "bureau-1", "role": "bureau"}, "business_date": '
@@ -156,9 +165,9 @@ PLATFORM_PAGE = {"items": [PLATFORM_ITEM], "next_cursor": "cDox", "total": 3}
 PUBLICITY_PLATFORM = {"id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, "subfield": SUBFIELD,
                       "objections": 1, "late_objections": 0, "outcome": "dismissed"}
 PUBLICITY_BATCH_OUT = {"batch_ref": BATCH_REF, "media": MEDIA, "start_date": "2022-06-06", "first_day": "2022-06-06",
-                       "end_date": "2022-06-10", "pending": False, "open": False, "published_on": "2022-06-05",
-                       "platforms": [PUBLICITY_PLATFORM]}
-PUBLICITY_BATCH_ANSWER = {**PUBLICITY_BATCH_OUT, "open": True, "position": 52}
+                       "end_date": "2022-06-10", "pending": False, "open": False, "state": "closed", "working_days": 5,
+                       "published_on": "2022-06-02", "platforms": [PUBLICITY_PLATFORM]}
+PUBLICITY_BATCH_ANSWER = {**PUBLICITY_BATCH_OUT, "open": True, "state": "open", "position": 52}
 PUBLICITY_PAGE = {"items": [PUBLICITY_BATCH_OUT], "next_cursor": "Yjox", "total": 4}
 HOLDER = {"id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, "status": "funded"}
 SUBFIELD_OUT = {"name": SUBFIELD, "admission": None, "holder": HOLDER, "exception_holders": [],
@@ -189,7 +198,7 @@ YEAR_2023 = {"opening_balance": "1000000.00", "commitments": "0.00", "releases":
 PLATFORM_YEAR = {"platform_id": PLATFORM_ID, "name": PLATFORM_NAME, "host_unit": HOST_UNIT_OUT, **YEAR_2023}
 FISCAL_YEAR = {"fiscal_year": 2023, "platforms": [PLATFORM_YEAR], "totals": YEAR_2023}
 LEDGER_BY_YEAR = {"fiscal_years": [FISCAL_YEAR], "totals": YEAR_2023}
-HISTORY_EVENT = {"sequence": 2, "type": "Accepted", "recorded_at": "2021-12-20T02:15:04.038799+00:00",
+HISTORY_EVENT = {"sequence": 2, "type": "Accepted", "recorded_at": "2026-11-30T07:48:50.862765+00:00",
                  "business_date": "2021-12-20", "actor": "agency", "role": "service_agency", "recorded_by": None,
                  "data": {"reasons": "材料齐全，予以受理"}, "hash": HASH, "prev_hash": PREV_HASH}
 HISTORY = {"platform_id": PLATFORM_ID, "items": [HISTORY_EVENT], "next_cursor": None, "total": 1}
@@ -220,6 +229,77 @@ PROBLEM = {"type": "https://kjj.changsha.gov.cn/registry/problems/subfield_taken
            "detail": f"细分领域“{SUBFIELD}”已由平台 {PLATFORM_ID} 承建；原则上每个细分领域只认定一个平台。",
            "code": "subfield_taken",
            "field": None, "errors": None, "article": "Art. 5", "policy": POLICY}
+
+
+# ---------------------------------------------------------------------------- audit answers 审计
+ROOT = "e96504ee0d0cfdd4b25d1bee1dbf47c28b5c483f066af7fa44213755f16ef0fc"  # checkpoint 2: events 1..260
+FIRST_ROOT = "1e5e518f946482d8e64ad12ead5975dcddea10a8c7b784208fca479009697491"  # checkpoint 1: 1..259
+LOG_KEY_ID = "a1882d76c321492c"
+SIGNED_AT = "2026-11-30T07:48:52+00:00"
+CHECKPOINT_SIGNATURE = "52fusgVNhtEcEMS/W4VoqLxXq5eiyY202Db+EFBGNCkDJe4+Pz8y1hut8GZIhpdHHgBaMZlx/io95ThlTmavAA=="
+SIGNED_CHECKPOINT = {"size": 260, "root": ROOT, "signed_at": SIGNED_AT, "key_id": LOG_KEY_ID,
+                     "signature": CHECKPOINT_SIGNATURE}
+COSIGNATURE_OUT = {"witness": "市审计局", "key_name": WITNESS_KEY_NAME, "key_id": "78cd7351", "timestamp": 1796024932,
+                   "cosigned_at": SIGNED_AT, "signature": COSIGNATURE_VALUE, "line": COSIGNATURE_LINE,
+                   "received_at": SIGNED_AT}
+STORED_COSIGNATURE = {"origin": LOG_ORIGIN, "size": 260, "root": ROOT, **COSIGNATURE_OUT}
+NOTE = (f"{CHECKPOINT_TEXT}\n— {LOG_ORIGIN} 6DeXv6eVC3gt1aOCUXyPvv9nIXxzcX9OjZ4z9yUQP/qzWQ1z/uJXvg/6E4XVVT2MJ9ypsUZ"
+        f"BtNivdvQnbQy4B7LkVAE=\n{COSIGNATURE_LINE}\n")
+PUBLISHED_CHECKPOINT = {"id": 2, **SIGNED_CHECKPOINT, "origin": LOG_ORIGIN, "note": NOTE,
+                        "cosignatures": [COSIGNATURE_OUT]}
+FIRST_CHECKPOINT = {"id": 1, "size": 259, "root": FIRST_ROOT, "signed_at": SIGNED_AT, "key_id": LOG_KEY_ID,
+                    "signature": ("ycImymy75xzgc3BhowXGqj1Jbi8JbwLnwmQNgpOGFxUG5h3mGYSApevsQiIAUdfl93ryP3wd0OCWQGHPQ"
+                                  "KMwBQ=="),
+                    "origin": LOG_ORIGIN,
+                    "note": f"{LOG_ORIGIN}\n259\nHl5Rj5RkgtjmStEurVl13N3qEKjHt4Qgj8pHkAlpdJE=\n\n— {LOG_ORIGIN} "
+                            "6DeXv8AIdPWjSHLlytcG67wSNbdqo1A42JfEaNmn5HPSRoGHcK0MtmQZegBpa29ZylFEQPwhSsK3LLzF18EgHBxADA8=\n",
+                    "cosignatures": []}
+CHECKPOINT_PAGE = {"items": [FIRST_CHECKPOINT, PUBLISHED_CHECKPOINT], "next_cursor": None, "total": None,
+                   "next_after": None}
+TAMPERED_ID = SECOND_PLATFORM_ID  # 麓山's stream: its Accepted event, position 14, garbled
+VERIFY_FAILURE = {"code": "event_altered",
+                  "reason": "the stored Accepted event (version 2) at position 14 hashes to 362791d9547bccdb..., but "
+                            "its write sealed b35a5edebe20df60...: the event was altered after it was written (or its "
+                            "seal was)",
+                  "position": 14, "platform_id": TAMPERED_ID, "version": 2, "detected_at": 14}
+VERIFY_REPORT: dict[str, Any] = {"ok": True, "events_checked": 260, "first_failure": None, "failures": [],
+                                 "failure_count": 0, "mode": "full", "size": 260, "root": ROOT, "streams": 34,
+                                 "checkpoints_checked": 2, "latest_checkpoint": SIGNED_CHECKPOINT,
+                                 "unattested_events": 0}
+INCLUSION_PROOF = {"position": 13, "index": 12, "size": 260, "leaf_hash": HASH, "root": ROOT,
+                   "proof": ["b35a5edebe20df60f33821a37dbb8f526e28ade9fc5c13f204234963dddaeadb",
+                             "afd435119f2c307ad630a2cb56a403bc3fcc392d85c9574bfa999935e2173014",
+                             "590aa010ff4ae5b033af363fd0e1a45697a97dcce20425858afdef61f7a38fd2",
+                             "633f93f74d186f49598ad533417d7c7836855fb2fbc3ac278378ef341a694e29",
+                             "19d2d5f9f1f08255e7a92275cd299a3c44708107544cfab07e19a40f6f829da5",
+                             "c5e5d22779cf84a0d0c37b107a64344694b4886b5c70dd3f7ab0ff7fd8a11cd2",
+                             "d093eedb9d4369b6214c6cf286aca2f208919044b8f3f20fb29ed47aad554bb3",
+                             "a0a6133f830bd43dcd0370ed6bf1f73f73513078ee0a78fc543612d817effda3",
+                             "27592f47b61341a43cd67ab658615e0ce6ff26caa3ddd30d0397e8834fea55f7"]}
+CONSISTENCY_PROOF = {"old_size": 259, "new_size": 260, "old_root": FIRST_ROOT, "new_root": ROOT,
+                     "proof": ["cf0292a296e16765ea4574d102a00b82e95ec8dc7155a31547cd5a3abc4a1867",
+                               "5ca64ccd5e21fb3b5f51af636ae09c2c8d4ab6a5db40948b2678b8e776e9c056",
+                               "b1c8958dc661be139bbdf2bf20135ed9544b383cd983120d6b9ace798b46fb4a",
+                               "684214d85d6d18d890d660dac74b366b3cbeab48a1e64ffa2da6bf44bb1f32d0"]}
+RECORDED_BY = {"actor_id": "service_agency", "role": "service_agency"}  # the paper application, event 260
+LOG_ENTRY = {"position": 13, "platform_id": PLATFORM_ID, "aggregate": "Platform", "sequence": 2, "type": "Accepted",
+             "topic": "platform-registry/Platform/Accepted", "hash": HASH, "prev_hash": PREV_HASH, "leaf_hash": HASH,
+             "recorded_at": HISTORY_EVENT["recorded_at"], "business_date": "2021-12-20", "actor": "agency",
+             "role": "service_agency", "recorded_by": None, "document_refs": [], "data": HISTORY_EVENT["data"]}
+UNDECODABLE_LOG_ENTRY = {
+    "position": 14, "platform_id": TAMPERED_ID, "aggregate": "Platform", "sequence": 2, "type": "Accepted",
+    "topic": "platform-registry/Platform/Accepted",
+    "hash": "362791d9547bccdbe812ae1c6f8adde2031b00600f5a9370e5ddf20b9a462471", "prev_hash": None,
+    "leaf_hash": "362791d9547bccdbe812ae1c6f8adde2031b00600f5a9370e5ddf20b9a462471",
+    "error": "undecodable: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"}
+AUDIT_LOG_PAGE = {"items": [LOG_ENTRY], "next_cursor": "bDoxMw", "total": 260, "next_after": 13}
+VALUE_CHANGE = {"from": "applied", "to": "accepted"}
+VERSION_DIFF = {"platform_id": PLATFORM_ID, "from_version": 1, "to_version": 2,
+                "changes": {"stage_dates": {"from": {"applied": "2021-12-06"},
+                                            "to": {"applied": "2021-12-06", "accepted": "2021-12-20"}},
+                            "status": VALUE_CHANGE, "version": {"from": 1, "to": 2}}}
+PUBLICITY_LIST_AT = {**PUBLICITY_PAGE, "position": 260}
+LEDGER_AT = {**LEDGER, "position": 260}
 
 
 def examples(*values: Any) -> dict[str, Any]:

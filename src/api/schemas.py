@@ -769,6 +769,12 @@ class PublicityBatchOut(Open):
                                   "is not loaded", examples=["2022-06-10"])
     pending: bool = Field(description="待定 The end date waits for its year's holiday schedule", examples=[False])
     open: bool = Field(description="公示中 Objections are admissible today (Asia/Shanghai)", examples=[False])
+    state: Literal["upcoming", "open", "closed"] = Field(
+        description="公示状态 Where today (Asia/Shanghai) falls: `upcoming` (未开始, before the start date), `open` "
+                    "(公示中, through the last day, or while the end date is pending) or `closed` (已结束)",
+        examples=["closed"])
+    working_days: int = Field(description="公示工作日数 The window's length in working days, as the policy in force "
+                                          "set it (Art. 8(6))", examples=[5])
     published_on: date | None = Field(None, description="公示发布日 The business date the list was published",
                                       examples=["2022-06-05"])
     platforms: list[PublicityPlatform] = Field(description="公示平台 The platforms published",
