@@ -20,13 +20,14 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import Transcoder
+from eventsourcing.persistence import Mapper, Transcoder
 
 from .archive_imports import ArchiveImports
 from .batch import PublicityBatch
 from .calendar import WorkingDayCalendar
 from .committer import Committer
 from .errors import InvalidInput, NotFound, RuleViolation
+from .hashing import ChainMapper
 from .platform import Platform
 from .policy import Policy, PolicyRegistry
 from .rules import Rules
@@ -77,6 +78,10 @@ class RegistryApp(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         # The same encoding the hash chain hashes (aggregates.hashing).
         return make_transcoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Upcast events keep their stored rows' hashes, which the chain links (aggregates.hashing).
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainMapper)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The library's hook after each save, handed the aggregates just saved: snapshots are

@@ -13,8 +13,11 @@ the stored row alone, with no decoding, and one changed byte breaks the chain at
 event. The same digest is the row's leaf in the Merkle tree over the whole log, whose signed
 checkpoints cover the last event of each stream: one hash of each row serves both.
 
-Events whose class is ever upcast (``class_version`` > 1) are re-encoded differently from
-their stored bytes: such a class must then keep its chain by hashing the stored form.
+An event class whose shape changed (``class_version`` > 1, docs/EVENTS.md) is stored with its
+``class_version`` after its fields, as the library's mapper writes it, and :func:`event_hash`
+adds it the same way. An event read back from the store through :class:`ChainMapper` keeps the
+hash of its stored row (:data:`STORED_HASH`): once upcast, re-encoding it would give the new
+shape's bytes, not the stored ones that the next event names and the auditor hashes.
 """
 
 from __future__ import annotations
@@ -23,9 +26,15 @@ import hashlib
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import resolve_topic
+
 from .transcodings import make_transcoder
 
 GENESIS = "0" * 64
+# The key under which an event read from the store keeps its stored row's hash: never stored
+# itself (a read event is never saved again).
+STORED_HASH = "_stored_hash"
 
 _transcoder = make_transcoder()
 
@@ -43,8 +52,31 @@ def stored_event_hash(topic: str, originator_id: UUID | str, version: int, state
 
 def event_hash(topic: str, event_state: dict[str, Any]) -> str:
     """The hash of an event object (what the writer computes), equal to
-    :func:`stored_event_hash` of the row the store will keep for it."""
+    :func:`stored_event_hash` of the row the store keeps for it: the stored row's own hash for
+    an event read back in an older shape and upcast (:class:`ChainMapper`)."""
+    stored = event_state.get(STORED_HASH)
+    if stored is not None:
+        return str(stored)
     state = dict(event_state)
     originator_id = state.pop("originator_id")
     version = state.pop("originator_version")
+    # As Mapper.to_stored_event writes it: after the fields, only from version 2 on.
+    class_version = getattr(resolve_topic(topic), "class_version", 1)
+    if class_version > 1:
+        state["class_version"] = class_version
     return stored_event_hash(topic, originator_id, version, _transcoder.encode(state))
+
+
+class ChainMapper(Mapper[UUID]):
+    """The library's mapper, except that an event of a class whose shape changed keeps the hash
+    of the row it was read from (:data:`STORED_HASH`), which its successor names as
+    ``prev_hash``. Events of classes never changed are hashed from their fields only when a
+    command chains to them, as before: a replay hashes nothing."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        if getattr(type(domain_event), "class_version", 1) > 1:
+            domain_event.__dict__[STORED_HASH] = stored_event_hash(
+                stored_event.topic, stored_event.originator_id, stored_event.originator_version,
+                stored_event.state)
+        return domain_event

@@ -451,15 +451,41 @@ class Platform(RecordedAggregate):
         admissible = window.admits(received) and not ended_by_then
         objection_id = str(len(self.objections) + 1)
         self._objected(objection_id=objection_id, objector_name=objector_name, contact=contact,
-                       content=content, admissible=admissible, act=act,
+                       content=content, admissible=admissible, channel=receipt_channel(act), act=act,
                        **({"after_notice": True} if self.notice_ref is not None else {}))
         return objection_id
 
-    @event("Objected", topic=f"{T}/Objected")
+    class Objected(Event):
+        """Art. 8(6): an objection received (异议受理), by the channel it came in (收件渠道).
+
+        Version 2 added ``channel``; events stored in version 1 are upcast on reading, never
+        rewritten (docs/EVENTS.md; the stored shape is kept in tests/data/events_v1_objected.jsonl).
+        """
+
+        TOPIC = f"{T}/Objected"
+        class_version = 2
+
+        objection_id: str
+        objector_name: str
+        contact: str
+        content: str
+        admissible: bool
+        channel: str
+        after_notice: bool = False
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # What was true of a version 1 objection: a clerk recorded the paper ones on the
+            # objector's behalf (Act.recorded_by); the rest came in through the public form.
+            state["channel"] = receipt_channel(state["act"])
+
+    @event(Objected)
     def _objected(
-        self, objection_id: str, objector_name: str, contact: str, content: str, admissible: bool, act: Act,
-        after_notice: bool = False,
+        self, objection_id: str, objector_name: str, contact: str, content: str, admissible: bool, channel: str,
+        act: Act, after_notice: bool = False,
     ) -> None:
+        # The channel stays on the event (the platform's history shows it): no rule turns on it,
+        # and the objection records of snapshots taken before it existed could not say it.
         self.objections[objection_id] = {
             "objection_id": objection_id, "objector_name": objector_name, "contact": contact,
             "content": content, "admissible": admissible, "received_on": act.business_date,
@@ -1096,6 +1122,13 @@ def visible_to(role: Role, credit_code: str | None, host_credit_code: str, publi
     sees them all. Applicants apply in their host unit's name (Art. 8(1)), and an application is
     not public before the list is."""
     return role is not Role.APPLICANT or publicized or host_credit_code == credit_code
+
+
+def receipt_channel(act: Act) -> str:
+    """Art. 8(6): how an objection came in (收件渠道): ``"paper"`` when a clerk recorded it on
+    the objector's behalf (a letter, a form handed in at the window), ``"online"`` when the
+    objector filed it through the public form or the API."""
+    return "paper" if act.recorded_by is not None else "online"
 
 
 def _by_number(items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,10 +8,10 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from aggregates.application import RegistryApp
-from aggregates.hashing import event_hash
+from aggregates.hashing import STORED_HASH, event_hash
 from projections.views import jsonable
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "act", "prev_hash"}
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "act", "prev_hash", STORED_HASH}
 # The objector's identity is shown to the bureau and auditors, never to the host unit.
 _PRIVATE = {"objector_name", "contact"}
 
