@@ -1,4 +1,5 @@
-"""The ``platforms`` command line (typer): serve, migrate, openapi, users, demo, projections, ledger, audit.
+"""The ``platforms`` command line (typer): serve, migrate, openapi, users, demo, projections, ledger, audit,
+backup and restore.
 
 Exit codes: 0 success, 1 the work failed (a refusal, a missing, empty or unreachable store), 2 a
 usage or configuration error (bad option, a malformed store URL, production without a secret key,
@@ -31,6 +32,7 @@ from aggregates.store import StoreUrlError
 
 from .allocator import tune_allocator
 from .cli_audit import audit_app
+from .cli_backup import backup, restore
 from .cli_store import existing_registry, fail, settings_or_exit
 from .problem_catalogue import headline, problem_type
 from .settings import Settings, SettingsError, name_postgres_sessions, share_metrics_dir, trusted_proxies
@@ -561,8 +563,10 @@ def ledger_export(fiscal_year: int | None = typer.Option(None, help="Only this f
     console.print(f"wrote {rows} entries to {out_file}")
 
 
-# The audit verbs (verify, export, ...) come from the audit module.
+# The audit verbs (verify, export, ...) come from the audit module; backup and restore from theirs.
 app.add_typer(audit_app, name="audit")
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 __all__ = ["app"]
 
