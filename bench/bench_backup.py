@@ -149,7 +149,8 @@ def main() -> None:
 
         migrate(StoreConfig(url))
         size = path.stat().st_size / 1e6
-        print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+        uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+        print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {uptime}")
         print(f"store: {args.events:,} events, {size:.0f} MB")
 
         with Writer(url) as w:

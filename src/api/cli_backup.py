@@ -137,15 +137,16 @@ def restore(directory: Path = typer.Argument(..., help="The backup directory (ma
             ) -> None:
     """Restore a backup into an empty store: check its hashes, restore the store, files and keys,
     migrate, verify the log against the last checkpoint, rebuild the read models."""
-    from backup.service import restore_backup
+    from backup.service import holds_keys, restore_backup
 
     settings = settings_or_exit(console.print)
     layout = layout_of(settings)
 
     def work() -> None:
+        # Asked before the progress display starts, which would overwrite a prompt.
+        secret = _passphrase(keys_passphrase_stdin, confirm=False) if holds_keys(directory) else ""
         with _reporting() as report:
-            restored = restore_backup(layout, directory, lambda: _passphrase(keys_passphrase_stdin, confirm=False),
-                                      report, verify_workers=workers)
+            restored = restore_backup(layout, directory, lambda: secret, report, verify_workers=workers)
         for note in restored.notes:
             console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
         head = restored.head

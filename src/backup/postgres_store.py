@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from aggregates.existing_store import events_table
 from aggregates.store import StoreConfig
@@ -62,14 +63,22 @@ def _connect(store: StoreConfig, **kwargs: Any) -> psycopg.Connection[Any]:
                            password=p["password"] or None, connect_timeout=10, application_name=APP_NAME, **kwargs)
 
 
-def _libpq_args(store: StoreConfig) -> tuple[list[str], dict[str, str]]:
-    """Connection arguments for the client programs; the password goes in their environment,
-    never on a command line that every user of the machine can read."""
+@contextmanager
+def _conninfo(store: StoreConfig) -> Iterator[str]:
+    """The connection string for the client programs. A password goes in a passfile of this
+    process's own (0600, removed afterwards), never on a command line, which every user of the
+    machine can read."""
     p = store.postgres_params()
-    env = dict(os.environ, PGAPPNAME=APP_NAME, PGCONNECT_TIMEOUT="10")
-    if p["password"]:
-        env["PGPASSWORD"] = p["password"]
-    return ["-h", str(p["host"]), "-p", str(p["port"]), "-U", p["user"], "-d", p["dbname"]], env
+    params = {"host": str(p["host"]), "port": str(p["port"]), "dbname": p["dbname"], "user": p["user"],
+              "application_name": APP_NAME, "connect_timeout": "10"}
+    if not p["password"]:
+        yield make_conninfo(**params)
+        return
+    with tempfile.NamedTemporaryFile("w", prefix="platforms-pgpass-", encoding="utf-8") as fh:
+        fields = [params["host"], params["port"], params["dbname"], params["user"], p["password"]]
+        fh.write(":".join(f.replace("\\", "\\\\").replace(":", "\\:") for f in fields) + "\n")
+        fh.flush()
+        yield make_conninfo(**params, passfile=fh.name)
 
 
 def _major(program: str) -> int | None:
@@ -100,11 +109,11 @@ def _server_major(conn: psycopg.Connection[Any]) -> int:
     return int(num) // 10000
 
 
-def _run(command: list[str], env: dict[str, str], say: Say | None, what: str) -> None:
+def _run(command: list[str], say: Say | None, what: str) -> None:
     """Run a client program in verbose mode, passing each line it reports to ``say``; its last
     lines name the failure if it fails."""
     tail: deque[str] = deque(maxlen=5)
-    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           errors="replace") as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
@@ -130,10 +139,10 @@ def copy_events(store: StoreConfig, dest: Path, say: Say | None = None) -> LogHe
         (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()  # type: ignore[misc]
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         os.close(fd)
-        args, env = _libpq_args(store)
         excluded = [f"--exclude-table-data={_quoted(schema)}.{_quoted(t)}" for t in _read_model_tables()]
-        _run([dump, "--format=custom", "--verbose", f"--snapshot={snapshot}", f"--schema={_quoted(schema)}",
-              *excluded, f"--file={dest}", *args], env, say, "pg_dump")
+        with _conninfo(store) as conninfo:
+            _run([dump, "--format=custom", "--verbose", f"--snapshot={snapshot}", f"--schema={_quoted(schema)}",
+                  *excluded, f"--file={dest}", f"--dbname={conninfo}"], say, "pg_dump")
         conn.execute("COMMIT")
     os.chmod(dest, PRIVATE_FILE)
     return LogHead(int(top), int(count), int(cp[0]) if cp else None, str(cp[1]) if cp else None)
@@ -190,7 +199,6 @@ def put_back(dump: Path, store: StoreConfig, say: Say | None = None) -> None:
     with _connect(store, autocommit=True) as conn:
         _, restore = tools(_server_major(conn))
         exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
-    args, env = _libpq_args(store)
-    with _listing(restore, dump, schema if exists else None) as use_list:
+    with _listing(restore, dump, schema if exists else None) as use_list, _conninfo(store) as conninfo:
         _run([restore, "--verbose", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-              *use_list, *args, str(dump)], env, say, "pg_restore")
+              *use_list, f"--dbname={conninfo}", str(dump)], say, "pg_restore")

@@ -31,7 +31,7 @@ from .files import Layout, destination, place, placement, sources, write_private
 from .keys import KEYS_FILE, SecretKeys, seal, unseal
 from .manifest import MANIFEST, PRIVATE_DIR, BackupRefused, LogHead, Manifest
 
-__all__ = ["Report", "Restored", "restore_backup", "take_backup"]
+__all__ = ["Report", "Restored", "holds_keys", "restore_backup", "take_backup"]
 
 EVENTS_ROLE = "events"
 KEYS_ROLE = "keys"
@@ -147,6 +147,12 @@ def _keys(layout: Layout, out: Path, manifest: Manifest, passphrase: str | None,
 
 
 # ---------------------------------------------------------------------------- restore
+def holds_keys(root: Path) -> bool:
+    """Whether the backup in ``root`` says it holds keys (so that a passphrase is asked for
+    before the steps start); :class:`BackupRefused` when it has no readable manifest."""
+    return bool(Manifest.read(root).keys.get("included"))
+
+
 @dataclass
 class Restored:
     """What a restore did, for the final summary."""
@@ -161,7 +167,7 @@ class Restored:
 def restore_backup(layout: Layout, root: Path, passphrase: Callable[[], str], report: Report,
                    verify_workers: int | None = None) -> Restored:
     """Restore the backup in ``root`` into the empty store and places ``layout`` names.
-    ``passphrase`` is asked only when the backup holds keys."""
+    ``passphrase`` is called only when the backup holds keys (see :func:`holds_keys`)."""
     kind = _kind(layout)
     report.step(f"checking the backup in {root}")
     manifest = Manifest.read(root)
@@ -208,7 +214,10 @@ def _plan_keys(layout: Layout, root: Path, manifest: Manifest, passphrase: Calla
                restored: Restored) -> list[tuple[Path, str]]:
     """The key files to write, after decrypting the keys: refused before anything is written
     for a wrong passphrase or a key file that is there and differs."""
-    keys = unseal(root / str(manifest.keys.get("file", KEYS_FILE)), passphrase())
+    (sealed,) = manifest.of_role(KEYS_ROLE) or (None,)
+    if sealed is None:
+        raise BackupRefused(f"the backup is incomplete: {MANIFEST} says it holds keys and names no {KEYS_FILE}")
+    keys = unseal(root / sealed.path, passphrase())
     writes: list[tuple[Path, str]] = []
     if keys.checkpoint_private_pem is not None:
         target = layout.checkpoint_private_key
