@@ -325,3 +325,29 @@ def test_keys_round_trip_encrypted_with_the_flag_and_a_wrong_passphrase_restores
     assert (restore_side / "secret.key").read_bytes() == token
     assert (restore_side / "keys" / "checkpoint.pem").read_bytes() == private
     assert oct((restore_side / "keys" / "checkpoint.pem").stat().st_mode & 0o777) == "0o600"
+
+
+@SQLITE_ONLY
+def test_a_backup_of_a_log_that_does_not_verify_is_restored_but_refused_with_the_finding(
+        taken: Path, restore_side: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event altered inside the backup, its manifest rewritten to match (as whoever altered it
+    would): the hashes pass, the audit verification against the pinned key does not."""
+    import hashlib
+    import sqlite3
+
+    copy = taken / "store" / "platforms.sqlite3"
+    conn = sqlite3.connect(copy)
+    with conn:
+        conn.execute("UPDATE stored_events SET state = CAST(state || ' ' AS BLOB) WHERE rowid = 3")
+    conn.close()
+    manifest_file = taken / "MANIFEST.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        if entry["role"] == "events":
+            entry["size"], entry["sha256"] = copy.stat().st_size, hashlib.sha256(copy.read_bytes()).hexdigest()
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    target = tmp_path / "restored" / "platforms.sqlite3"
+    switch_to(monkeypatch, f"sqlite:///{target}", restore_side)
+    line = refused(invoke("restore", str(taken)))
+    assert "the restored log does not verify: at position 3" in line
+    assert "left as it is for examination" in line
