@@ -4,7 +4,7 @@ beside baselines from the same run.
 * **writer alone** (baseline): a separate process records applications through the
   application (one command, one event, one transaction each) for ``--seconds``; commands/s;
 * **writer during backups**: the same while this process takes backups back to back
-  (:func:`backup.sqlite_store.copy_events`: the online backup API in steps inside one held read
+  (:func:`audit.backup.sqlite_store.copy_events`: the online backup API in steps inside one held read
   transaction); the writer's commands/s, each backup's time and MB/s, and each copy checked to
   hold exactly the events of its manifest head;
 * **backup alone**: the same copy with no writer (the copy's own baseline);
@@ -85,7 +85,7 @@ class Writer:
 def backups(url: str, seconds: float, scratch: Path) -> list[tuple[float, float, int]]:
     """Backups back to back for ``seconds``: (seconds, MB/s, events) each, each copy checked."""
     from aggregates.store import StoreConfig
-    from backup.sqlite_store import copy_events
+    from audit.backup.sqlite_store import copy_events
 
     done = []
     until = time.perf_counter() + seconds
@@ -105,7 +105,7 @@ def backups(url: str, seconds: float, scratch: Path) -> list[tuple[float, float,
 
 def without_held_transaction(path: Path, seconds: float, scratch: Path) -> tuple[str, int]:
     """The library's stepwise backup from a connection with no read transaction of its own."""
-    from backup.sqlite_store import PAGES_PER_STEP, STEP_PAUSE
+    from audit.backup.sqlite_store import PAGES_PER_STEP, STEP_PAUSE
 
     restarts, last, start = 0, None, time.perf_counter()
 

@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
-import backup.sqlite_store
+import audit.backup.sqlite_store
 from aggregates.application import RegistryApp
 from aggregates.event_table import event_table
 from aggregates.programme import Driver, Programme
@@ -177,7 +177,7 @@ def model_rows(engine: sa.Engine) -> dict[str, list[tuple[str, ...]]]:
 def test_backup_under_write_load_restores_every_event_up_to_its_head_and_none_after(
         source: RegistryApp, store_url: str, restore_side: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backup.sqlite_store, "PAGES_PER_STEP", 4)  # many steps, the writer between them
+    monkeypatch.setattr(audit.backup.sqlite_store, "PAGES_PER_STEP", 4)  # many steps, the writer between them
     out = tmp_path / "backup"
     with Writer(source) as writer:
         while writer.recorded < 5:

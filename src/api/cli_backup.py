@@ -1,7 +1,7 @@
 """``platforms backup`` and ``platforms restore``: the command line's side of :mod:`backup`.
 
 They translate settings into the places a backup is taken from and restored to
-(:class:`backup.files.Layout`), show the steps and their progress on stderr (rich), print one
+(:class:`audit.backup.files.Layout`), show the steps and their progress on stderr (rich), print one
 summary line on stdout, and turn every refusal into one line on stderr: exit 1 for a refusal or
 a store that cannot be reached, 2 for a usage or configuration error. Never a traceback.
 """
@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .cli_store import fail, settings_or_exit
 
 if TYPE_CHECKING:
-    from backup.files import Layout
+    from audit.backup.files import Layout
 
     from .settings import Settings
 
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 def layout_of(settings: Settings) -> Layout:
     """Where this deployment keeps what a backup holds, as its settings say."""
-    from backup.files import Layout
+    from audit.backup.files import Layout
 
     keys = settings.checkpoint_keys
     development = not settings.is_production
@@ -43,7 +43,7 @@ def layout_of(settings: Settings) -> Layout:
 
 
 class _ConsoleReport:
-    """:class:`backup.service.Report` on a rich progress display: each step a line, its
+    """:class:`audit.backup.service.Report` on a rich progress display: each step a line, its
     progress a bar, details in the bar's description."""
 
     def __init__(self, progress: Progress) -> None:
@@ -74,7 +74,7 @@ def _guarded(settings: Settings, work: Callable[[], T]) -> T:
     """``work()``, its refusals and failures each one line and an exit code."""
     from aggregates.migrations import SchemaNotCurrent
     from aggregates.store import StoreUnavailable, StoreUrlError
-    from backup.manifest import BackupRefused
+    from audit.backup.manifest import BackupRefused
 
     store = settings.store
     try:
@@ -106,8 +106,8 @@ def backup(out: Path = typer.Option(..., "--out", help="The new backup directory
                                                            "instead of a hidden prompt")) -> None:
     """Back up what cannot be rebuilt, online while the servers write: the event store (SQLite's
     online backup API, or pg_dump), the policy and calendar files, the public keys."""
-    from backup.keys import MIN_PASSPHRASE
-    from backup.service import take_backup
+    from audit.backup.keys import MIN_PASSPHRASE
+    from audit.backup.service import take_backup
 
     settings = settings_or_exit(console.print)
     passphrase = _passphrase(keys_passphrase_stdin, confirm=True) if include_keys else None
@@ -137,7 +137,7 @@ def restore(directory: Path = typer.Argument(..., help="The backup directory (ma
             ) -> None:
     """Restore a backup into an empty store: check its hashes, restore the store, files and keys,
     migrate, verify the log against the last checkpoint, rebuild the read models."""
-    from backup.service import holds_keys, restore_backup
+    from audit.backup.service import holds_keys, restore_backup
 
     settings = settings_or_exit(console.print)
     layout = layout_of(settings)
