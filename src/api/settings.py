@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     # The audit keys (audit.keys) and the log's name in its signed notes (audit.signing).
     checkpoint_key: Path | None = None  # None: var_dir/keys/checkpoint-ed25519.pem
     checkpoint_pubkey: Path | None = None  # None: the key's path with .pub
+    checkpoint_retired_keys: Path | None = None  # None: the pinned key's path with .retired.json
     log_origin: str = DEFAULT_ORIGIN
     witness_keys: Path | None = None  # None: no cosignature is accepted
     # The integrity watch (audit.watch): None = this process signs checkpoints when it is the
@@ -295,7 +296,8 @@ class Settings(BaseSettings):
     @property
     def checkpoint_keys(self) -> CheckpointKeys:
         private = self.checkpoint_key or self.var_dir / DEFAULT_KEY_NAME
-        return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin)
+        return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin,
+                              self.checkpoint_retired_keys)
 
     def with_secret(self) -> Settings:
         """These settings with the token signing key: the configured one, or in development the
