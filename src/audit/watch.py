@@ -189,7 +189,10 @@ class IntegrityWatch:
             checkpoint = sign_checkpoint(self.app, self._signer(), self._keys, verify=self._verify)
         except SignerNotPinned:
             # Not a finding about the log: the key files disagree (a rotation under way, or a
-            # replaced key). The tick backs off and tries again, with the signer loaded anew.
+            # key file replaced by hand). The tick backs off and tries again, with the signer
+            # loaded anew; a replaced key keeps being refused, and the checkpoint age grows.
+            log.error("checkpoint signing refused: the signing key is not the pinned key",
+                      extra={"pinned": str(self._keys.pinned), "key": str(self._keys.private)})
             raise
         except LogNotIntact as exc:
             self._record(exc.report, now)
