@@ -30,6 +30,9 @@ ROLES_USERS = {
 }
 
 
+SECRET_KEY = "test-secret-key-of-at-least-32-characters!!"  # the tests' PLATFORMS_SECRET_KEY
+
+
 class Api:
     """A TestClient that knows how to sign in as each test user."""
 
@@ -94,9 +97,8 @@ def make_api(store_url: str, tmp_path: Path, **overrides: Any) -> tuple[Api, Any
     # deadline watch run: the tests drive past programmes day by day, as an archive is imported
     # (tests/test_art9_deadline_watch.py runs it through the serving app).
     # The test's environment (its checkpoint keys and witnesses, tests/conftest.py) and its own store.
-    settings = Settings.from_env(database_url=store_url, var_dir=tmp_path / "var",
-                                 secret_key="test-secret-key-of-at-least-32-characters!!", checkpoint_signer=False,
-                                 **{"deadline_watch": False, **overrides})
+    settings = Settings.from_env(database_url=store_url, var_dir=tmp_path / "var", checkpoint_signer=False,
+                                 **{"deadline_watch": False, "secret_key": SECRET_KEY, **overrides})
     container = build_container(settings)
     for name, (role, code) in ROLES_USERS.items():
         if container.users.get(name) is None:

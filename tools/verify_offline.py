@@ -12,7 +12,8 @@ few hash routines it needs are re-stated here from RFC 9162 section 2.1
 
 Usage (prints ``OK ...`` and exits 0, or ``FAILED: reason`` and exits 1)::
 
-    verify_offline.py export      --export log.jsonl --public-key key.pem
+    verify_offline.py export      --export log.jsonl --public-key key.pem \\
+                                  [--public-key retired.pem ...]
     verify_offline.py checkpoint  --checkpoint cp.json --public-key key.pem
     verify_offline.py inclusion   --leaf-hash HEX --index I --size N \\
                                   --proof proof.json --root HEX
@@ -38,7 +39,9 @@ Inputs:
   ``key_id`` must equal the first 8 bytes of SHA-256 of the raw public key.
 * ``key.pem``: the registry's Ed25519 public key (SubjectPublicKeyInfo PEM),
   obtained from the operator through a channel you trust; the tool never takes
-  a key from the evidence it checks.
+  a key from the evidence it checks. After the registry rotated its key, give
+  ``--public-key`` once more for each retired key (the operator's retired keys'
+  file holds their PEMs): each checkpoint is checked under the key it names.
 * ``proof.json``: a JSON array of hex-encoded 32-byte hashes, ordered from the
   leaf (or old tree) upwards; an object with a ``"proof"`` array is accepted.
 
@@ -179,13 +182,24 @@ def load_public_key(path: str) -> Ed25519PublicKey:
     return public_key
 
 
-def verify_signed(cp: object, public_key: Ed25519PublicKey) -> bytes:
-    """The signed root of checkpoint ``cp`` (a JSON object) once its signature by ``public_key``
-    holds; Failure naming what does not."""
+def load_public_keys(paths: list[str]) -> list[Ed25519PublicKey]:
+    """Every key given (``--public-key`` once per key: after a rotation of the registry's key,
+    the current one and each retired one)."""
+    return [load_public_key(path) for path in paths]
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).digest()[:8].hex()
+
+
+def verify_signed(cp: object, public_keys: list[Ed25519PublicKey]) -> bytes:
+    """The signed root of checkpoint ``cp`` (a JSON object) once its signature by the given key
+    its ``key_id`` names holds; Failure naming what does not."""
     if not isinstance(cp, dict):
         raise Failure("checkpoint must be a JSON object")
     size, root_hex, signed_at = cp.get("size"), cp.get("root"), cp.get("signed_at")
-    key_id, signature_b64 = cp.get("key_id"), cp.get("signature")
+    cp_key_id, signature_b64 = cp.get("key_id"), cp.get("signature")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise Failure("size must be a non-negative integer")
     if not isinstance(root_hex, str) or len(root_hex) != 64 or root_hex != root_hex.lower():
@@ -193,12 +207,14 @@ def verify_signed(cp: object, public_key: Ed25519PublicKey) -> bytes:
     root = parse_hash(root_hex, "root")
     if not isinstance(signed_at, str) or not signed_at or "\n" in signed_at:
         raise Failure("signed_at must be a single-line string")
-    if not isinstance(key_id, str) or not isinstance(signature_b64, str):
+    if not isinstance(cp_key_id, str) or not isinstance(signature_b64, str):
         raise Failure("key_id and signature must be strings")
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    expected_id = hashlib.sha256(raw).digest()[:8].hex()
-    if key_id != expected_id:
-        raise Failure(f"checkpoint names key {key_id}, the given key is {expected_id}")
+    named = [k for k in public_keys if key_id(k) == cp_key_id]
+    if not named:
+        given = ", ".join(key_id(k) for k in public_keys)
+        raise Failure(f"checkpoint names key {cp_key_id}, the given key {'is' if len(public_keys) == 1 else 'are'} "
+                      f"{given}")
+    public_key = named[0]
     try:
         signature = base64.b64decode(signature_b64.encode("ascii"), validate=True)
     except ValueError:
@@ -217,7 +233,7 @@ def verify_signed(cp: object, public_key: Ed25519PublicKey) -> bytes:
 
 def check_checkpoint(args: argparse.Namespace) -> str:
     cp = read_json(args.checkpoint, "checkpoint")
-    verify_signed(cp, load_public_key(args.public_key))
+    verify_signed(cp, load_public_keys(args.public_key))
     return f"checkpoint size={cp['size']} root={cp['root']} signed_at={cp['signed_at']} key_id={cp['key_id']}"
 
 
@@ -392,7 +408,7 @@ def check_chain(args: argparse.Namespace) -> str:
         if not args.public_key:
             raise Failure("--checkpoint needs --public-key")
         cp = read_json(args.checkpoint, "checkpoint")
-        verify_signed(cp, load_public_key(args.public_key))
+        verify_signed(cp, load_public_keys(args.public_key))
         rows.expect_root(cp["size"], cp["root"], f"the signed checkpoint of size {cp['size']}")
     for lineno, item in read_objects(args.export):
         if item.get("kind", "event") == "event":
@@ -417,14 +433,14 @@ def read_header(objects: Iterator[tuple[int, dict]]) -> dict:
     return header
 
 
-def expect_checkpoint(rows: Rows, lineno: int, item: dict, public_key: Ed25519PublicKey) -> bool:
+def expect_checkpoint(rows: Rows, lineno: int, item: dict, public_keys: list[Ed25519PublicKey]) -> bool:
     """Check one checkpoint line's signature and expect its root; False if it does not hold."""
     what = f"checkpoint (line {lineno}, size {item.get('size')}, signed {item.get('signed_at')})"
     if rows.count:
         rows.problems.append(f"{what}: checkpoints must come before the rows")
         return False
     try:
-        verify_signed(item, public_key)
+        verify_signed(item, public_keys)
     except Failure as exc:
         rows.problems.append(f"{what}: {exc}")
         return False
@@ -452,7 +468,7 @@ def check_trailer(rows: Rows, header: dict, trailer: dict | None, signed: int) -
 
 def check_export(args: argparse.Namespace) -> str:
     """A whole ``GET /audit/export`` download, end to end, under the given public key."""
-    public_key = load_public_key(args.public_key)
+    public_keys = load_public_keys(args.public_key)
     objects = read_objects(args.export)
     header = read_header(objects)
     rows, signed, attested, trailer = Rows(), 0, 0, None
@@ -461,7 +477,7 @@ def check_export(args: argparse.Namespace) -> str:
         if trailer is not None:
             rows.problems.append(f"line {lineno}: a {kind} line after the trailer")
         elif kind == "checkpoint":
-            if expect_checkpoint(rows, lineno, item, public_key):
+            if expect_checkpoint(rows, lineno, item, public_keys):
                 signed, attested = signed + 1, max(attested, item["size"])
         elif kind == "event":
             rows.add(lineno, item)
@@ -484,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("checkpoint", help="verify a signed checkpoint")
     p.add_argument("--checkpoint", required=True, help="checkpoint JSON file")
-    p.add_argument("--public-key", required=True, help="Ed25519 public key PEM file")
+    p.add_argument("--public-key", required=True, action="append",
+                   help="Ed25519 public key PEM file (again for each retired key)")
     p.set_defaults(check=check_checkpoint)
 
     p = sub.add_parser("inclusion", help="verify that an event is in a tree")
@@ -506,12 +523,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chain", help="recompute the hash chain (and Merkle root) of an export's rows")
     p.add_argument("--export", required=True, help="export JSON Lines file")
     p.add_argument("--checkpoint", help="signed checkpoint JSON: also check the export's Merkle root")
-    p.add_argument("--public-key", help="Ed25519 public key PEM file (with --checkpoint)")
+    p.add_argument("--public-key", action="append",
+                   help="Ed25519 public key PEM file (with --checkpoint; again for each retired key)")
     p.set_defaults(check=check_chain)
 
     p = sub.add_parser("export", help="verify a whole export: rows, chains, trailer, every checkpoint it carries")
     p.add_argument("--export", required=True, help="``GET /audit/export`` / ``platforms audit export`` file")
-    p.add_argument("--public-key", required=True, help="Ed25519 public key PEM file, obtained from the operator")
+    p.add_argument("--public-key", required=True, action="append",
+                   help="Ed25519 public key PEM file, obtained from the operator; after a rotation of the "
+                        "registry's key, once for the current key and once for each retired key")
     p.set_defaults(check=check_export)
     return parser
 

@@ -202,7 +202,8 @@ class Committer:
         key sent with another request is refused."""
         if command.idempotency is None:
             return None
-        record = uow.idempotency_record(command.act.recorder_id, command.idempotency.key)
+        record = next((found for key in (command.idempotency.key, *command.idempotency.earlier_keys)
+                       if (found := uow.idempotency_record(command.act.recorder_id, key)) is not None), None)
         if record is None:
             return None
         if record.fingerprint != command.idempotency.fingerprint:

@@ -30,10 +30,13 @@ from .values import Act
 
 @dataclass(frozen=True)
 class Idempotency:
-    """An ``Idempotency-Key`` with the fingerprint of the request it came with."""
+    """An ``Idempotency-Key`` with the fingerprint of the request it came with, and the keys the
+    same request was stored under before (an anonymous caller's key is a keyed hash, which a
+    rotation of the secret key changes): a retry finds its first answer under any of them."""
 
     key: str
     fingerprint: str
+    earlier_keys: tuple[str, ...] = ()
 
 
 @dataclass

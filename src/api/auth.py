@@ -6,6 +6,11 @@ actor: the identity comes from the signature, never from a request body. A good 
 enough: every request also asks the account (:meth:`api.users.UserRepository.accepts`) whether
 it still exists, is enabled and still has that version, so disabling it or changing its password
 revokes its tokens at once.
+
+Rotating ``PLATFORMS_SECRET_KEY``: tokens are signed with the current key only; while
+``PLATFORMS_PREVIOUS_SECRET_KEY`` names the key before it, a token that key signed is still
+accepted until it expires (:func:`read_token` is given both), so nobody is signed out by a
+rotation. Without it, every token of the old key answers 401 and its holder signs in again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ class InvalidToken(Exception):
     """A token that is malformed, badly signed, expired or names an unknown role."""
 
 
+class _WrongKey(InvalidToken):
+    """A token whose signature is not this key's: another key (the previous one) may have made it."""
+
+
 def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None, minutes: int,
                 version: int = 0) -> tuple[str, int]:
     """A signed token under the account's token ``version``, and its lifetime in seconds."""
@@ -50,9 +59,15 @@ def issue_token(secret: str, actor_id: str, role: Role, credit_code: str | None,
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
 
-def read_token(secret: str, token: str) -> Principal:
-    """The principal a token names; raises :class:`InvalidToken`."""
-    return _verified_tokens.read(secret, token)
+def read_token(secret: str, token: str, previous: str = "") -> Principal:
+    """The principal a token names, signed by ``secret`` or, during a rotation, by the
+    ``previous`` key; raises :class:`InvalidToken`."""
+    try:
+        return _verified_tokens.read(secret, token)
+    except _WrongKey:
+        if not previous:
+            raise
+    return _verified_tokens.read(previous, token)
 
 
 def _decode(secret: str, token: str) -> tuple[Principal, int]:
@@ -64,6 +79,8 @@ def _decode(secret: str, token: str) -> tuple[Principal, int]:
         principal = Principal(actor_id=str(claims["sub"]), role=Role(claims["role"]),
                               credit_code=claims.get("credit_code") or None, token_version=claims["ver"])
         return principal, int(claims["exp"])
+    except jwt.InvalidSignatureError as exc:
+        raise _WrongKey(str(exc)) from None
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
 

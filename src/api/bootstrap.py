@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -49,14 +50,20 @@ class Container:
     # where this process runs the projection runner.
     deadlines: Any = None
     _signer: Any = None
+    _signer_file: tuple[int, int] | None = None  # the key file the signer was loaded from
     _signer_lock: threading.Lock = field(default_factory=threading.Lock)
     _background: bool = False
 
     def checkpoint_signer(self) -> Any:
-        """The audit checkpoint signer, loaded (or created, 0600, its public key pinned) on first use."""
+        """The audit checkpoint signer, loaded (or created, 0600, its public key pinned) on first
+        use, and loaded again when the key file was replaced (``platforms audit rotate-key``), so
+        a running signer takes up the new key without a restart."""
         with self._signer_lock:
-            if self._signer is None:
-                self._signer = self.settings.checkpoint_keys.load_signer(create=True)
+            keys = self.settings.checkpoint_keys
+            now = _file_identity(keys.private)
+            if self._signer is None or (now is not None and now != self._signer_file):
+                self._signer = keys.load_signer(create=True)
+                self._signer_file = _file_identity(keys.private)
             return self._signer
 
     def start_watch(self, signs: bool) -> None:
@@ -187,3 +194,12 @@ def build_container(settings: Settings, app: RegistryApp | None = None) -> Conta
     throttle = LoginThrottle(users.engine, ThrottleLimits(
         settings.login_account_failures, settings.login_address_failures, settings.login_window))
     return Container(settings=settings, app=app, engine=engine, runner=runner, users=users, throttle=throttle)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The file's inode and modification time (a replaced file changes them), or None when missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns

@@ -60,11 +60,12 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
 
     settings = _settings()
     app = _registry(settings)
-    pinned = settings.checkpoint_keys.pinned_public_key()
+    keys = settings.checkpoint_keys
     total, _ = event_table(app).log_size()
     with _progress(total, "verifying") as bar:
         task = bar.add_task("verify", total=total)
-        report = verify_log(app, deep=deep, workers=workers, public_key_pem=pinned,
+        report = verify_log(app, deep=deep, workers=workers, public_key_pem=keys.pinned_public_key(),
+                            retired_keys=keys.retired_keys(),
                             progress=lambda n: bar.update(task, completed=n))
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if not report.ok:
@@ -229,3 +230,40 @@ def witness(log_url: str = typer.Option(..., "--log", help="the registry's addre
             w.run(interval, report=report)
         except KeyboardInterrupt:
             err.print("stopped")
+
+
+@audit_app.command("rotate-key")
+def rotate_key() -> None:
+    """Replace the checkpoint signing key: the old key signs a last checkpoint and is retired
+    (kept to verify what it signed), a new key is pinned and signs a checkpoint at once. Prints
+    both checkpoints and the new log key the witnesses must be given."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from audit.checkpoints import LogNotIntact
+    from audit.note import VerifierKey
+    from audit.rotation import RotationRefused, rotate_checkpoint_key
+
+    settings = _settings()
+    app = _registry(settings)
+    keys = settings.checkpoint_keys
+    try:
+        rotation = rotate_checkpoint_key(app, keys)
+    except (RotationRefused, LogNotIntact) as exc:
+        err.print(f"[red]refused[/red]: {exc}; nothing was changed")
+        raise typer.Exit(1) from None
+    public = serialization.load_pem_public_key(rotation.new_public_pem)
+    assert isinstance(public, Ed25519PublicKey)  # the rotation made it an Ed25519 key
+    log_key = VerifierKey.ed25519(keys.origin, public).encode()
+    typer.echo(json.dumps({
+        "retired_key": {k: v for k, v in rotation.retired.to_dict().items() if k != "public_key"},
+        "last_checkpoint_of_the_retired_key": rotation.last_old.to_dict(),
+        "first_checkpoint_of_the_new_key": rotation.first_new.to_dict(),
+        "new_key_id": rotation.first_new.key_id, "log_key": log_key,
+        "pinned_public_key": str(keys.pinned), "retired_keys": str(keys.retired_path)}, indent=2))
+    err.print(f"[green]rotated[/green]: key {rotation.retired.key_id} retired after size {rotation.retired.last_size}, "
+              f"key {rotation.first_new.key_id} pinned at {keys.pinned}.\n"
+              f"Give every witness the new public key {keys.pinned} (through a channel you both trust) and have "
+              f"it restart `platforms audit witness` with --log-key on that file; until then it refuses "
+              f"(bad_log_signature). Give the auditors {keys.pinned} and {keys.retired_path}; copy both to "
+              "every host that serves the registry.")

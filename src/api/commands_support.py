@@ -79,7 +79,8 @@ def public_key_scope(secret_key: str, client: str, key: str) -> str:
     client address. The record is kept forever and shown to auditors, and an address is
     personal data, so what is stored is a keyed hash (HMAC with a key derived from the secret
     key) of address and key: neither can be read back from the log, and two keys from one
-    address cannot be linked."""
+    address cannot be linked. A rotation of the secret key changes it: while the previous key is
+    configured, a retry is also looked up under the previous key's hash (:func:`execute`)."""
     scope_key = hmac.new(secret_key.encode("utf-8"), b"platform-registry public idempotency v1",
                          hashlib.sha256).digest()
     digest = hmac.new(scope_key, f"{client}\n{key}".encode(), hashlib.sha256).hexdigest()
@@ -151,8 +152,10 @@ def execute(
         kwargs["platform_id"] = platform_id
     idempotency = idempotency_of(request, body)
     if idempotency is not None and principal.role is Role.PUBLIC:
-        idempotency = Idempotency(public_key_scope(container.settings.secret_key, client_address(request),
-                                                   idempotency.key), idempotency.fingerprint)
+        settings, address = container.settings, client_address(request)
+        scopes = [public_key_scope(secret, address, idempotency.key)
+                  for secret in (settings.secret_key, settings.previous_secret_key) if secret]
+        idempotency = Idempotency(scopes[0], idempotency.fingerprint, earlier_keys=tuple(scopes[1:]))
     extra: dict[str, Any] = {"idempotency": idempotency}
     if if_match:
         extra["expected_version"] = expected_version_of(request)

@@ -42,7 +42,7 @@ def _principal(request: Request, container: Container, token: str | None) -> Pri
     if not token:
         return None
     try:
-        principal = read_token(container.settings.secret_key, token)
+        principal = read_token(container.settings.secret_key, token, container.settings.previous_secret_key)
     except InvalidToken:
         raise _unauthorized("the access token is invalid or has expired", "访问令牌无效或已过期") from None
     if not container.users.accepts(principal.actor_id, principal.token_version):

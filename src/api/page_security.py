@@ -67,13 +67,17 @@ class CsrfError(Exception):
 class Csrf:
     """Issue and check signed double-submit tokens (see the module docstring)."""
 
-    def __init__(self, secret_key: str, max_age: int = CSRF_MAX_AGE, clock: Callable[[], float] = time.time) -> None:
-        self._key = hmac.new(secret_key.encode("utf-8"), b"platform-registry page csrf v1", hashlib.sha256).digest()
+    def __init__(self, secret_key: str, max_age: int = CSRF_MAX_AGE, clock: Callable[[], float] = time.time,
+                 previous: str = "") -> None:
+        # A form served before a rotation of the secret key is still accepted while the previous
+        # key is configured (PLATFORMS_PREVIOUS_SECRET_KEY).
+        self._keys = [hmac.new(secret.encode("utf-8"), b"platform-registry page csrf v1", hashlib.sha256).digest()
+                      for secret in (secret_key, previous) if secret]
         self.max_age = max_age
         self.clock = clock
 
-    def _sign(self, nonce: str, issued: int) -> str:
-        return hmac.new(self._key, f"{nonce}|{issued}".encode("ascii"), hashlib.sha256).hexdigest()
+    def _sign(self, nonce: str, issued: int, key: bytes | None = None) -> str:
+        return hmac.new(key or self._keys[0], f"{nonce}|{issued}".encode("ascii"), hashlib.sha256).hexdigest()
 
     @staticmethod
     def new_nonce() -> str:
@@ -101,7 +105,7 @@ class Csrf:
         issued = ascii_int(issued_raw, 12)
         if issued is None:
             raise CsrfError("malformed csrf token")
-        if not hmac.compare_digest(signature, self._sign(nonce, issued)):
+        if not any(hmac.compare_digest(signature, self._sign(nonce, issued, key)) for key in self._keys):
             raise CsrfError("csrf token does not match the cookie")
         age = self.clock() - issued
         if age < -60 or age > self.max_age:
@@ -175,7 +179,8 @@ def csrf_for(request: Request) -> Csrf:
     with _state_lock:
         csrf = getattr(state, "page_csrf", None)
         if csrf is None:
-            csrf = state.page_csrf = Csrf(state.container.settings.secret_key)
+            settings = state.container.settings
+            csrf = state.page_csrf = Csrf(settings.secret_key, previous=settings.previous_secret_key)
     return csrf
 
 

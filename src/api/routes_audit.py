@@ -100,8 +100,9 @@ def audit_verify(c: Wired, _: Auditors, deep: Annotated[bool, Query(
     `platform_id`, `version`), `size`, `root`, `checkpoints_checked`, `latest_checkpoint`,
     `unattested_events`.
     """
-    pinned = c.settings.checkpoint_keys.pinned_public_key()
-    return JSONResponse(verify_log(c.app, deep=deep, public_key_pem=pinned).to_dict())
+    keys = c.settings.checkpoint_keys
+    return JSONResponse(verify_log(c.app, deep=deep, public_key_pem=keys.pinned_public_key(),
+                                   retired_keys=keys.retired_keys()).to_dict())
 
 
 def wants_note(accept: str | None) -> bool:

@@ -49,7 +49,8 @@ def _signer(request: Request) -> Signer:
     state = request.app.state
     signer = getattr(state, "staff_form_signer", None)
     if signer is None:
-        signer = state.staff_form_signer = Signer(state.container.settings.secret_key)
+        settings = state.container.settings
+        signer = state.staff_form_signer = Signer(settings.secret_key, settings.previous_secret_key)
     return signer
 
 

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     database_url: str = ""  # "": platforms.sqlite3 in var_dir
     mode: Literal["development", "production"] = "development"
     secret_key: str = ""  # "" in development: var_dir/secret.key, see with_secret()
+    # The key before the current one, during a rotation: what it signed (tokens, workbench
+    # sessions, forms) is still accepted, and anonymous Idempotency-Keys stored under it still
+    # replay; nothing new is signed with it. "" = none.
+    previous_secret_key: str = ""
     policy_dir: Path | None = None  # development default: var_dir/policies if present
     calendar_file: Path | None = None
     token_minutes: int = 60
@@ -64,6 +68,7 @@ class Settings(BaseSettings):
     # The audit keys (audit.keys) and the log's name in its signed notes (audit.signing).
     checkpoint_key: Path | None = None  # None: var_dir/keys/checkpoint-ed25519.pem
     checkpoint_pubkey: Path | None = None  # None: the key's path with .pub
+    checkpoint_retired_keys: Path | None = None  # None: the pinned key's path with .retired.json
     log_origin: str = DEFAULT_ORIGIN
     witness_keys: Path | None = None  # None: no cosignature is accepted
     # The integrity watch (audit.watch): None = this process signs checkpoints when it is the
@@ -236,6 +241,12 @@ class Settings(BaseSettings):
             # development store on a shared machine holds real-looking personal data.
             raise ValueError(f"PLATFORMS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
                              f"({self.mode} mode); refusing to start")
+        if self.previous_secret_key and len(self.previous_secret_key) < MIN_SECRET_CHARS:
+            raise ValueError(f"PLATFORMS_PREVIOUS_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
+                             "(the key it replaces was); refusing to start")
+        if self.previous_secret_key and self.previous_secret_key == self.secret_key:
+            raise ValueError("PLATFORMS_PREVIOUS_SECRET_KEY is the same as PLATFORMS_SECRET_KEY: set the new key "
+                             "in PLATFORMS_SECRET_KEY and the old one in PLATFORMS_PREVIOUS_SECRET_KEY")
         return self
 
     # ------------------------------------------------------------------ derived
@@ -285,7 +296,8 @@ class Settings(BaseSettings):
     @property
     def checkpoint_keys(self) -> CheckpointKeys:
         private = self.checkpoint_key or self.var_dir / DEFAULT_KEY_NAME
-        return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin)
+        return CheckpointKeys(private, self.checkpoint_pubkey or private.with_suffix(".pub"), self.log_origin,
+                              self.checkpoint_retired_keys)
 
     def with_secret(self) -> Settings:
         """These settings with the token signing key: the configured one, or in development the

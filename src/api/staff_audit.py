@@ -47,8 +47,9 @@ class OneAtATime:
             if c.watch is not None:
                 report: VerifyReport = c.watch.verify_now()
                 return report
-            pinned = c.settings.checkpoint_keys.pinned_public_key()
-            return verify_log(c.app, public_key_pem=pinned, batch=IN_PROCESS_BATCH)
+            keys = c.settings.checkpoint_keys
+            return verify_log(c.app, public_key_pem=keys.pinned_public_key(), retired_keys=keys.retired_keys(),
+                              batch=IN_PROCESS_BATCH)
         finally:
             self._lock.release()
 

@@ -432,14 +432,15 @@ def messages(model: type[BaseModel], exc: ValidationError, values: dict[str, str
 # --------------------------------------------------------------------------- the confirmation step
 class Signer:
     """Signs the values shown on a confirmation page, so the confirm button records exactly
-    what was reviewed (HMAC-SHA256 under a key of its own derived from the secret key)."""
+    what was reviewed (HMAC-SHA256 under a key of its own derived from the secret key; values
+    signed under the previous key, while one is configured, are still read)."""
 
-    def __init__(self, secret_key: str) -> None:
-        self._key = hmac.new(secret_key.encode("utf-8"), b"platform-registry staff form v1",
-                             hashlib.sha256).digest()
+    def __init__(self, secret_key: str, previous: str = "") -> None:
+        self._keys = [hmac.new(secret.encode("utf-8"), b"platform-registry staff form v1", hashlib.sha256).digest()
+                      for secret in (secret_key, previous) if secret]
 
-    def _sign(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).hexdigest()
+    def _sign(self, payload: str, key: bytes | None = None) -> str:
+        return hmac.new(key or self._keys[0], payload.encode("ascii"), hashlib.sha256).hexdigest()
 
     def dump(self, scope: str, values: dict[str, str]) -> str:
         body = json.dumps({"s": scope, "v": values}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -449,7 +450,7 @@ class Signer:
     def load(self, scope: str, signed: str) -> dict[str, str] | None:
         """The values, or None when the signature, or the form they were signed for, differs."""
         payload, _, signature = signed.partition(".")
-        if not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        if not signature or not any(hmac.compare_digest(signature, self._sign(payload, key)) for key in self._keys):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload))

@@ -10,6 +10,9 @@ as a bearer token (``PLATFORMS_TOKEN_MINUTES``).
 A good signature is not enough, as for a bearer token (:mod:`api.deps`): every request asks the
 account (:meth:`api.users.UserRepository.accepts`) whether it still exists, is enabled and
 still has that token version, so disabling it or changing its password ends the session at once.
+
+While ``PLATFORMS_PREVIOUS_SECRET_KEY`` is set (a rotation of the secret key), a cookie signed
+under the previous key is still read; new ones are signed under the current key.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ SESSION_PATH = "/staff"
 class Sessions:
     """Issue and read the signed session cookie (see the module docstring)."""
 
-    def __init__(self, secret_key: str, max_age: int, clock: Callable[[], float] = time.time) -> None:
-        self._key = hmac.new(secret_key.encode("utf-8"), b"platform-registry staff session v1",
-                             hashlib.sha256).digest()
+    def __init__(self, secret_key: str, max_age: int, clock: Callable[[], float] = time.time,
+                 previous: str = "") -> None:
+        self._keys = [hmac.new(secret.encode("utf-8"), b"platform-registry staff session v1", hashlib.sha256).digest()
+                      for secret in (secret_key, previous) if secret]
         self.max_age = max_age
         self.clock = clock
 
-    def _sign(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).hexdigest()
+    def _sign(self, payload: str, key: bytes | None = None) -> str:
+        return hmac.new(key or self._keys[0], payload.encode("ascii"), hashlib.sha256).hexdigest()
 
     def issue(self, user: User) -> str:
         body = json.dumps({"u": user.username, "r": user.role.value, "c": user.credit_code,
@@ -57,7 +61,7 @@ class Sessions:
             return None
         payload, signature = value.split(".")
         try:
-            if not hmac.compare_digest(signature, self._sign(payload)):
+            if not any(hmac.compare_digest(signature, self._sign(payload, key)) for key in self._keys):
                 return None
             claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
             issued, version = claims["t"], claims["v"]
@@ -87,7 +91,8 @@ def sessions_for(request: Request) -> Sessions:
     sessions = getattr(state, "staff_sessions", None)
     if sessions is None:
         settings = state.container.settings
-        sessions = state.staff_sessions = Sessions(settings.secret_key, settings.token_minutes * 60)
+        sessions = state.staff_sessions = Sessions(settings.secret_key, settings.token_minutes * 60,
+                                                        previous=settings.previous_secret_key)
     return sessions
 
 

@@ -19,7 +19,7 @@ from .keys import CheckpointKeys
 from .signing import CheckpointSigner, SignedCheckpoint
 from .verify import Failure, VerifyReport, verify_log
 
-__all__ = ["LogNotIntact", "sign_checkpoint"]
+__all__ = ["LogNotIntact", "SignerNotPinned", "sign_checkpoint"]
 
 
 class LogNotIntact(Exception):
@@ -31,6 +31,11 @@ class LogNotIntact(Exception):
         self.report = report
 
 
+class SignerNotPinned(LogNotIntact):
+    """Refusal to sign with a key that is not the pinned one: the key file was replaced, or a
+    rotation (:mod:`audit.rotation`) is between writing the new key and pinning it."""
+
+
 def sign_checkpoint(app: Any, signer: CheckpointSigner, keys: CheckpointKeys, now: datetime | None = None,
                     verify: Callable[[Any], VerifyReport] | None = None) -> SignedCheckpoint:
     """Verify the log, then sign and store ``{size, root, signed_at}`` and its signed note. The
@@ -40,14 +45,15 @@ def sign_checkpoint(app: Any, signer: CheckpointSigner, keys: CheckpointKeys, no
     (default: here, against ``keys``' pinned key; the integrity watch does it in a process of
     its own)."""
     origin = keys.origin
-    report = verify(app) if verify is not None else verify_log(app, public_key_pem=keys.pinned_public_key())
+    report = verify(app) if verify is not None else verify_log(app, public_key_pem=keys.pinned_public_key(),
+                                                               retired_keys=keys.retired_keys())
     if not report.ok:
         raise LogNotIntact(report)
     pinned = keys.pinned_public_key()
     if pinned is not None and pinned != signer.public_key_pem():
         report.ok = False
         report.first_failure = Failure("key_mismatch", "key mismatch: the signing key is not the pinned key")
-        raise LogNotIntact(report)
+        raise SignerNotPinned(report)
     root = bytes.fromhex(report.root)
     checkpoint = signer.sign(report.size, root, now or datetime.now(UTC))
     store_checkpoint(app, checkpoint, origin, signer.sign_note(origin, report.size, root))

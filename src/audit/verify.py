@@ -19,7 +19,8 @@ stream plus O(log n) Merkle hashes):
 * **Merkle root**: the RFC 9162 leaf of each row (:mod:`audit.rows`) is folded into a streaming
   root, compared with every stored signed checkpoint when the scan reaches its size; a
   checkpoint larger than the log means events were removed at the end.
-* **Checkpoints**: each must carry a valid Ed25519 signature under the *pinned* public key.
+* **Checkpoints**: each must carry a valid Ed25519 signature under the *pinned* public key, or
+  under a key retired by a rotation, for what that key signed before it was retired.
 * **Back-dating**: an event after the latest checkpoint recorded well before it was signed was
   appended behind its back.
 
@@ -60,6 +61,7 @@ from aggregates.event_table.base import BATCH, as_bytes
 from aggregates.hashing import GENESIS
 
 from .checkpoint_store import load_checkpoints
+from .keys import RetiredKey, parse_retired
 from .merkle import EMPTY_ROOT
 from .rows import ID_HEX, PREV_HASH_KEY, chain_digest, id_text, iter_rows, recorded_at
 from .seal_check import SealCheck
@@ -168,8 +170,11 @@ def read_prev_hash(state: bytes | None) -> tuple[str | None, str]:
 
 def _check_signatures(
     stored: list[tuple[int, SignedCheckpoint]], pinned: bytes | None, findings: _Findings,
+    retired_raw: bytes | None = None,
 ) -> list[tuple[int, SignedCheckpoint]]:
-    """The stored checkpoints whose signatures verify under the pinned key."""
+    """The stored checkpoints whose signatures verify: under the pinned key, or under a retired
+    key (:mod:`audit.keys`) within what it signed before its rotation. A checkpoint naming any
+    other key is refused."""
     if stored and pinned is None:
         findings.add(Failure("no_pinned_key", "checkpoints are stored but no public key is pinned "
                              "(set PLATFORMS_CHECKPOINT_PUBKEY)"))
@@ -181,16 +186,34 @@ def _check_signatures(
         except Exception as exc:  # noqa: BLE001 - a broken pin is a finding
             findings.add(Failure("bad_pinned_key", f"the pinned public key cannot be read: {exc}"))
             return []
+    retired: dict[str, RetiredKey] = {}
+    if retired_raw is not None:
+        try:
+            retired = {r.key_id: r for r in parse_retired(retired_raw) if r.key_id != pinned_id}
+        except ValueError as exc:
+            findings.add(Failure("bad_retired_keys", f"the retired keys' file cannot be read: {exc}"))
     valid = []
     for cp_id, cp in stored:
-        if verify_checkpoint(cp, pinned or b""):
+        old = retired.get(cp.key_id)
+        what = f"checkpoint #{cp_id} (size {cp.size}, signed {cp.signed_at})"
+        if old is not None:
+            if not verify_checkpoint(cp, old.public_pem):
+                findings.add(Failure("bad_signature", f"{what} does not carry a valid signature by the retired "
+                                     f"key {old.key_id}"))
+            elif not old.covers(cp):
+                findings.add(Failure("retired_key_used", f"{what} is signed by key {old.key_id}, retired after "
+                                     f"the checkpoint of size {old.last_size} signed {old.last_signed_at}: a "
+                                     "retired key vouches for nothing after its rotation"))
+            else:
+                valid.append((cp_id, cp))
+        elif verify_checkpoint(cp, pinned or b""):
             valid.append((cp_id, cp))
         elif cp.key_id != pinned_id:
-            findings.add(Failure("key_mismatch", f"key mismatch: checkpoint #{cp_id} (size {cp.size}, signed "
-                                 f"{cp.signed_at}) names key {cp.key_id}, the pinned key is {pinned_id}"))
+            findings.add(Failure("key_mismatch", f"key mismatch: {what} names key {cp.key_id}, the pinned key is "
+                                 f"{pinned_id}" + (f" and the retired keys {', '.join(sorted(retired))}"
+                                                   if retired else "")))
         else:
-            findings.add(Failure("bad_signature", f"checkpoint #{cp_id} (size {cp.size}, signed {cp.signed_at}) "
-                                 "does not carry a valid signature by the pinned key"))
+            findings.add(Failure("bad_signature", f"{what} does not carry a valid signature by the pinned key"))
     return valid
 
 
@@ -513,6 +536,7 @@ def verify_log(
     *,
     deep: bool = False,
     public_key_pem: bytes | None = None,
+    retired_keys: bytes | None = None,
     progress: Callable[[int], None] | None = None,
     grace_seconds: int = 300,
     allow_empty: bool = False,
@@ -522,7 +546,8 @@ def verify_log(
     """Verify the whole stored log (every hash of every row, every run). ``deep`` also decodes
     every event through the application's mapper. ``public_key_pem`` is the pinned key
     (:meth:`audit.keys.CheckpointKeys.pinned_public_key`; None: none is pinned, and stored
-    checkpoints are a finding);
+    checkpoints are a finding); ``retired_keys`` the retired keys' file as stored
+    (:meth:`audit.keys.CheckpointKeys.retired_keys`; None: there is none);
     ``progress`` is called with the number of events checked so far after each batch.
 
     ``allow_empty``: a log with no events is a finding (``empty_log``: there is nothing to vouch
@@ -544,7 +569,7 @@ def verify_log(
     """
     findings = _Findings()
     stored = load_checkpoints(app)
-    valid = _check_signatures(stored, public_key_pem, findings)
+    valid = _check_signatures(stored, public_key_pem, findings, retired_keys)
     scan = _Scan(app, deep, valid, findings, grace_seconds)
     if deep or not scan.split(workers, progress):
         scan.run(progress, batch)

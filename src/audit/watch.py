@@ -37,7 +37,7 @@ from aggregates.event_table import event_table
 from aggregates.store import StoreConfig
 
 from .checkpoint_store import latest_checkpoint
-from .checkpoints import LogNotIntact, sign_checkpoint
+from .checkpoints import LogNotIntact, SignerNotPinned, sign_checkpoint
 from .keys import CheckpointKeys
 from .seal_upgrade import needs_sealing, seal_existing_log
 from .signing import CheckpointSigner
@@ -138,13 +138,14 @@ class IntegrityWatch:
 
     def _verify(self, app: Any, allow_empty: bool = False) -> VerifyReport:
         """The whole log verified, in the worker process where there is one."""
-        pinned = self._keys.pinned_public_key()
+        pinned, retired = self._keys.pinned_public_key(), self._keys.retired_keys()
         if event_table(app).in_memory or int(app.recorder.max_notification_id() or 0) < self.config.isolate_from:
-            return verify_log(app, public_key_pem=pinned, allow_empty=allow_empty, batch=IN_PROCESS_BATCH)
+            return verify_log(app, public_key_pem=pinned, retired_keys=retired, allow_empty=allow_empty,
+                              batch=IN_PROCESS_BATCH)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            return self._pool.submit(_verify_store, app.store.url, pinned, allow_empty).result()
+            return self._pool.submit(_verify_store, app.store.url, pinned, retired, allow_empty).result()
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise
@@ -186,6 +187,13 @@ class IntegrityWatch:
             return
         try:
             checkpoint = sign_checkpoint(self.app, self._signer(), self._keys, verify=self._verify)
+        except SignerNotPinned:
+            # Not a finding about the log: the key files disagree (a rotation under way, or a
+            # key file replaced by hand). The tick backs off and tries again, with the signer
+            # loaded anew; a replaced key keeps being refused, and the checkpoint age grows.
+            log.error("checkpoint signing refused: the signing key is not the pinned key",
+                      extra={"pinned": str(self._keys.pinned), "key": str(self._keys.private)})
+            raise
         except LogNotIntact as exc:
             self._record(exc.report, now)
             return
@@ -215,10 +223,10 @@ class IntegrityWatch:
             self._pool = None
 
 
-def _verify_store(url: str, pinned: bytes | None, allow_empty: bool) -> VerifyReport:
+def _verify_store(url: str, pinned: bytes | None, retired: bytes | None, allow_empty: bool) -> VerifyReport:
     """In the worker process: open the store (creating nothing) and verify it."""
     app = RegistryApp(StoreConfig(url), env={"CREATE_TABLE": "no"})
     try:
-        return verify_log(app, public_key_pem=pinned, allow_empty=allow_empty)
+        return verify_log(app, public_key_pem=pinned, retired_keys=retired, allow_empty=allow_empty)
     finally:
         app.close()
