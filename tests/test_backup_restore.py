@@ -31,6 +31,7 @@ from aggregates.programme import Driver, Programme
 from aggregates.store import StoreConfig
 from api.cli import app as cli
 from audit.checkpoints import sign_checkpoint
+from audit.rotation import rotate_checkpoint_key
 from audit.timetravel import read_models_at
 from audit.verify import verify_log
 from projections.db import make_engine
@@ -219,6 +220,28 @@ def test_backup_under_write_load_restores_every_event_up_to_its_head_and_none_af
         finally:
             copy.close()
         assert invoke("audit", "verify").exit_code == 0
+
+
+@SQLITE_ONLY
+def test_a_store_whose_checkpoint_key_was_rotated_is_restored_with_its_retired_key_and_verifies(
+        source: RegistryApp, store_url: str, restore_side: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checkpoints signed before a rotation verify only under the retired key: the backup
+    carries the retired keys' file and the restore puts it beside the pinned key."""
+    rotate_checkpoint_key(source, checkpoint_keys())
+    retired = tmp_path / "keys" / "checkpoint.retired.json"
+    assert retired.is_file()
+    out = tmp_path / "backup"
+    assert invoke("backup", "--out", str(out)).exit_code == 0
+    manifest = json.loads((out / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert "checkpoint_retired_keys" in {f["role"] for f in manifest["files"]}
+
+    switch_to(monkeypatch, f"sqlite:///{tmp_path / 'restored' / 'platforms.sqlite3'}", restore_side)
+    restored = invoke("restore", str(out))
+    assert restored.exit_code == 0, restored.output
+    assert (restore_side / "keys" / "checkpoint.retired.json").read_bytes() == retired.read_bytes()
+    verified = invoke("audit", "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 # ---------------------------------------------------------------- refusals

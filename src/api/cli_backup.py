@@ -37,7 +37,8 @@ def layout_of(settings: Settings) -> Layout:
     development = not settings.is_production
     return Layout(store=settings.store,
                   policy_dir=settings.policy_dir or (settings.var_dir / "policies" if development else None),
-                  calendar_file=settings.calendar_file, pinned_key=keys.pinned, witness_keys=settings.witness_keys,
+                  calendar_file=settings.calendar_file, pinned_key=keys.pinned, retired_keys=keys.retired_path,
+                  witness_keys=settings.witness_keys,
                   checkpoint_private_key=keys.private, token_secret=settings.secret_key or None,
                   token_secret_file=settings.var_dir / "secret.key" if development else None)
 

@@ -2,8 +2,9 @@
 
 Policy versions (``PLATFORMS_POLICY_DIR``, ``policies/`` under ``PLATFORMS_VAR_DIR`` in
 development), the working-day calendar (``PLATFORMS_CALENDAR_FILE``), the pinned checkpoint
-public key (``PLATFORMS_CHECKPOINT_PUBKEY``, by default beside the private key) and the witness
-list (``PLATFORMS_WITNESS_KEYS``): public material, but the store means nothing without it (a
+public key (``PLATFORMS_CHECKPOINT_PUBKEY``, by default beside the private key), the public keys
+retired by earlier rotations (``PLATFORMS_CHECKPOINT_RETIRED_KEYS``, by default beside the pinned
+key) and the witness list (``PLATFORMS_WITNESS_KEYS``): public material, but the store means nothing without it (a
 refusal cites a policy version, a deadline is counted on a calendar, the audit verifies with the
 pinned key). Where each goes back is where the restoring side's settings say; a file already
 there is kept when it is the same and refused when it differs, never overwritten.
@@ -20,12 +21,15 @@ from aggregates.store import StoreConfig
 
 from .manifest import PRIVATE_DIR, PRIVATE_FILE, BackupRefused, sha256_of
 
-__all__ = ["POLICY", "CALENDAR", "PINNED_KEY", "WITNESSES", "Layout", "Placement", "place", "sources"]
+__all__ = ["POLICY", "CALENDAR", "PINNED_KEY", "RETIRED_KEYS", "WITNESSES", "Layout", "Placement", "place", "sources"]
 
 POLICY, CALENDAR, PINNED_KEY, WITNESSES = "policy", "calendar", "checkpoint_public_key", "witness_keys"
-_FOLDER = {POLICY: "policies", CALENDAR: "calendar", PINNED_KEY: "keys", WITNESSES: "witnesses"}
+RETIRED_KEYS = "checkpoint_retired_keys"
+_FOLDER = {POLICY: "policies", CALENDAR: "calendar", PINNED_KEY: "keys", RETIRED_KEYS: "keys",
+           WITNESSES: "witnesses"}
 _VARIABLE = {POLICY: "PLATFORMS_POLICY_DIR", CALENDAR: "PLATFORMS_CALENDAR_FILE",
-             PINNED_KEY: "PLATFORMS_CHECKPOINT_PUBKEY", WITNESSES: "PLATFORMS_WITNESS_KEYS"}
+             PINNED_KEY: "PLATFORMS_CHECKPOINT_PUBKEY", RETIRED_KEYS: "PLATFORMS_CHECKPOINT_RETIRED_KEYS",
+             WITNESSES: "PLATFORMS_WITNESS_KEYS"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Layout:
     policy_dir: Path | None
     calendar_file: Path | None
     pinned_key: Path
+    retired_keys: Path  # the keys earlier rotations retired (audit.keys); absent before the first
     witness_keys: Path | None
     checkpoint_private_key: Path
     token_secret: str | None  # PLATFORMS_SECRET_KEY when set
@@ -54,8 +59,9 @@ def sources(layout: Layout) -> list[tuple[str, Path, str]]:
             if not path.is_file():
                 raise BackupRefused(f"{_VARIABLE[role]} names {path}, which is not a file")
             found.append((role, path, _FOLDER[role]))
-    if layout.pinned_key.is_file():
-        found.append((PINNED_KEY, layout.pinned_key, _FOLDER[PINNED_KEY]))
+    for role, path in ((PINNED_KEY, layout.pinned_key), (RETIRED_KEYS, layout.retired_keys)):
+        if path.is_file():
+            found.append((role, path, _FOLDER[role]))
     return found
 
 
@@ -78,6 +84,8 @@ def destination(layout: Layout, role: str, name: str) -> Path:
         return layout.policy_dir / name
     if role == PINNED_KEY:
         return layout.pinned_key
+    if role == RETIRED_KEYS:
+        return layout.retired_keys
     path = layout.calendar_file if role == CALENDAR else layout.witness_keys
     if path is None:
         raise BackupRefused(f"the backup holds a {role.replace('_', ' ')} file and {_VARIABLE[role]} is not set: "

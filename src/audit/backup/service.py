@@ -252,7 +252,8 @@ def _verify_and_rebuild(layout: Layout, manifest: Manifest, restored: Restored, 
         head = manifest.head
         report.step(f"verifying the restored log ({head.events} events) against the pinned key")
         pinned = layout.pinned_key.read_bytes() if layout.pinned_key.is_file() else None
-        verdict = verify_log(app, public_key_pem=pinned, workers=workers,
+        retired = layout.retired_keys.read_bytes() if layout.retired_keys.is_file() else None
+        verdict = verify_log(app, public_key_pem=pinned, retired_keys=retired, workers=workers,
                              progress=lambda n: report.advance(n, head.events))
         kept = f"; the restored store is left as it is for examination ({layout.store.label})"
         if not verdict.ok:
