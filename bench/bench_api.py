@@ -6,8 +6,11 @@ For each endpoint it prints requests/s, p50 and p99: the publicity list (and its
 the funding ledger, one platform, and a command (a public objection); and, in the same run, a
 baseline: a bare FastAPI endpoint (also under uvicorn) returning a JSON body of the same size as
 the publicity list. Each measurement follows a warm-up of the same load (``--warmup`` seconds, not
-counted), so that the figures are the steady state's, not the filling of cold caches. Targets:
-reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's p99 < 100 ms on SQLite.
+counted), so that the figures are the steady state's, not the filling of cold caches. Beside each
+figure, the serving process's CPU time per request (user + system, from ``/proc``): on a machine
+shared with other work, requests/s and latency follow the load average, and CPU per request much
+less. Targets: reads ≥ 0.5 × baseline throughput with p99 < 50 ms; the command's p99 < 50 ms on
+SQLite (issue 17; it was < 100 ms before).
 
     python bench/bench_api.py [--seconds 20] [--warmup 5] [--concurrency 32] [--platforms 300]
                               [--only reads|command]
@@ -207,6 +210,15 @@ def run_wrk(url: str | list[str], seconds: float, concurrency: int, method: str,
             "p99_ms": r["p99_us"] / 1000, "errors": r["errors"], "statuses": {}}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_client(url: str | list[str], seconds: float, concurrency: int, method: str = "GET", headers: dict | None = None,
                body: dict | None = None) -> dict:
     """Run the load generator in a separate process (so it does not share the server's GIL):
@@ -297,7 +309,11 @@ def main() -> None:
                 # The same load first, not counted: caches fill (aggregates, rendered bodies,
                 # verified tokens) and the figures are the steady state's.
                 run_client(url, args.warmup, args.concurrency, method, headers, body)
-            results.append((name, run_client(url, args.seconds, args.concurrency, method, headers, body)))
+            served_by = server.pid if url is not plans[0][1] else baseline.pid
+            before = cpu_seconds(served_by)
+            result = run_client(url, args.seconds, args.concurrency, method, headers, body)
+            result["cpu_us"] = (cpu_seconds(served_by) - before) / max(1, result["requests"]) * 1e6
+            results.append((name, result))
     finally:
         for proc in (server, baseline):
             if proc is not None:
@@ -306,17 +322,19 @@ def main() -> None:
     base_rps = results[0][1]["rps"]
     client = "wrk" if shutil.which("wrk") else "httpx (install wrk for truer figures)"
     print(f"\n{args.concurrency} connections, {args.seconds:.0f} s each after {args.warmup:.0f} s of warm-up, "
-          f"body ≈ {size} bytes; SQLite, 1 worker; client {client}")
-    print(f"{'endpoint':40} {'req/s':>9} {'×base':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  verdict")
+          f"body ≈ {size} bytes; SQLite, 1 worker; client {client}; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'endpoint':40} {'req/s':>9} {'×base':>6} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>10} {'errors':>7}"
+          "  verdict")
     for i, (name, r) in enumerate(results):
         ratio = r["rps"] / base_rps if base_rps else float("nan")
         if i == 0:
             verdict = ""
         elif method_is_command(name):
-            verdict = "ok" if r["p99_ms"] < 100 else "MISS (p99 ≥ 100 ms)"
+            verdict = "ok" if r["p99_ms"] < 50 else "MISS (p99 ≥ 50 ms)"
         else:
             verdict = "ok" if ratio >= 0.5 and r["p99_ms"] < 50 else "MISS"
-        print(f"{name:40} {r['rps']:9.0f} {ratio:6.2f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}"
+        print(f"{name:40} {r['rps']:9.0f} {ratio:6.2f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['cpu_us']:10.0f}"
+              f" {r['errors']:7d}"
               f"  {verdict}" + (f"  statuses {r['statuses']}" if r["errors"] else ""))
 
 

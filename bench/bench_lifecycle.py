@@ -3,7 +3,8 @@
 Prints commands/s and events/s beside a baseline measured in the same run: the bare
 ``eventsourcing`` library saving the same number of events in the same number of
 transactions (one aggregate per platform, no rules, no loading). Also times loading a
-platform with 1,000 events, with snapshots, and what the log seal (the write-side integrity
+platform with 1,000 events, with snapshots (targets: ≥ 0.6 of the baseline, issue 17, and
+< 10 ms), and what the log seal (the write-side integrity
 data, ``aggregates.log_seal``) costs each command: the same procedure run again with the
 library's own recorder, which writes no seal.
 
@@ -171,18 +172,26 @@ def main() -> None:
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.store == "both" else [args.store]
     table = Table(title=f"Lifecycle: {args.platforms} platforms through the whole procedure")
-    for col in ("store", "commands/s", "events/s", "baseline events/s", "ratio", "target", "load 1,000 events (ms)",
-                "commands/s without seal", "seal cost per command (µs)"):
+    # The CPU columns: this process's CPU time per command (time.process_time), the registry's and
+    # the baseline's; on a machine whose disk and cores other work shares, the wall-clock ratio
+    # follows the other work's fsyncs, the CPU ratio much less.
+    for col in ("store", "commands/s", "events/s", "baseline events/s", "ratio", "target", "CPU µs/command",
+                "baseline CPU µs", "CPU ratio", "load 1,000 events (ms)", "commands/s without seal",
+                "seal cost per command (µs)"):
         table.add_column(col, justify="right")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
             url, cleanup = store_url(kind, Path(tmp))
             try:
+                cpu = time.process_time()
                 seconds, per_tx = run_registry(url, args.platforms)
+                cpu = time.process_time() - cpu
                 commands, events = len(per_tx), sum(per_tx)
                 base_url, base_cleanup = store_url(kind, Path(tmp))
                 try:
+                    base_cpu = time.process_time()
                     base_seconds = run_baseline(base_url, per_tx, args.platforms)
+                    base_cpu = time.process_time() - base_cpu
                 finally:
                     base_cleanup()
                 load_ms = time_load_with_snapshots(url)
@@ -192,7 +201,9 @@ def main() -> None:
             ratio = (events / seconds) / (events / base_seconds)
             table.add_row(kind, f"{commands / seconds:,.0f}", f"{events / seconds:,.0f}",
                           f"{events / base_seconds:,.0f}", f"{ratio:.2f}",
-                          "ok" if ratio >= 0.5 and load_ms < 10 else "MISSED (≥0.5, <10 ms)", f"{load_ms:.2f}",
+                          "ok" if ratio >= 0.6 and load_ms < 10 else "MISSED (≥0.6, <10 ms)",
+                          f"{cpu / commands * 1e6:,.0f}", f"{base_cpu / commands * 1e6:,.0f}", f"{base_cpu / cpu:.2f}",
+                          f"{load_ms:.2f}",
                           f"{commands / plain_seconds:,.0f}",
                           f"{(sealed_seconds - plain_seconds) / commands * 1e6:,.0f}")
     console.print(table)

@@ -43,10 +43,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from .ddl_lock import SerialisedCreateTable
+from .sqlite_reads import OneStatementEventReads
 from .writable import insert_retrying_read_only
 
 __all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_existing", "seal_rows", "stream_line"]
@@ -144,8 +144,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-class SealedSQLiteRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder, sealing each write in its own transaction."""
+class SealedSQLiteRecorder(OneStatementEventReads):
+    """The library's SQLite recorder, sealing each write in its own transaction (and reading an
+    aggregate's events in one statement, :mod:`aggregates.sqlite_reads`)."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
