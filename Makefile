@@ -51,10 +51,13 @@ bench: $(STAMP)
 		|| echo "wrk is not installed: bench_api.py falls back to its slower Python client"
 	$(BIN)/python bench/run_all.py
 
-# Ten minutes on PostgreSQL with the servers' sessions killed every minute (bench/soak.py);
-# neither in `make test` nor in `make bench`. SOAK_ARGS=--minutes 2 for a short one.
+# Ten minutes on PostgreSQL with the servers' sessions killed every minute (bench/soak.py), then
+# five through the production layout with an API worker and the runner killed every minute
+# (bench/soak_layout.py); neither in `make test` nor in `make bench`. SOAK_ARGS=--minutes 2 and
+# LAYOUT_SOAK_ARGS=--minutes 1 for short ones.
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+	$(BIN)/python bench/soak_layout.py $(LAYOUT_SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SPECTRAL)/node_modules var/*.sqlite3 .pytest_cache .ruff_cache .mypy_cache

@@ -1,6 +1,6 @@
 """Start the production layout on this machine (`make run-production`): the PostgreSQL store
 migrated, then, under supervisord (deploy/supervisord.conf), the API with several worker
-processes, the projection runner that also signs the audit checkpoints, and a liveness check.
+processes and the projection runner that also signs the audit checkpoints.
 It waits until ``/readyz`` answers 200, prints where the service is, and stays in the
 foreground; Ctrl-C or SIGTERM stops everything gracefully (requests in flight are answered, the
 runner stops between batches) and it exits with supervisord's status.
@@ -60,8 +60,7 @@ def environment(args: argparse.Namespace, base: dict[str, str]) -> dict[str, str
         env["PLATFORMS_SECRET_KEY"] = secret_key(var_dir / "secret.key")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), base.get("PYTHONPATH")]))
     env |= {"REGISTRY_PYTHON": sys.executable, "REGISTRY_HOST": args.host, "REGISTRY_PORT": str(args.port),
-            "REGISTRY_WORKERS": str(args.workers), "REGISTRY_RUN_DIR": str(var_dir),
-            "REGISTRY_HEALTH_URL": f"{url_of(local(args.host), args.port)}/api/v1/healthz"}
+            "REGISTRY_WORKERS": str(args.workers), "REGISTRY_RUN_DIR": str(var_dir)}
     (var_dir / "log").mkdir(parents=True, exist_ok=True)
     return env
 
