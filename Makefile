@@ -7,8 +7,9 @@ SPECTRAL := tools/spectral
 SPECTRAL_STAMP := $(SPECTRAL)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 2
 
-.PHONY: run test lint bench soak browser clean
+.PHONY: run run-production test lint bench soak browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,12 @@ run: $(STAMP)
 	$(BIN)/platforms demo --if-empty
 	$(BIN)/platforms serve --host $(HOST) --port $(PORT)
 
+# The production layout on this machine's PostgreSQL (PLATFORMS_DATABASE_URL, default the local
+# `test` database, schema `registry`): migrate, then supervisord with WORKERS API workers and the
+# projection runner; waits for /readyz, Ctrl-C stops it gracefully (deploy/README.md).
+run-production: $(STAMP)
+	$(BIN)/python deploy/run_production.py --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -30,10 +37,10 @@ $(SPECTRAL_STAMP): $(SPECTRAL)/package-lock.json
 	cd $(SPECTRAL) && npm ci --silent --no-audit --no-fund
 	touch $(SPECTRAL_STAMP)
 
-# ruff over the code, the tests, the benchmarks and the tools; mypy over src (pyproject.toml);
+# ruff over the code, the tests, the benchmarks, the tools and deploy/; mypy over src (pyproject.toml);
 # Spectral's OpenAPI rules over the API's document, every warning a failure.
 lint: $(STAMP) $(SPECTRAL_STAMP)
-	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff check src tests bench tools deploy
 	$(BIN)/mypy
 	@mkdir -p var
 	$(BIN)/platforms openapi --out var/openapi.json
@@ -44,10 +51,13 @@ bench: $(STAMP)
 		|| echo "wrk is not installed: bench_api.py falls back to its slower Python client"
 	$(BIN)/python bench/run_all.py
 
-# Ten minutes on PostgreSQL with the servers' sessions killed every minute (bench/soak.py);
-# neither in `make test` nor in `make bench`. SOAK_ARGS=--minutes 2 for a short one.
+# Ten minutes on PostgreSQL with the servers' sessions killed every minute (bench/soak.py), then
+# five through the production layout with an API worker and the runner killed every minute
+# (bench/soak_layout.py); neither in `make test` nor in `make bench`. SOAK_ARGS=--minutes 2 and
+# LAYOUT_SOAK_ARGS=--minutes 1 for short ones.
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+	$(BIN)/python bench/soak_layout.py $(LAYOUT_SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SPECTRAL)/node_modules var/*.sqlite3 .pytest_cache .ruff_cache .mypy_cache
