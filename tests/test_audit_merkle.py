@@ -14,6 +14,7 @@ import pytest
 from audit.merkle import (
     EMPTY_ROOT,
     StreamingRoot,
+    SubtreeLevels,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -261,6 +262,23 @@ def test_streaming_root_matches_batch_root_and_stays_logarithmic():
         assert acc.root() == root_from_leaf_hashes(hashes[:n])
         # One retained hash per perfect subtree: popcount(n) <= log2(n) + 1.
         assert len(acc._stack) == bin(n).count("1")
+
+
+def test_subtree_levels_give_every_prefix_the_streaming_stack():
+    """What a split verification joins: the part's subtrees at any prefix (a checkpoint's size,
+    the part's end) are those the one-pass scan holds there, so the roots agree."""
+    data = [i.to_bytes(4, "big") for i in range(70)]
+    hashes = [leaf_hash(d) for d in data]
+    tree = SubtreeLevels(hashes)
+    acc = StreamingRoot()
+    assert tree.stack(0) == []
+    for n in range(1, 71):
+        acc.append(hashes[n - 1])
+        assert tree.stack(n) == acc._stack
+        folded = tree.stack(n)[-1]
+        for subtree in reversed(tree.stack(n)[:-1]):
+            folded = node_hash(subtree, folded)
+        assert folded == ref_mth(data[:n])
 
 
 def test_streaming_root_rejects_non_hash():

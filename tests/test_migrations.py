@@ -22,7 +22,7 @@ import api.login_throttle
 import api.shared_limiter
 import api.store_probe
 import api.users
-import audit.tables
+import audit.table_metadata
 import projections.tables
 from aggregates.application import RegistryApp
 from aggregates.migrations import SchemaNotCurrent, check_current, databases, heads, migrate
@@ -35,7 +35,7 @@ SECRET = "migrations-test-secret-key-of-32-chars!!"
 # What the code declares, by branch: a table or a column added here without a revision fails
 # test_a_fresh_store_migrates_to_exactly_the_declared_tables.
 DECLARED = {
-    "store": (api.users.metadata, api.login_throttle.metadata, audit.tables.METADATA, api.store_probe.METADATA,
+    "store": (api.users.metadata, api.login_throttle.metadata, audit.table_metadata.METADATA, api.store_probe.METADATA,
               api.shared_limiter.METADATA),
     "read_models": (projections.tables.POSITIONS_MD, projections.tables.LIVE_MD),
 }

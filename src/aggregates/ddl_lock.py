@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["DDL_LOCK", "SerialisedCreateTable", "hold_ddl_lock", "serialised_ddl"]
 
@@ -29,7 +30,7 @@ DDL_LOCK = 0x7AB1E5  # the advisory lock key of table creation ("tables")
 def hold_ddl_lock(conn: sa.Connection) -> None:
     """Take the lock for the rest of ``conn``'s transaction (PostgreSQL only)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK})
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": DDL_LOCK})
 
 
 @contextmanager

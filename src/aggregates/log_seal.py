@@ -24,9 +24,10 @@ and a gap in ``seq`` or ``first_index`` means seal rows were removed. Only the l
 together with their events can vanish without a trace in the store itself: that is what the
 signed checkpoints and their witnesses are for (docs/AUDIT.md, "What catches what").
 
-The recorders here are the library's own, with the seal added inside their insert: on SQLite in
-the same write transaction, on PostgreSQL after the insert under the library's
-``LOCK TABLE ... IN EXCLUSIVE MODE``, so seal rows are written in commit order.
+The recorders are the library's own, with the seal added inside their insert: on SQLite in the
+same write transaction (here), on PostgreSQL after the insert under the library's
+``LOCK TABLE ... IN EXCLUSIVE MODE`` (:mod:`aggregates.log_seal_postgres`, apart so that a
+process on SQLite does not import psycopg), so seal rows are written in commit order.
 
 A log written before the seal existed is sealed once, whole (:func:`seal_existing`), by the
 designated signer (:mod:`audit.seal_upgrade` says when).
@@ -42,14 +43,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Identifier
 
-from .ddl_lock import SerialisedCreateTable
 from .sqlite_reads import OneStatementEventReads
 from .writable import insert_retrying_read_only
 
-__all__ = ["TABLE", "SealedSQLiteRecorder", "SealedPostgresRecorder", "seal_existing", "seal_rows", "stream_line"]
+__all__ = ["INSERT", "TABLE", "SealedSQLiteRecorder", "seal_existing", "seal_rows", "sealed_events", "now",
+           "stream_line"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ _COLUMNS = "seq, first_index, first_position, count, leaves, streams, sealed_at"
 # to read it first (and in PostgreSQL's pipeline mode nothing waits for a result). Two scalar
 # subqueries, each one index lookup: on SQLite a join with the last row as a subquery cost twice
 # as much per write (92 µs against 46 µs, measured inside the lifecycle benchmark).
-_INSERT = (
+INSERT = (
     "INSERT INTO {table} (" + _COLUMNS + ") VALUES ("  # noqa: S608 - fixed names
     "COALESCE((SELECT MAX(seq) FROM {table}), 0) + 1, "
     "COALESCE((SELECT first_index + count FROM {table} ORDER BY seq DESC LIMIT 1), 0), "
@@ -133,14 +132,14 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _events(stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> list[tuple[int, str, int, str, bytes]]:
+def sealed_events(stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> list[tuple[int, str, int, str, bytes]]:
     if ids is None or len(ids) != len(stored):
         raise RuntimeError("the event store did not report a position for every event: cannot seal the write")
     return sorted((int(i), _hex(s.originator_id), s.originator_version, s.topic, s.state)
                   for i, s in zip(ids, stored, strict=True))
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
@@ -162,28 +161,7 @@ class SealedSQLiteRecorder(OneStatementEventReads):
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         if stored_events:
-            statement = _INSERT.format(table=TABLE, p="?")
-            for row in seal_rows(_events(stored_events, ids), _now()):
+            statement = INSERT.format(table=TABLE, p="?")
+            for row in seal_rows(sealed_events(stored_events, ids), now()):
                 c.execute(statement, row)
-        return ids
-
-
-class SealedPostgresRecorder(SerialisedCreateTable, PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, sealing each write under its table lock."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(TABLE))
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, first_index bigint NOT NULL, "
-            "first_position bigint NOT NULL, count integer NOT NULL, leaves bytea NOT NULL, "
-            "streams text NOT NULL, sealed_at text NOT NULL)").format(table))
-        self._seal_statement = SQL(_INSERT.replace("{table}", "{t}").replace("{p}", "%s")).format(t=table)
-
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if stored_events:
-            for row in seal_rows(_events(stored_events, ids), _now()):
-                curs.execute(self._seal_statement, row, prepare=True)
         return ids

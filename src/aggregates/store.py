@@ -163,7 +163,7 @@ class StoreConfig:
             "POSTGRES_PASSWORD": params["password"],
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "10",
-            "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal:SealedPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "aggregates.log_seal_postgres:SealedPostgresRecorder",
         }
         if self.schema:
             env["POSTGRES_SCHEMA"] = self.schema

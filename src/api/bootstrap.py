@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from aggregates.application import RegistryApp
-from aggregates.calendar import WorkingDayCalendar
-from aggregates.policy import PolicyRegistry
 from aggregates.store import StoreConfig
 
 from .login_throttle import LoginThrottle, ThrottleLimits
 from .metrics import CommandMetrics
 from .read_cache import RenderedReads
+from .rules_config import build_calendar, build_policies
 from .settings import Settings
 from .users import UserRepository, users_engine
 
@@ -136,18 +135,6 @@ class Container:
         self.app.close()
         self.engine.dispose()
         self.users.engine.dispose()
-
-
-def build_policies(settings: Settings) -> PolicyRegistry:
-    """The bundled policy versions and the operator's (``PLATFORMS_POLICY_DIR``)."""
-    return PolicyRegistry.load(settings.extra_policy_dir)
-
-
-def build_calendar(settings: Settings) -> WorkingDayCalendar:
-    """The bundled working-day schedules and the operator's (``PLATFORMS_CALENDAR_FILE``)."""
-    if settings.calendar_file is not None:
-        return WorkingDayCalendar.from_file(settings.calendar_file)
-    return WorkingDayCalendar()
 
 
 def build_registry(settings: Settings, store: StoreConfig | None = None, **env: str) -> RegistryApp:

@@ -61,7 +61,7 @@ def verify(deep: bool = typer.Option(False, help="also decode every event throug
     settings = _settings()
     app = _registry(settings)
     keys = settings.checkpoint_keys
-    total, _ = event_table(app).log_size()
+    total = event_table(app).sealed_size()  # the bar's length: one indexed row, not a count of the log
     with _progress(total, "verifying") as bar:
         task = bar.add_task("verify", total=total)
         report = verify_log(app, deep=deep, workers=workers, public_key_pem=keys.pinned_public_key(),

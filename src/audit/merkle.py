@@ -108,6 +108,36 @@ class StreamingRoot:
         return acc
 
 
+class SubtreeLevels:
+    """Every complete node over a run of leaf hashes, level by level: ``levels[0]`` the leaves,
+    ``levels[k]`` the hashes of the aligned perfect subtrees of ``2**k`` leaves. Built a level at a
+    time (one list comprehension per level, where :class:`StreamingRoot` runs a loop per leaf), for
+    a verifier that holds a part of the log's leaf hashes anyway; from it, the stack of perfect
+    subtrees of any prefix (:meth:`stack`), the same as :class:`StreamingRoot`'s at that size."""
+
+    __slots__ = ("levels",)
+
+    def __init__(self, leaf_hashes: list[bytes]) -> None:
+        sha256 = hashlib.sha256
+        level = leaf_hashes
+        self.levels = [level]
+        while len(level) > 1:
+            # an odd last hash has no sibling yet: it is not a complete node's child
+            level = [sha256(_NODE_PREFIX + left + right).digest()
+                     for left, right in zip(level[0::2], level[1::2], strict=False)]
+            self.levels.append(level)
+
+    def stack(self, size: int) -> list[bytes]:
+        """The perfect subtrees of the first ``size`` leaves, largest first."""
+        stack = []
+        start = 0
+        for k in range(size.bit_length() - 1, -1, -1):
+            if size >> k & 1:
+                stack.append(self.levels[k][start >> k])
+                start += 1 << k
+        return stack
+
+
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     """Return the Merkle Tree Hash (RFC 9162 2.1.1) of the given leaf hashes."""
     acc = StreamingRoot()

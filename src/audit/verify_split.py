@@ -54,6 +54,7 @@ from aggregates.event_table import SealRows, event_table
 from aggregates.existing_store import reopen_in_child
 from aggregates.hashing import GENESIS
 
+from .merkle import SubtreeLevels
 from .rows import ID_HEX, PREV_HASH_KEY, recorded_at, seal_layout
 
 __all__ = ["PARALLEL_FROM", "Joined", "split_scan", "parts_for"]
@@ -252,37 +253,19 @@ def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], seals: SealRows 
     tips: dict[bytes, tuple[int, bytes]] = {}
     get = tips.get
     heads: dict[bytes, tuple[int, bytes]] = {}
-    stack: list[bytes] = []
-    pop, push = stack.pop, stack.append
-    at_sizes: dict[int, list[bytes]] = {}
-    sizes = [*part.sizes, -1]
-    next_size = sizes.pop(0)
-    # rows from index ``beyond`` on are checked for back-dating (index counts the row just read)
+    # rows from index ``beyond`` on are checked for back-dating (index counts the rows read)
     dated_after = part.beyond if part.cutoff is not None else 1 << 62
     positions: list[int] = []
     digests: list[bytes] = []
-    keep = digests.append
     index = part.first
     pos = part.after
     for batch in batches:
-        for pos, oid, ver, topic, state in batch:  # noqa: B007 - the last position read is returned
-            try:
-                h = sha256(b"\x00%b\n%b\n%d\n" % (topic, oid, ver))
-                h.update(state)
-            except TypeError:  # a NULL or mistyped column
-                return None
-            digest = h.digest()
-            keep(digest)
-            push(digest)
-            index += 1
-            n = index - part.first
-            while not n & 1:
-                right = pop()
-                stack[-1] = sha256(b"\x01" + stack[-1] + right).digest()
-                n >>= 1
-            if index == next_size:
-                at_sizes[index] = list(stack)
-                next_size = sizes.pop(0)
+        try:  # each row's chain hash, which is its Merkle leaf hash
+            leaves = [sha256(b"\x00%b\n%b\n%d\n%b" % (topic, oid, ver, state)).digest()
+                      for _, oid, ver, topic, state in batch]
+        except TypeError:  # a NULL or mistyped column
+            return None
+        for (pos, oid, ver, _topic, state), digest in zip(batch, leaves, strict=True):  # noqa: B007 - the last position is returned
             at = state.find(key)
             tip = get(oid)
             if tip is None:
@@ -294,16 +277,22 @@ def _scan(part: Part, batches: Iterator[list[tuple[Any, ...]]], seals: SealRows 
             elif ver != tip[0] + 1 or not state.startswith(b'"prev_hash":"%b"' % tip[1], at):
                 return None
             tips[oid] = (ver, hexlify(digest))
-            if index > dated_after:
-                stamp = recorded_at(state)
+        if index + len(batch) > dated_after:
+            for i, row in enumerate(batch, start=index + 1):
+                stamp = recorded_at(row[4]) if i > dated_after else None
                 if stamp is not None and stamp < part.cutoff:  # type: ignore[operator]
                     return None
+        index += len(batch)
+        digests += leaves
         positions += [row[0] for row in batch]
     if index != part.last:
         return None
     sealed = _sealed(seals, part, positions, b"".join(digests))
     if sealed is None:
         return None
+    tree = SubtreeLevels(digests)
+    at_sizes = {size: tree.stack(size - part.first) for size in part.sizes}
+    stack = tree.stack(part.last - part.first)
     root = stack[0] if part.full else None
     return Summary(root, [] if part.full else stack, at_sizes, heads, tips, sealed[0], sealed[1], pos)
 
@@ -318,13 +307,13 @@ def _sealed(reader: SealRows | None, part: Part, positions: list[int],
     rows = [row for chunk in iter(lambda: reader.fetch(65536), []) for row in chunk]
     if not rows:
         return None
-    seqs, firsts, starts, counts, leaves = ([r[i] for r in rows] for i in range(5))
+    seqs, firsts, starts, counts, leaves = list(zip(*rows, strict=True))[:5]  # the columns, as tuples
     try:
-        ends = list(accumulate(counts, initial=firsts[0]))
-        if (seqs != list(range(part.seqs[0], part.seqs[1] + 1)) or firsts != ends[:-1] or min(counts) < 1
-                or [len(leaf) for leaf in leaves] != [32 * c for c in counts]):
+        ends = tuple(accumulate(counts, initial=firsts[0]))
+        if (seqs != tuple(range(part.seqs[0], part.seqs[1] + 1)) or firsts != ends[:-1] or min(counts) < 1
+                or list(map(len, leaves)) != [32 * c for c in counts]):
             return None
-        if starts == list(accumulate(counts, initial=starts[0]))[:-1]:  # positions without gaps (SQLite)
+        if starts == tuple(accumulate(counts, initial=starts[0]))[:-1]:  # positions without gaps (SQLite)
             sealed_positions = list(range(starts[0], starts[-1] + counts[-1]))
         else:  # positions may skip numbers between writes (PostgreSQL)
             sealed_positions = [p for first, count in zip(starts, counts, strict=True)
@@ -334,7 +323,7 @@ def _sealed(reader: SealRows | None, part: Part, positions: list[int],
     skip, wanted = part.first - firsts[0], part.last - part.first
     if skip < 0 or ends[-1] < part.last:
         return None
-    blob = b"".join(map(bytes, leaves))
+    blob = b"".join(leaves)
     if sealed_positions[skip:skip + wanted] != positions or blob[32 * skip:32 * (skip + wanted)] != hashes:
         return None
     return (seqs[0], firsts[0]), (seqs[-1], ends[-1])

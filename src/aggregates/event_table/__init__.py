@@ -19,12 +19,11 @@ from weakref import WeakKeyDictionary
 
 from ..store import StoreConfig
 from .base import WRITER_OPTION, Beside, DatabaseEventTable, EventTable, RawRow, SealRows, Snapshot
-from .memory import MemoryEventTable
-
-# Imported on SQLite too, which costs nothing: every process that opens a store has psycopg loaded
-# already (aggregates.log_seal's recorders extend the library's eventsourcing.postgres).
-from .postgres import PostgresEventTable
 from .sqlite import SQLiteEventTable, read_model_path
+
+# The adapters of the other stores are imported when a store of their kind is opened: a command
+# that reads a SQLite log and runs briefly (``platforms audit verify``) would spend a fifth of its
+# start-up importing SQLAlchemy for the in-memory one (README, Performance).
 
 __all__ = ["WRITER_OPTION", "Beside", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot",
            "event_table", "read_model_path", "store_adapter"]
@@ -37,6 +36,8 @@ def store_adapter(store: StoreConfig) -> type[DatabaseEventTable]:
     (whether it holds events, the engines on its databases). ValueError for a store in memory,
     which has no database."""
     if store.is_postgres:
+        from .postgres import PostgresEventTable
+
         return PostgresEventTable
     if store.is_sqlite:
         return SQLiteEventTable
@@ -50,7 +51,13 @@ def event_table(app: Any) -> EventTable:
     is read like a store in memory, through the library: no other connection can open it."""
     table = _tables.get(app)
     if table is None:
-        kind: type[EventTable] = MemoryEventTable if app.store.in_memory else store_adapter(app.store)
+        kind: type[EventTable]
+        if app.store.in_memory:
+            from .memory import MemoryEventTable
+
+            kind = MemoryEventTable
+        else:
+            kind = store_adapter(app.store)
         # Two threads may both get here: the first adapter stored is the one both use.
         table = _tables.setdefault(app, kind(app.store, app.recorder))
     return table

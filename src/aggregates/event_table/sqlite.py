@@ -16,12 +16,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
-
-import sqlalchemy as sa
-from sqlalchemy import event as sa_event
 
 from ..log_seal import TABLE as SEAL_TABLE
 from ..log_seal import seal_existing
@@ -40,6 +37,9 @@ from .base import (
     rows_fetched,
     where_positions,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["SQLiteEventTable", "BUSY_TIMEOUT_S", "read_model_path", "SQLiteBeside"]
 
@@ -97,6 +97,9 @@ class SQLiteEventTable(DatabaseEventTable):
         """The sibling file of :func:`read_model_path`, WAL, a busy timeout, and transactions
         that begin with ``BEGIN IMMEDIATE`` when they will write (:data:`~.base.WRITER_OPTION`),
         so that a reader-turned-writer never deadlocks on the lock upgrade."""
+        import sqlalchemy as sa  # here: a process that only reads the log never needs it
+        from sqlalchemy import event as sa_event
+
         path = read_model_path(store.sqlite_path)
         if path != ":memory:" and not path.startswith("file:"):
             ensure_private_file(path)
@@ -125,6 +128,8 @@ class SQLiteEventTable(DatabaseEventTable):
         """The event file itself (created, private, if need be), with a busy timeout that waits
         out the event writers' short transactions; a transaction that will write
         (:data:`~.base.WRITER_OPTION`, the migrations) takes the write lock as it begins."""
+        import sqlalchemy as sa
+
         path = store.sqlite_path
         if path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +217,7 @@ class SQLiteEventTable(DatabaseEventTable):
 def _writers_first(engine: sa.Engine, wal: bool) -> None:
     """SQLAlchemy, not the driver, begins ``engine``'s transactions, and a writer's with
     ``BEGIN IMMEDIATE``; a busy timeout; with ``wal``, the file in WAL mode."""
+    from sqlalchemy import event as sa_event
 
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
