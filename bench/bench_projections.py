@@ -1,12 +1,14 @@
 """Benchmark of the read models: rebuild time and memory beside the raw floor, and follow lag.
 
-    .venv/bin/python bench/bench_projections.py [--events 200000] [--store sqlite|postgres|both]
+    .venv/bin/python bench/bench_projections.py [--events 200000 1000000] [--store sqlite|postgres|both]
+        [--repeat 3] [--before SRC] [--no-lag]
 
-1. Generate (or reuse, cached under ``var/bench/``) a programme of ``--events`` events: cohorts
-   with every kind of ending (``tests/cohorts.py``) written through ``RegistryApp``'s commands by
-   the programme driver (:mod:`aggregates.programme`). On PostgreSQL the cached SQLite programme
-   of the same size, when there is one, is copied in row for row (the same stored events and
-   seal) instead of being generated again through the commands.
+1. A programme of each ``--events`` size, made once and cached under ``var/bench/``: up to
+   ``--seed`` events of cohorts with every kind of ending (``tests/cohorts.py``) written through
+   ``RegistryApp``'s commands by the programme driver (:mod:`aggregates.programme`); a larger one
+   is copies of that seed with fresh aggregate ids (``bench/programme_copies.py``, which says
+   why); on PostgreSQL, the SQLite programme of the same size copied in row for row, in a schema
+   of its own (``bench_<events>``; drop it when done).
 2. The raw floor (``bench/read_floor.py``), a whole process: read every stored event row of the
    same store and ``json.loads`` its state, nothing else.
 3. The rebuild, a whole process: ``platforms projections rebuild`` on the store, wall clock from
@@ -339,7 +341,7 @@ def _summary(runs: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--events", type=int, nargs="+", default=[200_000, 1_000_000], help="programme sizes")
     ap.add_argument("--store", choices=["sqlite", "postgres", "both"], default="sqlite")
     ap.add_argument("--repeat", type=int, default=3, help="floor/rebuild runs each (medians reported)")
     ap.add_argument("--seed", type=int, default=SEED_EVENTS,
@@ -349,7 +351,8 @@ def main() -> None:
     ap.add_argument("--no-lag", action="store_true", help="skip the follow-lag measurement")
     args = ap.parse_args()
     kinds = ["sqlite", "postgres"] if args.store == "both" else [args.store]
-    results = [run(k, args.events, args.seed, args.repeat, lag=not args.no_lag, before=args.before) for k in kinds]
+    results = [run(k, n, args.seed, args.repeat, lag=not args.no_lag and n == args.events[0], before=args.before)
+               for n in args.events for k in kinds]
     print()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; medians of {args.repeat} run(s)")
     print(f"{'store':8} {'events':>10} {'code':8} {'floor s':>8} {'rebuild s':>10} {'ratio':>6} "
