@@ -8,7 +8,7 @@
    ``RegistryApp``'s commands by the programme driver (:mod:`aggregates.programme`); a larger one
    is copies of that seed with fresh aggregate ids (``bench/programme_copies.py``, which says
    why); on PostgreSQL, the SQLite programme of the same size copied in row for row, in a schema
-   of its own (``bench_<events>``; drop it when done).
+   of its own (``bench_<events>``, dropped when measured).
 2. The raw floor (``bench/read_floor.py``), a whole process: read every stored event row of the
    same store and ``json.loads`` its state, nothing else.
 3. The rebuild, a whole process: ``platforms projections rebuild`` on the store, wall clock from
@@ -83,7 +83,8 @@ def fresh_lag_store(kind: str) -> str:
     return url
 
 
-def drop_lag_store(url: str) -> None:
+def drop_store(url: str) -> None:
+    """Delete the store ``url``: its files (SQLite), its schema (PostgreSQL)."""
     if url.startswith("sqlite"):
         events = StoreConfig(url).sqlite_path
         for path in (events, read_model_path(events)):  # the event store and its read models' file
@@ -299,6 +300,14 @@ def _median(runs: list[dict], key: str) -> float:
 
 def run(kind: str, events: int, seed: int, repeat: int = 1, lag: bool = True, before: Path | None = None) -> dict:
     url, how = programme(kind, events, seed)
+    try:
+        return measure(kind, url, how, repeat, lag, before)
+    finally:
+        if kind == "postgres":
+            drop_store(url)  # the shared server's schema goes; the SQLite programme stays cached
+
+
+def measure(kind: str, url: str, how: str, repeat: int, lag: bool, before: Path | None) -> dict:
     app = RegistryApp(StoreConfig(url))
     total = app.recorder.max_notification_id() or 0
     app.close()
@@ -330,7 +339,7 @@ def run(kind: str, events: int, seed: int, repeat: int = 1, lag: bool = True, be
         try:
             result["lag"] = measure_lag(lag_url)
         finally:
-            drop_lag_store(lag_url)
+            drop_store(lag_url)
     return result
 
 
