@@ -43,12 +43,6 @@ Progress = Callable[[int, int], None]
 # Below this many events a second process costs more (its start, a second read of the log) than
 # it saves.
 PARALLEL_FROM = 50_000
-# Rows fetched at a time from the log's snapshot. On PostgreSQL the snapshot is a transaction on
-# the library's connection, which the server ends once it has been idle in it for 5 seconds
-# (``POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT``): replaying one chunk must take less. 5,000
-# rows did not on a busy machine (load 12-25; the rebuild failed twice), 1,000 take a fifth as
-# long, and the round trips they add cost nothing measurable.
-READ_CHUNK = 1000
 BATCH_TOPIC = b"platform-registry/PublicityBatch/"
 
 
@@ -63,7 +57,7 @@ def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
 
 def rebuild(
     app: Application, engine: sa.Engine, names: list[str] | None = None, progress: Progress | None = None,
-    read_chunk: int = READ_CHUNK, flush_every: int = 20000, cache_size: int | None = 4096, workers: int | None = None,
+    read_chunk: int = 5000, flush_every: int = 20000, cache_size: int | None = 4096, workers: int | None = None,
 ) -> dict[str, int]:
     """Rebuild ``names`` (default: every model) from position 0 and swap them in. Returns the
     position each rebuilt model stands at. ``progress(done, total)`` is called as it goes.
