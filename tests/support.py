@@ -84,7 +84,7 @@ def pg_unreachable() -> str | None:
 
 def migrated(url: str) -> str:
     """``url`` after ``platforms migrate``: the tables beside the event log created, as every
-    process in development finds them (:func:`api.bootstrap.prepare_schema`)."""
+    process in development finds them (:func:`api.registry_wiring.prepare_schema`)."""
     from aggregates.migrations import migrate
 
     migrate(StoreConfig(url))

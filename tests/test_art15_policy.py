@@ -13,7 +13,7 @@ import pytest
 
 from aggregates.errors import InvalidInput, NotFound, RuleViolation
 from aggregates.policy import BUNDLED_DIR, Policy, PolicyDataError, PolicyRegistry
-from api.bootstrap import build_policies
+from api.registry_wiring import build_policies
 from api.settings import Settings
 
 REF = "长科发〔2021〕36号"

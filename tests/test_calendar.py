@@ -188,14 +188,14 @@ def test_art9_acceptance_deadline_rejects_negative_months(cal):
 
 
 def test_no_calendar_file_is_bundled_only():
-    from api.bootstrap import build_calendar
+    from api.registry_wiring import build_calendar
     from api.settings import Settings
 
     assert not build_calendar(Settings.from_env(env={})).covers(2027)
 
 
 def test_the_operator_file_named_by_the_settings_is_loaded():
-    from api.bootstrap import build_calendar
+    from api.registry_wiring import build_calendar
     from api.settings import Settings
 
     cal = build_calendar(Settings.from_env(env={"PLATFORMS_CALENDAR_FILE": str(CAL_2027)}))

@@ -12,7 +12,7 @@ import pytest
 
 import api
 from aggregates.policy import BUNDLED_DIR, PolicyDataError
-from api.bootstrap import build_policies
+from api.registry_wiring import build_policies
 from api.settings import Settings, SettingsError
 
 SRC = Path(api.__file__).resolve().parents[1]

@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from aggregates.application import RegistryApp
-from aggregates.store import StoreConfig
 
 from .login_throttle import LoginThrottle, ThrottleLimits
 from .metrics import CommandMetrics
 from .read_cache import RenderedReads
-from .rules_config import build_calendar, build_policies
+from .registry_wiring import build_registry, prepare_schema
 from .settings import Settings
 from .users import UserRepository, users_engine
 
@@ -135,29 +134,6 @@ class Container:
         self.app.close()
         self.engine.dispose()
         self.users.engine.dispose()
-
-
-def build_registry(settings: Settings, store: StoreConfig | None = None, **env: str) -> RegistryApp:
-    """The registry on ``store`` (default: the settings' own), with the operator's policies,
-    calendar and cache size; ``env`` adds the library's settings (``CREATE_TABLE="no"`` for a
-    store that must already exist)."""
-    return RegistryApp(store or settings.store, policies=build_policies(settings), calendar=build_calendar(settings),
-                       env={"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache), **env})
-
-
-def prepare_schema(settings: Settings, store: StoreConfig) -> None:
-    """The start-up check of the tables beside the event log (:mod:`aggregates.migrations`): in
-    production a schema not at this release's newest revision is refused
-    (:class:`~aggregates.migrations.SchemaNotCurrent`, naming ``platforms migrate``); in
-    development it is migrated here, so a fresh checkout, the demo and the tests need no step
-    of their own."""
-    from aggregates.migrations import check_current, migrate
-
-    if settings.is_production:
-        check_current(store)
-        return
-    for line in migrate(store):
-        log.info("schema migrated: %s", line)
 
 
 def build_container(settings: Settings, app: RegistryApp | None = None) -> Container:

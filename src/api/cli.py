@@ -531,24 +531,50 @@ def projections_rebuild(name: list[str] | None = typer.Argument(None, help="Read
     """Rebuild read models from the event log and swap them in."""
     from projections.rebuild import rebuild
 
-    c = _existing_container()
+    # Only the registry and the read models' database: a rebuild replays the log and serves
+    # nothing, so it does not wire (nor import) the web application, the metrics or the accounts
+    # (README, "Performance": start-up).
+    settings = _settings()
+    registry = existing_registry(settings)
     try:
-        with Progress(TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task(", ".join(name) if name else "all read models", total=None)
+        engine = _read_models_for_rebuild(settings, registry)
+        try:
+            with Progress(TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as progress:
+                task = progress.add_task(", ".join(name) if name else "all read models", total=None)
 
-            def report(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+                def report(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
 
-            try:
-                positions = rebuild(c.app, c.engine, list(name) if name else None, report, workers=workers)
-            except ValueError as exc:
-                console.print(f"[red]{exc}[/]")
-                raise typer.Exit(2) from None
+                try:
+                    positions = rebuild(registry, engine, list(name) if name else None, report, workers=workers)
+                except ValueError as exc:
+                    console.print(f"[red]{exc}[/]")
+                    raise typer.Exit(2) from None
+        finally:
+            engine.dispose()
         for model, position in positions.items():
             out.print(f"{model}: at position {position}")
     finally:
-        c.close()
+        registry.close()
+
+
+def _read_models_for_rebuild(settings: Settings, registry: RegistryApp) -> Any:
+    """The read models' engine of ``registry``'s store, once the schema beside the log is current
+    (as every entry point checks it: :func:`api.registry_wiring.prepare_schema`)."""
+    from aggregates.migrations import SchemaNotCurrent
+    from projections.db import make_engine
+
+    from .registry_wiring import prepare_schema
+
+    store = registry.store
+    try:
+        prepare_schema(settings, store)
+        return make_engine(store)
+    except (StoreUrlError, SchemaNotCurrent) as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # noqa: BLE001 - a store we cannot open is reported, not traced
+        fail(f"cannot open the store ({store.label}): {exc.__class__.__name__}: {store.redact(str(exc))}", 1)
 
 
 # ---------------------------------------------------------------------------- ledger

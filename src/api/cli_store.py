@@ -37,7 +37,7 @@ def existing_registry(settings: Settings) -> RegistryApp:
     line if there is none."""
     from aggregates.existing_store import open_existing
 
-    from .rules_config import build_calendar, build_policies
+    from .registry_wiring import build_calendar, build_policies
 
     store = settings.store
     try:

@@ -111,6 +111,11 @@ class PostgresEventTable(DatabaseEventTable):
     def snapshot(self) -> Iterator[Snapshot]:
         with self.datastore.get_connection() as conn, conn.transaction(force_rollback=True), ExitStack() as cursors:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # The library's connections end a transaction idle for 5 seconds
+            # (POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT); a snapshot's reader works between
+            # fetches (a rebuild writes its rows, for longer than that on a busy machine: it
+            # failed so), and a read-only snapshot holds no lock a writer waits for.
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             yield _PostgresSnapshot(conn, cursors, self)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
