@@ -66,6 +66,10 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PROBE_RATE = 10.0  # probe objections a second, on top of wrk's
 POLL_SECONDS = 0.005  # how often the read models' positions are read for the probe
 TICKS = os.sysconf("SC_CLK_TCK")
+# Sessions an API worker held at the peak of this load (pools of the events, the snapshots and
+# the read models): 26 for one worker, 43 for two, 74 for four, measured 2026-11-30. The runner
+# holds 16 and this script a few.
+SESSIONS_PER_WORKER, SESSIONS_BESIDE = 19, 20
 OBJECTION = {"objector_name": "压测", "contact": "bench@example.com", "content": "benchmark objection: 负载测试异议"}
 
 
@@ -432,9 +436,23 @@ def stop(procs: list[subprocess.Popen | None]) -> None:
                 proc.wait()
 
 
-def measure_one(n: int, args: argparse.Namespace, base: str, work_root: Path) -> Result:
+def room_for(n: int, base: str) -> str | None:
+    """Why N workers must not start now, if the server lacks the sessions they would take (the
+    server is shared: taking its last sessions fails other people's work), else None."""
+    with connect(base, "pgworkers-driver") as conn:
+        limit = int(conn.execute("SHOW max_connections").fetchone()[0])
+        (used,) = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
+    need = SESSIONS_PER_WORKER * n + SESSIONS_BESIDE
+    return None if limit - used >= need else f"{limit - used} free sessions of {limit}; N={n} needs about {need}"
+
+
+def measure_one(n: int, args: argparse.Namespace, base: str, work_root: Path) -> Result | None:
     import httpx
 
+    lacking = room_for(n, base)
+    if lacking:
+        print(f"N={n}: skipped, PostgreSQL has {lacking}", flush=True)
+        return None
     result = Result(n)
     schema = f"pgworkers_{uuid.uuid4().hex[:10]}"
     with connect(base, "pgworkers-driver") as conn:
@@ -690,7 +708,7 @@ def main() -> int:
           f"{min(args.seconds, 5):g} s without and with the event store's table lock...", flush=True)
     inserts = {locked: insert_floor(base, args.commands, min(args.seconds, 5), locked) for locked in (False, True)}
     work = Path(tempfile.mkdtemp(prefix="bench-pgworkers-"))
-    results = [measure_one(n, args, base, work) for n in args.workers]
+    results = [r for r in (measure_one(n, args, base, work) for n in args.workers) if r is not None]
     load_after = Path("/proc/loadavg").read_text().split()[0]
     report(results, inserts, args, (load_before, load_after))
     problems = [p for r in results for p in r.problems]
