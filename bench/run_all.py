@@ -11,7 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_lifecycle.py", "bench_projections.py", "bench_audit.py", "bench_api.py", "bench_staff_pages.py",
-           "bench_ledger_figures.py", "bench_metrics.py", "bench_backup.py"]
+           "bench_ledger_figures.py", "bench_metrics.py", "bench_backup.py", "bench_postgres_workers.py"]
 
 
 def main() -> int:
