@@ -20,7 +20,7 @@ from aggregates.application import RegistryApp
 from .login_throttle import LoginThrottle, ThrottleLimits
 from .metrics import CommandMetrics
 from .read_cache import RenderedReads
-from .registry_wiring import build_registry, prepare_schema
+from .registry_wiring import build_registry, pool_options, prepare_schema
 from .settings import Settings
 from .users import UserRepository, users_engine
 
@@ -150,8 +150,8 @@ def build_container(settings: Settings, app: RegistryApp | None = None) -> Conta
     if app is None:
         app = build_registry(settings)
     app.committer.observer = CommandMetrics()  # counted for GET /metrics (api.metrics)
-    engine = make_engine(app.store)
-    users = UserRepository(users_engine(app.store))
+    engine = make_engine(app.store, **pool_options(settings))
+    users = UserRepository(users_engine(app.store, **pool_options(settings)))
     users.move_from(engine)
     runner = ReadModelRunner(app, engine)
     throttle = LoginThrottle(users.engine, ThrottleLimits(

@@ -32,10 +32,22 @@ def build_calendar(settings: Settings) -> WorkingDayCalendar:
 
 def build_registry(settings: Settings, store: StoreConfig | None = None, **env: str) -> RegistryApp:
     """The registry on ``store`` (default: the settings' own), with the operator's policies,
-    calendar and cache size; ``env`` adds the library's settings (``CREATE_TABLE="no"`` for a
-    store that must already exist)."""
-    return RegistryApp(store or settings.store, policies=build_policies(settings), calendar=build_calendar(settings),
-                       env={"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache), **env})
+    calendar, cache size and pool size; ``env`` adds the library's settings
+    (``CREATE_TABLE="no"`` for a store that must already exist)."""
+    store = store or settings.store
+    pool = settings.postgres_pool_size
+    sized = {"POSTGRES_POOL_SIZE": str(pool), "POSTGRES_MAX_OVERFLOW": str(pool)} if store.is_postgres else {}
+    return RegistryApp(store, policies=build_policies(settings), calendar=build_calendar(settings),
+                       env={"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache), **sized, **env})
+
+
+def pool_options(settings: Settings) -> dict[str, int]:
+    """The pool of a SQLAlchemy engine on the store's database (read models, accounts): on
+    PostgreSQL ``PLATFORMS_POSTGRES_POOL_SIZE`` connections kept and as many again in a burst,
+    as the event store's own pool, so that an operator can fit the processes of a deployment
+    within the server's ``max_connections``; on SQLite the library's defaults."""
+    size = settings.postgres_pool_size
+    return {"pool_size": size, "max_overflow": size} if settings.store.is_postgres else {}
 
 
 def prepare_schema(settings: Settings, store: StoreConfig) -> None:
@@ -53,4 +65,4 @@ def prepare_schema(settings: Settings, store: StoreConfig) -> None:
         log.info("schema migrated: %s", line)
 
 
-__all__ = ["build_calendar", "build_policies", "build_registry", "prepare_schema"]
+__all__ = ["build_calendar", "build_policies", "build_registry", "pool_options", "prepare_schema"]

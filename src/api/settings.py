@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     run_projections: bool | None = None  # None: on for SQLite, off for PostgreSQL
     var_dir: Path = Path("var")
     aggregate_cache: int = Field(5000, ge=0)  # aggregates kept between commands (RegistryApp)
+    # On PostgreSQL: the connections each process keeps in each of its three pools (the events,
+    # the read models, the accounts), and as many again in a burst (api.registry_wiring).
+    postgres_pool_size: int = Field(10, ge=1, le=50)
     # The audit keys (audit.keys) and the log's name in its signed notes (audit.signing).
     checkpoint_key: Path | None = None  # None: var_dir/keys/checkpoint-ed25519.pem
     checkpoint_pubkey: Path | None = None  # None: the key's path with .pub

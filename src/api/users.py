@@ -15,6 +15,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -86,10 +87,11 @@ class UnknownUser(Exception):
 RESERVED_USERNAMES = frozenset({"public", "system"})
 
 
-def users_engine(store: StoreConfig) -> Engine:
+def users_engine(store: StoreConfig, **kwargs: Any) -> Engine:
     """An engine on the event store's own database: the event file on SQLite (a busy timeout
-    waits out the event writers' short transactions), the store's schema on PostgreSQL."""
-    return store_adapter(store).store_engine(store)
+    waits out the event writers' short transactions), the store's schema on PostgreSQL;
+    ``kwargs`` size its pool (:func:`api.registry_wiring.pool_options`)."""
+    return store_adapter(store).store_engine(store, **kwargs)
 
 
 class UserRepository:

@@ -180,9 +180,10 @@ class DatabaseEventTable(EventTable):
 
     @classmethod
     @abstractmethod
-    def store_engine(cls, store: StoreConfig) -> sa.Engine:
+    def store_engine(cls, store: StoreConfig, **kwargs: Any) -> sa.Engine:
         """A SQLAlchemy engine on the database of ``store``'s events, for tables an application
-        keeps with the events rather than with the read models (user accounts)."""
+        keeps with the events rather than with the read models (user accounts); ``kwargs`` go to
+        :func:`sqlalchemy.create_engine` (the pool's size)."""
 
 
 def rows_fetched(fetch: Callable[[int], list[RawRow]], batch: int) -> Iterator[list[RawRow]]:

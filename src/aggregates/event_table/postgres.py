@@ -102,9 +102,9 @@ class PostgresEventTable(DatabaseEventTable):
         return None
 
     @classmethod
-    def store_engine(cls, store: StoreConfig) -> sa.Engine:
+    def store_engine(cls, store: StoreConfig, **kwargs: Any) -> sa.Engine:
         """The read models' engine: they share the store's database and schema."""
-        return cls.read_models_engine(store)
+        return cls.read_models_engine(store, **kwargs)
 
     # ---------------------------------------------------------------- reading the log
     @contextmanager

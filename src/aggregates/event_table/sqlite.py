@@ -124,7 +124,7 @@ class SQLiteEventTable(DatabaseEventTable):
         return Path(os.path.abspath(read_model_path(store.sqlite_path)))
 
     @classmethod
-    def store_engine(cls, store: StoreConfig) -> sa.Engine:
+    def store_engine(cls, store: StoreConfig, **kwargs: Any) -> sa.Engine:
         """The event file itself (created, private, if need be), with a busy timeout that waits
         out the event writers' short transactions; a transaction that will write
         (:data:`~.base.WRITER_OPTION`, the migrations) takes the write lock as it begins."""
@@ -135,7 +135,7 @@ class SQLiteEventTable(DatabaseEventTable):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             ensure_private_file(path)
         engine = sa.create_engine(f"sqlite:///{path}",
-                                  connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+                                  connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}, **kwargs)
         _writers_first(engine, wal=False)  # the event store's recorder chooses the file's journal
         return engine
 
