@@ -23,10 +23,11 @@ shape's bytes, not the stored ones that the next event names and the auditor has
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
 from .transcodings import make_transcoder
@@ -71,12 +72,50 @@ class ChainMapper(Mapper[UUID]):
     """The library's mapper, except that an event of a class whose shape changed keeps the hash
     of the row it was read from (:data:`STORED_HASH`), which its successor names as
     ``prev_hash``. Events of classes never changed are hashed from their fields only when a
-    command chains to them, as before: a replay hashes nothing."""
+    command chains to them, as before: a replay hashes nothing.
+
+    Reading an event does what the library's ``Mapper.to_domain_event`` does (decode, id,
+    version, upcasts, an event object over the state) with what depends only on the topic (the
+    class, its version, its id conversion) found once per topic, not once per event: every load
+    and every replay reads each stored event through here (README, "Performance": rebuild).
+    With a cipher or a compressor, which this registry does not configure, the library reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._classes: dict[tuple[str, Hashable], tuple[type, int, Any]] = {}
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        domain_event = super().to_domain_event(stored_event)
-        if getattr(type(domain_event), "class_version", 1) > 1:
-            domain_event.__dict__[STORED_HASH] = stored_event_hash(
-                stored_event.topic, stored_event.originator_id, stored_event.originator_version,
-                stored_event.state)
+        if self.cipher or self.compressor:
+            domain_event = super().to_domain_event(stored_event)
+            if getattr(type(domain_event), "class_version", 1) > 1:
+                domain_event.__dict__[STORED_HASH] = stored_event_hash(
+                    stored_event.topic, stored_event.originator_id, stored_event.originator_version,
+                    stored_event.state)
+            return domain_event
+        topic, originator_id = stored_event.topic, stored_event.originator_id
+        id_type = cast("Hashable", type(originator_id))  # as the library passes it
+        try:
+            cls, class_version, id_convertor = self._classes[topic, id_type]
+        except KeyError:
+            cls = resolve_topic(topic)
+            class_version = getattr(cls, "class_version", 1)
+            id_convertor = find_id_convertor(cls, id_type)
+            self._classes[topic, id_type] = (cls, class_version, id_convertor)
+        try:
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        except Exception as e:
+            msg = (f"Failed to deserialise state of stored event with topic '{topic}', originator_id "
+                   f"'{originator_id}' and originator_version {stored_event.originator_version}: {e}")
+            raise MapperDeserialisationError(msg) from e
+        state["originator_id"] = id_convertor(originator_id)
+        state["originator_version"] = stored_event.originator_version
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        if class_version > 1:
+            state[STORED_HASH] = stored_event_hash(topic, originator_id, stored_event.originator_version,
+                                                   stored_event.state)
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
         return domain_event

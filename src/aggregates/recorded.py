@@ -29,6 +29,7 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 from eventsourcing.utils import get_topic, register_topic
 
 from .errors import RuleViolation
+from .event_replay import mutate_decorated
 from .hashing import GENESIS, event_hash
 from .values import Act
 
@@ -55,7 +56,8 @@ class RecordedAggregate(Aggregate):
         act: Act
 
         def mutate(self, aggregate: Any) -> Any:
-            aggregate = super().mutate(aggregate)
+            if aggregate is None or not mutate_decorated(self, aggregate):
+                aggregate = super().mutate(aggregate)
             # The new head of the chain, hashed only when asked for (last_hash): a replay never is.
             state = aggregate.__dict__
             state[_UNHASHED_HEAD] = self
