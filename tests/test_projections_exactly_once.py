@@ -189,3 +189,32 @@ def test_a_failed_rebuild_process_leaves_the_live_models_untouched(store, monkey
     with pytest.raises(RuntimeError, match="rebuild process failed"):
         rebuild(app, engine, workers=2)
     assert dump_tables(engine) == before
+
+
+def test_a_rebuild_collects_garbage_at_its_flushes_and_gives_the_collector_back(store, monkeypatch) -> None:
+    """The replay runs with the automatic garbage collector off and collects at each flush
+    (projections/rebuild.py): many flushes give the same models, and the collector is on again
+    afterwards, also when the replay fails."""
+    import gc
+
+    app, engine = store
+    with freeze_time(NOW):
+        cohort(Programme(app), 1)
+    ReadModelRunner(app, engine).catch_up()
+    followed = dump_tables(engine)
+    collections: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collections.append(generation) or 0)
+    rebuild(app, engine, workers=1, read_chunk=20, flush_every=25)  # a flush every 40 events
+    assert dump_tables(engine) == followed and gc.isenabled()
+    assert len(collections) >= app.recorder.max_notification_id() // 40 - 1 and set(collections) == {1}
+
+    import projections.rebuild as rebuild_module
+
+    def failing(*args: object, **kwargs: object) -> None:
+        assert not gc.isenabled()  # off while replaying
+        raise Crash("replay failed")
+
+    monkeypatch.setattr(rebuild_module.Projector, "process_notification", failing)
+    with pytest.raises(Crash):
+        rebuild(app, engine, workers=1)
+    assert gc.isenabled() and dump_tables(engine) == followed

@@ -91,7 +91,7 @@ class Projector:
 
     def flush(self, conn: sa.Connection) -> None:
         """Write every buffered change on ``conn`` (the caller's transaction)."""
-        self._materialize()
+        self.render()
         for p in self.pending.values():
             p.flush(conn)
 
@@ -126,10 +126,10 @@ class Projector:
             self._remember(key, agg)
         cls = type(agg)
         if cls is Platform:
-            self._platform_event(agg, event, type(event).__name__, position, before_status, active)
+            self._platform_event(key, agg, event, type(event).__name__, position, before_status, active)
         elif cls is SubfieldSeat:
             if "subfields" in active:
-                self._seat_event(agg, event, type(event).__name__, position)
+                self._seat_event(key, agg, event, type(event).__name__, position)
         elif cls is PublicityBatch:
             if "publicity" in active:
                 self._batch_event(agg, event, position)
@@ -150,8 +150,10 @@ class Projector:
 
     # ------------------------------------------------------------------ platforms
     def _platform_event(
-        self, p: Platform, event: Any, name: str, position: int, before_status: str | None, active: tuple[str, ...],
+        self, key: Any, p: Platform, event: Any, name: str, position: int, before_status: str | None,
+        active: tuple[str, ...],
     ) -> None:
+        """``key``: the platform's cache key, which also keys its pending renderings."""
         if "platforms" in active:
             if name == "Applied":
                 self.pending["rm_platforms"].put((str(p.id),), {"id": str(p.id), "seq": position})
@@ -161,18 +163,21 @@ class Projector:
                 self.pending["rm_platform_objections"].put((str(p.id), number), {
                     "platform_id": str(p.id), "objection_no": number, "received_on": o["received_on"],
                     "admissible": bool(o["admissible"]), "outcome": o["outcome"], "position": position})
-            self._dirty_platforms[p.id] = (p, position)
+            self._dirty_platforms[key] = (p, position)
         if "publicity" in active:
             if name == "Publicized":
                 self._publicized(p)
             elif name in PUBLICITY_DIRTY_EVENTS and p.publicity is not None:
-                self._dirty_entries[p.id] = p
+                self._dirty_entries[key] = p
         if "ledger" in active:
             self._ledger(p, event, name, position)
         if "deadlines" in active and (before_status in DEADLINE_STATUSES or p.status in DEADLINE_STATUSES):
             self._deadlines(p, before_status, position)
 
-    def _materialize(self) -> None:
+    def render(self) -> None:
+        """Render the rows that depend on an aggregate's latest state (platforms, seats,
+        publicity lines) into the buffer: :meth:`flush` does it first, and a caller that shares
+        the database with other writers does it before taking the write lock (a rebuild)."""
         if self._dirty_platforms:
             rows = self.pending["rm_platforms"]
             for p, position in self._dirty_platforms.values():
@@ -247,8 +252,8 @@ class Projector:
         })
 
     # ------------------------------------------------------------------ subfields 细分领域
-    def _seat_event(self, s: SubfieldSeat, event: Any, name: str, position: int) -> None:
-        self._dirty_seats[s.id] = (s, position)  # rendered at flush, from its latest state
+    def _seat_event(self, key: Any, s: SubfieldSeat, event: Any, name: str, position: int) -> None:
+        self._dirty_seats[key] = (s, position)  # rendered at flush, from its latest state
         history = self.pending["rm_subfield_history"]
         if name == "Occupied":
             history.put((s.subfield, event.platform_id), {

@@ -6,9 +6,9 @@ see the old model or the new one, never a half-built one. The event store is onl
 schema change of a read model is a code change plus a rebuild, never a hand migration.
 
 A long log is replayed by several processes at once (``workers``, default: one per CPU for logs
-of :data:`PARALLEL_FROM` events or more). Each reads the whole log but decodes and projects only
-the events of its share of the aggregates (by id), so each process replays its aggregates in
-order, exactly as one process would. No read model needs two platforms at once: a platform's
+of :data:`PARALLEL_FROM` events or more). Each reads, decodes and projects only the events of its
+share of the aggregates (by id, chosen in the database), so each process replays its aggregates
+in order, exactly as one process would. No read model needs two platforms at once: a platform's
 rows come from its own events, a seat's from its own, and every process follows every publicity
 batch (few events), whose rows one of them writes. All write into the same shadow tables, each
 row by exactly one process; the swap, and the events recorded meanwhile, are the parent's.
@@ -16,18 +16,20 @@ row by exactly one process; the swap, and the events recorded meanwhile, are the
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from aggregates.event_table import event_table
+from aggregates.event_table.base import share_of
 from aggregates.existing_store import reopen_in_child
 
 from .db import make_engine, write_transaction
@@ -44,6 +46,18 @@ Progress = Callable[[int, int], None]
 # it saves.
 PARALLEL_FROM = 50_000
 BATCH_TOPIC = b"platform-registry/PublicityBatch/"
+
+
+class _StoredRow(NamedTuple):
+    """A stored event as the projector and the mapper read it (a notification's fields): a
+    tuple, since making the library's frozen ``Notification`` cost a replay more than a
+    microsecond per event."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
 
 
 def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -133,9 +147,10 @@ def _replay(
     committing every ``flush_every`` events; returns the last position read.
 
     The log is read as stored rows (the event table's raw reader: one consistent snapshot, ids
-    and topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
-    decoded event. Every process follows the publicity batches (the publicity list needs each
-    platform's batch); only the first writes their rows."""
+    and topics as bytes); with several processes, only this process's share of them, chosen in
+    the database (``share_rows``), so the others' rows are neither fetched nor decoded. Every
+    process follows the publicity batches (the publicity list needs each platform's batch); only
+    the first writes their rows."""
     position = since_flush = 0
     batch_rows = () if part else None
     ignored = tuple(prefix.encode() for prefix in IGNORED_TOPIC_PREFIXES)
@@ -143,8 +158,11 @@ def _replay(
     # replays it: a platform has some thirty events, and parsing a UUID costs more than the
     # lookup (README, "Performance": rebuild).
     owned: dict[bytes, UUID | None] = {}
-    with event_table(app).snapshot() as snapshot:
-        for rows in snapshot.rows(0, end, batch=read_chunk):
+    topics: dict[bytes, str] = {}
+    with event_table(app).snapshot() as snapshot, _collected_at_flushes():
+        read = (snapshot.rows(0, end, batch=read_chunk) if parts == 1
+                else snapshot.share_rows(end, part, parts, BATCH_TOPIC, batch=read_chunk))
+        for rows in read:
             for pos, oid, version, topic, state in rows:
                 if topic.startswith(ignored):
                     continue
@@ -152,24 +170,47 @@ def _replay(
                 try:
                     uid = owned[oid]
                 except KeyError:
-                    mine = is_batch or parts == 1 or int(oid, 16) % parts == part
+                    mine = is_batch or parts == 1 or share_of(oid, parts) == part
                     uid = owned[oid] = UUID(hex=oid.decode()) if mine else None
                 if uid is None:
                     continue
-                n = Notification(id=pos, originator_id=uid, originator_version=version,
-                                 topic=topic.decode(), state=state)
+                name = topics.get(topic)
+                if name is None:
+                    name = topics[topic] = topic.decode()
+                n = _StoredRow(pos, uid, version, name, state)
                 projector.process_notification(n, batch_rows if is_batch else None)
                 since_flush += 1
             position = rows[-1][0]
             if since_flush >= flush_every:
+                # Rendered before the write lock, which the other processes wait for meanwhile:
+                # rendered under it, they waited 0.4 s in a 200,000-event rebuild (README).
+                projector.render()
                 with write_transaction(engine) as conn:
                     projector.flush(conn)
                 since_flush = 0
+                gc.collect(1)
             if progress is not None:
                 progress(position, end)
+    projector.render()
     with write_transaction(engine) as conn:
         projector.flush(conn)
     return end
+
+
+@contextmanager
+def _collected_at_flushes() -> Iterator[None]:
+    """The cyclic garbage collector off while replaying, and the young generations collected at
+    each flush instead. A replay allocates some twenty objects per event and keeps most of them
+    (the aggregate copies): the automatic collector traversed each several times as it aged,
+    0.5-0.9 s of CPU in 200,000 events (README, "Performance": rebuild), where one young
+    collection per flush traverses each object once and still frees any cycle a batch made."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _start_helper(app: Application, models: tuple[str, ...], part: int, parts: int, end: int, read_chunk: int,
