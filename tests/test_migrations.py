@@ -115,6 +115,29 @@ def test_a_fresh_store_migrates_to_exactly_the_declared_tables(fresh_url: str) -
     check_current(StoreConfig(fresh_url))
 
 
+def test_the_quick_check_knows_alembics_heads_and_only_an_exact_match_passes(fresh_url: str) -> None:
+    """aggregates/schema_heads.py tells a current store without importing Alembic: its heads
+    are Alembic's (a new revision not written there fails here), and a store not migrated,
+    behind or ahead is left to the full check."""
+    from aggregates.schema_heads import HEADS, at_heads
+
+    assert HEADS == heads()
+    store = StoreConfig(fresh_url)
+    assert not at_heads(store)  # nothing migrated yet
+    migrate(store)
+    assert at_heads(store)
+    for db in databases(store):
+        try:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'read0001' "
+                                     "WHERE version_num = 'read0002'")
+        finally:
+            db.engine.dispose()
+    assert not at_heads(store)  # behind: the full check names the command
+    with pytest.raises(SchemaNotCurrent, match="behind"):
+        check_current(store)
+
+
 def test_read_models_rebuilt_and_swapped_in_keep_the_migrated_schema(fresh_url: str) -> None:
     """A rebuild replaces the read models' tables by shadows (projections/rebuild.py): the
     tables swapped in, their keys and indexes are still what the revision made."""

@@ -58,7 +58,7 @@ def _settings() -> Settings:
 
 
 def _container(settings: Settings | None = None, registry: RegistryApp | None = None):  # noqa: ANN202
-    from aggregates.migrations import SchemaNotCurrent
+    from aggregates.schema_heads import SchemaNotCurrent
 
     from .bootstrap import build_container
 
@@ -146,9 +146,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
 
 def _check_schema(settings: Settings) -> None:
     """Exit 2 with one line unless the store's schema is at this release's newest revisions."""
-    from aggregates.migrations import SchemaNotCurrent, check_current
+    from aggregates.schema_heads import SchemaNotCurrent, at_heads
 
     try:
+        if at_heads(settings.store):  # without importing Alembic (aggregates/schema_heads.py)
+            return
+        from aggregates.migrations import check_current
+
         check_current(settings.store)
     except (StoreUrlError, SchemaNotCurrent) as exc:
         fail(str(exc), 2)
@@ -562,7 +566,7 @@ def projections_rebuild(name: list[str] | None = typer.Argument(None, help="Read
 def _read_models_for_rebuild(settings: Settings, registry: RegistryApp) -> Any:
     """The read models' engine of ``registry``'s store, once the schema beside the log is current
     (as every entry point checks it: :func:`api.registry_wiring.prepare_schema`)."""
-    from aggregates.migrations import SchemaNotCurrent
+    from aggregates.schema_heads import SchemaNotCurrent
     from projections.db import make_engine
 
     from .registry_wiring import prepare_schema

@@ -73,7 +73,7 @@ def _reporting() -> Iterator[_ConsoleReport]:
 
 def _guarded(settings: Settings, work: Callable[[], T]) -> T:
     """``work()``, its refusals and failures each one line and an exit code."""
-    from aggregates.migrations import SchemaNotCurrent
+    from aggregates.schema_heads import SchemaNotCurrent
     from aggregates.store import StoreUnavailable, StoreUrlError
     from audit.backup.manifest import BackupRefused
 

@@ -56,6 +56,10 @@ def prepare_schema(settings: Settings, store: StoreConfig) -> None:
     (:class:`~aggregates.migrations.SchemaNotCurrent`, naming ``platforms migrate``); in
     development it is migrated here, so a fresh checkout, the demo and the tests need no step
     of their own."""
+    from aggregates.schema_heads import at_heads
+
+    if at_heads(store):  # the usual case, told without importing Alembic (aggregates/schema_heads.py)
+        return
     from aggregates.migrations import check_current, migrate
 
     if settings.is_production:

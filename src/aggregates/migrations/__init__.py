@@ -29,7 +29,6 @@ the code declares, so a table or column added to the code without a revision fai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,34 +40,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ..ddl_lock import hold_ddl_lock
-from ..event_table import WRITER_OPTION, store_adapter
+from ..event_table import WRITER_OPTION
+from ..schema_heads import BRANCHES, VERSION_TABLE, Database, SchemaNotCurrent, databases
 from ..store import StoreConfig
 
 __all__ = ["BRANCHES", "COMMAND", "Database", "SchemaNotCurrent", "check_current", "databases", "heads",
            "migrate", "upgrade_connection"]
 
-BRANCHES = ("store", "read_models")
 COMMAND = "platforms migrate"
-VERSION_TABLE = "alembic_version"
 # The option through which a revision reports what it does beyond its DDL (a store adopted):
 # ``op.get_context().opts[REPORT_OPTION](line)``.
 REPORT_OPTION = "platforms_report"
 
 Report = Callable[[str], None]
-
-
-class SchemaNotCurrent(RuntimeError):
-    """The store's schema is not at this release's newest revision (never migrated, behind, or
-    ahead of it). One line, naming the store (password masked) and what to do."""
-
-
-@dataclass(frozen=True)
-class Database:
-    """One database of a store and the branches whose tables it holds."""
-
-    branches: tuple[str, ...]
-    engine: sa.Engine
-    label: str
 
 
 @cache
@@ -82,17 +66,6 @@ def heads(branches: Iterable[str] = BRANCHES) -> dict[str, str]:
     """The newest revision of each branch."""
     script = _script()
     return {branch: script.get_revision(f"{branch}@head").revision for branch in branches}
-
-
-def databases(store: StoreConfig) -> list[Database]:
-    """The databases of ``store`` and their branches: the event file and the read-model file on
-    SQLite, the store's schema on PostgreSQL. The caller disposes of the engines."""
-    adapter = store_adapter(store)
-    read_file = adapter.read_models_file(store)
-    if read_file is None:
-        return [Database(BRANCHES, adapter.store_engine(store), f"schema {store.schema or 'public'}")]
-    return [Database(("store",), adapter.store_engine(store), f"event file {Path(store.sqlite_path).resolve()}"),
-            Database(("read_models",), adapter.read_models_engine(store), f"read-model file {read_file}")]
 
 
 def _context(conn: sa.Connection, **opts: Any) -> MigrationContext:
