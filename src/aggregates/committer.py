@@ -255,8 +255,9 @@ class Committer:
         target, position = decision.target, max(positions, default=None)
         # DEBUG: the event itself is the record, and over HTTP the request's log line carries
         # the aggregate, version and position (api.logging); this line traces the service alone.
-        log.debug("command recorded", extra={"command": command.name, "aggregate_id": str(target.id),
-                                             "version": target.version, "position": position})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("command recorded", extra={"command": command.name, "aggregate_id": str(target.id),
+                                                 "version": target.version, "position": position})
         return CommandResult(target.id, target.version, position, decision.extra)
 
     # ------------------------------------------------------------------ the store
@@ -274,8 +275,9 @@ class Committer:
         and decodes and replays each later event onto it at the next ``get``, though the command
         that recorded the event holds the aggregate at that version already. A copy that turns
         out stale (another thread or process saved after it) is harmless: the next ``get`` still
-        fast-forwards it from the store. Only aggregates already cached are replaced, so that
-        one-off records (idempotency keys) do not push platforms out of the cache."""
+        fast-forwards it from the store. An aggregate not cached (a new platform, say) is cached
+        too, so that its next command does not rebuild it from the store, except one-off records
+        (idempotency keys), which would push platforms out of the cache."""
         cache = self._app.repository.cache
         if cache is None:
             return
@@ -283,6 +285,8 @@ class Committer:
             try:
                 cached = cache.get(aggregate.id)
             except KeyError:
+                if not isinstance(aggregate, IdempotencyRecord):
+                    cache.put(aggregate.id, aggregate)
                 continue
             if cached.version < aggregate.version:
                 cache.put(aggregate.id, aggregate)
