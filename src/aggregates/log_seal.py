@@ -159,7 +159,7 @@ class SealedSQLiteRecorder(OneStatementEventReads):
         return insert_retrying_read_only(self.datastore, super().insert_events, stored_events, **kwargs)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
+        ids = super()._insert_events(c, stored_events, **kwargs)  # checked against a named log head
         if stored_events:
             statement = INSERT.format(table=TABLE, p="?")
             for row in seal_rows(sealed_events(stored_events, ids), now()):

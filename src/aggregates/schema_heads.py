@@ -63,9 +63,11 @@ def at_heads(store: StoreConfig) -> bool:
     for db in databases(store):
         try:
             with db.engine.connect() as conn:
-                if conn.dialect.name == "postgresql" and conn.exec_driver_sql("SELECT current_schema()").scalar() is None:
-                    return False
-                current = {row[0] for row in conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")}
+                postgres = conn.dialect.name == "postgresql"
+                if postgres and conn.exec_driver_sql("SELECT current_schema()").scalar() is None:
+                    return False  # a schema not created yet
+                rows = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a fixed name
+                current = {row[0] for row in rows}
         except sa.exc.SQLAlchemyError:
             return False
         finally:

@@ -13,6 +13,10 @@ errors are the library's persistence errors, as before. The measured reason is i
 
 Only this one-statement read is changed: whatever reads several statements from one state of
 the log opens its own snapshot (:meth:`aggregates.event_table.sqlite.SQLiteEventTable.snapshot`).
+
+The same recorder reads the log's head in one statement and refuses, in its transaction, a write
+whose first position does not follow the head it names (:mod:`aggregates.log_head`): a group
+commit decided on cached copies is written only if nothing else was written since.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from .log_head import check_head
 
 # The library's own translation of sqlite3's errors (eventsourcing.sqlite.SQLiteTransaction),
 # most specific first.
@@ -84,6 +90,21 @@ class OneStatementEventReads(SQLiteApplicationRecorder):
         convert = self.convert_originator_id
         return [StoredEvent(originator_id=convert(row["originator_id"]), originator_version=row["originator_version"],
                             topic=row["topic"], state=row["state"]) for row in rows]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        check_head(kwargs, ids)  # a group decided on cached copies: refused if the log moved since
+        return ids
+
+    def log_head(self) -> int:
+        """The log's last position (0 while it is empty), in one statement (:mod:`aggregates.log_head`)."""
+        statement = f"SELECT MAX(rowid) FROM {self.events_table_name}"  # noqa: S608 - the recorder's own table
+        with self.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
+            try:
+                row = cursor.execute(statement).fetchone()
+            except sqlite3.Error as exc:
+                raise persistence_error(exc) from exc
+        return int(row[0] or 0)
 
 
 __all__ = ["OneStatementEventReads", "persistence_error"]
