@@ -52,11 +52,9 @@ def _principal(request: Request, container: Container, token: str | None) -> Pri
     return principal
 
 
-async def public_or_principal(
-    request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
-) -> Principal:
+async def public_or_principal(request: Request, token: str | None = Depends(oauth2_scheme)) -> Principal:
     """The caller, or the anonymous public."""
-    return _principal(request, container, token) or PUBLIC
+    return _principal(request, request.app.state.container, token) or PUBLIC
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -64,11 +62,10 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    # One level of dependencies, not a chain: FastAPI solves every level on every request.
-    async def dependency(
-        request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
-    ) -> Principal:
-        principal = _principal(request, container, token)
+    # One level of dependencies, not a chain: FastAPI solves every level on every request, and
+    # each dependency, even one already cached for the request (get_container), costs a solve.
+    async def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Principal:
+        principal = _principal(request, request.app.state.container, token)
         if principal is None:
             raise _unauthorized("sign in first: send Authorization: Bearer <token>",
                                 "请先登录：发送 Authorization: Bearer <令牌>")

@@ -227,7 +227,7 @@ def publicize(body: s.PublicityBatchBody, request: Request, c: Wired, who: Burea
 
 @router.post("/platforms/{platform_id}/objections", summary="Object during publicity (异议, Art. 8(6))",
              response_model=s.ObjectionResponse | s.ObjectionReceipt, responses=ERRORS | problem_responses(429))
-async def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request, c: Wired,
+async def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Request,
                     who: Annotated[Principal, Depends(public_or_principal)],
                     _key: IdempotencyKey = None) -> JSONResponse:
     """异议 Anyone objects to a publicized platform (Art. 8(6)).
@@ -242,8 +242,9 @@ async def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Req
     `objection_id` and `admissible`.
     """
     # The one write open to anyone, and the hottest: its blocking part is handed to a command
-    # thread directly (api.command_threads), cheaper for the event loop than a plain def route.
-    return await run_blocking(_objection, platform_id, body, request, c, who)
+    # thread directly (api.command_threads), cheaper for the event loop than a plain def route;
+    # the container is read from the app, not solved as one more dependency.
+    return await run_blocking(_objection, platform_id, body, request, request.app.state.container, who)
 
 
 def _objection(platform_id: UUID, body: s.ObjectionBody, request: Request, c: Container,
