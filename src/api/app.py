@@ -84,7 +84,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     errors.install(app, wired.settings.public_base_url)
     # Routes are matched in order and no two match the same method and path, so the order only
     # decides how many are tried first: the reads the public and clients poll come first.
-    app.include_router(queries_router, prefix=PREFIX)
+    # A command's path is tested against all the query routes' paths at once (api.route_gate).
+    queries_router.include_in(app, PREFIX)
     app.include_router(commands_router, prefix=PREFIX)
     app.include_router(imports_router, prefix=PREFIX)
     app.include_router(auth_router, prefix=PREFIX)

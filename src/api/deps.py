@@ -22,7 +22,8 @@ from .auth import PUBLIC, InvalidToken, Principal, read_token
 from .bootstrap import Container
 from .errors import ProblemException
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+TOKEN_URL = "/api/v1/auth/token"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 async def get_container(request: Request) -> Container:
@@ -52,11 +53,18 @@ def _principal(request: Request, container: Container, token: str | None) -> Pri
     return principal
 
 
-async def public_or_principal(
-    request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
-) -> Principal:
-    """The caller, or the anonymous public."""
-    return _principal(request, container, token) or PUBLIC
+class _PublicOrPrincipal(OAuth2PasswordBearer):
+    """The caller, or the anonymous public: the bearer scheme itself, so that a route open to
+    anyone (the public objection) solves one dependency for its caller, not the scheme and a
+    dependency on it (FastAPI's solving of each costs the event loop on every request). The
+    OpenAPI document is the same: the same scheme, under the same name."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = await super().__call__(request)
+        return _principal(request, request.app.state.container, token) or PUBLIC
+
+
+public_or_principal = _PublicOrPrincipal(tokenUrl=TOKEN_URL, scheme_name=oauth2_scheme.scheme_name, auto_error=False)
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -64,11 +72,10 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    # One level of dependencies, not a chain: FastAPI solves every level on every request.
-    async def dependency(
-        request: Request, token: str | None = Depends(oauth2_scheme), container: Container = Depends(get_container),
-    ) -> Principal:
-        principal = _principal(request, container, token)
+    # One level of dependencies, not a chain: FastAPI solves every level on every request, and
+    # each dependency, even one already cached for the request (get_container), costs a solve.
+    async def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Principal:
+        principal = _principal(request, request.app.state.container, token)
         if principal is None:
             raise _unauthorized("sign in first: send Authorization: Bearer <token>",
                                 "请先登录：发送 Authorization: Bearer <令牌>")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -49,9 +49,10 @@ from .parameters import (
 )
 from .read_cache import Tagged, render_json
 from .read_retry import RetryReadOnLostConnection
+from .route_gate import PathGatedRouter
 from .store_probe import store_write_error
 
-router = APIRouter(route_class=RetryReadOnLostConnection)
+router = PathGatedRouter(route_class=RetryReadOnLostConnection)
 
 Wired = Annotated[Container, Depends(get_container)]
 READ_ERRORS = problem_responses(401, 403, 422, 503)
