@@ -6,9 +6,9 @@ see the old model or the new one, never a half-built one. The event store is onl
 schema change of a read model is a code change plus a rebuild, never a hand migration.
 
 A long log is replayed by several processes at once (``workers``, default: one per CPU for logs
-of :data:`PARALLEL_FROM` events or more). Each reads, decodes and projects only the events of its
-share of the aggregates (by id, chosen in the database), so each process replays its aggregates
-in order, exactly as one process would. No read model needs two platforms at once: a platform's
+of :data:`PARALLEL_FROM` events or more). Each reads the whole log but decodes and projects only
+the events of its share of the aggregates (by id), so each process replays its aggregates in
+order, exactly as one process would. No read model needs two platforms at once: a platform's
 rows come from its own events, a seat's from its own, and every process follows every publicity
 batch (few events), whose rows one of them writes. All write into the same shadow tables, each
 row by exactly one process; the swap, and the events recorded meanwhile, are the parent's.
@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 
 from aggregates.event_table import event_table
-from aggregates.event_table.base import share_of
 from aggregates.existing_store import reopen_in_child
 
 from .db import make_engine, write_transaction
@@ -147,10 +146,9 @@ def _replay(
     committing every ``flush_every`` events; returns the last position read.
 
     The log is read as stored rows (the event table's raw reader: one consistent snapshot, ids
-    and topics as bytes); with several processes, only this process's share of them, chosen in
-    the database (``share_rows``), so the others' rows are neither fetched nor decoded. Every
-    process follows the publicity batches (the publicity list needs each platform's batch); only
-    the first writes their rows."""
+    and topics as bytes), so the rows of other processes' aggregates cost a comparison, not a
+    decoded event. Every process follows the publicity batches (the publicity list needs each
+    platform's batch); only the first writes their rows."""
     position = since_flush = 0
     batch_rows = () if part else None
     ignored = tuple(prefix.encode() for prefix in IGNORED_TOPIC_PREFIXES)
@@ -160,9 +158,7 @@ def _replay(
     owned: dict[bytes, UUID | None] = {}
     topics: dict[bytes, str] = {}
     with event_table(app).snapshot() as snapshot, _collected_at_flushes():
-        read = (snapshot.rows(0, end, batch=read_chunk) if parts == 1
-                else snapshot.share_rows(end, part, parts, BATCH_TOPIC, batch=read_chunk))
-        for rows in read:
+        for rows in snapshot.rows(0, end, batch=read_chunk):
             for pos, oid, version, topic, state in rows:
                 if topic.startswith(ignored):
                     continue
@@ -170,7 +166,7 @@ def _replay(
                 try:
                     uid = owned[oid]
                 except KeyError:
-                    mine = is_batch or parts == 1 or share_of(oid, parts) == part
+                    mine = is_batch or parts == 1 or int(oid, 16) % parts == part
                     uid = owned[oid] = UUID(hex=oid.decode()) if mine else None
                 if uid is None:
                     continue

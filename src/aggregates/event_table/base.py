@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 __all__ = ["as_bytes", "BATCH", "DatabaseEventTable", "EventTable", "RawRow", "SealRows", "Snapshot", "Beside",
-           "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "share_of", "where_positions"]
+           "SEAL_COLUMNS", "WRITER_OPTION", "rows_fetched", "where_positions"]
 
 RawRow = tuple[Any, ...]
 BATCH = 20000  # rows per round trip of a raw read
@@ -60,17 +60,6 @@ class Snapshot(ABC):
              batch: int = BATCH) -> Iterator[list[RawRow]]:
         """Raw rows with ``after < position <= upto`` in log order (at most ``limit``), in lists
         of up to ``batch``."""
-
-    def share_rows(self, upto: int, part: int, parts: int, every: bytes, batch: int = BATCH,
-                   ) -> Iterator[list[RawRow]]:
-        """The rows up to ``upto`` that one of ``parts`` processes replaying the log needs: those
-        of the aggregates in its share (:func:`share_of` is ``part``) and every row whose topic
-        starts with ``every``. A store's adapter may narrow the read in the database; a row it
-        cannot place (an id that is not hex) is passed on, for the caller's own check to refuse."""
-        for rows in self.rows(0, upto, batch=batch):
-            mine = [row for row in rows if row[3].startswith(every) or _share_or_none(row[1], parts) in (part, None)]
-            if mine:
-                yield mine
 
     @abstractmethod
     def seal_rows(self, seqs: tuple[int, int] | None = None, batch: int = BATCH) -> SealRows | None:
@@ -195,19 +184,6 @@ class DatabaseEventTable(EventTable):
         """A SQLAlchemy engine on the database of ``store``'s events, for tables an application
         keeps with the events rather than with the read models (user accounts); ``kwargs`` go to
         :func:`sqlalchemy.create_engine` (the pool's size)."""
-
-
-def share_of(originator_id: bytes, parts: int) -> int:
-    """Which of ``parts`` processes replays the aggregate ``originator_id`` (32 hex digits): its
-    last byte modulo ``parts``, which a database computes as cheaply (``share_rows``)."""
-    return int(originator_id[-2:], 16) % parts
-
-
-def _share_or_none(originator_id: bytes, parts: int) -> int | None:
-    try:
-        return share_of(originator_id, parts)
-    except (TypeError, ValueError):
-        return None
 
 
 def rows_fetched(fetch: Callable[[int], list[RawRow]], batch: int) -> Iterator[list[RawRow]]:

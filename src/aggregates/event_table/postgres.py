@@ -202,17 +202,6 @@ class _PostgresSnapshot(Snapshot):
         cur.execute(self.adapter.select + SQL(where), params)
         return rows_fetched(cur.fetchmany, batch)
 
-    def share_rows(self, upto: int, part: int, parts: int, every: bytes, batch: int = BATCH,
-                   ) -> Iterator[list[RawRow]]:
-        # A uuid column: its last byte is always there.
-        where, params = where_positions(0, upto, None, "notification_id", "%s")
-        order = where.index(" ORDER BY")
-        share = " AND (get_byte(uuid_send(originator_id), 15) %% %s = %s OR starts_with(topic, %s))"
-        cur = self._server_cursor("share_scan", batch)
-        cur.execute(self.adapter.select + SQL(where[:order] + share + where[order:]),
-                    [*params, parts, part, every.decode()])
-        return rows_fetched(cur.fetchmany, batch)
-
     def _has_seal(self) -> bool:
         if self._sealed is None:
             self._sealed = self._one("SELECT to_regclass(%s)", (self.adapter.seal,))[0] is not None

@@ -259,20 +259,6 @@ class _SQLiteSnapshot(Snapshot):
         where, params = where_positions(after, upto, limit, "rowid", "?")
         return rows_fetched(self.conn.execute(self.select + where, params).fetchmany, batch)
 
-    def share_rows(self, upto: int, part: int, parts: int, every: bytes, batch: int = BATCH,
-                   ) -> Iterator[list[RawRow]]:
-        # The last byte of the id (two hex digits, -1 each where a digit is not one: such a row
-        # is passed on), its share, or a topic every process reads.
-        digit = "instr('0123456789abcdef', substr(originator_id, {}, 1)) - 1"
-        high, low = digit.format(31), digit.format(32)
-        share = (f" AND (({high}) < 0 OR ({low}) < 0 OR length(originator_id) != 32"
-                 f" OR (({high}) * 16 + ({low})) % ? = ? OR substr(topic, 1, ?) = ?)")
-        where, params = where_positions(0, upto, None, "rowid", "?")
-        order = where.index(" ORDER BY")
-        sql = self.select + where[:order] + share + where[order:]
-        return rows_fetched(self.conn.execute(sql, [*params, parts, part, len(every), every.decode()]).fetchmany,
-                            batch)
-
     def _has_seal(self) -> bool:
         if self._sealed is None:
             self._sealed = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
