@@ -76,11 +76,11 @@ def test_an_event_a_model_cannot_apply_stops_that_model_and_says_where_and_why(
     attempts = []
     original = Projector._platform_event
 
-    def refuses(self, key, p, event, name, pos, before_status, active):
+    def refuses(self, p, event, name, pos, before_status, active):
         if pos == position and "deadlines" in active:
             attempts.append(pos)
             raise ValueError("a row this model cannot hold")
-        return original(self, key, p, event, name, pos, before_status, active)
+        return original(self, p, event, name, pos, before_status, active)
 
     monkeypatch.setattr(Projector, "_platform_event", refuses)
     runner = ReadModelRunner(registry, container.engine)

@@ -96,7 +96,7 @@ def _revivers(decoders: dict[str, Any], unknown: Any) -> tuple[Any, Any]:
     library's object hook would. A replay calls them for every object of every event, so they
     are closures over ``decoders`` (name: decode function), and an object's transcoded members
     (most of what an event holds: its time, act and dates) are decoded in its own loop, without
-    a call each: 5.3 against 6.3 µs an event (README, "Performance": rebuild). A name not in
+    a call each: 5.5 against 6.3 µs an event (README, "Performance": rebuild). A name not in
     ``decoders`` goes to ``unknown`` (the library's hook, which refuses it as it always has)."""
 
     def decoded(obj: dict[str, Any], data: Any) -> Any:

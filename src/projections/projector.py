@@ -126,10 +126,10 @@ class Projector:
             self._remember(key, agg)
         cls = type(agg)
         if cls is Platform:
-            self._platform_event(key, agg, event, type(event).__name__, position, before_status, active)
+            self._platform_event(agg, event, type(event).__name__, position, before_status, active)
         elif cls is SubfieldSeat:
             if "subfields" in active:
-                self._seat_event(key, agg, event, type(event).__name__, position)
+                self._seat_event(agg, event, type(event).__name__, position)
         elif cls is PublicityBatch:
             if "publicity" in active:
                 self._batch_event(agg, event, position)
@@ -150,10 +150,8 @@ class Projector:
 
     # ------------------------------------------------------------------ platforms
     def _platform_event(
-        self, key: Any, p: Platform, event: Any, name: str, position: int, before_status: str | None,
-        active: tuple[str, ...],
+        self, p: Platform, event: Any, name: str, position: int, before_status: str | None, active: tuple[str, ...],
     ) -> None:
-        """``key``: the platform's cache key, which also keys its pending renderings."""
         if "platforms" in active:
             if name == "Applied":
                 self.pending["rm_platforms"].put((str(p.id),), {"id": str(p.id), "seq": position})
@@ -163,12 +161,12 @@ class Projector:
                 self.pending["rm_platform_objections"].put((str(p.id), number), {
                     "platform_id": str(p.id), "objection_no": number, "received_on": o["received_on"],
                     "admissible": bool(o["admissible"]), "outcome": o["outcome"], "position": position})
-            self._dirty_platforms[key] = (p, position)
+            self._dirty_platforms[p.id] = (p, position)
         if "publicity" in active:
             if name == "Publicized":
                 self._publicized(p)
             elif name in PUBLICITY_DIRTY_EVENTS and p.publicity is not None:
-                self._dirty_entries[key] = p
+                self._dirty_entries[p.id] = p
         if "ledger" in active:
             self._ledger(p, event, name, position)
         if "deadlines" in active and (before_status in DEADLINE_STATUSES or p.status in DEADLINE_STATUSES):
@@ -252,8 +250,8 @@ class Projector:
         })
 
     # ------------------------------------------------------------------ subfields 细分领域
-    def _seat_event(self, key: Any, s: SubfieldSeat, event: Any, name: str, position: int) -> None:
-        self._dirty_seats[key] = (s, position)  # rendered at flush, from its latest state
+    def _seat_event(self, s: SubfieldSeat, event: Any, name: str, position: int) -> None:
+        self._dirty_seats[s.id] = (s, position)  # rendered at flush, from its latest state
         history = self.pending["rm_subfield_history"]
         if name == "Occupied":
             history.put((s.subfield, event.platform_id), {
