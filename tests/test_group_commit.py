@@ -133,11 +133,11 @@ class HeldSaves:
         self.registry, self.sizes, self.release = registry, [], threading.Event()
         original = type(registry).save
 
-        def save(app, *aggregates):
+        def save(app, *aggregates, **kwargs):
             self.sizes.append(len(aggregates))
             if len(self.sizes) == 1:
                 self.release.wait(10)
-            return original(app, *aggregates)
+            return original(app, *aggregates, **kwargs)
 
         monkeypatch.setattr(type(registry), "save", save)
 
@@ -174,9 +174,9 @@ def test_art8_6_concurrent_objections_share_transactions_and_lose_none(registry,
                for i in range(3)]
     original = type(registry).save
 
-    def slow_save(self, *aggregates):
+    def slow_save(self, *aggregates, **kwargs):
         time.sleep(0.002)  # a slow disk: commands queue behind each commit
-        return original(self, *aggregates)
+        return original(self, *aggregates, **kwargs)
 
     monkeypatch.setattr(type(registry), "save", slow_save)
     on = act(Role.BUREAU, "2024-03-01")
@@ -254,11 +254,11 @@ def test_a_group_that_loses_a_race_is_run_again_command_by_command(registry, mon
     a, b = Driver(registry).to("in_publicity"), Driver(registry).to("in_publicity", exception="recorded")
     original, calls = type(registry).save, []
 
-    def racing_save(app, *aggregates):
+    def racing_save(app, *aggregates, **kwargs):
         calls.append(len(aggregates))
         if len(calls) == 1:
             raise IntegrityError("another writer took this version")
-        return original(app, *aggregates)
+        return original(app, *aggregates, **kwargs)
 
     monkeypatch.setattr(type(registry), "save", racing_save)
     on_a, on_b = _object(registry, a.pid)(), _object(registry, b.pid)()

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import Mapper, Transcoder
+from eventsourcing.persistence import Mapper, Recording, Transcoder
 
 from .archive_imports import ArchiveImports
 from .batch import PublicityBatch
@@ -30,6 +30,7 @@ from .errors import InvalidInput, NotFound, RuleViolation
 from .hashing import ChainMapper
 from .platform import Platform
 from .policy import Policy, PolicyRegistry
+from .recorded import RecordedAggregate
 from .rules import Rules
 from .seat import SubfieldSeat
 from .store import StoreConfig
@@ -82,6 +83,23 @@ class RegistryApp(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         # Upcast events keep their stored rows' hashes, which the chain links (aggregates.hashing).
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainMapper)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save; the registry's aggregates' events are collected directly, without
+        the library's runtime protocol checks of each object (two ``isinstance`` checks against
+        ``typing`` protocols, about 20 µs an aggregate, measured: README, "Commands near the floor")."""
+        if not all(isinstance(obj, RecordedAggregate) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in objs:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, as its save calls it
+        return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The library's hook after each save, handed the aggregates just saved: snapshots are

@@ -10,7 +10,10 @@ loser gets the refusal a lone request would get. A command sent again with its
 On SQLite, which has one writer, queued commands are committed in groups
 (:mod:`aggregates.group_commit`), in three steps: :meth:`Committer._prepare` decides them in
 order, each on the state it would have seen alone; :meth:`Committer._save_group` saves them in
-one transaction; :meth:`Committer._answer` gives each its own positions.
+one transaction; :meth:`Committer._answer` gives each its own positions. While nothing else
+writes to the log, a group is decided on the cached aggregates without reading the store, and
+its write is refused if the log moved after all (:mod:`aggregates.log_head`): the group is then
+decided again on the store's state.
 
 Saved aggregates replace older copies in the aggregate cache, and a due snapshot is taken from
 the aggregate just saved (:meth:`Committer.take_snapshots`).
@@ -31,6 +34,7 @@ from .errors import ConcurrentModification, IdempotencyKeyReused
 from .event_table import event_table
 from .group_commit import GroupCommit, Job, for_another_thread
 from .idempotency import IdempotencyRecord
+from .log_head import LOG_HEAD, KnownLog, LogMoved
 from .race import RaceRetry
 from .recorded import RecordedAggregate
 from .store import StoreConfig
@@ -68,6 +72,10 @@ class Committer:
         # SQLite has one writer and a sync per commit: queued commands are saved in groups.
         self._group: GroupCommit[Command] | None = GroupCommit(self._process_group) if store.is_sqlite else None
         self.observer: CommitObserver | None = None
+        # The log as the group commits last verified it; only a recorder that checks a write
+        # against it (the sealed SQLite one) lets loads skip the store.
+        read_head = getattr(app.recorder, "log_head", None) if self._group is not None else None
+        self._known = KnownLog(app.repository, read_head)
 
     def run(self, command: Command) -> CommandResult:
         """Decide ``command`` and save what it changed atomically: queued for a group commit on
@@ -114,28 +122,46 @@ class Committer:
 
     # ------------------------------------------------------------------ in groups
     def _process_group(self, group: list[Job[Command]]) -> None:
-        """Commit queued commands together: prepare, save, answer."""
-        prepared = self._prepare(group)
-        if not prepared:
+        """Commit queued commands together: prepare, save, answer. Decided on cached copies
+        (a known log head), the group is answered only once its write, or a read of the head if
+        it writes nothing, shows that the log did not move; else every command of it is left
+        open, to be decided again on the store's state."""
+        head = self._known.begin()
+        prepared, answers = self._prepare(group)
+        recordings = None
+        if prepared:
+            try:
+                recordings = self._save_group(prepared, head)
+            except LogMoved:
+                log.info("log moved under a group", extra={"commands": len(group)})
+                return
+            if recordings is None and head is not None:
+                return  # the write failed: the refusals' state was not verified, decided again
+        elif head is not None and answers and not self._known.unchanged():
             return
-        recordings = self._save_group(prepared)
+        for job, outcome in answers:
+            if isinstance(outcome, CommandResult):
+                job.finish(outcome)
+            else:
+                job.fail(outcome)
         if recordings is not None:
             if self.observer is not None:
                 self.observer.group_saved(len(prepared))
             self._answer(prepared, recordings)
 
-    def _prepare(self, group: list[Job[Command]]) -> list[_Prepared]:
-        """Decide the queued commands in order, each in its own unit of work; answer refusals
-        and replays at once.
+    def _prepare(self, group: list[Job[Command]]) -> tuple[list[_Prepared], list[tuple[Job[Command], Any]]]:
+        """Decide the queued commands in order, each in its own unit of work: those to save, and
+        the answers of refusals and replays.
 
         A command joins the group only if it neither read nor changes an aggregate that an
         earlier command of the group changes: it then decided on exactly the state it would have
         seen after them, one by one. The first command that did is left open, with all after it,
         for the next group, which sees this group's writes."""
         prepared: list[_Prepared] = []
+        answers: list[tuple[Job[Command], Any]] = []
         written: set[UUID] = set()
         for job in group:
-            uow = self._open()
+            uow = UnitOfWork(self._app.repository, self._known.load)
             outcome: Decision | CommandResult | Exception
             try:
                 earlier = self._replay(uow, job.payload)
@@ -144,31 +170,41 @@ class Committer:
                 outcome = exc
             if uow.touched & written:
                 break  # decided on state the group is changing: decide again after it
-            if isinstance(outcome, Exception):
-                job.fail(outcome)
-            elif isinstance(outcome, CommandResult):
-                job.finish(outcome)
+            if isinstance(outcome, (Exception, CommandResult)):
+                answers.append((job, outcome))
             else:
                 written |= uow.changes
                 prepared.append(_Prepared(job, uow, outcome))
-        return prepared
+        return prepared, answers
 
-    def _save_group(self, prepared: list[_Prepared]) -> list[Recording[UUID]] | None:
-        """Save the prepared commands in one transaction; None when nothing was written, each
-        command then answered here. If the joint save lost a race to another process, each
-        command is run again on its own, with its retries."""
+    def _save_group(self, prepared: list[_Prepared], head: int | None) -> list[Recording[UUID]] | None:
+        """Save the prepared commands in one transaction, checked against the log ``head`` their
+        decisions assumed if known (:class:`LogMoved` if the log moved); None when nothing was
+        written, each command then answered here. If the joint save lost a race to another
+        process, each command is run again on its own, with its retries."""
+        saving = [a for p in prepared for a in p.uow.saving]
         try:
-            return self._save([a for p in prepared for a in p.uow.saving])
+            recordings = self._save(saving, head)
         except IntegrityError:
+            self._known.moved()
+            if head is not None:
+                raise LogMoved() from None  # another writer: decided again on the store's state
             log.info("write conflict in a group", extra={"commands": len(prepared)})
             for p in prepared:
                 try:
                     p.job.finish(self._alone(p.job.payload))
                 except Exception as exc:  # noqa: BLE001 - this command's answer
                     p.job.fail(exc)
+        except LogMoved:
+            self._known.moved()
+            raise
         except Exception as exc:  # noqa: BLE001 - nothing was written: every command of it fails
+            self._known.moved()
             for p in prepared:
                 p.job.fail(for_another_thread(exc))
+        else:
+            self._known.written(saving, [r.notification.id for r in recordings])
+            return recordings
         return None
 
     def _answer(self, prepared: list[_Prepared], recordings: list[Recording[UUID]]) -> None:
@@ -219,15 +255,16 @@ class Committer:
         target, position = decision.target, max(positions, default=None)
         # DEBUG: the event itself is the record, and over HTTP the request's log line carries
         # the aggregate, version and position (api.logging); this line traces the service alone.
-        log.debug("command recorded", extra={"command": command.name, "aggregate_id": str(target.id),
-                                             "version": target.version, "position": position})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("command recorded", extra={"command": command.name, "aggregate_id": str(target.id),
+                                                 "version": target.version, "position": position})
         return CommandResult(target.id, target.version, position, decision.extra)
 
     # ------------------------------------------------------------------ the store
-    def _save(self, aggregates: list[RecordedAggregate]) -> list[Recording[UUID]]:
-        """The library's save (which calls :meth:`take_snapshots`), then the saved copies go
-        into the aggregate cache."""
-        recordings = self._app.save(*aggregates)
+    def _save(self, aggregates: list[RecordedAggregate], head: int | None = None) -> list[Recording[UUID]]:
+        """The library's save (which calls :meth:`take_snapshots`), refused if it does not follow
+        the log ``head`` when one is given; then the saved copies go into the aggregate cache."""
+        recordings = self._app.save(*aggregates, **({LOG_HEAD: head} if head is not None else {}))
         self._cache_saved(aggregates)
         return recordings
 
@@ -238,8 +275,9 @@ class Committer:
         and decodes and replays each later event onto it at the next ``get``, though the command
         that recorded the event holds the aggregate at that version already. A copy that turns
         out stale (another thread or process saved after it) is harmless: the next ``get`` still
-        fast-forwards it from the store. Only aggregates already cached are replaced, so that
-        one-off records (idempotency keys) do not push platforms out of the cache."""
+        fast-forwards it from the store. An aggregate not cached (a new platform, say) is cached
+        too, so that its next command does not rebuild it from the store, except one-off records
+        (idempotency keys), which would push platforms out of the cache."""
         cache = self._app.repository.cache
         if cache is None:
             return
@@ -247,6 +285,8 @@ class Committer:
             try:
                 cached = cache.get(aggregate.id)
             except KeyError:
+                if not isinstance(aggregate, IdempotencyRecord):
+                    cache.put(aggregate.id, aggregate)
                 continue
             if cached.version < aggregate.version:
                 cache.put(aggregate.id, aggregate)

@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from .transcodings import make_transcoder
 
@@ -48,6 +48,31 @@ def chain_bytes(topic: str, originator_id: UUID | str, version: int, state: byte
 def stored_event_hash(topic: str, originator_id: UUID | str, version: int, state: bytes) -> str:
     """The hash of a stored row, straight from its bytes (what the auditor computes)."""
     return hashlib.sha256(chain_bytes(topic, originator_id, version, state)).hexdigest()
+
+
+# The bytes each event a command triggered was hashed from, by the event's id() (with the event,
+# so that the id is not reused while kept), until the store takes them (ChainMapper): an event is
+# encoded once, and the store keeps the very bytes its hash covers. Bounded: the events of refused
+# commands are never stored, and are forgotten when it fills.
+_encoded: dict[int, tuple[Any, bytes]] = {}
+_MAX_ENCODED = 4096
+
+
+def new_event_hash(event: Any) -> str:
+    """The hash of an event a command just triggered (as :func:`event_hash`), keeping the bytes
+    hashed for the store, which stores exactly those (:meth:`ChainMapper.to_stored_event`)."""
+    topic = get_topic(type(event))
+    state = dict(event.__dict__)
+    originator_id = state.pop("originator_id")
+    version = state.pop("originator_version")
+    class_version = getattr(type(event), "class_version", 1)
+    if class_version > 1:
+        state["class_version"] = class_version
+    encoded = _transcoder.encode(state)
+    if len(_encoded) >= _MAX_ENCODED:
+        _encoded.clear()
+    _encoded[id(event)] = (event, encoded)
+    return stored_event_hash(topic, originator_id, version, encoded)
 
 
 def event_hash(topic: str, event_state: dict[str, Any]) -> str:
@@ -72,6 +97,15 @@ class ChainMapper(Mapper[UUID]):
     of the row it was read from (:data:`STORED_HASH`), which its successor names as
     ``prev_hash``. Events of classes never changed are hashed from their fields only when a
     command chains to them, as before: a replay hashes nothing."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        kept = _encoded.pop(id(domain_event), None)
+        if kept is None or kept[0] is not domain_event or self.compressor or self.cipher:
+            return super().to_stored_event(domain_event)
+        # The bytes the event's hash was computed from (new_event_hash): the library's encoding of
+        # the same state with the same transcoder, done once.
+        return StoredEvent(originator_id=domain_event.originator_id, originator_version=domain_event.originator_version,
+                           topic=get_topic(type(domain_event)), state=kept[1])
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         domain_event = super().to_domain_event(stored_event)

@@ -44,6 +44,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from .log_head import check_head
 from .sqlite_reads import OneStatementEventReads
 from .writable import insert_retrying_read_only
 
@@ -160,6 +161,7 @@ class SealedSQLiteRecorder(OneStatementEventReads):
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        check_head(kwargs, ids)  # a group decided on cached copies: refused if the log moved since
         if stored_events:
             statement = INSERT.format(table=TABLE, p="?")
             for row in seal_rows(sealed_events(stored_events, ids), now()):

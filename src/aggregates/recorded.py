@@ -29,7 +29,7 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 from eventsourcing.utils import get_topic, register_topic
 
 from .errors import RuleViolation
-from .hashing import GENESIS, event_hash
+from .hashing import GENESIS, event_hash, new_event_hash
 from .values import Act
 
 
@@ -81,12 +81,13 @@ class RecordedAggregate(Aggregate):
         self._settle_head()
         return self.__dict__["last_hash"]
 
-    def _settle_head(self) -> None:
-        """Hash the chain's head if it is not hashed yet, and keep the hash in its place."""
+    def _settle_head(self, new: bool = False) -> None:
+        """Hash the chain's head if it is not hashed yet, and keep the hash in its place; ``new``:
+        the head is the event a command just triggered, whose hashed bytes the store will keep."""
         state = self.__dict__
         head = state.pop(_UNHASHED_HEAD, None)
         if head is not None:
-            state["last_hash"] = event_hash(get_topic(type(head)), head.__dict__)
+            state["last_hash"] = new_event_hash(head) if new else event_hash(get_topic(type(head)), head.__dict__)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         # The repository's cache hands out deep copies so a refused command never leaves its
@@ -104,12 +105,12 @@ class RecordedAggregate(Aggregate):
         super().trigger_event(event_class, **kwargs)
         # A command's own event is hashed at once, as it was applied: the copy the command
         # leaves in the repository's cache then holds the hash, not the event.
-        self._settle_head()
+        self._settle_head(new=True)
 
     @classmethod
     def _create_recorded(cls, event_class: Any, act: Act, **kwargs: Any) -> Any:
         aggregate = cls._create(event_class, act=act, prev_hash=GENESIS, **kwargs)
-        aggregate._settle_head()  # as trigger_event does
+        aggregate._settle_head(new=True)  # as trigger_event does
         return aggregate
 
     def check_act(self, act: Act) -> None:

@@ -85,5 +85,15 @@ class OneStatementEventReads(SQLiteApplicationRecorder):
         return [StoredEvent(originator_id=convert(row["originator_id"]), originator_version=row["originator_version"],
                             topic=row["topic"], state=row["state"]) for row in rows]
 
+    def log_head(self) -> int:
+        """The log's last position (0 while it is empty), in one statement (:mod:`aggregates.log_head`)."""
+        statement = f"SELECT MAX(rowid) FROM {self.events_table_name}"  # noqa: S608 - the recorder's own table
+        with self.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
+            try:
+                row = cursor.execute(statement).fetchone()
+            except sqlite3.Error as exc:
+                raise persistence_error(exc) from exc
+        return int(row[0] or 0)
+
 
 __all__ = ["OneStatementEventReads", "persistence_error"]

@@ -63,8 +63,11 @@ class Decision:
 class UnitOfWork:
     """One attempt at one command: the aggregates it read and those it will save together."""
 
-    def __init__(self, repository: Repository[UUID]) -> None:
+    def __init__(self, repository: Repository[UUID], load: Callable[[UUID], Any] | None = None) -> None:
+        """Loads through ``repository``, or through ``load`` (an aggregate's own copy, or None if
+        there is none) where the committer knows a cheaper way (:mod:`aggregates.log_head`)."""
         self._repository = repository
+        self._load = load
         self._read: set[UUID] = set()
         self._saving: dict[UUID, RecordedAggregate] = {}
 
@@ -120,6 +123,8 @@ class UnitOfWork:
 
     def _find(self, aggregate_id: UUID) -> Any:
         self._read.add(aggregate_id)
+        if self._load is not None:
+            return self._load(aggregate_id)
         return find(self._repository, aggregate_id)
 
 
