@@ -13,7 +13,8 @@ order, each on the state it would have seen alone; :meth:`Committer._save_group`
 one transaction; :meth:`Committer._answer` gives each its own positions. While nothing else
 writes to the log, a group is decided on the cached aggregates without reading the store, and
 its write is refused if the log moved after all (:mod:`aggregates.log_head`): the group is then
-decided again on the store's state.
+decided again on the store's state. An event loop awaits a command in the same queue
+(:meth:`Committer.run_async`), no thread waiting for it.
 
 Saved aggregates replace older copies in the aggregate cache, and a due snapshot is taken from
 the aggregate just saved (:meth:`Committer.take_snapshots`).
