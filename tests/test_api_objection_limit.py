@@ -43,3 +43,31 @@ def test_art8_6_a_signed_in_non_bureau_objector_is_recorded_as_the_public(api):
     objected = [e for e in history if e["type"] == "Objected"]
     assert [(e["actor"], e["role"]) for e in objected] == [("public", "public")]
     assert "竞争对手的员工" not in str(history) and "other_applicant" not in str(history)
+
+
+def test_art8_6_the_publics_objection_is_awaited_in_its_group_commit_and_its_key_replayed(api, monkeypatch):
+    """On SQLite the public's objection is awaited in the event loop, no command thread waiting for
+    it; the bureau's paper objection (answered with the platform's file) still runs on one. A
+    retry with the same key gets the first receipt, and the key sent with another body is refused."""
+    import api.routes_commands as routes
+
+    handed: list[str] = []
+    original = routes.run_blocking
+
+    async def counting(call, *args, **kwargs):
+        handed.append(call.__name__)
+        return await original(call, *args, **kwargs)
+
+    monkeypatch.setattr(routes, "run_blocking", counting)
+    pid, _ = to_in_publicity(api)
+    body = {"objector_name": "市民", "contact": "13800000000", "content": "对申报数据有疑问，请核实"}
+    first = api.post(f"/platforms/{pid}/objections", None, body, **{"Idempotency-Key": "form-1"})
+    again = api.post(f"/platforms/{pid}/objections", None, body, **{"Idempotency-Key": "form-1"})
+    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    other = api.post(f"/platforms/{pid}/objections", None, body | {"content": "另一条异议，内容不同"},
+                     **{"Idempotency-Key": "form-1"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    paper = api.post(f"/platforms/{pid}/objections", "bureau", body | {"business_date": "2022-09-30"})
+    assert paper.status_code == 200 and "status" in paper.json()
+    assert handed == ["_objection"]
+    assert len(api.get(f"/platforms/{pid}", "bureau").json()["objections"]) == 2

@@ -3,16 +3,19 @@ share one transaction (aggregates.group_commit), and a group never hides a rule.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from aggregates.application import Idempotency
-from aggregates.errors import IdempotencyKeyReused, RuleViolation
-from aggregates.group_commit import GroupCommit, Job
+from aggregates.errors import IdempotencyKeyReused, NotFound, RuleViolation
+from aggregates.group_commit import GroupCommit, GroupCommitClosed, Job
 from aggregates.programme import Driver, act
 from aggregates.unit_of_work import Command, Decision
 from aggregates.values import Role
@@ -40,6 +43,7 @@ class Recorder:
         self.inside = 0
         self.overlaps: list[int] = []
         self.deferred: set[object] = set()
+        self.threads: list[str] = []
 
     def __call__(self, group: list[Job]) -> None:
         self.inside += 1
@@ -47,11 +51,15 @@ class Recorder:
             self.overlaps.append(self.inside)
             self.gate.wait(5)
             self.groups.append([j.payload for j in group])
+            self.threads.append(threading.current_thread().name)
             for j in group:
                 if j.payload == "boom":
                     raise RuntimeError("disk full")
                 if j.payload == "interrupt":
                     raise Interrupted()
+                if isinstance(j.payload, str) and j.payload.startswith("refuse"):
+                    j.fail(ValueError(f"refused {j.payload}"))  # this job's own answer
+                    continue
                 if isinstance(j.payload, str) and j.payload.startswith("later") and j.payload not in self.deferred:
                     self.deferred.add(j.payload)  # left open: must come first in the next group
                     continue
@@ -123,6 +131,140 @@ def test_an_interrupted_leader_hands_on_the_lead_and_its_followers_get_an_error_
     assert results["interrupt"] == "interrupted"
     assert all(results[p].startswith("error the command was not run") for p in (1, 2))
     assert commit.submit(9) == "done 9" and commit.waiting() == 0
+
+
+@pytest.fixture
+def server_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as a server's."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def _queue_mixed(commit: GroupCommit, process: Recorder, loop: asyncio.AbstractEventLoop,
+                 items: list[tuple[str, object]], close_before_release: bool = False) -> dict:
+    """Like :func:`_submit_held`, each payload submitted by a thread ("sync") or awaited in the
+    event loop ("async"). Returns each payload's result, or the error it raised."""
+    outcomes: dict = {}
+    process.gate.clear()
+    waits = []
+    for n, (kind, p) in enumerate(items):
+        if kind == "async":
+            future = asyncio.run_coroutine_threadsafe(commit.submit_async(p), loop)
+            waits.append((p, future.result))
+        else:
+            def run(p: object = p) -> None:
+                try:
+                    outcomes[p] = commit.submit(p)
+                except Exception as exc:  # noqa: BLE001 - returned to the test
+                    outcomes[p] = exc
+            t = threading.Thread(target=run)
+            t.start()
+            waits.append((p, lambda timeout, t=t: t.join(timeout)))
+        if n == 0:
+            _wait_until(lambda: process.inside == 1)
+        else:
+            _wait_until(lambda n=n: commit.waiting() == n)
+    if close_before_release:
+        closing = threading.Thread(target=commit.close)
+        closing.start()
+        _wait_until(lambda: commit.closed)
+    process.gate.set()
+    for p, wait in waits:
+        try:
+            result = wait(5)
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            outcomes[p] = exc
+        else:
+            if result is not None:
+                outcomes[p] = result
+    if close_before_release:
+        closing.join(5)
+        assert not closing.is_alive()
+    return outcomes
+
+
+def test_jobs_of_threads_and_of_an_event_loop_keep_one_line_and_each_its_answer(server_loop) -> None:
+    process = Recorder()
+    commit = GroupCommit(process, name="mixed")
+    items = [("sync", "first"), ("async", "a1"), ("sync", "s1"), ("async", "refuse-a"), ("sync", "refuse-s"),
+             ("async", "later-a"), ("sync", "s2"), ("async", "a2")]
+    outcomes = _queue_mixed(commit, process, server_loop, items)
+    assert process.groups == [["first"], ["a1", "s1", "refuse-a", "refuse-s", "later-a", "s2", "a2"], ["later-a"]]
+    assert max(process.overlaps) == 1  # one group at a time
+    # The lead passed from the first thread to the writer, as a job of the event loop was next.
+    assert process.threads[0] != "mixed-writer" and process.threads[1:] == ["mixed-writer", "mixed-writer"]
+    for p in ("first", "a1", "s1", "later-a", "s2", "a2"):
+        assert outcomes[p] == f"done {p}"
+    for p in ("refuse-a", "refuse-s"):
+        assert isinstance(outcomes[p], ValueError) and str(outcomes[p]) == f"refused {p}"
+    assert commit.waiting() == 0
+    # The writer let the lead lapse: a thread leads again, then the writer.
+    assert commit.submit("s3") == "done s3"
+    assert asyncio.run_coroutine_threadsafe(commit.submit_async("a3"), server_loop).result(5) == "done a3"
+    commit.close()
+
+
+@pytest.mark.parametrize("leader", ["sync", "async"])
+def test_a_failing_group_fails_only_its_own_jobs_each_with_an_error_of_its_own(server_loop, leader) -> None:
+    """The group after the first fails in ``process``: each of its jobs, whichever kind, gets its
+    own copy of the error, caused by it; the jobs before and after it are answered."""
+    process = Recorder()
+    commit = GroupCommit(process, name="failing")
+    other = "async" if leader == "sync" else "sync"
+    items = [(leader, "first"), (leader, "ok"), (other, "boom"), (other, "x"), (leader, "y")]
+    outcomes = _queue_mixed(commit, process, server_loop, items)
+    assert process.groups == [["first"], ["ok", "boom", "x", "y"]]
+    assert outcomes["first"] == "done first" and outcomes["ok"] == "done ok"
+    errors = [outcomes[p] for p in ("boom", "x", "y")]
+    assert all(isinstance(e, RuntimeError) and str(e) == "disk full" for e in errors)
+    assert len({id(e) for e in errors}) == 3
+    causes = {id(e.__cause__ or e) for e in errors}
+    assert len(causes) == 1  # copies of the one error that failed the group
+    assert commit.submit("after") == "done after"
+    assert asyncio.run_coroutine_threadsafe(commit.submit_async("after-a"), server_loop).result(5) == "done after-a"
+    commit.close()
+
+
+@pytest.mark.parametrize("leader", ["sync", "async"])
+def test_closing_finishes_the_group_being_saved_and_fails_the_queued_jobs(server_loop, leader) -> None:
+    process = Recorder()
+    commit = GroupCommit(process, name=f"closing-{leader}")
+    items = [(leader, "first"), ("async", "a1"), ("sync", "s1"), ("async", "a2")]
+    outcomes = _queue_mixed(commit, process, server_loop, items, close_before_release=True)
+    assert process.groups == [["first"]]
+    assert outcomes["first"] == "done first"
+    assert all(isinstance(outcomes[p], GroupCommitClosed) for p in ("a1", "s1", "a2"))
+    assert not any(t.name == f"closing-{leader}-writer" for t in threading.enumerate())
+    with pytest.raises(GroupCommitClosed):
+        commit.submit("late")
+    with pytest.raises(GroupCommitClosed):
+        asyncio.run_coroutine_threadsafe(commit.submit_async("late"), server_loop).result(5)
+    assert commit.waiting() == 0
+
+
+def test_a_cancelled_await_takes_its_job_out_of_the_line(server_loop) -> None:
+    process = Recorder()
+    commit = GroupCommit(process, name="cancel")
+    process.gate.clear()
+    first = threading.Thread(target=commit.submit, args=("first",))
+    first.start()
+    _wait_until(lambda: process.inside == 1)
+    cancelled = asyncio.run_coroutine_threadsafe(commit.submit_async("gone"), server_loop)
+    _wait_until(lambda: commit.waiting() == 1)
+    kept = asyncio.run_coroutine_threadsafe(commit.submit_async("kept"), server_loop)
+    _wait_until(lambda: commit.waiting() == 2)
+    cancelled.cancel()
+    _wait_until(lambda: commit.waiting() == 1)
+    process.gate.set()
+    first.join(5)
+    assert kept.result(5) == "done kept"
+    assert process.groups == [["first"], ["kept"]]
+    commit.close()
 
 
 class HeldSaves:
@@ -320,3 +462,41 @@ def test_a_command_that_only_read_what_an_earlier_one_changes_waits_for_the_next
     assert objected.extra["objection_id"] == "1"
     assert reader.extra == {"objections_seen": 1}
     assert held.sizes == [1, 1, 1]
+
+
+@SQLITE
+def test_objections_awaited_in_an_event_loop_share_the_groups_of_threads(registry, monkeypatch, server_loop) -> None:
+    """Committer.run_async: the command queues with those of threads, is answered with its own
+    position, replays its key, is refused on its own merits, and the observer hears of each."""
+    a, b = Driver(registry).to("in_publicity"), Driver(registry).to("in_publicity", exception="recorded")
+    heard: list = []
+
+    class Observer:
+        def command(self, name: str, error: BaseException | None) -> None:
+            heard.append((name, None if error is None else type(error).__name__))
+
+        def group_saved(self, commands: int) -> None:
+            heard.append(("group", commands))
+
+    registry.committer.observer = Observer()
+    on, key = act(Role.BUREAU, "2024-03-01"), Idempotency("k-1", "fingerprint-a")
+
+    def awaited(pid, idempotency: Idempotency | None = None):
+        command = registry.object_command(pid, on, objector_name="市民", contact="x", content="异议",
+                                          idempotency=idempotency)
+        return lambda: asyncio.run_coroutine_threadsafe(registry.committer.run_async(command), server_loop).result(10)
+
+    held = HeldSaves(registry, monkeypatch)
+    first, on_b, retry, on_a, missing = held.run(_object(registry, a.pid), awaited(b.pid, key), awaited(b.pid, key),
+                                                 _object(registry, a.pid), awaited(uuid.uuid4()))
+    assert [r.extra["objection_id"] for r in (first, on_b, on_a)] == ["1", "1", "2"]
+    assert retry.replayed and (retry.position, retry.extra) == (on_b.position, on_b.extra)
+    assert isinstance(missing, NotFound)
+    by_position = {n.id: n for n in registry.recorder.select_notifications(1, 10_000)}
+    for r in (first, on_a):
+        assert by_position[r.position].originator_id == a.pid
+    assert list(registry.get_platform(b.pid).objections) == ["1"]  # the retry wrote nothing
+    assert sorted(str(outcome) for name, outcome in heard if name == "object") == ["None"] * 4 + ["NotFound"]
+    assert sum(n for name, n in heard if name == "group") == 3
+    registry.close()  # the writer thread ends with the registry
+    assert not any(t.name == "group-commit-writer" and t.is_alive() for t in threading.enumerate())

@@ -101,6 +101,10 @@ class RegistryApp(Application[UUID]):
         self.notify(processing_event.events)  # the library's deprecated hook, as its save calls it
         return recordings
 
+    def close(self) -> None:
+        self.committer.close()  # first: no command is saved into a closed store
+        super().close()
+
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The library's hook after each save, handed the aggregates just saved: snapshots are
         # taken from them (Committer.take_snapshots) rather than rebuilt from the store.
@@ -350,6 +354,14 @@ class RegistryApp(Application[UUID]):
         self, platform_id: UUID, act: Act, *, objector_name: str, contact: str, content: str,
         idempotency: Idempotency | None = None,
     ) -> CommandResult:
+        return self.committer.run(self.object_command(platform_id, act, objector_name=objector_name,
+                                                      contact=contact, content=content, idempotency=idempotency))
+
+    def object_command(
+        self, platform_id: UUID, act: Act, *, objector_name: str, contact: str, content: str,
+        idempotency: Idempotency | None = None,
+    ) -> Command:
+        """The objection of :meth:`object`, not run: for ``committer.run_async``."""
         rules = self.rules
 
         def change(p: Platform) -> dict[str, Any]:
@@ -357,7 +369,7 @@ class RegistryApp(Application[UUID]):
                                     content, act)
             return {"objection_id": objection_id, "admissible": p.objections[objection_id]["admissible"]}
 
-        return self.committer.run(Command("object", act, idempotency, _on_platform(platform_id, None, act, change)))
+        return Command("object", act, idempotency, _on_platform(platform_id, None, act, change))
 
     def resolve_objection(
         self, platform_id: UUID, objection_id: str, act: Act, *, upheld: bool, handling_opinion: str,

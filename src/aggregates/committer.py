@@ -13,7 +13,8 @@ order, each on the state it would have seen alone; :meth:`Committer._save_group`
 one transaction; :meth:`Committer._answer` gives each its own positions. While nothing else
 writes to the log, a group is decided on the cached aggregates without reading the store, and
 its write is refused if the log moved after all (:mod:`aggregates.log_head`): the group is then
-decided again on the store's state.
+decided again on the store's state. An event loop awaits a command in the same queue
+(:meth:`Committer.run_async`), no thread waiting for it.
 
 Saved aggregates replace older copies in the aggregate cache, and a due snapshot is taken from
 the aggregate just saved (:meth:`Committer.take_snapshots`).
@@ -21,6 +22,7 @@ the aggregate just saved (:meth:`Committer.take_snapshots`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -90,6 +92,36 @@ class Committer:
         if observer is not None:
             observer.command(command.name, None)
         return result
+
+    @property
+    def queues_commands(self) -> bool:
+        """Whether commands queue for group commits (SQLite), so that :meth:`run_async` may be
+        awaited."""
+        return self._group is not None
+
+    async def run_async(self, command: Command) -> CommandResult:
+        """:meth:`run` awaited from an event loop, where commands queue for group commits: no
+        thread waits for the answer (:meth:`GroupCommit.submit_async`). The observer hears of it
+        as of :meth:`run`; a caller cancelled while its command was being saved does not."""
+        if self._group is None:
+            raise RuntimeError("commands are awaited only where they queue for group commits")
+        observer = self.observer
+        try:
+            result = await self._group.submit_async(command)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if observer is not None:
+                observer.command(command.name, exc)
+            raise
+        if observer is not None:
+            observer.command(command.name, None)
+        return result
+
+    def close(self) -> None:
+        """Refuse further commands; those queued for a group commit fail (:class:`GroupCommitClosed`)."""
+        if self._group is not None:
+            self._group.close()
 
     def waiting(self) -> int:
         """How many commands are queued for the next group commit (0 where there is none)."""

@@ -150,19 +150,31 @@ def execute(
         if owner_only:
             check_owner(container, principal, platform_id)
         kwargs["platform_id"] = platform_id
+    extra: dict[str, Any] = {"idempotency": idempotency_for(container, request, body, principal)}
+    if if_match:
+        extra["expected_version"] = expected_version_of(request)
+    result = call(**kwargs, **extra)
+    note_recorded(request, getattr(call, "__name__", "command"), result)
+    if receipt_only:
+        return receipt_response(container, result, kwargs["act"])
+    return platform_response(container, result, status)
+
+
+def idempotency_for(container: Container, request: Request, body: BaseModel | None,
+                    principal: Principal) -> Idempotency | None:
+    """:func:`idempotency_of`, the key of an anonymous caller scoped to its address
+    (:func:`public_key_scope`)."""
     idempotency = idempotency_of(request, body)
     if idempotency is not None and principal.role is Role.PUBLIC:
         settings, address = container.settings, client_address(request)
         scopes = [public_key_scope(secret, address, idempotency.key)
                   for secret in (settings.secret_key, settings.previous_secret_key) if secret]
         idempotency = Idempotency(scopes[0], idempotency.fingerprint, earlier_keys=tuple(scopes[1:]))
-    extra: dict[str, Any] = {"idempotency": idempotency}
-    if if_match:
-        extra["expected_version"] = expected_version_of(request)
-    result = call(**kwargs, **extra)
-    note_recorded(request, getattr(call, "__name__", "command"), result)
-    if receipt_only:
-        container.notify()
-        return JSONResponse({**result.extra, "received_on": kwargs["act"].business_date.isoformat(),
-                             "position": result.position})
-    return platform_response(container, result, status)
+    return idempotency
+
+
+def receipt_response(container: Container, result: CommandResult, act: Act) -> JSONResponse:
+    """The answer to the public: the command's extras, the day it was received and ``position``,
+    never the platform's file."""
+    container.notify()
+    return JSONResponse({**result.extra, "received_on": act.business_date.isoformat(), "position": result.position})

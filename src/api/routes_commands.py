@@ -17,14 +17,22 @@ from fastapi.responses import JSONResponse
 
 from aggregates.clock import today_in_shanghai
 from aggregates.credit_code import validate_credit_code
-from aggregates.values import ChangeKind, RevocationGround, Role, TerminationGround
+from aggregates.values import Act, ChangeKind, RevocationGround, Role, TerminationGround
 from projections.views import jsonable
 
 from . import schemas as s
 from .auth import PUBLIC, Principal
 from .bootstrap import Container
 from .command_threads import run_blocking
-from .commands_support import execute, idempotency_of, make_act, note_recorded, paper_act
+from .commands_support import (
+    execute,
+    idempotency_for,
+    idempotency_of,
+    make_act,
+    note_recorded,
+    paper_act,
+    receipt_response,
+)
 from .deps import get_container, public_or_principal, require_roles
 from .errors import ProblemException, problem_responses
 from .page_security import client_address, limiter_for
@@ -241,10 +249,23 @@ async def objection(platform_id: PlatformId, body: s.ObjectionBody, request: Req
     `position`), never the platform's file; to the bureau the platform's summary with
     `objection_id` and `admissible`.
     """
-    # The one write open to anyone, and the hottest: its blocking part is handed to a command
-    # thread directly (api.command_threads), cheaper for the event loop than a plain def route;
-    # the container is read from the app, not solved as one more dependency.
-    return await run_blocking(_objection, platform_id, body, request, request.app.state.container, who)
+    # The one write open to anyone, and the hottest; the container is read from the app, not
+    # solved as one more dependency.
+    c: Container = request.app.state.container
+    if who.role is Role.BUREAU or not (c.app.committer.queues_commands and c.settings.is_sqlite):
+        # The bureau's paper objection (answered with the platform's file, read from the store)
+        # and PostgreSQL (no group commit; its rate limit counts in the store): the blocking part
+        # is handed to a command thread (api.command_threads), cheaper for the event loop than a
+        # plain def route.
+        return await run_blocking(_objection, platform_id, body, request, c, who)
+    # The public on SQLite: nothing here blocks (the rate limit counts in memory, the key's
+    # scope is a hash) and the command is awaited in its group commit, no thread waiting for it.
+    act = _public_act(request)
+    command = c.app.object_command(platform_id, act, objector_name=body.objector_name, contact=body.contact,
+                                   content=body.content, idempotency=idempotency_for(c, request, body, PUBLIC))
+    result = await c.app.committer.run_async(command)
+    note_recorded(request, "object", result)
+    return receipt_response(c, result, act)
 
 
 def _objection(platform_id: UUID, body: s.ObjectionBody, request: Request, c: Container,
@@ -255,18 +276,22 @@ def _objection(platform_id: UUID, body: s.ObjectionBody, request: Request, c: Co
         # Whoever else objects does so as a member of the public: the token's identity is not
         # recorded (the host unit reads its history), and the answer is the receipt alone.
         who = PUBLIC
-        act = make_act(who, None)
-        # The same per-address limit as the public page's form: objections are the one write
-        # open to anyone, so one address cannot flood the bureau's queue.
-        wait = limiter_for(request).hit(client_address(request))
-        if wait is not None:
-            raise ProblemException(429, "rate_limited", f"too many objections from this address; retry in "
-                                   f"{int(wait)} s", headers={"Retry-After": str(int(wait))},
-                                       params={"seconds": int(wait)})
+        act = _public_act(request)
     return execute(c, request, body, c.app.object, principal=who, platform_id=platform_id,
                    if_match=False, owner_only=False, act=act,
                    objector_name=body.objector_name, contact=body.contact, content=body.content,
                    receipt_only=who.role is Role.PUBLIC)
+
+
+def _public_act(request: Request) -> Act:
+    """An objection of the public, today, within the per-address limit of the public page's form:
+    objections are the one write open to anyone, so one address cannot flood the bureau's queue."""
+    wait = limiter_for(request).hit(client_address(request))
+    if wait is not None:
+        raise ProblemException(429, "rate_limited", f"too many objections from this address; retry in "
+                               f"{int(wait)} s", headers={"Retry-After": str(int(wait))},
+                               params={"seconds": int(wait)})
+    return make_act(PUBLIC, None)
 
 
 @_platform_route("/platforms/{platform_id}/objections/{objection_id}/resolution",
