@@ -81,7 +81,7 @@ def test_a_connection_lost_under_the_check_is_replaced_and_the_check_read_again(
         conn = raw()
         handed.append(conn.dbapi_connection)
         if not _LosesFirstQuery.lost:
-            conn.dbapi_connection = _LosesFirstQuery(conn.dbapi_connection)
+            conn.dbapi_connection = _LosesFirstQuery(conn.dbapi_connection)  # type: ignore[misc]
         return conn
 
     _LosesFirstQuery.lost = False
