@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.security import OAuth2PasswordBearer
 
 from aggregates.values import Role
@@ -67,28 +67,34 @@ class _PublicOrPrincipal(OAuth2PasswordBearer):
 public_or_principal = _PublicOrPrincipal(tokenUrl=TOKEN_URL, scheme_name=oauth2_scheme.scheme_name, auto_error=False)
 
 
-def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency admitting only ``roles`` (401 without a token, 403 for another role)."""
-    allowed = frozenset(roles)
-    names = ", ".join(sorted(r.value for r in allowed))
+class _RolesRequired(OAuth2PasswordBearer):
+    """The caller, admitted only in one of ``roles``: the bearer scheme itself, like
+    :data:`public_or_principal`, so that a signed-in route solves one dependency for its caller
+    rather than a role check and the scheme beneath it (issue 17: FastAPI's solving of each level
+    costs the event loop on every request). The OpenAPI document is the same: the same scheme,
+    under the same name; ``roles`` is read by the document's ``x-roles`` and the workbench."""
 
-    # One level of dependencies, not a chain: FastAPI solves every level on every request, and
-    # each dependency, even one already cached for the request (get_container), costs a solve.
-    async def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Principal:
-        principal = _principal(request, request.app.state.container, token)
+    def __init__(self, roles: frozenset[Role]) -> None:
+        super().__init__(tokenUrl=TOKEN_URL, scheme_name=oauth2_scheme.scheme_name, auto_error=False)
+        self.roles = roles
+        self.names = ", ".join(sorted(r.value for r in roles))
+        self.__name__ = f"require_{'_or_'.join(sorted(r.value for r in roles))}"
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = _principal(request, request.app.state.container, await super().__call__(request))
         if principal is None:
             raise _unauthorized("sign in first: send Authorization: Bearer <token>",
                                 "请先登录：发送 Authorization: Bearer <令牌>")
-        if principal.role not in allowed:
-            raise ProblemException(403, "forbidden", f"this request needs the role {names}; "
+        if principal.role not in self.roles:
+            raise ProblemException(403, "forbidden", f"this request needs the role {self.names}; "
                                    f"you are signed in as {principal.role.value}",
-                                   params={"roles": names, "role": principal.role.value})
+                                   params={"roles": self.names, "role": principal.role.value})
         return principal
 
-    dependency.__name__ = f"require_{'_or_'.join(sorted(r.value for r in allowed))}"
-    # The workbench's forms read who may make an act from its route (api.staff_forms).
-    setattr(dependency, "roles", allowed)  # noqa: B010
-    return dependency
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting only ``roles`` (401 without a token, 403 for another role)."""
+    return _RolesRequired(frozenset(roles))
 
 
 __all__ = ["get_container", "public_or_principal", "require_roles"]

@@ -55,6 +55,13 @@ from .store_probe import store_write_error
 router = PathGatedRouter(route_class=RetryReadOnLostConnection)
 
 Wired = Annotated[Container, Depends(get_container)]
+
+
+def _container(request: Request) -> Container:
+    """The container, read from the app: the hottest signed-in reads (a platform, the ledger)
+    take it so rather than as a ``Wired`` dependency, which FastAPI solves on every request
+    (issue 17)."""
+    return request.app.state.container
 READ_ERRORS = problem_responses(401, 403, 422, 503)
 OpenOnly = Annotated[bool, Query(alias="open", description="公示中 Only batches whose window is open today "
                                  "(Asia/Shanghai)", examples=[True])]
@@ -150,7 +157,7 @@ async def _cached_body(c: Container, key: Hashable, min_position: int | None,
 
 @router.get("/platforms/{platform_id}", response_model=s.PlatformSummary,
             responses=problem_responses(401, 403, 404, 422, 503), summary="One platform (平台详情)")
-async def get_platform(platform_id: PlatformId, c: Wired, who: Readers,
+async def get_platform(platform_id: PlatformId, request: Request, who: Readers,
                        as_of_instant: Annotated[datetime | None, Query(
                            alias="as_of", description="时点 The platform as it stood at this instant (ISO 8601 "
                            "with offset; auditor and bureau)", examples=["2022-10-01T12:00:00+08:00"])] = None,
@@ -169,6 +176,7 @@ async def get_platform(platform_id: PlatformId, c: Wired, who: Readers,
     the event store. **Answers** 200 with the summary and an `ETag` of its version (send it as
     `If-Match`); objections without the objectors' identities.
     """
+    c = _container(request)
     travel = [x for x in (as_of_instant, as_of_version, as_of_date) if x is not None]
     if travel:
         if who.role not in (Role.AUDITOR, Role.BUREAU):
@@ -345,7 +353,7 @@ def policies(c: Wired, limit: WholeLimit = None, cursor: PoliciesCursor = None) 
 
 # ---------------------------------------------------------------------------- money and deadlines
 @router.get("/funding-ledger", response_model=s.Ledger, responses=READ_ERRORS, summary="Funding ledger (资金台账)")
-async def funding_ledger(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
+async def funding_ledger(request: Request, who: Ledger, fiscal_year: FiscalYear = None,
                          min_position: MinPosition = None) -> Response:
     """资金台账 The funding ledger: commitments, releases, disbursements, recoveries.
 
@@ -354,7 +362,7 @@ async def funding_ledger(c: Wired, who: Ledger, fiscal_year: FiscalYear = None,
     money returned (Art. 13), each with its document; `?fiscal_year=` keeps one year's entries.
     **Answers** 200 with `entries` and `totals` (reconciling with the events to the fen).
     """
-    return _rendered(await _cached_body(c, ("funding-ledger", fiscal_year), min_position,
+    return _rendered(await _cached_body(_container(request), ("funding-ledger", fiscal_year), min_position,
                                         lambda conn: queries.funding_ledger(conn, fiscal_year=fiscal_year)))
 
 
