@@ -66,10 +66,11 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PROBE_RATE = 10.0  # probe objections a second, on top of wrk's
 POLL_SECONDS = 0.005  # how often the read models' positions are read for the probe
 TICKS = os.sysconf("SC_CLK_TCK")
-# Sessions an API worker held at the peak of this load (pools of the events, the snapshots and
-# the read models): 26 for one worker, 43 for two, 74 for four, measured 2026-11-30. The runner
-# holds 16 and this script a few.
-SESSIONS_PER_WORKER, SESSIONS_BESIDE = 19, 20
+# Sessions an API worker held at the peak of this load with the default pools (the events, the
+# snapshots and the read models, PLATFORMS_POSTGRES_POOL_SIZE 10): 26 for one worker, 43 for two,
+# 74 for four, measured 2026-11-30; the runner held 16, and this script holds two. A process holds
+# at most 6 x pool size + 2 (api/registry_wiring.pool_options), so smaller pools need fewer.
+SESSIONS_PER_WORKER, SESSIONS_RUNNER, SESSIONS_SCRIPT = 19, 16, 2
 OBJECTION = {"objector_name": "压测", "contact": "bench@example.com", "content": "benchmark objection: 负载测试异议"}
 
 
@@ -436,20 +437,21 @@ def stop(procs: list[subprocess.Popen | None]) -> None:
                 proc.wait()
 
 
-def room_for(n: int, base: str) -> str | None:
+def room_for(n: int, base: str, pool_size: int) -> str | None:
     """Why N workers must not start now, if the server lacks the sessions they would take (the
     server is shared: taking its last sessions fails other people's work), else None."""
     with connect(base, "pgworkers-driver") as conn:
         limit = int(conn.execute("SHOW max_connections").fetchone()[0])
         (used,) = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
-    need = SESSIONS_PER_WORKER * n + SESSIONS_BESIDE
+    bound = 6 * pool_size + 2
+    need = min(SESSIONS_PER_WORKER, bound) * n + min(SESSIONS_RUNNER, bound) + SESSIONS_SCRIPT
     return None if limit - used >= need else f"{limit - used} free sessions of {limit}; N={n} needs about {need}"
 
 
 def measure_one(n: int, args: argparse.Namespace, base: str, work_root: Path) -> Result | None:
     import httpx
 
-    lacking = room_for(n, base)
+    lacking = room_for(n, base, args.pool_size)
     if lacking:
         print(f"N={n}: skipped, PostgreSQL has {lacking}", flush=True)
         return None
@@ -466,6 +468,7 @@ def measure_one(n: int, args: argparse.Namespace, base: str, work_root: Path) ->
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     prod = dev | {"PLATFORMS_MODE": "production", "PLATFORMS_SECRET_KEY": secrets.token_urlsafe(48),
                   "PLATFORMS_RUN_PROJECTIONS": "0", "PLATFORMS_OBJECTION_RATE_LIMIT": "0",
+                  "PLATFORMS_POSTGRES_POOL_SIZE": str(args.pool_size),
                   "PLATFORMS_LOG_LEVEL": "INFO"}
     server = runner = floor = None
     try:
@@ -685,6 +688,8 @@ def main() -> int:
                         help="generated applications on top of the demo (about half, at most 60, in publicity)")
     parser.add_argument("--commands", type=int, default=16, help="wrk connections posting objections")
     parser.add_argument("--reads", type=int, default=16, help="wrk connections reading")
+    parser.add_argument("--pool-size", type=int, default=3,
+                        help="PLATFORMS_POSTGRES_POOL_SIZE of the workers and the runner (as env.example)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 3 s each after 1 s, 20 platforms")
     parser.add_argument("--profile", action="store_true", help="py-spy one API worker during the N=1 window")
     parser.add_argument("--store", help=argparse.SUPPRESS)  # `make bench --store sqlite` is for the others
