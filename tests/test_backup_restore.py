@@ -282,6 +282,28 @@ def test_a_tampered_or_incomplete_backup_is_refused_before_anything_is_restored(
 
 
 @SQLITE_ONLY
+def test_a_backup_is_checked_without_restoring_it_and_damage_is_named(taken: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``platforms backup-check DIR`` checks what a restore checks first, opening no store: the
+    settings name a store that does not exist, and it is not created."""
+    nowhere = tmp_path / "nowhere" / "platforms.sqlite3"
+    monkeypatch.setenv("PLATFORMS_DATABASE_URL", f"sqlite:///{nowhere}")
+    intact = invoke("backup-check", str(taken))
+    assert intact.exit_code == 0, intact.output
+    manifest = json.loads((taken / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert f"is intact: {len(manifest['files'])} files match MANIFEST.json" in intact.stdout
+    assert f"{manifest['log']['events']} events up to position {manifest['log']['head_position']}" in intact.stdout
+    assert "keys not included" in intact.stdout
+    policy = taken / "files" / "policies" / "extra.json"
+    policy.write_bytes(policy.read_bytes().replace(b"}", b"} ", 1))
+    assert "files/policies/extra.json does not match its SHA-256" in refused(invoke("backup-check", str(taken)))
+    policy.unlink()
+    assert "files/policies/extra.json is missing" in refused(invoke("backup-check", str(taken)))
+    assert "not a directory" in refused(invoke("backup-check", str(tmp_path / "no-such-backup")))
+    assert not nowhere.exists() and not nowhere.parent.exists()
+
+
+@SQLITE_ONLY
 def test_restore_refuses_a_file_that_differs_from_the_backups(
         taken: Path, store_url: str, restore_side: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (restore_side / "policies").mkdir(parents=True)

@@ -32,7 +32,7 @@ from aggregates.store import StoreUrlError
 
 from .allocator import tune_allocator
 from .cli_audit import audit_app
-from .cli_backup import backup, restore
+from .cli_backup import backup, backup_check, restore
 from .cli_store import existing_registry, fail, settings_or_exit
 from .problem_catalogue import headline, problem_type
 from .settings import Settings, SettingsError, name_postgres_sessions, share_metrics_dir, trusted_proxies
@@ -615,6 +615,7 @@ def ledger_export(fiscal_year: int | None = typer.Option(None, help="Only this f
 app.add_typer(audit_app, name="audit")
 app.command("backup")(backup)
 app.command("restore")(restore)
+app.command("backup-check")(backup_check)
 
 __all__ = ["app"]
 
