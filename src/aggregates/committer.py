@@ -82,16 +82,18 @@ class Committer:
     def run(self, command: Command) -> CommandResult:
         """Decide ``command`` and save what it changed atomically: queued for a group commit on
         a one-writer store, else alone."""
-        observer = self.observer
         try:
             result = self._group.submit(command) if self._group is not None else self._alone(command)
         except BaseException as exc:
-            if observer is not None:
-                observer.command(command.name, exc)
+            self._observe(command, exc)
             raise
-        if observer is not None:
-            observer.command(command.name, None)
+        self._observe(command, None)
         return result
+
+    def _observe(self, command: Command, error: BaseException | None) -> None:
+        """Tell the observer (the metrics) how ``command`` ended."""
+        if self.observer is not None:
+            self.observer.command(command.name, error)
 
     @property
     def queues_commands(self) -> bool:
@@ -105,17 +107,14 @@ class Committer:
         as of :meth:`run`; a caller cancelled while its command was being saved does not."""
         if self._group is None:
             raise RuntimeError("commands are awaited only where they queue for group commits")
-        observer = self.observer
         try:
             result = await self._group.submit_async(command)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            if observer is not None:
-                observer.command(command.name, exc)
+            self._observe(command, exc)
             raise
-        if observer is not None:
-            observer.command(command.name, None)
+        self._observe(command, None)
         return result
 
     def close(self) -> None:

@@ -62,18 +62,12 @@ _MAX_ENCODED = 4096
 def new_event_hash(event: Any) -> str:
     """The hash of an event a command just triggered (as :func:`event_hash`), keeping the bytes
     hashed for the store, which stores exactly those (:meth:`ChainMapper.to_stored_event`)."""
-    topic = get_topic(type(event))
-    state = dict(event.__dict__)
-    originator_id = state.pop("originator_id")
-    version = state.pop("originator_version")
-    class_version = getattr(type(event), "class_version", 1)
-    if class_version > 1:
-        state["class_version"] = class_version
-    encoded = _transcoder.encode(state)
+    cls = type(event)
+    originator_id, version, encoded = _stored_form(cls, event.__dict__)
     if len(_encoded) >= _MAX_ENCODED:
         _encoded.clear()
     _encoded[id(event)] = (event, encoded)
-    return stored_event_hash(topic, originator_id, version, encoded)
+    return stored_event_hash(get_topic(cls), originator_id, version, encoded)
 
 
 def event_hash(topic: str, event_state: dict[str, Any]) -> str:
@@ -83,14 +77,20 @@ def event_hash(topic: str, event_state: dict[str, Any]) -> str:
     stored = event_state.get(STORED_HASH)
     if stored is not None:
         return str(stored)
+    originator_id, version, encoded = _stored_form(resolve_topic(topic), event_state)
+    return stored_event_hash(topic, originator_id, version, encoded)
+
+
+def _stored_form(cls: type, event_state: dict[str, Any]) -> tuple[Any, int, bytes]:
+    """The id, version and state bytes the store keeps for an event of ``cls``: its fields
+    encoded, then, as ``Mapper.to_stored_event`` writes it, ``class_version`` from version 2 on."""
     state = dict(event_state)
     originator_id = state.pop("originator_id")
     version = state.pop("originator_version")
-    # As Mapper.to_stored_event writes it: after the fields, only from version 2 on.
-    class_version = getattr(resolve_topic(topic), "class_version", 1)
+    class_version = getattr(cls, "class_version", 1)
     if class_version > 1:
         state["class_version"] = class_version
-    return stored_event_hash(topic, originator_id, version, _transcoder.encode(state))
+    return originator_id, version, _transcoder.encode(state)
 
 
 class ChainMapper(Mapper[UUID]):
